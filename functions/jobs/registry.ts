@@ -1,0 +1,15 @@
+import { defineRegistry } from '../../shared/index.js';
+import { effectJob } from './demo/effect.js';
+import { echoJob } from './demo/echo.js';
+import { failJob, fatalJob } from './demo/fail.js';
+import { flakyJob } from './demo/flaky.js';
+import { sleepJob } from './demo/sleep.js';
+
+/**
+ * Every job type this deployment runs. The worker looks handlers up here, the
+ * client validates payloads against it, and the CDK stack derives its queues
+ * and their retry limits from it. Replace the demo jobs with your own.
+ */
+export const registry = defineRegistry(echoJob, sleepJob, flakyJob, failJob, fatalJob, effectJob);
+
+export type Registry = typeof registry;

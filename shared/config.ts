@@ -1,0 +1,55 @@
+/**
+ * The contract between the CDK stack, the Lambda functions and the client SDK:
+ * environment variable names the functions read, and the stack output keys the
+ * client discovers its configuration from. Both sides import these constants so a
+ * rename cannot silently break one side.
+ */
+
+/** Environment variables set on every jobstack Lambda function by the `JobSystem` construct. */
+export const FunctionEnv = {
+  /** Name of the job-status DynamoDB table. */
+  jobsTable: 'JOBSTACK_JOBS_TABLE',
+  /** Name of the idempotency DynamoDB table. */
+  idempotencyTable: 'JOBSTACK_IDEMPOTENCY_TABLE',
+  /** URL of the queue this worker consumes. */
+  queueUrl: 'JOBSTACK_QUEUE_URL',
+  /** URL of that queue's dead-letter queue. */
+  deadLetterQueueUrl: 'JOBSTACK_DLQ_URL',
+  /** Logical name of the queue this worker consumes (`default`, ...). */
+  queueName: 'JOBSTACK_QUEUE_NAME',
+  /** Days a finished job record is kept before DynamoDB TTL deletes it. */
+  recordRetentionDays: 'JOBSTACK_RECORD_RETENTION_DAYS',
+  /** Name of the demo ledger table used by `demo.effect` (only when demo jobs are deployed). */
+  demoLedgerTable: 'JOBSTACK_DEMO_LEDGER_TABLE',
+} as const;
+
+/** CloudFormation output keys of a jobstack stack. Queue outputs are suffixed with the queue's PascalCase name. */
+export const StackOutput = {
+  jobsTableName: 'JobsTableName',
+  idempotencyTableName: 'IdempotencyTableName',
+  demoLedgerTableName: 'DemoLedgerTableName',
+  /** Comma-separated logical queue names, e.g. `default,reports`. */
+  queueNames: 'QueueNames',
+  /** Prefix of `QueueUrlDefault`, `QueueUrlReports`, ... */
+  queueUrlPrefix: 'QueueUrl',
+  /** Prefix of `DeadLetterQueueUrlDefault`, ... */
+  deadLetterQueueUrlPrefix: 'DeadLetterQueueUrl',
+} as const;
+
+/** The default stack name, locally and on AWS. */
+export const DEFAULT_STACK_NAME = 'jobstack';
+
+/** The logical queue a job type uses when its definition names none. */
+export const DEFAULT_QUEUE_NAME = 'default';
+
+/** Name of the sparse global secondary index that lists jobs in states needing attention. */
+export const ATTENTION_INDEX_NAME = 'byAttentionState';
+
+/** `default` → `Default`, `media-uploads` → `MediaUploads`: the suffix used in output keys and construct ids. */
+export function queueOutputSuffix(queueName: string): string {
+  return queueName
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}

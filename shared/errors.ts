@@ -1,0 +1,130 @@
+/**
+ * Every error jobstack raises on purpose. Each class sets `name`, forwards
+ * `cause`, and carries the job it is about, so callers can branch with
+ * `instanceof` and logs say which job failed without parsing messages.
+ */
+
+export interface JobErrorContext {
+  readonly jobId?: string;
+  readonly jobType?: string;
+  readonly cause?: unknown;
+}
+
+/** Base class of all jobstack errors. */
+export class JobstackError extends Error {
+  readonly jobId?: string;
+  readonly jobType?: string;
+
+  constructor(message: string, context: JobErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.name = 'JobstackError';
+    if (context.jobId !== undefined) this.jobId = context.jobId;
+    if (context.jobType !== undefined) this.jobType = context.jobType;
+  }
+}
+
+/**
+ * Throw this from a job handler when retrying cannot help (bad input, a
+ * permanent refusal from a downstream API): the job goes straight to `dead`.
+ *
+ * @example
+ * if (!user) throw new NonRetryableError(`user ${payload.userId} does not exist`);
+ */
+export class NonRetryableError extends JobstackError {
+  constructor(message: string, context: JobErrorContext = {}) {
+    super(message, context);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** A duration string such as `'90s'` could not be parsed. */
+export class InvalidDurationError extends JobstackError {
+  constructor(readonly input: unknown) {
+    super(`invalid duration ${JSON.stringify(input)}: use a number of milliseconds or a string like '500ms', '30s', '15m', '2h', '7d'`);
+    this.name = 'InvalidDurationError';
+  }
+}
+
+/** The job type is not in the registry. */
+export class UnknownJobTypeError extends JobstackError {
+  constructor(jobType: string, known: readonly string[], context: Omit<JobErrorContext, 'jobType'> = {}) {
+    super(`unknown job type '${jobType}' (known types: ${known.join(', ') || 'none'})`, { ...context, jobType });
+    this.name = 'UnknownJobTypeError';
+  }
+}
+
+/** The payload does not match the job type's schema. */
+export class InvalidPayloadError extends JobstackError {
+  constructor(
+    jobType: string,
+    readonly issues: readonly string[],
+    context: Omit<JobErrorContext, 'jobType'> = {},
+  ) {
+    super(`invalid payload for job type '${jobType}': ${issues.join('; ')}`, { ...context, jobType });
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** The serialized payload is larger than the queue can carry. */
+export class PayloadTooLargeError extends JobstackError {
+  constructor(jobType: string, readonly sizeBytes: number, readonly limitBytes: number) {
+    super(`payload for job type '${jobType}' is ${sizeBytes} bytes, over the ${limitBytes}-byte limit`, { jobType });
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** A queue message is not a valid jobstack envelope. */
+export class InvalidEnvelopeError extends JobstackError {
+  constructor(reason: string, context: JobErrorContext = {}) {
+    super(`invalid job message: ${reason}`, context);
+    this.name = 'InvalidEnvelopeError';
+  }
+}
+
+/** A state change the job state machine does not allow. */
+export class IllegalTransitionError extends JobstackError {
+  constructor(from: string, to: string, context: JobErrorContext = {}) {
+    super(`a job cannot move from '${from}' to '${to}'`, context);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** No job with this id exists (or its record has expired). */
+export class JobNotFoundError extends JobstackError {
+  constructor(jobId: string) {
+    super(`job '${jobId}' not found`, { jobId });
+    this.name = 'JobNotFoundError';
+  }
+}
+
+/** `wait()` gave up before the job reached a terminal state. */
+export class WaitTimeoutError extends JobstackError {
+  constructor(jobId: string, readonly timeoutMs: number, readonly lastState: string | undefined) {
+    super(`job '${jobId}' did not finish within ${timeoutMs} ms (last state: ${lastState ?? 'unknown'})`, { jobId });
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/** Enqueueing failed after the job record was written; the record was rolled back where possible. */
+export class EnqueueError extends JobstackError {
+  constructor(message: string, context: JobErrorContext = {}) {
+    super(message, context);
+    this.name = 'EnqueueError';
+  }
+}
+
+/** The client configuration could not be resolved (no such stack, missing outputs). */
+export class ConfigurationError extends JobstackError {
+  constructor(message: string, context: JobErrorContext = {}) {
+    super(message, context);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A job run was aborted because its timeout or the Lambda deadline was reached. */
+export class JobTimeoutError extends JobstackError {
+  constructor(jobId: string, jobType: string, readonly afterMs: number) {
+    super(`job '${jobId}' (${jobType}) was aborted after ${afterMs} ms`, { jobId, jobType });
+    this.name = 'JobTimeoutError';
+  }
+}

@@ -1,0 +1,57 @@
+export {
+  ATTENTION_INDEX_NAME,
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_STACK_NAME,
+  FunctionEnv,
+  queueOutputSuffix,
+  StackOutput,
+} from './config.js';
+export { type DurationInput, formatDuration, parseDuration } from './duration.js';
+export {
+  ConfigurationError,
+  EnqueueError,
+  IllegalTransitionError,
+  InvalidDurationError,
+  InvalidEnvelopeError,
+  InvalidPayloadError,
+  JobNotFoundError,
+  JobstackError,
+  JobTimeoutError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  UnknownJobTypeError,
+  WaitTimeoutError,
+} from './errors.js';
+export {
+  type AnyJobDefinition,
+  defineJob,
+  defineRegistry,
+  type JobContext,
+  type JobDefinition,
+  type JobDefinitionInput,
+  type JobHandler,
+  type JobRegistry,
+  MAX_JOB_TIMEOUT_MS,
+  type PayloadOf,
+  planQueues,
+  type QueuePlan,
+  type ResultOf,
+} from './job-definition.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  MAX_RETRY_DELAY_MS,
+  type RetryPolicy,
+  type RetryPolicyInput,
+  resolveRetryPolicy,
+  retryDelayMs,
+} from './retry.js';
+export {
+  assertTransition,
+  canTransition,
+  isJobState,
+  isTerminal,
+  JOB_STATES,
+  JobState,
+  needsAttention,
+  sourcesOf,
+} from './states.js';

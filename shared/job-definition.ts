@@ -1,0 +1,140 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { z } from 'zod';
+import { DEFAULT_QUEUE_NAME } from './config.js';
+import { type DurationInput, parseDuration } from './duration.js';
+import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
+
+/** What a job handler gets besides its payload. */
+export interface JobContext {
+  readonly jobId: string;
+  readonly jobType: string;
+  /** 1 on the first run; counts every attempt in the job's life. */
+  readonly attempt: number;
+  /** Correlation id carried from `enqueue` through every log line of the job. */
+  readonly correlationId: string;
+  /** A logger with the job id, type and attempt already attached. */
+  readonly logger: Logger;
+  /** Aborts when the job's timeout or the Lambda deadline (whichever is first) is near. Pass it to fetch/SDK calls. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds at which `signal` aborts. */
+  readonly deadline: number;
+}
+
+export type JobHandler<Payload, Result> = (payload: Payload, context: JobContext) => Promise<Result>;
+
+export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result> {
+  /** Unique job type name, e.g. `'email.send'`. */
+  readonly name: Name;
+  /** zod schema of the payload; checked at enqueue and again when the job is consumed. */
+  readonly schema: Schema;
+  readonly handler: JobHandler<z.output<Schema>, Result>;
+  /** @default DEFAULT_RETRY_POLICY */
+  readonly retry?: RetryPolicyInput;
+  /** Longest one attempt may run; its signal aborts then and the attempt fails. @default '60s' */
+  readonly timeout?: DurationInput;
+  /** Logical queue (one SQS queue and worker each). @default 'default' */
+  readonly queue?: string;
+  readonly description?: string;
+}
+
+/** A job type, as the worker, the client and the CDK stack read it. */
+export interface JobDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown> {
+  readonly name: Name;
+  readonly schema: Schema;
+  readonly handler: JobHandler<z.output<Schema>, Result>;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly queue: string;
+  readonly description?: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds job types of any payload and result.
+export type AnyJobDefinition = JobDefinition<string, any, any>;
+
+/** Job types by name. Build one with `defineRegistry`. */
+export type JobRegistry = { readonly [name: string]: AnyJobDefinition };
+
+/** Payload type a job type accepts at enqueue (the schema's input). */
+export type PayloadOf<R extends JobRegistry, T extends keyof R> = z.input<R[T]['schema']>;
+/** Result type a job type's handler returns. */
+export type ResultOf<R extends JobRegistry, T extends keyof R> = Awaited<ReturnType<R[T]['handler']>>;
+
+/** Lambda's hard limit; a job needing longer belongs on the long-job path. */
+export const MAX_JOB_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_JOB_TIMEOUT_MS = 60_000;
+const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * Declares a job type.
+ *
+ * @example
+ * export const sendEmail = defineJob({
+ *   name: 'email.send',
+ *   schema: z.object({ to: z.email() }),
+ *   retry: { maxAttempts: 5 },
+ *   handler: async ({ to }, { logger }) => { logger.info('sending', { to }); return { sent: true }; },
+ * });
+ */
+export function defineJob<const Name extends string, Schema extends z.ZodType, Result>(
+  input: JobDefinitionInput<Name, Schema, Result>,
+): JobDefinition<Name, Schema, Result> {
+  if (!JOB_NAME_PATTERN.test(input.name)) {
+    throw new RangeError(`job name must match ${JOB_NAME_PATTERN} (given '${input.name}')`);
+  }
+  const queue = input.queue ?? DEFAULT_QUEUE_NAME;
+  if (!QUEUE_NAME_PATTERN.test(queue)) {
+    throw new RangeError(`job '${input.name}': queue must match ${QUEUE_NAME_PATTERN} (given '${queue}')`);
+  }
+  const timeoutMs = input.timeout === undefined ? DEFAULT_JOB_TIMEOUT_MS : parseDuration(input.timeout);
+  if (timeoutMs < 1_000 || timeoutMs > MAX_JOB_TIMEOUT_MS) {
+    throw new RangeError(`job '${input.name}': timeout must be 1s..15m (given ${timeoutMs} ms)`);
+  }
+  return {
+    name: input.name,
+    schema: input.schema,
+    handler: input.handler,
+    retry: resolveRetryPolicy(input.retry),
+    timeoutMs,
+    queue,
+    ...(input.description === undefined ? {} : { description: input.description }),
+  };
+}
+
+/** Builds the registry object from job definitions. @throws RangeError on a duplicate name. */
+export function defineRegistry<const Jobs extends readonly AnyJobDefinition[]>(
+  ...jobs: Jobs
+): { readonly [J in Jobs[number] as J['name']]: J } {
+  const registry: Record<string, AnyJobDefinition> = {};
+  for (const job of jobs) {
+    if (registry[job.name]) throw new RangeError(`job type '${job.name}' is defined twice`);
+    registry[job.name] = job;
+  }
+  return registry as { readonly [J in Jobs[number] as J['name']]: J };
+}
+
+/** What the CDK stack needs to know about one logical queue. */
+export interface QueuePlan {
+  readonly name: string;
+  /** Highest `retry.maxAttempts` of the job types on this queue. */
+  readonly maxAttempts: number;
+  /** Longest `timeout` of the job types on this queue. */
+  readonly longestJobTimeoutMs: number;
+  readonly jobTypes: readonly string[];
+}
+
+/** Groups the registry's job types by queue, for the CDK stack. Sorted by queue name. */
+export function planQueues(registry: JobRegistry): QueuePlan[] {
+  const byQueue = new Map<string, AnyJobDefinition[]>();
+  for (const job of Object.values(registry)) {
+    byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+  }
+  return [...byQueue.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, jobs]) => ({
+      name,
+      maxAttempts: Math.max(...jobs.map((job) => job.retry.maxAttempts)),
+      longestJobTimeoutMs: Math.max(...jobs.map((job) => job.timeoutMs)),
+      jobTypes: jobs.map((job) => job.name).sort(),
+    }));
+}
