@@ -1,0 +1,420 @@
+import { Annotations, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
+import type { QueuePlan } from '../shared/job-definition.js';
+
+/** SQS's largest message (1 MiB); set explicitly so the limit the SDK checks against is the one deployed. */
+export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+/** Lambda's hard limit on one invocation. */
+const MAX_WORKER_TIMEOUT = Duration.minutes(15);
+/** Headroom above the longest job's timeout for the worker's own bookkeeping (status writes, DLQ moves). */
+const WORKER_TIMEOUT_HEADROOM = Duration.seconds(30);
+/** AWS's rule for SQS event sources: visibility timeout at least 6 × the function timeout. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+const MESSAGE_RETENTION = Duration.days(14);
+/** SQS allows a redrive `maxReceiveCount` of 1..1000. */
+const MAX_RECEIVE_COUNT_LIMIT = 1000;
+/** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
+const RECEIVE_COUNT_HEADROOM = 2;
+const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** Properties of a {@link JobSystem}. */
+export interface JobSystemProps {
+  /**
+   * The logical queues to create, one SQS queue, dead-letter queue and worker
+   * function each. Build them from the job registry with `planQueues(registry)`.
+   */
+  readonly queues: readonly QueuePlan[];
+
+  /** Path of the worker handler file (`functions/worker/handler.ts`), bundled with local esbuild. */
+  readonly workerEntry: string;
+
+  /**
+   * Timeout of every worker function.
+   *
+   * @default - per queue: the longest job timeout on that queue + 30 seconds, capped at 15 minutes
+   */
+  readonly workerTimeout?: Duration;
+
+  /**
+   * Largest number of messages the worker gets in one invocation (1..10000;
+   * above 10 needs `maxBatchingWindow`).
+   *
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * Most concurrent worker invocations the event source starts per queue (2..1000).
+   *
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * How long the event source gathers messages before invoking the worker (up to 5 minutes).
+   *
+   * @default - no batching window: the worker is invoked as soon as messages arrive
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * How long a job record is kept after it finishes before DynamoDB TTL
+   * deletes it. Whole days.
+   *
+   * @default Duration.days(30)
+   */
+  readonly recordRetention?: Duration;
+
+  /**
+   * Visibility timeout of every queue; must be at least 6 × the worker
+   * timeout (AWS's rule for SQS event sources) and at most 12 hours.
+   *
+   * @default - per queue: 6 × that queue's worker timeout
+   */
+  readonly visibilityTimeout?: Duration;
+
+  /**
+   * Create the demo ledger table the demo `effect` job writes to.
+   *
+   * @default false
+   */
+  readonly demoJobs?: boolean;
+
+  /**
+   * What happens to the tables when they leave the stack. Queues are always
+   * destroyed (their messages are transient; the job records are the truth).
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** What the construct creates for one logical queue. */
+export interface JobQueueResources {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly worker: NodejsFunction;
+}
+
+/**
+ * A serverless job system: per logical queue an SQS queue, its dead-letter
+ * queue and a Lambda worker; a job-status table and an idempotency table
+ * shared by all queues.
+ *
+ * Secure defaults: SSE on every queue, SSL-only queue policies, point-in-time
+ * recovery on every table, partial batch responses on every event source.
+ *
+ * @example
+ * const jobs = new JobSystem(this, 'Jobs', {
+ *   queues: planQueues(registry),
+ *   workerEntry: fileURLToPath(new URL('../functions/worker/handler.ts', import.meta.url)),
+ * });
+ * jobs.grantEnqueue(apiFunction);
+ */
+export class JobSystem extends Construct {
+  /** Job records: one item per job, the single source of truth for its state. */
+  public readonly jobsTable: dynamodb.Table;
+  /** Enqueue idempotency keys → job ids, expiring with their window. */
+  public readonly idempotencyTable: dynamodb.Table;
+  /** The ledger the demo `effect` job writes to (only with `demoJobs`). */
+  public readonly demoLedgerTable?: dynamodb.Table;
+  /** Queue, dead-letter queue and worker by logical queue name. */
+  public readonly queues: ReadonlyMap<string, JobQueueResources>;
+
+  constructor(scope: Construct, id: string, props: JobSystemProps) {
+    super(scope, id);
+    validateProps(props);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const recordRetention = props.recordRetention ?? Duration.days(30);
+
+    this.jobsTable = new dynamodb.Table(this, 'JobsTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+    // Sparse on purpose: only jobs in `scheduled`, `retrying`, `dead` or `cancelled`
+    // carry `attentionState`, and DynamoDB writes an index entry only for items that
+    // have the index key. A plain queued → running → succeeded job never has it, so
+    // the common path costs no index writes at all (each would be a second write
+    // unit per transition); operators still list the jobs that need them by state.
+    this.jobsTable.addGlobalSecondaryIndex({
+      indexName: ATTENTION_INDEX_NAME,
+      partitionKey: { name: 'attentionState', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'updatedAt', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+
+    if (props.demoJobs === true) {
+      this.demoLedgerTable = new dynamodb.Table(this, 'DemoLedgerTable', {
+        partitionKey: { name: 'key', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy,
+      });
+    }
+
+    const queues = new Map<string, JobQueueResources>();
+    for (const plan of props.queues) {
+      queues.set(plan.name, this.createQueue(plan, props, recordRetention));
+    }
+    this.queues = queues;
+  }
+
+  /**
+   * Lets `grantee` enqueue jobs on every queue.
+   *
+   * Actions: `sqs:SendMessage`, `sqs:GetQueueAttributes`, `sqs:GetQueueUrl` on
+   * every queue; `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:GetItem`
+   * on the jobs table; read/write data (`dynamodb:BatchGetItem`,
+   * `dynamodb:GetRecords`, `dynamodb:GetShardIterator`, `dynamodb:Query`,
+   * `dynamodb:GetItem`, `dynamodb:Scan`, `dynamodb:ConditionCheckItem`,
+   * `dynamodb:BatchWriteItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem`,
+   * `dynamodb:DeleteItem`, `dynamodb:DescribeTable`) on the idempotency table.
+   */
+  public grantEnqueue(grantee: iam.IGrantable): void {
+    for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
+    this.jobsTable.grant(grantee, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.idempotencyTable.grantReadWriteData(grantee);
+  }
+
+  /**
+   * Lets `grantee` read job records and queue depths.
+   *
+   * Actions: `dynamodb:GetItem`, `dynamodb:Query`, `dynamodb:Scan` on the jobs
+   * table and its attention index; `sqs:GetQueueAttributes` on every queue and
+   * dead-letter queue.
+   */
+  public grantRead(grantee: iam.IGrantable): void {
+    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    for (const { queue, deadLetterQueue } of this.queues.values()) {
+      queue.grant(grantee, 'sqs:GetQueueAttributes');
+      deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
+    }
+  }
+
+  private createQueue(plan: QueuePlan, props: JobSystemProps, recordRetention: Duration): JobQueueResources {
+    const suffix = queueOutputSuffix(plan.name);
+    const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
+    const visibilityTimeout =
+      props.visibilityTimeout ?? Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
+
+    if (!workerTimeout.isUnresolved() && workerTimeout.toMilliseconds() < plan.longestJobTimeoutMs) {
+      Annotations.of(this).addWarningV2(
+        'jobstack:workerTimeoutBelowJobTimeout',
+        `queue '${plan.name}': workerTimeout ${workerTimeout.toHumanString()} is shorter than its longest job timeout ` +
+          `(${plan.longestJobTimeoutMs} ms); such jobs are cut off by Lambda and retried after their lease expires`,
+      );
+    }
+
+    const deadLetterQueue = new sqs.Queue(this, `DeadLetterQueue${suffix}`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: MESSAGE_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+    });
+    const queue = new sqs.Queue(this, `Queue${suffix}`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: MESSAGE_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      visibilityTimeout,
+      // The worker moves a job that ran out of attempts to the DLQ itself, with its
+      // reason recorded. This redrive only catches messages whose worker crashed
+      // (timeout, OOM) so often that the worker never got to do that.
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
+    });
+
+    const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const environment: Record<string, string> = {
+      [FunctionEnv.jobsTable]: this.jobsTable.tableName,
+      [FunctionEnv.idempotencyTable]: this.idempotencyTable.tableName,
+      [FunctionEnv.queueUrl]: queue.queueUrl,
+      [FunctionEnv.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
+      [FunctionEnv.queueName]: plan.name,
+      [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
+      POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
+    };
+    if (this.demoLedgerTable) environment[FunctionEnv.demoLedgerTable] = this.demoLedgerTable.tableName;
+
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write
+    // to every log group in the account; this one may write only to the worker's own.
+    const role = new iam.Role(this, `WorkerRole${suffix}`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `jobstack worker for queue '${plan.name}'`,
+    });
+    logGroup.grantWrite(role);
+
+    const worker = new NodejsFunction(this, `Worker${suffix}`, {
+      entry: props.workerEntry,
+      role,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: workerTimeout,
+      logGroup,
+      description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        // Bundle the AWS SDK v3 too: a pinned, tree-shaken SDK starts faster than the
+        // runtime's and does not change under us.
+        externalModules: [],
+        forceDockerBundling: false,
+        // ESM output: some bundled CommonJS dependencies call `require` for Node built-ins.
+        banner: "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
+      },
+    });
+
+    worker.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: props.batchSize ?? 10,
+        maxConcurrency: props.maxConcurrency ?? 10,
+        reportBatchItemFailures: true,
+        ...(props.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: props.maxBatchingWindow }),
+      }),
+    );
+
+    this.jobsTable.grantReadWriteData(worker);
+    this.idempotencyTable.grantReadWriteData(worker);
+    deadLetterQueue.grantSendMessages(worker);
+    this.demoLedgerTable?.grantReadWriteData(worker);
+
+    const jobsTableLogicalId = Stack.of(this).getLogicalId(this.jobsTable.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
+      reason:
+        'The worker reads the jobs table\'s attention index; CDK grants table access as table/index/*, and this ' +
+        'construct defines that table\'s only index, so the wildcard covers exactly it.',
+    });
+    Validations.of(worker).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22.x is the runtime jobstack is pinned to and tested on (an LTS line supported by Lambda); moving ' +
+        'to a newer runtime is a deliberate upgrade made together with the test suite, not implicitly.',
+    });
+
+    return { queue, deadLetterQueue, worker };
+  }
+}
+
+function defaultWorkerTimeout(plan: QueuePlan): Duration {
+  const seconds = Math.ceil(plan.longestJobTimeoutMs / 1000) + WORKER_TIMEOUT_HEADROOM.toSeconds();
+  return Duration.seconds(Math.min(seconds, MAX_WORKER_TIMEOUT.toSeconds()));
+}
+
+function isResolvedNumber(value: number | undefined): value is number {
+  return value !== undefined && !Token.isUnresolved(value);
+}
+
+function isResolvedDuration(value: Duration | undefined): value is Duration {
+  return value !== undefined && !value.isUnresolved();
+}
+
+function validateProps(props: JobSystemProps): void {
+  if (props.queues.length === 0) {
+    throw new Error('queues must name at least one queue (given none); build them with planQueues(registry)');
+  }
+  const seen = new Set<string>();
+  const seenSuffixes = new Map<string, string>();
+  for (const plan of props.queues) {
+    if (!QUEUE_NAME_PATTERN.test(plan.name)) {
+      throw new Error(`queue name must match ${QUEUE_NAME_PATTERN} (given '${plan.name}')`);
+    }
+    if (seen.has(plan.name)) throw new Error(`queue names must be unique (given '${plan.name}' twice)`);
+    seen.add(plan.name);
+    const suffix = queueOutputSuffix(plan.name);
+    const clash = seenSuffixes.get(suffix);
+    if (clash !== undefined) {
+      throw new Error(`queue names '${clash}' and '${plan.name}' map to the same output suffix '${suffix}'`);
+    }
+    seenSuffixes.set(suffix, plan.name);
+    const maxReceiveCount = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || maxReceiveCount > MAX_RECEIVE_COUNT_LIMIT) {
+      throw new Error(
+        `queue '${plan.name}': maxAttempts must be 1..${MAX_RECEIVE_COUNT_LIMIT - RECEIVE_COUNT_HEADROOM} (given ${plan.maxAttempts})`,
+      );
+    }
+  }
+
+  if (isResolvedNumber(props.batchSize)) {
+    const { batchSize } = props;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      throw new Error(`batchSize must be 1..10000 (given ${batchSize})`);
+    }
+    if (batchSize > 10 && props.maxBatchingWindow === undefined) {
+      throw new Error(`batchSize above 10 needs maxBatchingWindow (given batchSize ${batchSize} and no window)`);
+    }
+  }
+  if (isResolvedNumber(props.maxConcurrency)) {
+    const { maxConcurrency } = props;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new Error(`maxConcurrency must be 2..1000 (given ${maxConcurrency})`);
+    }
+  }
+  if (isResolvedDuration(props.maxBatchingWindow) && props.maxBatchingWindow.toSeconds() > 300) {
+    throw new Error(`maxBatchingWindow must be at most 5 minutes (given ${props.maxBatchingWindow.toHumanString()})`);
+  }
+  if (isResolvedDuration(props.recordRetention)) {
+    const days = props.recordRetention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1) {
+      throw new Error(`recordRetention must be a whole number of days, at least 1 (given ${props.recordRetention.toHumanString()})`);
+    }
+  }
+  if (isResolvedDuration(props.workerTimeout)) {
+    const ms = props.workerTimeout.toMilliseconds();
+    if (ms < 1000 || ms > MAX_WORKER_TIMEOUT.toMilliseconds()) {
+      throw new Error(`workerTimeout must be 1 second..15 minutes (given ${props.workerTimeout.toHumanString()})`);
+    }
+  }
+  if (props.workerTimeout?.isUnresolved() && props.visibilityTimeout === undefined) {
+    throw new Error('visibilityTimeout is required when workerTimeout is an unresolved token (given no visibilityTimeout)');
+  }
+  if (isResolvedDuration(props.visibilityTimeout)) {
+    const visibility = props.visibilityTimeout;
+    if (visibility.toSeconds() > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
+      throw new Error(`visibilityTimeout must be at most 12 hours (given ${visibility.toHumanString()})`);
+    }
+    for (const plan of props.queues) {
+      const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
+      if (workerTimeout.isUnresolved()) continue;
+      const needed = workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
+      if (visibility.toSeconds() < needed) {
+        throw new Error(
+          `visibilityTimeout must be at least ${VISIBILITY_TIMEOUT_FACTOR} × the worker timeout for queue '${plan.name}' ` +
+            `(given visibilityTimeout ${visibility.toHumanString()}, worker timeout ${workerTimeout.toHumanString()}, ` +
+            `so at least ${needed} seconds)`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { queueOutputSuffix, StackOutput } from '../shared/config.js';
+import { type JobRegistry, planQueues } from '../shared/job-definition.js';
+import { registry as defaultRegistry } from '../functions/jobs/registry.js';
+import { JobSystem, type JobSystemProps } from './job-system.js';
+
+/** The worker handler shipped with jobstack. */
+export const DEFAULT_WORKER_ENTRY = fileURLToPath(new URL('../functions/worker/handler.ts', import.meta.url));
+
+/** Properties of a {@link JobstackStack}. */
+export interface JobstackStackProps extends StackProps {
+  /**
+   * The job types to deploy queues and workers for.
+   *
+   * @default - the registry in `functions/jobs/registry.ts`
+   */
+  readonly registry?: JobRegistry;
+
+  /**
+   * Deploy the demo ledger table the demo `effect` job writes to.
+   *
+   * @default - context `demoJobs` when set ("false" turns it off), else true
+   */
+  readonly demoJobs?: boolean;
+
+  /**
+   * Path of the worker handler file.
+   *
+   * @default DEFAULT_WORKER_ENTRY (`functions/worker/handler.ts`)
+   */
+  readonly workerEntry?: string;
+
+  /**
+   * What happens to the tables when the stack is deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Further `JobSystem` settings (batch size, concurrency, timeouts, ...).
+   *
+   * @default - the `JobSystem` defaults
+   */
+  readonly jobSystem?: Omit<JobSystemProps, 'queues' | 'workerEntry' | 'demoJobs' | 'removalPolicy'>;
+}
+
+/**
+ * The deployable jobstack: a {@link JobSystem} built from the job registry,
+ * plus the stack outputs the client SDK and CLI discover their configuration from
+ * (keys in `StackOutput`).
+ */
+export class JobstackStack extends Stack {
+  public readonly jobSystem: JobSystem;
+
+  constructor(scope: Construct, id: string, props: JobstackStackProps = {}) {
+    super(scope, id, props);
+
+    const demoJobs = props.demoJobs ?? parseBooleanContext(this.node.tryGetContext('demoJobs'), 'demoJobs') ?? true;
+    this.jobSystem = new JobSystem(this, 'JobSystem', {
+      ...props.jobSystem,
+      queues: planQueues(props.registry ?? defaultRegistry),
+      workerEntry: props.workerEntry ?? DEFAULT_WORKER_ENTRY,
+      demoJobs,
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+    });
+
+    const { jobsTable, idempotencyTable, demoLedgerTable, queues } = this.jobSystem;
+    new CfnOutput(this, StackOutput.jobsTableName, { value: jobsTable.tableName });
+    new CfnOutput(this, StackOutput.idempotencyTableName, { value: idempotencyTable.tableName });
+    if (demoLedgerTable) new CfnOutput(this, StackOutput.demoLedgerTableName, { value: demoLedgerTable.tableName });
+    new CfnOutput(this, StackOutput.queueNames, { value: [...queues.keys()].join(',') });
+    for (const [name, { queue, deadLetterQueue, worker }] of queues) {
+      const suffix = queueOutputSuffix(name);
+      new CfnOutput(this, `${StackOutput.queueUrlPrefix}${suffix}`, { value: queue.queueUrl });
+      new CfnOutput(this, `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, { value: deadLetterQueue.queueUrl });
+      new CfnOutput(this, `WorkerFunctionName${suffix}`, { value: worker.functionName });
+    }
+  }
+}
+
+function parseBooleanContext(value: unknown, key: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`context ${key} must be true or false (given ${JSON.stringify(value)})`);
+}
