@@ -128,3 +128,11 @@ export class JobTimeoutError extends JobstackError {
     this.name = 'JobTimeoutError';
   }
 }
+
+/** An argument to a client method is malformed (a paging cursor, a limit, an option). */
+export class InvalidArgumentError extends JobstackError {
+  constructor(message: string, context: JobErrorContext = {}) {
+    super(message, context);
+    this.name = 'InvalidArgumentError';
+  }
+}

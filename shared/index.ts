@@ -6,6 +6,7 @@ export {
   queueOutputSuffix,
   StackOutput,
 } from './config.js';
+export { type JobErrorInfo, JobErrorInfoSchema, type JobProgress, JobProgressSchema, type JobRecord, JobRecordSchema } from './record.js';
 export { type DurationInput, formatDuration, parseDuration } from './duration.js';
 export {
   ConfigurationError,
@@ -55,3 +56,25 @@ export {
   needsAttention,
   sourcesOf,
 } from './states.js';
+export {
+  ENVELOPE_VERSION,
+  type EnvelopeParseResult,
+  type JobEnvelope,
+  JobEnvelopeSchema,
+  JobIdSchema,
+  parseEnvelope,
+  serializeEnvelope,
+} from './envelope.js';
+export { InvalidArgumentError } from './errors.js';
+export { newJobId } from './ids.js';
+export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
+export {
+  type CancelResult,
+  type ClaimRequest,
+  type ClaimResult,
+  JobStore,
+  type JobStoreOptions,
+  type ListPage,
+  type ListQuery,
+  type NewJobRecord,
+} from './store/job-store.js';

@@ -1,0 +1,27 @@
+import { ConfigurationError, FunctionEnv } from '../../shared/index.js';
+
+export interface WorkerEnvironment {
+  readonly jobsTable: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly queueName: string;
+  readonly recordRetentionDays: number;
+}
+
+/** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
+export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
+  const required = [FunctionEnv.jobsTable, FunctionEnv.queueUrl, FunctionEnv.deadLetterQueueUrl, FunctionEnv.queueName];
+  const missing = required.filter((name) => !env[name]);
+  if (missing.length > 0) throw new ConfigurationError(`worker environment is missing ${missing.join(', ')}`);
+  const retention = Number(env[FunctionEnv.recordRetentionDays] ?? '30');
+  if (!Number.isFinite(retention) || retention <= 0) {
+    throw new ConfigurationError(`${FunctionEnv.recordRetentionDays} must be a positive number (given ${env[FunctionEnv.recordRetentionDays]})`);
+  }
+  return {
+    jobsTable: env[FunctionEnv.jobsTable] as string,
+    queueUrl: env[FunctionEnv.queueUrl] as string,
+    deadLetterQueueUrl: env[FunctionEnv.deadLetterQueueUrl] as string,
+    queueName: env[FunctionEnv.queueName] as string,
+    recordRetentionDays: retention,
+  };
+}

@@ -1,0 +1,40 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { JobQueue, JobStore } from '../../shared/index.js';
+import { registry } from '../jobs/registry.js';
+import { readWorkerEnvironment } from './environment.js';
+import { createRecordProcessor } from './process-record.js';
+
+const environment = readWorkerEnvironment();
+const logger = new Logger({ serviceName: 'jobstack-worker' });
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const sqs = new SQSClient({});
+
+const processor = new BatchProcessor(EventType.SQS);
+const processRecord = createRecordProcessor({
+  registry,
+  store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
+  queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+  queueName: environment.queueName,
+  logger,
+});
+
+/**
+ * SQS-triggered worker. Records run concurrently within a batch; only the ones
+ * that asked for redelivery are reported, so one bad record never re-runs its
+ * batch mates. A batch whose records all failed is still answered with a
+ * partial response rather than an invocation error: those are job failures,
+ * already recorded and delayed by backoff, not failures of the function.
+ */
+export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,246 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
+import type { ZodType } from 'zod';
+import {
+  type AnyJobDefinition,
+  type JobEnvelope,
+  type JobErrorInfo,
+  type JobQueue,
+  type JobRecord,
+  type JobRegistry,
+  type JobStore,
+  InvalidPayloadError,
+  JobstackError,
+  JobTimeoutError,
+  parseEnvelope,
+  retryDelayMs,
+  UnknownJobTypeError,
+} from '../../shared/index.js';
+import { isRetryable, toErrorInfo } from './error-info.js';
+import { runWithDeadline } from './run-with-deadline.js';
+
+/** Time kept back from the Lambda deadline to record the outcome of an attempt. */
+export const DEADLINE_SAFETY_MS = 3_000;
+/** Slack added to a lease beyond the attempt's own deadline before another delivery may take over. */
+export const LEASE_SLACK_MS = 10_000;
+/** Results larger than this are not stored on the record (DynamoDB items stop at 400 KB). */
+export const MAX_STORED_RESULT_BYTES = 100_000;
+
+export interface RecordProcessorDeps {
+  readonly registry: JobRegistry;
+  readonly store: JobStore;
+  readonly queue: JobQueue;
+  readonly queueName: string;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+}
+
+/** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
+export class RedeliveryRequestedError extends JobstackError {
+  constructor(message: string, context: { jobId: string; jobType: string; cause?: unknown }) {
+    super(message, context);
+    this.name = 'RedeliveryRequestedError';
+  }
+}
+
+/**
+ * Builds the per-message step of the worker. It returns normally when the
+ * message may be deleted (the job finished, was dead-lettered, or the delivery
+ * was a duplicate) and throws when SQS should deliver it again (a retry after
+ * the backoff delay, or another delivery still holds the job).
+ *
+ * Poison input never throws: it is recorded and moved to the dead-letter queue,
+ * so it can neither fail its batch mates nor be retried forever.
+ */
+export function createRecordProcessor(deps: RecordProcessorDeps) {
+  const clock = deps.clock ?? Date.now;
+  const random = deps.random ?? Math.random;
+
+  return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+    const parsed = parseEnvelope(message.body);
+    if (!parsed.ok) {
+      await rejectPoison(message, parsed.error, { jobId: parsed.jobId, jobType: parsed.jobType });
+      return;
+    }
+    const envelope = parsed.envelope;
+    const definition = deps.registry[envelope.type];
+    if (!definition) {
+      const error = new UnknownJobTypeError(envelope.type, Object.keys(deps.registry), { jobId: envelope.id });
+      await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type });
+      return;
+    }
+    const schema: ZodType = definition.schema;
+    const payload = schema.safeParse(envelope.payload);
+    if (!payload.success) {
+      const issues = payload.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      const error = new InvalidPayloadError(envelope.type, issues, { jobId: envelope.id });
+      await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    await runJob(message, envelope, definition, payload.data, lambdaContext);
+  };
+
+  async function runJob(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+    lambdaContext: Context | undefined,
+  ): Promise<void> {
+    const startedAt = clock();
+    const lambdaDeadline = startedAt + (lambdaContext?.getRemainingTimeInMillis() ?? definition.timeoutMs + DEADLINE_SAFETY_MS);
+    const deadline = Math.min(startedAt + definition.timeoutMs, lambdaDeadline - DEADLINE_SAFETY_MS);
+    const correlationId = envelope.correlationId ?? envelope.id;
+    const claim = await deps.store.claim({
+      id: envelope.id,
+      type: envelope.type,
+      queue: deps.queueName,
+      maxAttempts: definition.retry.maxAttempts,
+      payload: envelope.payload,
+      correlationId,
+      enqueuedAt: envelope.enqueuedAt,
+      leaseUntil: deadline + LEASE_SLACK_MS,
+    });
+    const logger = deps.logger.createChild({
+      persistentKeys: { jobId: envelope.id, jobType: envelope.type, correlation_id: correlationId },
+    });
+
+    if (claim.outcome === 'finished') {
+      logger.info('Skipping delivery: the job is already finished', { state: claim.record.state });
+      return;
+    }
+    if (claim.outcome === 'busy') {
+      const waitMs = Math.max(1_000, (claim.record.leaseUntil ?? clock()) - clock());
+      await deps.queue.delayRedelivery(message.receiptHandle, waitMs / 1_000);
+      logger.info('Another delivery holds the job; checking again after its lease', { waitMs });
+      throw new RedeliveryRequestedError(`job ${envelope.id} is running under another delivery`, {
+        jobId: envelope.id,
+        jobType: envelope.type,
+      });
+    }
+
+    const record = claim.record;
+    const attempt = record.attempts;
+    const attemptLogger = logger.createChild({ persistentKeys: { attempt } });
+    if (record.cancelRequested) {
+      await deps.store.markCancelledByRun(record.id, attempt);
+      attemptLogger.info('Job was cancelled while its previous run was in flight; not running it again');
+      return;
+    }
+    if (attempt > record.maxAttempts) {
+      // The previous run died (timeout or crash) on the last attempt it had.
+      const error: JobErrorInfo = {
+        name: 'AttemptsExhaustedError',
+        message: `attempt ${attempt - 1} of ${record.maxAttempts} did not finish (the function timed out or crashed)`,
+        retryable: false,
+      };
+      await killJob(message, record, attempt, error, attemptLogger);
+      return;
+    }
+
+    attemptLogger.info('Job started');
+    try {
+      const result = await runWithDeadline(
+        (signal) =>
+          definition.handler(payload, {
+            jobId: record.id,
+            jobType: record.type,
+            attempt,
+            correlationId,
+            logger: attemptLogger,
+            signal,
+            deadline,
+          }),
+        deadline,
+        () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
+        clock,
+      );
+      const stored = await deps.store.succeed(record.id, attempt, storableResult(result, attemptLogger));
+      if (stored) attemptLogger.info('Job succeeded', { durationMs: clock() - startedAt });
+      else attemptLogger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
+    } catch (thrown) {
+      await handleFailure(message, record, attempt, thrown, definition, attemptLogger, clock() - startedAt);
+    }
+  }
+
+  async function handleFailure(
+    message: SQSRecord,
+    record: JobRecord,
+    attempt: number,
+    thrown: unknown,
+    definition: AnyJobDefinition,
+    logger: Logger,
+    durationMs: number,
+  ): Promise<void> {
+    const retryable = isRetryable(thrown) && attempt < record.maxAttempts;
+    const error = toErrorInfo(thrown, isRetryable(thrown));
+    if (!retryable) {
+      logger.error('Job failed for good', { error: thrown as Error, durationMs });
+      await killJob(message, record, attempt, error, logger);
+      return;
+    }
+    const delayMs = retryDelayMs(definition.retry, attempt, random);
+    const owned = await deps.store.scheduleRetry(record.id, attempt, error, clock() + delayMs);
+    if (!owned) {
+      logger.warn('Attempt failed but no longer owns the job (cancelled or taken over); dropping this delivery');
+      return;
+    }
+    await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
+    logger.warn('Job attempt failed; retrying after backoff', { error: thrown as Error, delayMs, durationMs });
+    throw new RedeliveryRequestedError(`attempt ${attempt} failed; retry in ${delayMs} ms`, {
+      jobId: record.id,
+      jobType: record.type,
+      cause: thrown,
+    });
+  }
+
+  /** Dead-letters the message first, then the record: if the second write fails, the redelivery finds the job still owned and retries the whole step. */
+  async function killJob(message: SQSRecord, record: JobRecord, attempt: number, error: JobErrorInfo, logger: Logger) {
+    await deps.queue.sendToDeadLetter(message.body, { jobId: record.id, errorName: error.name, errorMessage: error.message });
+    const marked = await deps.store.markDead(record.id, error, { attempt });
+    if (marked) logger.error('Job is dead', { reason: error.message });
+    else logger.warn('Job could not be marked dead: it is no longer owned by this attempt');
+  }
+
+  async function rejectPoison(
+    message: SQSRecord,
+    error: JobstackError,
+    context: { jobId: string | undefined; jobType: string | undefined; definition?: AnyJobDefinition },
+  ): Promise<void> {
+    const errorInfo = toErrorInfo(error, false);
+    await deps.queue.sendToDeadLetter(message.body, {
+      ...(context.jobId === undefined ? {} : { jobId: context.jobId }),
+      errorName: errorInfo.name,
+      errorMessage: errorInfo.message,
+    });
+    if (context.jobId === undefined) {
+      deps.logger.error('Unreadable message moved to the dead-letter queue', {
+        messageId: message.messageId,
+        reason: error.message,
+      });
+      return;
+    }
+    const marked = await deps.store.markDead(context.jobId, errorInfo, {
+      type: context.jobType ?? 'unknown',
+      queue: deps.queueName,
+      maxAttempts: context.definition?.retry.maxAttempts ?? 1,
+    });
+    deps.logger.error('Job rejected: its message is invalid', {
+      jobId: context.jobId,
+      jobType: context.jobType,
+      reason: error.message,
+      recordMarkedDead: marked,
+    });
+  }
+}
+
+function storableResult(result: unknown, logger: Logger): unknown {
+  if (result === undefined) return null;
+  const json = JSON.stringify(result);
+  if (json === undefined) return null;
+  const sizeBytes = Buffer.byteLength(json);
+  if (sizeBytes <= MAX_STORED_RESULT_BYTES) return JSON.parse(json);
+  logger.warn('Job result too large to store on the record; storing its size only', { sizeBytes });
+  return { resultTooLarge: true, sizeBytes, limitBytes: MAX_STORED_RESULT_BYTES };
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { InvalidEnvelopeError } from './errors.js';
+
+/** Version of the message format; a worker rejects versions it does not know instead of guessing. */
+export const ENVELOPE_VERSION = 1;
+
+const JOB_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Job ids: up to 128 characters of letters, digits and `._:-` (safe as SQS, Step Functions and Scheduler names). */
+export const JobIdSchema = z.string().regex(JOB_ID_PATTERN, 'job id must be 1..128 characters of A-Z a-z 0-9 . _ : -');
+
+/**
+ * The message body carried by SQS. It holds the payload itself so a worker needs
+ * no read before running a job; the DynamoDB record holds the state.
+ */
+export const JobEnvelopeSchema = z.object({
+  v: z.literal(ENVELOPE_VERSION),
+  id: JobIdSchema,
+  type: z.string().min(1).max(128),
+  payload: z.unknown(),
+  /** ISO-8601 time of the `enqueue` call. */
+  enqueuedAt: z.iso.datetime(),
+  /** Carried into every log line of the job; defaults to the job id. */
+  correlationId: z.string().min(1).max(256).optional(),
+});
+
+export type JobEnvelope = z.infer<typeof JobEnvelopeSchema>;
+
+export type EnvelopeParseResult =
+  | { readonly ok: true; readonly envelope: JobEnvelope }
+  | { readonly ok: false; readonly error: InvalidEnvelopeError; readonly jobId?: string; readonly jobType?: string };
+
+/**
+ * Parses an SQS message body. Never throws: a body that is not JSON, not an
+ * object, of an unknown version or missing fields comes back as `ok: false` with
+ * a readable reason, and with the job id whenever one could be read, so the
+ * worker can mark that job dead rather than lose track of it.
+ */
+export function parseEnvelope(body: string): EnvelopeParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, error: new InvalidEnvelopeError(`body is not JSON (${describeBody(body)})`) };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, error: new InvalidEnvelopeError(`body is JSON but not an object (${describeBody(body)})`) };
+  }
+  const candidate = json as Record<string, unknown>;
+  const jobId = JobIdSchema.safeParse(candidate.id).success ? (candidate.id as string) : undefined;
+  const jobType = typeof candidate.type === 'string' ? candidate.type : undefined;
+  const context = { ...(jobId === undefined ? {} : { jobId }), ...(jobType === undefined ? {} : { jobType }) };
+  if (candidate.v !== ENVELOPE_VERSION) {
+    const reason = `unsupported message version ${JSON.stringify(candidate.v)} (this worker reads version ${ENVELOPE_VERSION})`;
+    return { ok: false, error: new InvalidEnvelopeError(reason, context), ...context };
+  }
+  const parsed = JobEnvelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    return { ok: false, error: new InvalidEnvelopeError(reason, context), ...context };
+  }
+  return { ok: true, envelope: parsed.data };
+}
+
+export function serializeEnvelope(envelope: JobEnvelope): string {
+  return JSON.stringify(envelope);
+}
+
+function describeBody(body: string): string {
+  const preview = body.length > 40 ? `${body.slice(0, 40)}…` : body;
+  return `${body.length} bytes: ${JSON.stringify(preview)}`;
+}

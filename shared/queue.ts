@@ -1,0 +1,105 @@
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type JobEnvelope, serializeEnvelope } from './envelope.js';
+
+/** SQS caps `DelaySeconds` at 15 minutes. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+/** SQS caps a message's visibility timeout at 12 hours. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** Message attributes the worker puts on a message it moves to a dead-letter queue. */
+export const DeadLetterAttribute = {
+  jobId: 'jobstack-job-id',
+  errorName: 'jobstack-error-name',
+  errorMessage: 'jobstack-error-message',
+} as const;
+
+export interface OutgoingJob {
+  readonly envelope: JobEnvelope;
+  readonly delaySeconds?: number;
+}
+
+/** One queue (and its dead-letter queue) as the client and the worker use it. */
+export class JobQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly url: string,
+    readonly deadLetterUrl?: string,
+  ) {}
+
+  async send(job: OutgoingJob): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: serializeEnvelope(job.envelope),
+        ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
+      }),
+    );
+  }
+
+  /**
+   * Sends in SendMessageBatch requests of 10, retrying entries SQS reports as
+   * failed (throttling, internal errors) with backoff.
+   * @returns the job ids that still failed after the retries, with the reason.
+   */
+  async sendMany(jobs: readonly OutgoingJob[]): Promise<{ id: string; reason: string }[]> {
+    const failed: { id: string; reason: string }[] = [];
+    for (let start = 0; start < jobs.length; start += 10) {
+      let pending = jobs.slice(start, start + 10);
+      let lastReasons = new Map<string, string>();
+      for (let round = 0; pending.length > 0 && round < 5; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const output = await this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.url,
+            Entries: pending.map((job, index) => ({
+              Id: String(index),
+              MessageBody: serializeEnvelope(job.envelope),
+              ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
+            })),
+          }),
+        );
+        const failedEntries = output.Failed ?? [];
+        lastReasons = new Map(failedEntries.map((entry) => [entry.Id ?? '', `${entry.Code}: ${entry.Message ?? ''}`]));
+        // Sender faults (a malformed entry) do not improve with retrying.
+        const retryable = failedEntries.filter((entry) => !entry.SenderFault);
+        for (const entry of failedEntries.filter((e) => e.SenderFault)) {
+          const job = pending[Number(entry.Id)];
+          if (job) failed.push({ id: job.envelope.id, reason: lastReasons.get(entry.Id ?? '') ?? 'sender fault' });
+        }
+        pending = retryable.map((entry) => pending[Number(entry.Id)]).filter((job) => job !== undefined);
+      }
+      for (const job of pending) failed.push({ id: job.envelope.id, reason: 'SQS kept failing the entry after 5 tries' });
+    }
+    return failed;
+  }
+
+  /** Makes a received message visible again after `seconds` (the retry delay). */
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.url,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds))),
+      }),
+    );
+  }
+
+  /** Copies a message body to the dead-letter queue with the reason as message attributes. */
+  async sendToDeadLetter(body: string, reason: { jobId?: string; errorName: string; errorMessage: string }): Promise<void> {
+    if (!this.deadLetterUrl) throw new Error(`queue ${this.url} has no dead-letter queue configured`);
+    const attributes: Record<string, MessageAttributeValue> = {
+      [DeadLetterAttribute.errorName]: { DataType: 'String', StringValue: reason.errorName },
+      [DeadLetterAttribute.errorMessage]: { DataType: 'String', StringValue: reason.errorMessage.slice(0, 1_000) || '-' },
+    };
+    if (reason.jobId) attributes[DeadLetterAttribute.jobId] = { DataType: 'String', StringValue: reason.jobId };
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.deadLetterUrl, MessageBody: body, MessageAttributes: attributes }),
+    );
+  }
+}

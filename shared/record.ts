@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { JobIdSchema } from './envelope.js';
+import { JobState } from './states.js';
+
+/** An error as stored on a job record: enough to act on without the logs. */
+export const JobErrorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  retryable: z.boolean(),
+});
+export type JobErrorInfo = z.infer<typeof JobErrorInfoSchema>;
+
+export const JobProgressSchema = z.object({
+  /** 0..100 */
+  percent: z.number().min(0).max(100),
+  message: z.string().optional(),
+});
+export type JobProgress = z.infer<typeof JobProgressSchema>;
+
+/**
+ * The job record in the job-status table: the single source of truth for a job,
+ * outliving SQS retention. Times are ISO-8601 strings except `leaseUntil`
+ * (epoch ms, compared in conditions) and `expiresAt` (epoch seconds, for TTL).
+ */
+export const JobRecordSchema = z.object({
+  id: JobIdSchema,
+  type: z.string(),
+  state: z.enum(JobState),
+  queue: z.string(),
+  /** Attempts started so far, over the job's whole life (a manual retry continues the count). */
+  attempts: z.number().int().min(0),
+  maxAttempts: z.number().int().min(1),
+  payload: z.unknown().optional(),
+  correlationId: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  runAt: z.string().optional(),
+  nextAttemptAt: z.string().optional(),
+  /** Epoch ms until which the current run owns the job; a later delivery may take over after it. */
+  leaseUntil: z.number().optional(),
+  result: z.unknown().optional(),
+  error: JobErrorInfoSchema.optional(),
+  progress: JobProgressSchema.optional(),
+  idempotencyKey: z.string().optional(),
+  /** Set by `cancel()` on a running job; the run sees it at its next check. */
+  cancelRequested: z.boolean().optional(),
+  /** Epoch seconds; DynamoDB TTL deletes the record after it (set on terminal states). */
+  expiresAt: z.number().optional(),
+  /** Present only in states that need attention: the sparse index key. */
+  attentionState: z.string().optional(),
+});
+
+export type JobRecord = z.infer<typeof JobRecordSchema>;

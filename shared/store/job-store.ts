@@ -1,0 +1,491 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ATTENTION_INDEX_NAME } from '../config.js';
+import type { JobErrorInfo, JobRecord } from '../record.js';
+import { type JobState, needsAttention, sourcesOf } from '../states.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+/** What `create` writes for a new job. */
+export interface NewJobRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly payload: unknown;
+  readonly correlationId: string;
+  readonly state: Extract<JobState, 'queued' | 'scheduled'>;
+  readonly runAt?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** What the worker knows about a delivery when it claims it. */
+export interface ClaimRequest {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly payload: unknown;
+  readonly correlationId: string;
+  readonly enqueuedAt: string;
+  /** Epoch ms the claim lasts; past it another delivery may take the job over. */
+  readonly leaseUntil: number;
+}
+
+export type ClaimResult =
+  | { readonly outcome: 'claimed'; readonly record: JobRecord }
+  /** The job is already in a terminal state: this delivery is a duplicate. */
+  | { readonly outcome: 'finished'; readonly record: JobRecord }
+  /** Another delivery holds a live lease on the job. */
+  | { readonly outcome: 'busy'; readonly record: JobRecord };
+
+export type CancelResult =
+  | { readonly outcome: 'cancelled'; readonly record: JobRecord }
+  /** Running: the run was asked to stop and ends `cancelled` at its next check. */
+  | { readonly outcome: 'requested'; readonly record: JobRecord }
+  | { readonly outcome: 'finished'; readonly record: JobRecord }
+  | { readonly outcome: 'not-found' };
+
+export interface ListQuery {
+  readonly state?: JobState;
+  readonly type?: string;
+  /** @default 50 */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ListPage {
+  readonly jobs: JobRecord[];
+  readonly cursor?: string;
+}
+
+export interface JobStoreOptions {
+  /** Days a terminal record is kept before TTL removes it. @default 30 */
+  readonly retentionDays?: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * All reads and writes of job records. Every state change is one conditional
+ * UpdateItem whose condition is "the current state is a source of the target
+ * state" (from the state machine), plus, for the worker, "the attempt is still
+ * mine" (a fencing token), so two deliveries can never both move a job.
+ *
+ * Cost layout: a plain job costs 3 writes of a ≤ 1 KB item (create, claim,
+ * succeed) and no index writes, because only states that need attention carry
+ * `attentionState`, the key of the sparse index.
+ */
+export class JobStore {
+  private readonly retentionSeconds: number;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    readonly tableName: string,
+    options: JobStoreOptions = {},
+  ) {
+    this.retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Writes a new record. @returns false when a record with this id already exists. */
+  async create(job: NewJobRecord): Promise<boolean> {
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.newItem(job),
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes many new records with BatchWriteItem (25 a request), retrying
+   * unprocessed items with backoff. No condition is possible in a batch; ids
+   * are fresh ULIDs, so there is nothing to overwrite.
+   */
+  async createMany(jobs: readonly NewJobRecord[]): Promise<void> {
+    for (let start = 0; start < jobs.length; start += 25) {
+      let requests = jobs.slice(start, start + 25).map((job) => ({ PutRequest: { Item: this.newItem(job) } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await delay(Math.min(1_000, 25 * 2 ** round));
+        if (round > 8) throw new Error(`DynamoDB left ${requests.length} job records unprocessed after ${round} rounds`);
+        const output = await this.documentClient.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  /** Removes a record that never reached its queue (rollback of a failed enqueue). */
+  async deleteUnsent(id: string): Promise<void> {
+    await this.documentClient
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id },
+          ConditionExpression: '#state IN (:queued, :scheduled) AND attempts = :zero',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':scheduled': 'scheduled', ':zero': 0 },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async get(id: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {
+    const output = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: options.consistent ?? true }),
+    );
+    return output.Item as JobRecord | undefined;
+  }
+
+  /**
+   * Moves the job to `running` for this delivery and counts the attempt. Creates
+   * the record when none exists (a message sent by a schedule, or straight to
+   * the queue). Takes over a `running` job whose lease has expired: its run died.
+   */
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const now = this.clock();
+    const nowIso = new Date(now).toISOString();
+    const sources = sourcesOf('running').filter((state) => state !== 'running');
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: request.id },
+          UpdateExpression: [
+            'SET #state = :running, startedAt = :now, updatedAt = :now, leaseUntil = :lease,',
+            '#type = if_not_exists(#type, :type), #queue = if_not_exists(#queue, :queue),',
+            'createdAt = if_not_exists(createdAt, :enqueuedAt), maxAttempts = if_not_exists(maxAttempts, :maxAttempts),',
+            'payload = if_not_exists(payload, :payload), correlationId = if_not_exists(correlationId, :correlationId)',
+            'ADD attempts :one',
+            'REMOVE attentionState, nextAttemptAt',
+          ].join(' '),
+          ConditionExpression: `attribute_not_exists(id) OR #state IN (${sources.map((_, i) => `:from${i}`).join(', ')}) OR (#state = :running AND leaseUntil < :nowMs)`,
+          ExpressionAttributeNames: { '#state': 'state', '#type': 'type', '#queue': 'queue' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':now': nowIso,
+            ':nowMs': now,
+            ':lease': request.leaseUntil,
+            ':type': request.type,
+            ':queue': request.queue,
+            ':enqueuedAt': request.enqueuedAt,
+            ':maxAttempts': request.maxAttempts,
+            ':payload': request.payload ?? null,
+            ':correlationId': request.correlationId,
+            ':one': 1,
+            ...Object.fromEntries(sources.map((state, i) => [`:from${i}`, state])),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'claimed', record: output.Attributes as JobRecord };
+    } catch (error) {
+      const current = conditionFailureItem(error);
+      if (!current) throw error;
+      return current.state === 'running' ? { outcome: 'busy', record: current } : { outcome: 'finished', record: current };
+    }
+  }
+
+  /** Records success of attempt `attempt`. @returns false if the attempt no longer owns the job. */
+  async succeed(id: string, attempt: number, result: unknown): Promise<boolean> {
+    const now = this.clock();
+    return this.conditionalUpdate({
+      Key: { id },
+      UpdateExpression:
+        'SET #state = :succeeded, #result = :result, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil, #error, cancelRequested',
+      ConditionExpression: '#state = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#state': 'state', '#result': 'result', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':succeeded': 'succeeded',
+        ':running': 'running',
+        ':attempt': attempt,
+        ':result': result ?? null,
+        ':now': new Date(now).toISOString(),
+        ':expiresAt': this.expiresAt(now),
+      },
+    });
+  }
+
+  /** Records a failed attempt that will be retried at `nextAttemptAt`. @returns false if the attempt no longer owns the job. */
+  async scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { id },
+      UpdateExpression:
+        'SET #state = :retrying, attentionState = :retrying, #error = :error, nextAttemptAt = :next, updatedAt = :now REMOVE leaseUntil',
+      ConditionExpression: '#state = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#state': 'state', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':retrying': 'retrying',
+        ':running': 'running',
+        ':attempt': attempt,
+        ':error': error,
+        ':next': new Date(nextAttemptAt).toISOString(),
+        ':now': new Date(this.clock()).toISOString(),
+      },
+    });
+  }
+
+  /**
+   * Marks the job `dead`. With `attempt`, only if that attempt still owns the
+   * job; without (poison input found before any claim), from any non-terminal
+   * state, creating the record when none exists so the failure is visible.
+   * @returns false when the condition did not hold.
+   */
+  async markDead(
+    id: string,
+    error: JobErrorInfo,
+    options: { attempt?: number; type?: string; queue?: string; maxAttempts?: number } = {},
+  ): Promise<boolean> {
+    const now = this.clock();
+    const nowIso = new Date(now).toISOString();
+    const values: Record<string, unknown> = {
+      ':dead': 'dead',
+      ':error': error,
+      ':now': nowIso,
+      ':expiresAt': this.expiresAt(now),
+    };
+    const set = [
+      '#state = :dead',
+      'attentionState = :dead',
+      '#error = :error',
+      'finishedAt = :now',
+      'updatedAt = :now',
+      'expiresAt = :expiresAt',
+    ];
+    let condition: string;
+    if (options.attempt !== undefined) {
+      condition = '#state = :running AND attempts = :attempt';
+      values[':running'] = 'running';
+      values[':attempt'] = options.attempt;
+    } else {
+      const sources = sourcesOf('dead');
+      condition = `attribute_not_exists(id) OR #state IN (${sources.map((_, i) => `:from${i}`).join(', ')})`;
+      sources.forEach((state, i) => {
+        values[`:from${i}`] = state;
+      });
+      set.push(
+        '#type = if_not_exists(#type, :type)',
+        '#queue = if_not_exists(#queue, :queue)',
+        'createdAt = if_not_exists(createdAt, :now)',
+        'attempts = if_not_exists(attempts, :zero)',
+        'maxAttempts = if_not_exists(maxAttempts, :maxAttempts)',
+      );
+      values[':type'] = options.type ?? 'unknown';
+      values[':queue'] = options.queue ?? 'unknown';
+      values[':zero'] = 0;
+      values[':maxAttempts'] = options.maxAttempts ?? 1;
+    }
+    return this.conditionalUpdate({
+      Key: { id },
+      UpdateExpression: `SET ${set.join(', ')} REMOVE leaseUntil, nextAttemptAt`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: {
+        '#state': 'state',
+        '#error': 'error',
+        ...(options.attempt === undefined ? { '#type': 'type', '#queue': 'queue' } : {}),
+      },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** Records that a running job stopped because cancellation was requested. */
+  async markCancelledByRun(id: string, attempt: number): Promise<boolean> {
+    const now = this.clock();
+    return this.conditionalUpdate({
+      Key: { id },
+      UpdateExpression:
+        'SET #state = :cancelled, attentionState = :cancelled, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil',
+      ConditionExpression: '#state = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':cancelled': 'cancelled',
+        ':running': 'running',
+        ':attempt': attempt,
+        ':now': new Date(now).toISOString(),
+        ':expiresAt': this.expiresAt(now),
+      },
+    });
+  }
+
+  /**
+   * Cancels a job that has not started (or is waiting to retry); asks a running
+   * one to stop. A finished job is left as it is.
+   */
+  async cancel(id: string): Promise<CancelResult> {
+    const now = this.clock();
+    const nowIso = new Date(now).toISOString();
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET #state = :cancelled, attentionState = :cancelled, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE nextAttemptAt',
+          ConditionExpression: '#state IN (:scheduled, :queued, :retrying)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':scheduled': 'scheduled',
+            ':queued': 'queued',
+            ':retrying': 'retrying',
+            ':now': nowIso,
+            ':expiresAt': this.expiresAt(now),
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'cancelled', record: output.Attributes as JobRecord };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = conditionFailureItem(error);
+      if (!current) return { outcome: 'not-found' };
+      if (current.state !== 'running') return { outcome: 'finished', record: current };
+    }
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET cancelRequested = :true, updatedAt = :now',
+          ConditionExpression: '#state = :running',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':true': true, ':running': 'running', ':now': nowIso },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'requested', record: output.Attributes as JobRecord };
+    } catch (error) {
+      const current = conditionFailureItem(error);
+      if (!current) throw error;
+      // It finished (or was taken over) between the two writes: report what it is now.
+      return { outcome: 'finished', record: current };
+    }
+  }
+
+  /**
+   * Lists jobs, newest first. States that need attention (scheduled, retrying,
+   * dead, cancelled) are read from the sparse index; the others (queued,
+   * running, succeeded, or no state filter) need a Scan, whose cost grows with
+   * the table: that is the price of keeping plain jobs out of the index. TTL
+   * keeps the table to the retention window.
+   */
+  async list(query: ListQuery = {}): Promise<ListPage> {
+    const limit = query.limit ?? 50;
+    const fromIndex = query.state !== undefined && needsAttention(query.state);
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const filters: string[] = [];
+    if (query.type !== undefined) {
+      names['#type'] = 'type';
+      values[':type'] = query.type;
+      filters.push('#type = :type');
+    }
+    if (query.state !== undefined && !fromIndex) {
+      names['#state'] = 'state';
+      values[':state'] = query.state;
+      filters.push('#state = :state');
+    }
+    const jobs: JobRecord[] = [];
+    let startKey = decodeCursor(query.cursor);
+    do {
+      const common = {
+        TableName: this.tableName,
+        // Limit counts items read before the filter, so a filtered page may take several rounds.
+        Limit: limit - jobs.length,
+        ExclusiveStartKey: startKey,
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      };
+      const output = fromIndex
+        ? await this.documentClient.send(
+            new QueryCommand({
+              ...common,
+              IndexName: ATTENTION_INDEX_NAME,
+              KeyConditionExpression: 'attentionState = :attention',
+              ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+              ExpressionAttributeValues: { ...values, ':attention': query.state },
+              ScanIndexForward: false,
+            }),
+          )
+        : await this.documentClient.send(
+            new ScanCommand({
+              ...common,
+              ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+              ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+            }),
+          );
+      jobs.push(...((output.Items ?? []) as JobRecord[]));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined && jobs.length < limit);
+    // A Scan returns items in hash order; sorting within the page is the best it can do.
+    if (!fromIndex) jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const cursor = encodeCursor(startKey);
+    return cursor === undefined ? { jobs } : { jobs, cursor };
+  }
+
+  private newItem(job: NewJobRecord): Record<string, unknown> {
+    const now = new Date(this.clock()).toISOString();
+    return {
+      id: job.id,
+      type: job.type,
+      state: job.state,
+      queue: job.queue,
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      payload: job.payload ?? null,
+      correlationId: job.correlationId,
+      createdAt: now,
+      updatedAt: now,
+      ...(needsAttention(job.state) ? { attentionState: job.state } : {}),
+      ...(job.runAt === undefined ? {} : { runAt: job.runAt }),
+      ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    };
+  }
+
+  private expiresAt(now: number): number {
+    return Math.floor(now / 1_000) + this.retentionSeconds;
+  }
+
+  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await this.documentClient.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
+
+function conditionFailureItem(error: unknown): JobRecord | undefined {
+  if (!(error instanceof ConditionalCheckFailedException)) return undefined;
+  // lib-dynamodb does not unmarshall the item attached to the exception.
+  return error.Item ? (unmarshall(error.Item) as JobRecord) : undefined;
+}
+
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
