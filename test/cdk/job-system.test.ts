@@ -1,0 +1,365 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ATTENTION_INDEX_NAME, FunctionEnv } from '../../shared/config.js';
+import { DEFAULT_PLAN, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
+
+describe('JobSystem', () => {
+  let template: Template;
+  let stack: Stack;
+
+  beforeAll(() => {
+    // GIVEN two queues, demo jobs on, defaults otherwise
+    ({ stack } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN], demoJobs: true }));
+    template = Template.fromStack(stack);
+  });
+
+  describe('queues', () => {
+    it('creates a queue and a dead-letter queue per queue plan', () => {
+      template.resourceCountIs('AWS::SQS::Queue', 4);
+    });
+
+    it('redrives to the DLQ after maxAttempts + 2 receives (crash safety net)', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueDefault'), 'Arn'] },
+          maxReceiveCount: 7,
+        },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueMediaReports'), 'Arn'] },
+          maxReceiveCount: 5,
+        },
+      });
+    });
+
+    it('encrypts every queue, sets the 1 MiB message size and 14 days retention', () => {
+      const queues = template.findResources('AWS::SQS::Queue');
+      for (const queue of Object.values(queues)) {
+        expect(queue.Properties).toMatchObject({
+          SqsManagedSseEnabled: true,
+          MaximumMessageSize: 1_048_576,
+          MessageRetentionPeriod: 14 * 24 * 3600,
+        });
+      }
+    });
+
+    it('denies non-TLS access on every queue', () => {
+      template.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+      const policies = template.findResources('AWS::SQS::QueuePolicy');
+      for (const policy of Object.values(policies)) {
+        expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        );
+      }
+    });
+
+    it('sets visibility timeout to 6 × the worker timeout (job timeout + 30 s, capped at 15 min)', () => {
+      // default: 60 s job → 90 s worker → 540 s visibility
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 540, RedrivePolicy: Match.anyValue() });
+      // media-reports: 14 min job → 14.5 min worker → 5220 s visibility
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 5220, RedrivePolicy: Match.anyValue() });
+      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 90 });
+      template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 870 });
+    });
+  });
+
+  describe('workers', () => {
+    it('runs one arm64 Node.js 22 worker with 512 MB per queue', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 2);
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Handler: 'index.handler',
+      });
+    });
+
+    it('passes the table names, queue URLs and settings the worker reads', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: {
+            [FunctionEnv.jobsTable]: { Ref: Match.stringLikeRegexp('^JobsJobsTable') },
+            [FunctionEnv.idempotencyTable]: { Ref: Match.stringLikeRegexp('^JobsIdempotencyTable') },
+            [FunctionEnv.demoLedgerTable]: { Ref: Match.stringLikeRegexp('^JobsDemoLedgerTable') },
+            [FunctionEnv.queueUrl]: { Ref: Match.stringLikeRegexp('^JobsQueueDefault') },
+            [FunctionEnv.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('^JobsDeadLetterQueueDefault') },
+            [FunctionEnv.queueName]: 'default',
+            [FunctionEnv.recordRetentionDays]: '30',
+            POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
+          },
+        },
+      });
+    });
+
+    it('consumes with partial batch responses, batch size 10 and maximum concurrency 10', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+      template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    });
+
+    it('writes logs to its own log group with a retention', () => {
+      template.resourceCountIs('AWS::Logs::LogGroup', 2);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  describe('tables', () => {
+    it('keys the jobs table by id, with TTL, PITR, AWS-managed encryption and on-demand billing', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: Match.anyValue(),
+      });
+    });
+
+    it('has exactly one sparse attention index keyed by attentionState and updatedAt', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: ATTENTION_INDEX_NAME,
+            KeySchema: [
+              { AttributeName: 'attentionState', KeyType: 'HASH' },
+              { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'attentionState', AttributeType: 'S' },
+          { AttributeName: 'updatedAt', AttributeType: 'S' },
+        ]),
+      });
+    });
+
+    it('creates the idempotency table with TTL and PITR, and the demo ledger table', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 3);
+      const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+      const withTtl = tables.filter((t) => t.Properties.TimeToLiveSpecification !== undefined);
+      expect(withTtl).toHaveLength(2);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      for (const table of tables) {
+        expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      }
+    });
+
+    it('retains tables by default', () => {
+      const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+      for (const table of tables) expect(table.DeletionPolicy).toBe('Retain');
+    });
+  });
+
+  describe('worker permissions', () => {
+    function workerPolicyActions(): string[] {
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^JobsWorkerRoleDefault') }] },
+      });
+      expect(Object.keys(policies)).toHaveLength(1);
+      const statements = Object.values(policies)[0]?.Properties.PolicyDocument.Statement as { Action: string | string[] }[];
+      return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    }
+
+    it('lists explicit actions only: no wildcards, no table or queue administration', () => {
+      const actions = workerPolicyActions();
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:SendMessage',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+        ]),
+      );
+      for (const action of actions) expect(action).not.toMatch(/\*/);
+      for (const forbidden of ['dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'sqs:DeleteQueue', 'sqs:PurgeQueue']) {
+        expect(actions).not.toContain(forbidden);
+      }
+    });
+
+    it('may send only to its own dead-letter queue, not to other queues', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^JobsWorkerRoleDefault') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueDefault'), 'Arn'] },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('does not use the AWSLambdaBasicExecutionRole managed policy', () => {
+      template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    });
+  });
+});
+
+describe('JobSystem grants', () => {
+  function grantedStatements(grant: 'grantEnqueue' | 'grantRead'): { Action: string | string[]; Resource: unknown }[] {
+    const { stack, jobs } = jobSystemStack();
+    const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    jobs[grant](role);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^App') }] },
+    });
+    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  }
+  const actionsOf = (statements: { Action: string | string[] }[]) =>
+    statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+  it('grantEnqueue allows sending to the queues and writing job records, nothing on the DLQs', () => {
+    const statements = grantedStatements('grantEnqueue');
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining(['sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
+    );
+    expect(JSON.stringify(statements)).not.toMatch(/DeadLetterQueue/);
+    expect(actionsOf(statements)).not.toContain('sqs:ReceiveMessage');
+  });
+
+  it('grantRead allows reading records and queue attributes only', () => {
+    const actions = actionsOf(grantedStatements('grantRead'));
+    expect(new Set(actions)).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'sqs:GetQueueAttributes']),
+    );
+  });
+});
+
+describe('JobSystem options', () => {
+  it('omits the demo ledger table unless demoJobs is set', () => {
+    const { stack, jobs } = jobSystemStack();
+    Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(jobs.demoLedgerTable).toBeUndefined();
+  });
+
+  it('passes batch size, concurrency and batching window to the event source', () => {
+    const { stack } = jobSystemStack({ batchSize: 50, maxConcurrency: 100, maxBatchingWindow: Duration.seconds(5) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 100 },
+    });
+  });
+
+  it('applies workerTimeout, visibilityTimeout, recordRetention and removalPolicy', () => {
+    const { stack } = jobSystemStack({
+      workerTimeout: Duration.minutes(2),
+      visibilityTimeout: Duration.minutes(15),
+      recordRetention: Duration.days(7),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 120,
+      Environment: { Variables: Match.objectLike({ [FunctionEnv.recordRetentionDays]: '7' }) },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 900, RedrivePolicy: Match.anyValue() });
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('exposes queue, dead-letter queue and worker per queue name', () => {
+    const { jobs } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN] });
+    expect([...jobs.queues.keys()]).toEqual(['default', 'media-reports']);
+    const reports = jobs.queues.get('media-reports');
+    expect(reports?.queue).toBeDefined();
+    expect(reports?.deadLetterQueue).toBeDefined();
+    expect(reports?.worker).toBeDefined();
+  });
+
+  it('warns when workerTimeout is shorter than the longest job timeout', () => {
+    const { stack } = jobSystemStack({ queues: [REPORTS_PLAN], workerTimeout: Duration.minutes(1) });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("queue 'media-reports': workerTimeout 1 minute"));
+  });
+
+  it('skips validation of unresolved tokens', () => {
+    expect(() => jobSystemStack({ maxConcurrency: Token.asNumber({ Ref: 'Concurrency' }) })).not.toThrow();
+  });
+});
+
+describe('JobSystem validation', () => {
+  it('fails if maxConcurrency is below 2', () => {
+    expect(() => jobSystemStack({ maxConcurrency: 1 })).toThrow(/maxConcurrency must be 2\.\.1000 \(given 1\)/);
+  });
+
+  it('fails if maxConcurrency is above 1000', () => {
+    expect(() => jobSystemStack({ maxConcurrency: 1001 })).toThrow(/maxConcurrency must be 2\.\.1000 \(given 1001\)/);
+  });
+
+  it('fails if batchSize is out of range', () => {
+    expect(() => jobSystemStack({ batchSize: 0 })).toThrow(/batchSize must be 1\.\.10000 \(given 0\)/);
+    expect(() => jobSystemStack({ batchSize: 20_000 })).toThrow(/batchSize must be 1\.\.10000 \(given 20000\)/);
+  });
+
+  it('fails if batchSize is above 10 without a batching window', () => {
+    expect(() => jobSystemStack({ batchSize: 11 })).toThrow(/batchSize above 10 needs maxBatchingWindow \(given batchSize 11/);
+  });
+
+  it('fails if the visibility timeout is below 6 × the worker timeout', () => {
+    expect(() =>
+      jobSystemStack({ workerTimeout: Duration.minutes(2), visibilityTimeout: Duration.minutes(10) }),
+    ).toThrow(/visibilityTimeout must be at least 6 × the worker timeout for queue 'default' \(given visibilityTimeout 10 minutes, worker timeout 2 minutes, so at least 720 seconds\)/);
+  });
+
+  it('fails if the visibility timeout is below 6 × the default worker timeout', () => {
+    expect(() => jobSystemStack({ visibilityTimeout: Duration.minutes(5) })).toThrow(
+      /worker timeout 1 minute 30 seconds, so at least 540 seconds/,
+    );
+  });
+
+  it('fails if the visibility timeout is above 12 hours', () => {
+    expect(() => jobSystemStack({ visibilityTimeout: Duration.hours(13) })).toThrow(
+      /visibilityTimeout must be at most 12 hours \(given 13 hours\)/,
+    );
+  });
+
+  it('fails if the worker timeout is above 15 minutes', () => {
+    expect(() => jobSystemStack({ workerTimeout: Duration.minutes(16) })).toThrow(
+      /workerTimeout must be 1 second\.\.15 minutes \(given 16 minutes\)/,
+    );
+  });
+
+  it('fails if the record retention is not whole days', () => {
+    expect(() => jobSystemStack({ recordRetention: Duration.hours(36) })).toThrow(
+      /recordRetention must be a whole number of days, at least 1 \(given 1 day 12 hours\)/,
+    );
+  });
+
+  it('fails if there are no queues', () => {
+    expect(() => jobSystemStack({ queues: [] })).toThrow(/queues must name at least one queue \(given none\)/);
+  });
+
+  it('fails if a queue name repeats', () => {
+    expect(() => jobSystemStack({ queues: [DEFAULT_PLAN, DEFAULT_PLAN] })).toThrow(
+      /queue names must be unique \(given 'default' twice\)/,
+    );
+  });
+
+  it('fails if maxAttempts would exceed the SQS maxReceiveCount limit', () => {
+    expect(() => jobSystemStack({ queues: [{ ...DEFAULT_PLAN, maxAttempts: 999 }] })).toThrow(
+      /queue 'default': maxAttempts must be 1\.\.998 \(given 999\)/,
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../../functions/jobs/registry.js';
+import { JobstackStack } from '../../infra/jobstack-stack.js';
+import { queueOutputSuffix, StackOutput } from '../../shared/config.js';
+import { planQueues } from '../../shared/job-definition.js';
+import { FIXTURE_WORKER_ENTRY, newTestApp } from './fixtures/stacks.js';
+
+const ENV = { account: '111111111111', region: 'us-east-1' };
+
+describe('JobstackStack', () => {
+  let stack: JobstackStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = new JobstackStack(newTestApp(), 'jobstack', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY });
+    template = Template.fromStack(stack);
+  });
+
+  it('creates one queue, DLQ and worker per queue in the registry', () => {
+    const plans = planQueues(registry);
+    template.resourceCountIs('AWS::SQS::Queue', plans.length * 2);
+    template.resourceCountIs('AWS::Lambda::Function', plans.length);
+    for (const plan of plans) {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { maxReceiveCount: plan.maxAttempts + 2, deadLetterTargetArn: Match.anyValue() },
+      });
+    }
+  });
+
+  it('outputs exactly the keys the client reads', () => {
+    const outputs = template.findOutputs('*');
+    const expected = [
+      StackOutput.jobsTableName,
+      StackOutput.idempotencyTableName,
+      StackOutput.demoLedgerTableName,
+      StackOutput.queueNames,
+      ...planQueues(registry).flatMap(({ name }) => {
+        const suffix = queueOutputSuffix(name);
+        return [
+          `${StackOutput.queueUrlPrefix}${suffix}`,
+          `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`,
+          `WorkerFunctionName${suffix}`,
+        ];
+      }),
+    ];
+    expect(Object.keys(outputs).sort()).toEqual(expected.sort());
+    template.hasOutput(StackOutput.queueNames, { Value: planQueues(registry).map((p) => p.name).join(',') });
+    template.hasOutput('QueueUrlDefault', { Value: { Ref: Match.stringLikeRegexp('^JobSystemQueueDefault') } });
+    template.hasOutput('DeadLetterQueueUrlDefault', {
+      Value: { Ref: Match.stringLikeRegexp('^JobSystemDeadLetterQueueDefault') },
+    });
+  });
+
+  it('leaves out the demo ledger table and its output when demo jobs are off by context', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], demoJobs: 'false' } });
+    const noDemo = Template.fromStack(new JobstackStack(app, 'nodemo', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY }));
+    noDemo.resourceCountIs('AWS::DynamoDB::Table', 2);
+    expect(Object.keys(noDemo.findOutputs(StackOutput.demoLedgerTableName))).toHaveLength(0);
+  });
+
+  it('fails if the demoJobs context is not a boolean', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], demoJobs: 'yes' } });
+    expect(() => new JobstackStack(app, 'bad', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY })).toThrow(
+      /context demoJobs must be true or false \(given "yes"\)/,
+    );
+  });
+
+  it('passes the cdk-nag AwsSolutions checks with every finding acknowledged for a reason', () => {
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    const findings = report.violations.map(
+      (v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+});
