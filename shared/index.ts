@@ -78,3 +78,23 @@ export {
   type ListQuery,
   type NewJobRecord,
 } from './store/job-store.js';
+export {
+  type AwsClients,
+  type AwsConnection,
+  createAwsClients,
+  LOCAL_ENDPOINT,
+  localConnection,
+} from './client/connection.js';
+export {
+  connectJobClient,
+  createJobClient,
+  type EnqueuedJob,
+  type EnqueueManyResult,
+  type EnqueueOptions,
+  type EnqueueRequest,
+  type JobClient,
+  type JobClientOptions,
+  MAX_INLINE_PAYLOAD_BYTES,
+  type WaitOptions,
+} from './client/job-client.js';
+export { configFromOutputs, type JobstackConfig, resolveStackConfig } from './client/stack-config.js';

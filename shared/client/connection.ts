@@ -1,0 +1,43 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Where and as whom to call AWS. Empty means the standard AWS environment (profile, region, `AWS_ENDPOINT_URL`). */
+export interface AwsConnection {
+  /** e.g. `http://127.0.0.1:4566` for the local emulator. */
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** The local emulator's endpoint and its fixed test credentials. */
+export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+
+export function localConnection(endpoint: string = LOCAL_ENDPOINT): AwsConnection {
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
+
+/** The SDK clients a job client uses; created once and shared. */
+export interface AwsClients {
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly cloudFormation: CloudFormationClient;
+}
+
+export function createAwsClients(connection: AwsConnection = {}): AwsClients {
+  const config = {
+    ...(connection.endpoint === undefined ? {} : { endpoint: connection.endpoint }),
+    ...(connection.region === undefined ? {} : { region: connection.region }),
+    ...(connection.credentials === undefined ? {} : { credentials: connection.credentials }),
+    // Fail over quickly to a clear error when the endpoint is down, instead of retrying for a minute.
+    maxAttempts: 3,
+  };
+  return {
+    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    sqs: new SQSClient(config),
+    cloudFormation: new CloudFormationClient(config),
+  };
+}

@@ -1,0 +1,281 @@
+import type { ZodType } from 'zod';
+import { type DurationInput, parseDuration } from '../duration.js';
+import { ENVELOPE_VERSION, type JobEnvelope, JobIdSchema } from '../envelope.js';
+import {
+  ConfigurationError,
+  EnqueueError,
+  InvalidArgumentError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  UnknownJobTypeError,
+  WaitTimeoutError,
+} from '../errors.js';
+import { newJobId } from '../ids.js';
+import type { AnyJobDefinition, JobRegistry, PayloadOf } from '../job-definition.js';
+import { JobQueue, MAX_SQS_DELAY_SECONDS } from '../queue.js';
+import type { JobRecord } from '../record.js';
+import { isTerminal, type JobState } from '../states.js';
+import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
+import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
+import { type JobstackConfig, resolveStackConfig } from './stack-config.js';
+
+/**
+ * Largest payload carried inline, as serialized JSON. The record and the message
+ * both hold it, and a record must stay below DynamoDB's 400 KB item limit.
+ */
+export const MAX_INLINE_PAYLOAD_BYTES = 200_000;
+
+export interface EnqueueOptions {
+  /** Start no earlier than this from now: up to 15 minutes (SQS `DelaySeconds`). */
+  readonly delay?: DurationInput;
+  /** Your own job id (1..128 of `A-Za-z0-9._:-`); enqueueing the same id twice creates one job. @default a new ULID */
+  readonly jobId?: string;
+  /** Carried into every log line of the job. @default the job id */
+  readonly correlationId?: string;
+}
+
+export interface EnqueuedJob {
+  readonly jobId: string;
+  readonly type: string;
+  readonly state: JobState;
+  /** False when a job with this `jobId` already existed and nothing new was enqueued. */
+  readonly created: boolean;
+}
+
+export type EnqueueRequest<R extends JobRegistry> = {
+  [T in keyof R & string]: { readonly type: T; readonly payload: PayloadOf<R, T>; readonly options?: Omit<EnqueueOptions, 'jobId'> };
+}[keyof R & string];
+
+export interface EnqueueManyResult {
+  /** Ids of the jobs enqueued, in request order (absent for failed entries). */
+  readonly jobIds: (string | undefined)[];
+  /** Entries SQS refused even after retries; their records were rolled back. */
+  readonly failed: { readonly index: number; readonly jobId: string; readonly reason: string }[];
+}
+
+export interface WaitOptions {
+  /** @default '60s' */
+  readonly timeout?: DurationInput;
+  /** First poll interval; it doubles up to 2 s. @default '200ms' */
+  readonly pollInterval?: DurationInput;
+  /** Called whenever the record changes (state, attempts, progress). */
+  readonly onUpdate?: (record: JobRecord) => void;
+}
+
+export interface JobClient<R extends JobRegistry> {
+  /**
+   * Validates the payload against the job type's schema, writes the job record
+   * (`queued`) and sends the message. Nothing is written if validation fails.
+   *
+   * The payload is serialized with JSON.stringify and validated in that form, so
+   * what the handler receives is exactly what was checked: Dates become strings,
+   * class instances lose their methods, `undefined` fields disappear.
+   *
+   * @example
+   * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hi' }, { delay: '30s' });
+   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError, EnqueueError
+   */
+  enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  /**
+   * Enqueues many jobs with batched writes (25 records a request) and sends (10
+   * messages a request): the cheapest way in. Every payload is validated before
+   * anything is written; one invalid payload throws and enqueues nothing.
+   */
+  enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
+  /** The job's record, read with strong consistency, or undefined if there is none (or it expired). */
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /**
+   * Polls until the job is `succeeded`, `dead` or `cancelled` and returns its record.
+   * @throws WaitTimeoutError when the timeout passes first.
+   */
+  wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
+  /** Lists jobs, newest first, one page at a time. */
+  list(query?: ListQuery): Promise<ListPage>;
+  /** Cancels a job that has not started; asks a running one to stop at its next check. */
+  cancel(jobId: string): Promise<CancelResult>;
+  readonly config: JobstackConfig;
+}
+
+export interface JobClientOptions<R extends JobRegistry> {
+  readonly registry: R;
+  readonly config: JobstackConfig;
+  /** Ignored when `clients` is given. */
+  readonly aws?: AwsConnection;
+  readonly clients?: AwsClients;
+}
+
+/**
+ * Creates a typed client for one deployed jobstack.
+ *
+ * @example
+ * const jobs = createJobClient({ registry, config: await resolveStackConfig(cfn, 'jobstack') });
+ * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hello' });
+ * const record = await jobs.wait(jobId, { timeout: '30s' });
+ */
+export function createJobClient<R extends JobRegistry>(options: JobClientOptions<R>): JobClient<R> {
+  const { registry, config } = options;
+  const clients = options.clients ?? createAwsClients(options.aws);
+  const store = new JobStore(clients.documentClient, config.jobsTable);
+  const queues = new Map<string, JobQueue>();
+  const queueFor = (definition: AnyJobDefinition): JobQueue => {
+    const existing = queues.get(definition.queue);
+    if (existing) return existing;
+    const urls = config.queues[definition.queue];
+    if (!urls) {
+      throw new ConfigurationError(`job type '${definition.name}' uses queue '${definition.queue}', which stack '${config.stackName}' does not have`, {
+        jobType: definition.name,
+      });
+    }
+    const queue = new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl);
+    queues.set(definition.queue, queue);
+    return queue;
+  };
+
+  function prepare(type: string, payload: unknown, options: EnqueueOptions) {
+    const definition = registry[type];
+    if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+    const json = JSON.stringify(payload);
+    if (json === undefined) throw new InvalidPayloadError(type, ['payload is not JSON-serializable']);
+    const sizeBytes = Buffer.byteLength(json);
+    if (sizeBytes > MAX_INLINE_PAYLOAD_BYTES) throw new PayloadTooLargeError(type, sizeBytes, MAX_INLINE_PAYLOAD_BYTES);
+    const wirePayload: unknown = JSON.parse(json);
+    const schema: ZodType = definition.schema;
+    const checked = schema.safeParse(wirePayload);
+    if (!checked.success) {
+      throw new InvalidPayloadError(
+        type,
+        checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      );
+    }
+    const jobId = options.jobId ?? newJobId();
+    if (!JobIdSchema.safeParse(jobId).success) {
+      throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
+    }
+    const delaySeconds = options.delay === undefined ? 0 : Math.ceil(parseDuration(options.delay) / 1_000);
+    if (delaySeconds > MAX_SQS_DELAY_SECONDS) {
+      throw new InvalidArgumentError(`delay ${options.delay} is over the 15-minute SQS limit`, { jobId, jobType: type });
+    }
+    const correlationId = options.correlationId ?? jobId;
+    const record: NewJobRecord = {
+      id: jobId,
+      type,
+      queue: definition.queue,
+      maxAttempts: definition.retry.maxAttempts,
+      payload: wirePayload,
+      correlationId,
+      state: 'queued',
+    };
+    const envelope: JobEnvelope = {
+      v: ENVELOPE_VERSION,
+      id: jobId,
+      type,
+      payload: wirePayload,
+      enqueuedAt: new Date().toISOString(),
+      ...(options.correlationId === undefined ? {} : { correlationId }),
+    };
+    return { definition, record, envelope, delaySeconds };
+  }
+
+  return {
+    config,
+
+    async enqueue(type, payload, options = {}) {
+      const job = prepare(type, payload, options);
+      const created = await store.create(job.record);
+      if (!created) {
+        const existing = await store.get(job.record.id);
+        return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
+      }
+      try {
+        await queueFor(job.definition).send({ envelope: job.envelope, delaySeconds: job.delaySeconds });
+      } catch (error) {
+        await store.deleteUnsent(job.record.id).catch(() => {
+          // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
+        });
+        throw new EnqueueError(`could not send job ${job.record.id} to its queue: ${(error as Error).message}`, {
+          jobId: job.record.id,
+          jobType: type,
+          cause: error,
+        });
+      }
+      return { jobId: job.record.id, type, state: 'queued', created: true };
+    },
+
+    async enqueueMany(requests) {
+      const jobs = requests.map((request, index) => {
+        try {
+          return prepare(request.type, request.payload, request.options ?? {});
+        } catch (error) {
+          if (error instanceof Error) error.message = `request ${index}: ${error.message}`;
+          throw error;
+        }
+      });
+      await store.createMany(jobs.map((job) => job.record));
+      const failed: { index: number; jobId: string; reason: string }[] = [];
+      const byQueue = new Map<JobQueue, number[]>();
+      jobs.forEach((job, index) => {
+        const queue = queueFor(job.definition);
+        byQueue.set(queue, [...(byQueue.get(queue) ?? []), index]);
+      });
+      const indexById = new Map(jobs.map((job, index) => [job.record.id, index]));
+      for (const [queue, indexes] of byQueue) {
+        const queueFailures = await queue.sendMany(
+          indexes.map((index) => {
+            const job = jobs[index] as (typeof jobs)[number];
+            return { envelope: job.envelope, delaySeconds: job.delaySeconds };
+          }),
+        );
+        for (const failure of queueFailures) {
+          await store.deleteUnsent(failure.id).catch(() => undefined);
+          failed.push({ index: indexById.get(failure.id) ?? -1, jobId: failure.id, reason: failure.reason });
+        }
+      }
+      const failedIds = new Set(failed.map((f) => f.jobId));
+      return {
+        jobIds: jobs.map((job) => (failedIds.has(job.record.id) ? undefined : job.record.id)),
+        failed,
+      };
+    },
+
+    get: (jobId) => store.get(jobId),
+
+    async wait(jobId, options = {}) {
+      const timeoutMs = parseDuration(options.timeout ?? '60s');
+      let intervalMs = parseDuration(options.pollInterval ?? '200ms');
+      const deadline = Date.now() + timeoutMs;
+      let lastSeen: JobRecord | undefined;
+      for (;;) {
+        const record = await store.get(jobId);
+        if (record && (lastSeen === undefined || record.updatedAt !== lastSeen.updatedAt || record.state !== lastSeen.state)) {
+          options.onUpdate?.(record);
+        }
+        lastSeen = record ?? lastSeen;
+        if (record && isTerminal(record.state)) return record;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new WaitTimeoutError(jobId, timeoutMs, lastSeen?.state);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, remaining)));
+        intervalMs = Math.min(2_000, intervalMs * 2);
+      }
+    },
+
+    list: (query) => store.list(query),
+
+    cancel: (jobId) => store.cancel(jobId),
+  };
+}
+
+/**
+ * Resolves a stack's configuration from its outputs and creates a client for it.
+ *
+ * @example
+ * const jobs = await connectJobClient({ registry, stackName: 'jobstack' });
+ */
+export async function connectJobClient<R extends JobRegistry>(options: {
+  readonly registry: R;
+  readonly stackName: string;
+  readonly aws?: AwsConnection;
+}): Promise<JobClient<R>> {
+  const clients = createAwsClients(options.aws);
+  const config = await resolveStackConfig(clients.cloudFormation, options.stackName);
+  return createJobClient({ registry: options.registry, config, clients });
+}

@@ -1,0 +1,73 @@
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { queueOutputSuffix, StackOutput } from '../config.js';
+import { ConfigurationError } from '../errors.js';
+
+/** Everything a client needs to reach one deployed jobstack. */
+export interface JobstackConfig {
+  readonly stackName: string;
+  readonly jobsTable: string;
+  readonly idempotencyTable: string;
+  readonly demoLedgerTable?: string;
+  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string }>>;
+}
+
+/**
+ * Reads a deployed stack's outputs into a `JobstackConfig`.
+ * @throws ConfigurationError when the stack does not exist, the endpoint cannot be reached, or outputs are missing.
+ */
+export async function resolveStackConfig(cloudFormation: CloudFormationClient, stackName: string): Promise<JobstackConfig> {
+  let outputs: Record<string, string>;
+  try {
+    const output = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = output.Stacks?.[0];
+    if (!stack) throw new ConfigurationError(`stack '${stackName}' not found`);
+    outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/does not exist/i.test(message)) {
+      throw new ConfigurationError(
+        `stack '${stackName}' not found: deploy it first (\`jobstack local up\` for the emulator, \`npx cdk deploy\` on AWS)`,
+        { cause: error },
+      );
+    }
+    throw new ConfigurationError(`cannot read stack '${stackName}': ${describeNetworkError(error)}`, { cause: error });
+  }
+  return configFromOutputs(stackName, outputs);
+}
+
+export function configFromOutputs(stackName: string, outputs: Readonly<Record<string, string>>): JobstackConfig {
+  const need = (key: string): string => {
+    const value = outputs[key];
+    if (!value) throw new ConfigurationError(`stack '${stackName}' has no output '${key}': is it a jobstack stack, and fully deployed?`);
+    return value;
+  };
+  const queueNames = need(StackOutput.queueNames).split(',').filter(Boolean);
+  const queues = Object.fromEntries(
+    queueNames.map((name) => {
+      const suffix = queueOutputSuffix(name);
+      return [
+        name,
+        {
+          url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
+          deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
+        },
+      ];
+    }),
+  );
+  const demoLedgerTable = outputs[StackOutput.demoLedgerTableName];
+  return {
+    stackName,
+    jobsTable: need(StackOutput.jobsTableName),
+    idempotencyTable: need(StackOutput.idempotencyTableName),
+    queues,
+    ...(demoLedgerTable ? { demoLedgerTable } : {}),
+  };
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the endpoint up? for the emulator run `jobstack local up`)';
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
