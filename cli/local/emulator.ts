@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCommand } from './run.js';
+
+/** The MiniStack version the project is tested against; bump deliberately. */
+export const MINISTACK_VERSION = '1.5.33';
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
+
+/** Repo root (this file is `cli/local/emulator.ts`). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STATE_DIR = join(REPO_ROOT, '.jobstack');
+const VENV_DIR = join(REPO_ROOT, '.venv');
+export const EMULATOR_LOG_FILE = join(STATE_DIR, 'ministack.log');
+export const EMULATOR_PID_FILE = join(STATE_DIR, 'ministack.pid');
+const READY_TIMEOUT_MS = 60_000;
+
+export type Log = (line: string) => void;
+
+export interface EnsureEmulatorOptions {
+  /** @default DEFAULT_ENDPOINT */
+  readonly endpoint?: string;
+  /** @default - no output */
+  readonly log?: Log;
+}
+
+export interface EmulatorHandle {
+  readonly endpoint: string;
+  /** True when this call started MiniStack; false when an emulator already answered. */
+  readonly startedByUs: boolean;
+}
+
+/** Thrown when the emulator cannot be installed, started or reached. */
+export class EmulatorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmulatorError';
+  }
+}
+
+/**
+ * Makes sure a LocalStack-compatible emulator answers on `endpoint`.
+ *
+ * Uses whatever already answers there (LocalStack, a MiniStack you started
+ * yourself). Otherwise installs MiniStack {@link MINISTACK_VERSION} into
+ * `.venv` in the repo root (created with `python3 -m venv` when missing),
+ * starts it detached from this process with its output in
+ * `.jobstack/ministack.log` and its PID in `.jobstack/ministack.pid`, and waits
+ * up to 60 s for it to report healthy. Only a local `http://127.0.0.1:<port>`
+ * or `http://localhost:<port>` endpoint can be started.
+ *
+ * @example
+ * const { endpoint } = await ensureEmulator({ log: console.log });
+ */
+export async function ensureEmulator(options: EnsureEmulatorOptions = {}): Promise<EmulatorHandle> {
+  const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+  const log = options.log ?? (() => {});
+  if (await isHealthy(endpoint)) {
+    log(`emulator: using the one answering on ${endpoint}`);
+    return { endpoint, startedByUs: false };
+  }
+
+  const url = new URL(endpoint);
+  if (!['127.0.0.1', 'localhost'].includes(url.hostname) || url.protocol !== 'http:') {
+    throw new EmulatorError(`no emulator answers on ${endpoint}, and only a local http endpoint can be started here`);
+  }
+  const port = url.port === '' ? '80' : url.port;
+
+  await installMiniStack(log);
+  mkdirSync(STATE_DIR, { recursive: true });
+  log(`emulator: starting MiniStack ${MINISTACK_VERSION} on ${endpoint} (log: ${EMULATOR_LOG_FILE})`);
+  const out = openSync(EMULATOR_LOG_FILE, 'a');
+  try {
+    const child = spawn(join(VENV_DIR, 'bin', 'ministack'), [], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, BIND_HOST: '127.0.0.1', GATEWAY_PORT: port },
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
+    const spawned = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid ?? 0));
+      child.once('error', reject);
+    }).catch((error: unknown) => {
+      throw new EmulatorError(`could not start ${join(VENV_DIR, 'bin', 'ministack')}`, { cause: error });
+    });
+    child.unref();
+    writeFileSync(EMULATOR_PID_FILE, `${spawned}\n`);
+  } finally {
+    closeSync(out);
+  }
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await isHealthy(endpoint)) {
+      log(`emulator: MiniStack ready on ${endpoint}`);
+      return { endpoint, startedByUs: true };
+    }
+    const pid = readPid();
+    if (pid === undefined || !isAlive(pid)) {
+      throw new EmulatorError(`MiniStack exited before it became ready; see ${EMULATOR_LOG_FILE}`);
+    }
+    await sleep(250);
+  }
+  throw new EmulatorError(
+    `MiniStack did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s; see ${EMULATOR_LOG_FILE}`,
+  );
+}
+
+export interface StopEmulatorOptions {
+  /** @default - no output */
+  readonly log?: Log;
+}
+
+/**
+ * Stops the MiniStack that {@link ensureEmulator} started: only the process in
+ * `.jobstack/ministack.pid`, and only if it is alive. An emulator started any
+ * other way is left alone.
+ *
+ * @returns whether a process was stopped
+ */
+export async function stopEmulator(options: StopEmulatorOptions = {}): Promise<boolean> {
+  const log = options.log ?? (() => {});
+  const pid = readPid();
+  if (pid === undefined) {
+    log('emulator: no MiniStack started by jobstack (no pid file); nothing to stop');
+    return false;
+  }
+  let stopped = false;
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    log(`emulator: stopped MiniStack (pid ${pid})`);
+    stopped = true;
+  } else {
+    log(`emulator: MiniStack (pid ${pid}) was not running`);
+  }
+  rmSync(EMULATOR_PID_FILE, { force: true });
+  return stopped;
+}
+
+/** Clears all emulator state (queues, tables, stacks) through MiniStack's reset endpoint. */
+export async function resetEmulator(endpoint: string = DEFAULT_ENDPOINT): Promise<void> {
+  const response = await fetch(new URL('/_ministack/reset', endpoint), { method: 'POST' });
+  if (!response.ok) {
+    throw new EmulatorError(`reset of ${endpoint} failed: HTTP ${response.status} ${await response.text()}`);
+  }
+}
+
+/** True when `GET <endpoint>/_localstack/health` answers 2xx (MiniStack and LocalStack both serve it). */
+export async function isHealthy(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/_localstack/health', endpoint), { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function installMiniStack(log: Log): Promise<void> {
+  const python = join(VENV_DIR, 'bin', 'python');
+  if (!existsSync(python)) {
+    log(`emulator: creating Python virtualenv ${VENV_DIR}`);
+    await runCommand('python3', ['-m', 'venv', VENV_DIR], { log }).catch((error: unknown) => {
+      throw new EmulatorError('could not create a virtualenv with `python3 -m venv` (is Python 3 installed?)', {
+        cause: error,
+      });
+    });
+  }
+  const installed = await runCommand(python, ['-m', 'pip', 'show', 'ministack'], { quiet: true }).catch(() => '');
+  if (new RegExp(`^Version: ${MINISTACK_VERSION.replaceAll('.', '\\.')}$`, 'm').test(installed)) return;
+  log(`emulator: installing ministack==${MINISTACK_VERSION} into ${VENV_DIR}`);
+  await runCommand(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
+    log,
+  }).catch((error: unknown) => {
+    throw new EmulatorError(`pip install ministack==${MINISTACK_VERSION} failed`, { cause: error });
+  });
+}
+
+function readPid(): number | undefined {
+  if (!existsSync(EMULATOR_PID_FILE)) return undefined;
+  const pid = Number.parseInt(readFileSync(EMULATOR_PID_FILE, 'utf8').trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but is not ours to signal.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
