@@ -40,7 +40,9 @@ export class NonRetryableError extends JobstackError {
 /** A duration string such as `'90s'` could not be parsed. */
 export class InvalidDurationError extends JobstackError {
   constructor(readonly input: unknown) {
-    super(`invalid duration ${JSON.stringify(input)}: use a number of milliseconds or a string like '500ms', '30s', '15m', '2h', '7d'`);
+    super(
+      `invalid duration ${JSON.stringify(input)}: use a number of milliseconds or a string like '500ms', '30s', '15m', '2h', '7d'`,
+    );
     this.name = 'InvalidDurationError';
   }
 }
@@ -67,7 +69,11 @@ export class InvalidPayloadError extends JobstackError {
 
 /** The serialized payload is larger than the queue can carry. */
 export class PayloadTooLargeError extends JobstackError {
-  constructor(jobType: string, readonly sizeBytes: number, readonly limitBytes: number) {
+  constructor(
+    jobType: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
     super(`payload for job type '${jobType}' is ${sizeBytes} bytes, over the ${limitBytes}-byte limit`, { jobType });
     this.name = 'PayloadTooLargeError';
   }
@@ -99,7 +105,11 @@ export class JobNotFoundError extends JobstackError {
 
 /** `wait()` gave up before the job reached a terminal state. */
 export class WaitTimeoutError extends JobstackError {
-  constructor(jobId: string, readonly timeoutMs: number, readonly lastState: string | undefined) {
+  constructor(
+    jobId: string,
+    readonly timeoutMs: number,
+    readonly lastState: string | undefined,
+  ) {
     super(`job '${jobId}' did not finish within ${timeoutMs} ms (last state: ${lastState ?? 'unknown'})`, { jobId });
     this.name = 'WaitTimeoutError';
   }
@@ -123,7 +133,11 @@ export class ConfigurationError extends JobstackError {
 
 /** A job run was aborted because its timeout or the Lambda deadline was reached. */
 export class JobTimeoutError extends JobstackError {
-  constructor(jobId: string, jobType: string, readonly afterMs: number) {
+  constructor(
+    jobId: string,
+    jobType: string,
+    readonly afterMs: number,
+  ) {
     super(`job '${jobId}' (${jobType}) was aborted after ${afterMs} ms`, { jobId, jobType });
     this.name = 'JobTimeoutError';
   }

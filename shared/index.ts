@@ -1,84 +1,4 @@
 export {
-  ATTENTION_INDEX_NAME,
-  DEFAULT_QUEUE_NAME,
-  DEFAULT_STACK_NAME,
-  FunctionEnv,
-  queueOutputSuffix,
-  StackOutput,
-} from './config.js';
-export { type JobErrorInfo, JobErrorInfoSchema, type JobProgress, JobProgressSchema, type JobRecord, JobRecordSchema } from './record.js';
-export { type DurationInput, formatDuration, parseDuration } from './duration.js';
-export {
-  ConfigurationError,
-  EnqueueError,
-  IllegalTransitionError,
-  InvalidDurationError,
-  InvalidEnvelopeError,
-  InvalidPayloadError,
-  JobNotFoundError,
-  JobstackError,
-  JobTimeoutError,
-  NonRetryableError,
-  PayloadTooLargeError,
-  UnknownJobTypeError,
-  WaitTimeoutError,
-} from './errors.js';
-export {
-  type AnyJobDefinition,
-  defineJob,
-  defineRegistry,
-  type JobContext,
-  type JobDefinition,
-  type JobDefinitionInput,
-  type JobHandler,
-  type JobRegistry,
-  MAX_JOB_TIMEOUT_MS,
-  type PayloadOf,
-  planQueues,
-  type QueuePlan,
-  type ResultOf,
-} from './job-definition.js';
-export {
-  DEFAULT_RETRY_POLICY,
-  MAX_RETRY_DELAY_MS,
-  type RetryPolicy,
-  type RetryPolicyInput,
-  resolveRetryPolicy,
-  retryDelayMs,
-} from './retry.js';
-export {
-  assertTransition,
-  canTransition,
-  isJobState,
-  isTerminal,
-  JOB_STATES,
-  JobState,
-  needsAttention,
-  sourcesOf,
-} from './states.js';
-export {
-  ENVELOPE_VERSION,
-  type EnvelopeParseResult,
-  type JobEnvelope,
-  JobEnvelopeSchema,
-  JobIdSchema,
-  parseEnvelope,
-  serializeEnvelope,
-} from './envelope.js';
-export { InvalidArgumentError } from './errors.js';
-export { newJobId } from './ids.js';
-export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
-export {
-  type CancelResult,
-  type ClaimRequest,
-  type ClaimResult,
-  JobStore,
-  type JobStoreOptions,
-  type ListPage,
-  type ListQuery,
-  type NewJobRecord,
-} from './store/job-store.js';
-export {
   type AwsClients,
   type AwsConnection,
   createAwsClients,
@@ -98,3 +18,90 @@ export {
   type WaitOptions,
 } from './client/job-client.js';
 export { configFromOutputs, type JobstackConfig, resolveStackConfig } from './client/stack-config.js';
+export {
+  ATTENTION_INDEX_NAME,
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_STACK_NAME,
+  FunctionEnv,
+  queueOutputSuffix,
+  StackOutput,
+} from './config.js';
+export { type DurationInput, formatDuration, parseDuration } from './duration.js';
+export {
+  ENVELOPE_VERSION,
+  type EnvelopeParseResult,
+  type JobEnvelope,
+  JobEnvelopeSchema,
+  JobIdSchema,
+  parseEnvelope,
+  serializeEnvelope,
+} from './envelope.js';
+export {
+  ConfigurationError,
+  EnqueueError,
+  IllegalTransitionError,
+  InvalidArgumentError,
+  InvalidDurationError,
+  InvalidEnvelopeError,
+  InvalidPayloadError,
+  JobNotFoundError,
+  JobstackError,
+  JobTimeoutError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  UnknownJobTypeError,
+  WaitTimeoutError,
+} from './errors.js';
+export { newJobId } from './ids.js';
+export {
+  type AnyJobDefinition,
+  defineJob,
+  defineRegistry,
+  type JobContext,
+  type JobDefinition,
+  type JobDefinitionInput,
+  type JobHandler,
+  type JobRegistry,
+  MAX_JOB_TIMEOUT_MS,
+  type PayloadOf,
+  planQueues,
+  type QueuePlan,
+  type ResultOf,
+} from './job-definition.js';
+export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
+export {
+  type JobErrorInfo,
+  JobErrorInfoSchema,
+  type JobProgress,
+  JobProgressSchema,
+  type JobRecord,
+  JobRecordSchema,
+} from './record.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  MAX_RETRY_DELAY_MS,
+  type RetryPolicy,
+  type RetryPolicyInput,
+  resolveRetryPolicy,
+  retryDelayMs,
+} from './retry.js';
+export {
+  assertTransition,
+  canTransition,
+  isJobState,
+  isTerminal,
+  JOB_STATES,
+  JobState,
+  needsAttention,
+  sourcesOf,
+} from './states.js';
+export {
+  type CancelResult,
+  type ClaimRequest,
+  type ClaimResult,
+  JobStore,
+  type JobStoreOptions,
+  type ListPage,
+  type ListQuery,
+  type NewJobRecord,
+} from './store/job-store.js';

@@ -53,7 +53,9 @@ export function resolveRetryPolicy(input: RetryPolicyInput = {}): RetryPolicy {
     throw new RangeError(`retry.maxDelay must be at most 12h, the SQS visibility limit (given ${policy.maxDelayMs} ms)`);
   }
   if (policy.baseDelayMs > policy.maxDelayMs) {
-    throw new RangeError(`retry.baseDelay must not exceed retry.maxDelay (given ${policy.baseDelayMs} ms > ${policy.maxDelayMs} ms)`);
+    throw new RangeError(
+      `retry.baseDelay must not exceed retry.maxDelay (given ${policy.baseDelayMs} ms > ${policy.maxDelayMs} ms)`,
+    );
   }
   return policy;
 }

@@ -1,6 +1,6 @@
 import { defineRegistry } from '../../shared/index.js';
-import { effectJob } from './demo/effect.js';
 import { echoJob } from './demo/echo.js';
+import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
 import { flakyJob } from './demo/flaky.js';
 import { sleepJob } from './demo/sleep.js';

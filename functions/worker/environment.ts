@@ -15,7 +15,9 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   if (missing.length > 0) throw new ConfigurationError(`worker environment is missing ${missing.join(', ')}`);
   const retention = Number(env[FunctionEnv.recordRetentionDays] ?? '30');
   if (!Number.isFinite(retention) || retention <= 0) {
-    throw new ConfigurationError(`${FunctionEnv.recordRetentionDays} must be a positive number (given ${env[FunctionEnv.recordRetentionDays]})`);
+    throw new ConfigurationError(
+      `${FunctionEnv.recordRetentionDays} must be a positive number (given ${env[FunctionEnv.recordRetentionDays]})`,
+    );
   }
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,

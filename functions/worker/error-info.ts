@@ -1,4 +1,4 @@
-import { type JobErrorInfo, InvalidPayloadError, NonRetryableError } from '../../shared/index.js';
+import { InvalidPayloadError, type JobErrorInfo, NonRetryableError } from '../../shared/index.js';
 
 const MAX_STACK_CHARS = 4_000;
 const MAX_MESSAGE_CHARS = 2_000;
@@ -23,7 +23,7 @@ export function toErrorInfo(error: unknown, retryable: boolean): JobErrorInfo {
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }

@@ -3,13 +3,13 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import {
   type AnyJobDefinition,
+  InvalidPayloadError,
   type JobEnvelope,
   type JobErrorInfo,
   type JobQueue,
   type JobRecord,
   type JobRegistry,
   type JobStore,
-  InvalidPayloadError,
   JobstackError,
   JobTimeoutError,
   parseEnvelope,

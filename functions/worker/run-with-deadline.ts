@@ -1,4 +1,4 @@
-import { JobTimeoutError } from '../../shared/index.js';
+import type { JobTimeoutError } from '../../shared/index.js';
 
 /**
  * Runs `work` with an AbortSignal that fires at `deadline` (epoch ms), and

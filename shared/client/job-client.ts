@@ -43,7 +43,11 @@ export interface EnqueuedJob {
 }
 
 export type EnqueueRequest<R extends JobRegistry> = {
-  [T in keyof R & string]: { readonly type: T; readonly payload: PayloadOf<R, T>; readonly options?: Omit<EnqueueOptions, 'jobId'> };
+  [T in keyof R & string]: {
+    readonly type: T;
+    readonly payload: PayloadOf<R, T>;
+    readonly options?: Omit<EnqueueOptions, 'jobId'>;
+  };
 }[keyof R & string];
 
 export interface EnqueueManyResult {
@@ -84,6 +88,8 @@ export interface JobClient<R extends JobRegistry> {
   enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
   /** The job's record, read with strong consistency, or undefined if there is none (or it expired). */
   get(jobId: string): Promise<JobRecord | undefined>;
+  /** Many records at once (BatchGetItem); ids with no record are left out. */
+  getMany(jobIds: readonly string[]): Promise<JobRecord[]>;
   /**
    * Polls until the job is `succeeded`, `dead` or `cancelled` and returns its record.
    * @throws WaitTimeoutError when the timeout passes first.
@@ -122,9 +128,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (existing) return existing;
     const urls = config.queues[definition.queue];
     if (!urls) {
-      throw new ConfigurationError(`job type '${definition.name}' uses queue '${definition.queue}', which stack '${config.stackName}' does not have`, {
-        jobType: definition.name,
-      });
+      throw new ConfigurationError(
+        `job type '${definition.name}' uses queue '${definition.queue}', which stack '${config.stackName}' does not have`,
+        {
+          jobType: definition.name,
+        },
+      );
     }
     const queue = new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl);
     queues.set(definition.queue, queue);
@@ -238,6 +247,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     },
 
     get: (jobId) => store.get(jobId),
+
+    getMany: (jobIds) => store.getMany(jobIds),
 
     async wait(jobId, options = {}) {
       const timeoutMs = parseDuration(options.timeout ?? '60s');

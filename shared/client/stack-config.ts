@@ -39,7 +39,8 @@ export async function resolveStackConfig(cloudFormation: CloudFormationClient, s
 export function configFromOutputs(stackName: string, outputs: Readonly<Record<string, string>>): JobstackConfig {
   const need = (key: string): string => {
     const value = outputs[key];
-    if (!value) throw new ConfigurationError(`stack '${stackName}' has no output '${key}': is it a jobstack stack, and fully deployed?`);
+    if (!value)
+      throw new ConfigurationError(`stack '${stackName}' has no output '${key}': is it a jobstack stack, and fully deployed?`);
     return value;
   };
   const queueNames = need(StackOutput.queueNames).split(',').filter(Boolean);
@@ -66,7 +67,8 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
 }
 
 function describeNetworkError(error: unknown): string {
-  const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+  const code =
+    (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused (is the endpoint up? for the emulator run `jobstack local up`)';
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

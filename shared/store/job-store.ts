@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -125,9 +126,7 @@ export class JobStore {
       for (let round = 0; requests.length > 0; round++) {
         if (round > 0) await delay(Math.min(1_000, 25 * 2 ** round));
         if (round > 8) throw new Error(`DynamoDB left ${requests.length} job records unprocessed after ${round} rounds`);
-        const output = await this.documentClient.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
+        const output = await this.documentClient.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
         requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
     }
@@ -155,6 +154,34 @@ export class JobStore {
       new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: options.consistent ?? true }),
     );
     return output.Item as JobRecord | undefined;
+  }
+
+  /**
+   * Reads many records with BatchGetItem (100 keys a request), retrying
+   * unprocessed keys. Missing ids are simply absent from the result.
+   */
+  async getMany(ids: readonly string[], options: { attributes?: readonly string[] } = {}): Promise<JobRecord[]> {
+    const records: JobRecord[] = [];
+    const projection =
+      options.attributes === undefined
+        ? {}
+        : {
+            ProjectionExpression: options.attributes.map((_, i) => `#a${i}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(options.attributes.map((name, i) => [`#a${i}`, name])),
+          };
+    for (let start = 0; start < ids.length; start += 100) {
+      let keys: Record<string, unknown>[] = [...new Set(ids.slice(start, start + 100))].map((id) => ({ id }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await delay(Math.min(1_000, 25 * 2 ** round));
+        if (round > 8) throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${round} rounds`);
+        const output = await this.documentClient.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ...projection } } }),
+        );
+        records.push(...((output.Responses?.[this.tableName] ?? []) as JobRecord[]));
+        keys = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return records;
   }
 
   /**
@@ -484,7 +511,6 @@ function conditionFailureItem(error: unknown): JobRecord | undefined {
   // lib-dynamodb does not unmarshall the item attached to the exception.
   return error.Item ? (unmarshall(error.Item) as JobRecord) : undefined;
 }
-
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,7 +17,8 @@ export const effectJob = defineJob({
   retry: DEMO_RETRY,
   handler: async ({ key }, { signal }) => {
     const tableName = process.env[FunctionEnv.demoLedgerTable];
-    if (!tableName) throw new NonRetryableError(`${FunctionEnv.demoLedgerTable} is not set: the stack was deployed without demo jobs`);
+    if (!tableName)
+      throw new NonRetryableError(`${FunctionEnv.demoLedgerTable} is not set: the stack was deployed without demo jobs`);
     ledger ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const output = await ledger.send(
       new UpdateCommand({

@@ -9,7 +9,8 @@ export const flakyJob = defineJob({
   schema: z.object({ failTimes: z.number().int().min(0).max(100) }),
   retry: DEMO_RETRY,
   handler: async ({ failTimes }, { attempt }) => {
-    if (attempt <= failTimes) throw new Error(`demo.flaky failing on purpose (attempt ${attempt} of ${failTimes} planned failures)`);
+    if (attempt <= failTimes)
+      throw new Error(`demo.flaky failing on purpose (attempt ${attempt} of ${failTimes} planned failures)`);
     return { attempts: attempt };
   },
 });

@@ -7,7 +7,13 @@ import { DEMO_RETRY } from './retry-policy.js';
 export const sleepJob = defineJob({
   name: 'demo.sleep',
   description: 'Sleeps for the given milliseconds.',
-  schema: z.object({ ms: z.number().int().min(0).max(14 * 60_000) }),
+  schema: z.object({
+    ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(14 * 60_000),
+  }),
   retry: DEMO_RETRY,
   timeout: '60s',
   handler: async ({ ms }, { signal }) => {

@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+import { isJobState, JOB_STATES, type JobRecord, type JobState, WaitTimeoutError } from '../../shared/index.js';
+import { connect, connectionOptions } from '../connect.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { formatRecord, formatTable, printJson, summarize } from '../format.js';
+import { ProgressLine } from '../progress.js';
+
+export async function enqueueCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...connectionOptions, payload: { type: 'string' }, delay: { type: 'string' }, 'job-id': { type: 'string' } },
+  });
+  const [type] = positionals;
+  if (!type || positionals.length > 1)
+    throw new UsageError('usage: jobstack enqueue <type> --payload <json> [--delay D] [--job-id ID]');
+  const payload = parseJsonOption('--payload', values.payload ?? '{}');
+  const jobs = await connect(values);
+  const enqueued = await jobs.enqueue(type as never, payload as never, {
+    ...(values.delay === undefined ? {} : { delay: values.delay as never }),
+    ...(values['job-id'] === undefined ? {} : { jobId: values['job-id'] }),
+  });
+  if (values.json) printJson(enqueued);
+  else process.stdout.write(`${enqueued.jobId}${enqueued.created ? '' : ' (already existed)'}\n`);
+}
+
+export async function getCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: connectionOptions });
+  const jobId = singleJobId(positionals, 'get');
+  const jobs = await connect(values);
+  const record = await jobs.get(jobId);
+  if (!record) throw new UsageError(`job '${jobId}' not found`);
+  if (values.json) printJson(record);
+  else process.stdout.write(`${formatRecord(record)}\n`);
+}
+
+/** Exit codes: 0 succeeded, 1 ended otherwise (dead, cancelled), 2 timed out. */
+export async function waitCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...connectionOptions, timeout: { type: 'string', default: '60s' } },
+  });
+  const jobId = singleJobId(positionals, 'wait');
+  const jobs = await connect(values);
+  if (!(await jobs.get(jobId))) throw new UsageError(`job '${jobId}' not found`);
+  const progress = values.json ? undefined : new ProgressLine(process.stderr);
+  let record: JobRecord;
+  try {
+    record = await jobs.wait(jobId, {
+      timeout: values.timeout as never,
+      onUpdate: (update) => progress?.update(describeWaitState(update), update.progress?.percent),
+    });
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    progress?.done();
+    if (values.json) printJson({ jobId, timedOut: true, lastState: error.lastState });
+    else process.stderr.write(`${error.message}\n`);
+    throw new ExitCode(2);
+  }
+  progress?.done();
+  if (values.json) printJson(record);
+  else process.stdout.write(`${formatRecord(record)}\n`);
+  if (record.state !== 'succeeded') throw new ExitCode(1);
+}
+
+export async function listCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...connectionOptions,
+      state: { type: 'string' },
+      type: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+      cursor: { type: 'string' },
+    },
+  });
+  let state: JobState | undefined;
+  if (values.state !== undefined) {
+    if (!isJobState(values.state))
+      throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')} (given '${values.state}')`);
+    state = values.state;
+  }
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new UsageError(`--limit must be 1..1000 (given '${values.limit}')`);
+  const jobs = await connect(values);
+  const page = await jobs.list({
+    limit,
+    ...(state === undefined ? {} : { state }),
+    ...(values.type === undefined ? {} : { type: values.type }),
+    ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
+  });
+  if (values.json) {
+    printJson(page);
+    return;
+  }
+  const rows = page.jobs.map((job) => [
+    job.id,
+    job.type,
+    job.state,
+    `${job.attempts}/${job.maxAttempts}`,
+    job.updatedAt,
+    summarize(job.error?.message ?? job.result ?? '', 50),
+  ]);
+  process.stdout.write(`${formatTable(['ID', 'TYPE', 'STATE', 'ATTEMPTS', 'UPDATED', 'RESULT / ERROR'], rows)}\n`);
+  if (page.cursor) process.stdout.write(`more: --cursor ${page.cursor}\n`);
+}
+
+export async function cancelCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: connectionOptions });
+  const jobId = singleJobId(positionals, 'cancel');
+  const jobs = await connect(values);
+  const result = await jobs.cancel(jobId);
+  if (result.outcome === 'not-found') throw new UsageError(`job '${jobId}' not found`);
+  if (values.json) printJson({ jobId, outcome: result.outcome, state: result.record.state });
+  else {
+    const messages = {
+      cancelled: 'cancelled',
+      requested: 'running: asked to stop; it ends cancelled at its next check',
+      finished: `already finished (${result.record.state}); nothing to cancel`,
+    } as const;
+    process.stdout.write(`${jobId}: ${messages[result.outcome]}\n`);
+  }
+}
+
+function describeWaitState(record: JobRecord): string {
+  const attempt = record.attempts > 0 ? ` (attempt ${record.attempts}/${record.maxAttempts})` : '';
+  return `${record.id} ${record.state}${attempt}`;
+}
+
+function singleJobId(positionals: string[], command: string): string {
+  const [jobId] = positionals;
+  if (!jobId || positionals.length > 1) throw new UsageError(`usage: jobstack ${command} <jobId>`);
+  return jobId;
+}
+
+function parseJsonOption(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}

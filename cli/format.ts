@@ -1,0 +1,49 @@
+import type { JobRecord } from '../shared/index.js';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A plain text table: columns padded to their widest cell. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function formatRecord(record: JobRecord): string {
+  const lines: [string, string | undefined][] = [
+    ['id', record.id],
+    ['type', record.type],
+    ['state', record.state],
+    ['queue', record.queue],
+    ['attempts', `${record.attempts} of ${record.maxAttempts}`],
+    ['created', record.createdAt],
+    ['started', record.startedAt],
+    ['finished', record.finishedAt],
+    ['next attempt', record.nextAttemptAt],
+    [
+      'progress',
+      record.progress ? `${record.progress.percent}%${record.progress.message ? ` ${record.progress.message}` : ''}` : undefined,
+    ],
+    ['payload', summarize(record.payload)],
+    ['result', record.result === undefined ? undefined : summarize(record.result)],
+    [
+      'error',
+      record.error ? `${record.error.name}: ${record.error.message}${record.error.retryable ? ' (retryable)' : ''}` : undefined,
+    ],
+    ['cancel requested', record.cancelRequested ? 'yes' : undefined],
+  ];
+  const shown = lines.filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const width = Math.max(...shown.map(([label]) => label.length));
+  return shown.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+export function summarize(value: unknown, maxChars = 120): string {
+  const json = JSON.stringify(value) ?? 'undefined';
+  return json.length > maxChars ? `${json.slice(0, maxChars - 1)}…` : json;
+}

@@ -1,0 +1,69 @@
+import { JobstackError } from '../shared/index.js';
+import { demoCommand } from './commands/demo.js';
+import { cancelCommand, enqueueCommand, getCommand, listCommand, waitCommand } from './commands/jobs.js';
+import { localCommand } from './commands/local.js';
+import { ExitCode, UsageError } from './errors.js';
+
+const HELP = `jobstack — serverless background jobs on AWS
+
+usage: jobstack <command> [options]
+
+commands:
+  local up | down                     start the local emulator and deploy the stack / stop the emulator jobstack started
+  demo [--jobs N]                     local up, then run a mix of demo jobs with a progress bar
+  enqueue <type> --payload <json>     enqueue a job [--delay 30s] [--job-id ID]
+  get <jobId>                         show a job record
+  wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
+  list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
+  cancel <jobId>                      cancel a job (a running one is asked to stop)
+
+options for commands that reach a stack:
+  --stack NAME      stack name (default: $JOBSTACK_STACK or 'jobstack')
+  --local           use the local emulator on http://127.0.0.1:4566 with its test credentials
+  --endpoint URL    use this AWS endpoint (otherwise the standard AWS environment: AWS_ENDPOINT_URL, profile, region)
+  --json            machine-readable output
+
+errors print one line and exit 3 (wait) or 1 (every other command).`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  local: localCommand,
+  demo: demoCommand,
+  enqueue: enqueueCommand,
+  get: getCommand,
+  wait: waitCommand,
+  list: listCommand,
+  cancel: cancelCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`jobstack: unknown command '${name}' (see jobstack --help)\n`);
+    return 1;
+  }
+  const errorExit = name === 'wait' ? 3 : 1;
+  try {
+    await command(rest);
+    return 0;
+  } catch (error) {
+    if (error instanceof ExitCode) return error.code;
+    process.stderr.write(`jobstack: ${describe(error)}\n`);
+    return errorExit;
+  }
+}
+
+/** One line, never a stack trace: the error's own message, named when it is one of ours. */
+function describe(error: unknown): string {
+  if (error instanceof UsageError) return error.message;
+  if (error instanceof JobstackError) return `${error.name}: ${error.message}`;
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return error.message;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+process.exitCode = await main(process.argv.slice(2));

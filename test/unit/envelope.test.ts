@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { InvalidEnvelopeError, parseEnvelope } from '../../shared/index.js';
+
+const valid = { v: 1, id: '01JOB', type: 'demo.echo', payload: { message: 'hi' }, enqueuedAt: '2026-11-23T00:00:00.000Z' };
+
+describe('parseEnvelope', () => {
+  it('accepts a valid envelope', () => {
+    const result = parseEnvelope(JSON.stringify(valid));
+    expect(result).toEqual({ ok: true, envelope: valid });
+  });
+
+  it('rejects a body that is not JSON, without a job id', () => {
+    const result = parseEnvelope('this is not json');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toBeInstanceOf(InvalidEnvelopeError);
+    expect(result.error.message).toMatch(/body is not JSON/);
+    expect(result.jobId).toBeUndefined();
+  });
+
+  it('rejects JSON that is not an object', () => {
+    for (const body of ['[]', '42', 'null', '"text"']) {
+      const result = parseEnvelope(body);
+      expect(result.ok, body).toBe(false);
+    }
+  });
+
+  it('rejects an unknown version but keeps the job id so the job can be marked dead', () => {
+    const result = parseEnvelope(JSON.stringify({ ...valid, v: 2 }));
+    expect(result).toMatchObject({ ok: false, jobId: '01JOB', jobType: 'demo.echo' });
+    if (!result.ok) expect(result.error.message).toMatch(/unsupported message version 2/);
+  });
+
+  it('names every missing or wrong field', () => {
+    const result = parseEnvelope(JSON.stringify({ v: 1, id: '01JOB', type: '' }));
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.message).toMatch(/type/);
+      expect(result.error.message).toMatch(/enqueuedAt/);
+      expect(result.jobId).toBe('01JOB');
+    }
+  });
+
+  it('does not take an unsafe id as a job id', () => {
+    const result = parseEnvelope(JSON.stringify({ ...valid, id: 'has spaces/and slashes' }));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.jobId).toBeUndefined();
+  });
+
+  it('accepts or rejects every input with a typed error and never throws', () => {
+    const bodies = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .record({
+          v: fc.oneof(fc.constant(1), fc.anything()),
+          id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/), fc.anything()),
+          type: fc.oneof(fc.string(), fc.anything()),
+          payload: fc.anything(),
+          enqueuedAt: fc.oneof(
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.string(),
+          ),
+        })
+        .map((value) => {
+          try {
+            return JSON.stringify(value) ?? '';
+          } catch {
+            return '';
+          }
+        }),
+    );
+    fc.assert(
+      fc.property(bodies, (body) => {
+        const result = parseEnvelope(body);
+        if (!result.ok) expect(result.error).toBeInstanceOf(InvalidEnvelopeError);
+        else expect(result.envelope.v).toBe(1);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { registry } from '../../functions/jobs/registry.js';
+import { defineJob, defineRegistry, planQueues } from '../../shared/index.js';
+
+const noop = async () => null;
+
+describe('defineJob', () => {
+  it('fills defaults for retry, timeout and queue', () => {
+    const job = defineJob({ name: 'x.job', schema: z.object({}), handler: noop });
+    expect(job).toMatchObject({ name: 'x.job', queue: 'default', timeoutMs: 60_000, retry: { maxAttempts: 5 } });
+  });
+
+  it('fails if the name has characters unsafe for ids and names', () => {
+    expect(() => defineJob({ name: 'bad name', schema: z.object({}), handler: noop })).toThrow(/job name must match/);
+  });
+
+  it('fails if the timeout is beyond Lambda', () => {
+    expect(() => defineJob({ name: 'x', schema: z.object({}), handler: noop, timeout: '16m' })).toThrow(
+      /timeout must be 1s..15m \(given 960000 ms\)/,
+    );
+  });
+
+  it('fails if the queue name is not a lowercase identifier', () => {
+    expect(() => defineJob({ name: 'x', schema: z.object({}), handler: noop, queue: 'Big Queue' })).toThrow(/queue must match/);
+  });
+});
+
+describe('defineRegistry', () => {
+  it('fails if a name is defined twice', () => {
+    const a = defineJob({ name: 'dup', schema: z.object({}), handler: noop });
+    expect(() => defineRegistry(a, a)).toThrow(/defined twice/);
+  });
+});
+
+describe('planQueues', () => {
+  it('groups job types per queue with the largest attempts and timeout', () => {
+    const plans = planQueues(
+      defineRegistry(
+        defineJob({ name: 'a', schema: z.object({}), handler: noop, retry: { maxAttempts: 2 }, timeout: '10s' }),
+        defineJob({ name: 'b', schema: z.object({}), handler: noop, retry: { maxAttempts: 7 }, timeout: '5s' }),
+        defineJob({ name: 'c', schema: z.object({}), handler: noop, queue: 'reports', timeout: '14m' }),
+      ),
+    );
+    expect(plans).toEqual([
+      { name: 'default', maxAttempts: 7, longestJobTimeoutMs: 10_000, jobTypes: ['a', 'b'] },
+      { name: 'reports', maxAttempts: 5, longestJobTimeoutMs: 840_000, jobTypes: ['c'] },
+    ]);
+  });
+
+  it('puts every demo job on the default queue with three attempts', () => {
+    expect(planQueues(registry)).toEqual([
+      {
+        name: 'default',
+        maxAttempts: 3,
+        longestJobTimeoutMs: 60_000,
+        jobTypes: ['demo.echo', 'demo.effect', 'demo.fail', 'demo.fatal', 'demo.flaky', 'demo.sleep'],
+      },
+    ]);
+  });
+});

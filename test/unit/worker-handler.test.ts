@@ -1,0 +1,55 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FunctionEnv } from '../../shared/index.js';
+import { claimedRecord, DLQ_URL, envelopeBody, lambdaContext, QUEUE_URL, sqsEvent, sqsRecord } from '../helpers/events.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+
+describe('worker Lambda handler', () => {
+  let handler: typeof import('../../functions/worker/handler.js')['handler'];
+
+  beforeAll(async () => {
+    process.env[FunctionEnv.jobsTable] = 'jobs';
+    process.env[FunctionEnv.queueUrl] = QUEUE_URL;
+    process.env[FunctionEnv.deadLetterQueueUrl] = DLQ_URL;
+    process.env[FunctionEnv.queueName] = 'default';
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    ({ handler } = await import('../../functions/worker/handler.js'));
+  });
+
+  it('reports only the failed record of a batch; poison and successes are not re-run', async () => {
+    dynamo
+      .on(UpdateCommand)
+      .callsFake((input: { UpdateExpression: string; Key: { id: string } }) =>
+        input.UpdateExpression.includes('ADD attempts')
+          ? { Attributes: claimedRecord({ id: input.Key.id, type: 'demo.x' }) }
+          : {},
+      );
+    sqs.onAnyCommand().resolves({});
+    const ok = sqsRecord(envelopeBody('demo.echo', { message: 'fine' }, 'ok-1'));
+    const poison = sqsRecord('{not json');
+    const failing = sqsRecord(envelopeBody('demo.flaky', { failTimes: 5 }, 'flaky-1'));
+    const invalid = sqsRecord(envelopeBody('demo.sleep', { ms: 'long' }, 'invalid-1'));
+
+    const response = await handler(sqsEvent(ok, poison, failing, invalid), lambdaContext());
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+  });
+
+  it('answers a batch whose every record failed with a partial response, not an invocation error', async () => {
+    dynamo
+      .on(UpdateCommand)
+      .callsFake((input: { UpdateExpression: string; Key: { id: string } }) =>
+        input.UpdateExpression.includes('ADD attempts')
+          ? { Attributes: claimedRecord({ id: input.Key.id, type: 'demo.fail' }) }
+          : {},
+      );
+    const failing = sqsRecord(envelopeBody('demo.fail', {}, 'fail-1'));
+    const response = await handler(sqsEvent(failing), lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+  });
+});
