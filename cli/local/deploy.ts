@@ -24,6 +24,12 @@ export interface DeployToEmulatorOptions {
   readonly endpoint?: string;
   /** @default DEFAULT_STACK_NAME ('jobstack') */
   readonly stackName?: string;
+  /**
+   * Extra CDK context for the app, e.g. `{ demoJobs: 'false' }`.
+   *
+   * @default - none
+   */
+  readonly context?: Readonly<Record<string, string>>;
   /** @default - no output */
   readonly log?: Log;
 }
@@ -74,6 +80,7 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
       stackName,
       '--context',
       `stackName=${stackName}`,
+      ...Object.entries(options.context ?? {}).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
       '--require-approval',
       'never',
       '--method=direct',

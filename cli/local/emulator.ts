@@ -127,7 +127,9 @@ export async function stopEmulator(options: StopEmulatorOptions = {}): Promise<b
     return false;
   }
   let stopped = false;
-  if (isAlive(pid)) {
+  if (isAlive(pid) && !looksLikeMiniStack(pid)) {
+    log(`emulator: pid ${pid} from ${EMULATOR_PID_FILE} is no longer MiniStack; leaving that process alone`);
+  } else if (isAlive(pid)) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
     while (isAlive(pid) && Date.now() < deadline) await sleep(100);
@@ -193,6 +195,18 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: it exists but is not ours to signal.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Guards against a stale pid file whose number the OS has since given to another process. */
+function looksLikeMiniStack(pid: number): boolean {
+  const cmdline = `/proc/${pid}/cmdline`;
+  // Without /proc (macOS) there is no cheap check; trust the pid file we wrote.
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    return readFileSync(cmdline, 'utf8').includes('ministack');
+  } catch {
+    return false;
   }
 }
 
