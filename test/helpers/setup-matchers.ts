@@ -1,4 +1,2 @@
-import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
-import { expect } from 'vitest';
-
-expect.extend(allCustomMatcher);
+// Registers aws-sdk-client-mock's matchers (toHaveReceivedCommandWith, ...) and their types.
+import 'aws-sdk-client-mock-vitest/extend';

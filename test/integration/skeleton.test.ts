@@ -1,0 +1,135 @@
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Registry } from '../../functions/jobs/registry.js';
+import { ENVELOPE_VERSION, type JobClient, localConnection, newJobId } from '../../shared/index.js';
+import { connectTestClient, ledgerCount, testEndpoint, uniqueName } from './helpers.js';
+
+let jobs: JobClient<Registry>;
+
+beforeAll(async () => {
+  jobs = await connectTestClient();
+});
+
+describe('demo jobs through the deployed stack (SDK)', () => {
+  it('demo.echo succeeds with its message as the result', async () => {
+    const { jobId } = await jobs.enqueue('demo.echo', { message: 'hello from the test' });
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'succeeded', attempts: 1, result: { message: 'hello from the test' } });
+    expect(record.startedAt).toBeDefined();
+    expect(record.finishedAt).toBeDefined();
+    expect(record.expiresAt).toBeGreaterThan(Date.now() / 1_000);
+  });
+
+  it('demo.sleep sleeps and reports how long', async () => {
+    const { jobId } = await jobs.enqueue('demo.sleep', { ms: 300 });
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'succeeded', result: { sleptMs: 300 } });
+    expect(Date.parse(record.finishedAt ?? '') - Date.parse(record.startedAt ?? '')).toBeGreaterThanOrEqual(300);
+  });
+
+  it('demo.flaky fails once, is retried after a backoff, and succeeds on attempt 2', async () => {
+    const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 1 });
+    const record = await jobs.wait(jobId, { timeout: '90s' });
+    expect(record).toMatchObject({ state: 'succeeded', attempts: 2, result: { attempts: 2 } });
+  });
+
+  it('demo.fail ends dead after its three attempts with the last error', async () => {
+    const { jobId } = await jobs.enqueue('demo.fail', {});
+    const record = await jobs.wait(jobId, { timeout: '120s' });
+    expect(record).toMatchObject({ state: 'dead', attempts: 3, error: { name: 'Error', retryable: true } });
+    expect(record.error?.message).toMatch(/attempt 3/);
+  });
+
+  it('demo.fatal ends dead after one attempt', async () => {
+    const { jobId } = await jobs.enqueue('demo.fatal', {});
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'dead', attempts: 1, error: { name: 'NonRetryableError', retryable: false } });
+  });
+
+  it('demo.effect increments its ledger key exactly once', async () => {
+    const key = uniqueName('effect');
+    const { jobId } = await jobs.enqueue('demo.effect', { key });
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'succeeded', result: { count: 1 } });
+    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', key)).toBe(1);
+  });
+
+  it('enqueueMany runs every job in the batch', async () => {
+    const { jobIds, failed } = await jobs.enqueueMany(
+      Array.from({ length: 12 }, (_, i) => ({ type: 'demo.echo' as const, payload: { message: `batch ${i}` } })),
+    );
+    expect(failed).toEqual([]);
+    const records = await Promise.all(jobIds.map((id) => jobs.wait(id ?? '', { timeout: '90s' })));
+    expect(records.map((r) => r.state)).toEqual(Array(12).fill('succeeded'));
+  });
+
+  it('lists dead jobs from the attention index', async () => {
+    const { jobId } = await jobs.enqueue('demo.fatal', {});
+    await jobs.wait(jobId, { timeout: '60s' });
+    const page = await jobs.list({ state: 'dead', limit: 100 });
+    expect(page.jobs.map((job) => job.id)).toContain(jobId);
+    expect(page.jobs.every((job) => job.state === 'dead')).toBe(true);
+  });
+
+  it('cancels a delayed job before it runs; the worker then skips it', async () => {
+    const { jobId } = await jobs.enqueue('demo.echo', { message: 'never' }, { delay: '5s' });
+    const cancel = await jobs.cancel(jobId);
+    expect(cancel.outcome).toBe('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    const record = await jobs.get(jobId);
+    expect(record).toMatchObject({ state: 'cancelled', attempts: 0 });
+  });
+});
+
+describe('poison input at consume time', () => {
+  it('a malformed message sent straight to the queue goes to the DLQ and does not fail its batch mates', async () => {
+    const sqs = new SQSClient(localConnection(testEndpoint()));
+    const queue = jobs.config.queues.default;
+    if (!queue) throw new Error('stack has no default queue');
+    const goodIds = [newJobId(), newJobId()];
+    const marker = uniqueName('poison');
+    const envelope = (id: string) =>
+      JSON.stringify({ v: ENVELOPE_VERSION, id, type: 'demo.echo', payload: { message: id }, enqueuedAt: new Date().toISOString() });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: [
+          { Id: 'good0', MessageBody: envelope(goodIds[0] as string) },
+          { Id: 'poison', MessageBody: `not json at all ${marker}` },
+          { Id: 'good1', MessageBody: envelope(goodIds[1] as string) },
+        ],
+      }),
+    );
+    for (const id of goodIds) {
+      // The worker creates the record on first sight, and runs each good job exactly once.
+      expect(await jobs.wait(id, { timeout: '60s' })).toMatchObject({ state: 'succeeded', attempts: 1 });
+    }
+    const deadLetters: string[] = [];
+    for (let round = 0; round < 10 && !deadLetters.some((body) => body.includes(marker)); round++) {
+      const output = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+      );
+      deadLetters.push(...(output.Messages ?? []).map((message) => message.Body ?? ''));
+    }
+    expect(deadLetters.some((body) => body.includes(marker))).toBe(true);
+  });
+
+  it('a message with a valid envelope but an invalid payload marks its job dead with the reason', async () => {
+    const sqs = new SQSClient(localConnection(testEndpoint()));
+    const id = newJobId();
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: jobs.config.queues.default?.url ?? '',
+        Entries: [
+          {
+            Id: 'bad',
+            MessageBody: JSON.stringify({ v: 1, id, type: 'demo.sleep', payload: { ms: 'soon' }, enqueuedAt: new Date().toISOString() }),
+          },
+        ],
+      }),
+    );
+    const record = await jobs.wait(id, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'dead', attempts: 0, error: { name: 'InvalidPayloadError', retryable: false } });
+    expect(record.error?.message).toMatch(/ms/);
+  });
+});
