@@ -110,6 +110,7 @@ export function emulatorEnv(endpoint: string): NodeJS.ProcessEnv {
     CDK_DEFAULT_ACCOUNT: EMULATOR_ACCOUNT,
     CDK_DEFAULT_REGION: EMULATOR_REGION,
     CDK_DISABLE_CLI_TELEMETRY: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // A profile or session token from the caller's shell must not leak into the emulator deploy.
     AWS_PROFILE: undefined,
     AWS_SESSION_TOKEN: undefined,
