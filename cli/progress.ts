@@ -5,6 +5,7 @@
 export class ProgressLine {
   private lastPlainWrite = 0;
   private lastText = '';
+  private lastWritten = '';
   private readonly tty: boolean;
 
   constructor(
@@ -21,13 +22,14 @@ export class ProgressLine {
     } else if (line !== this.lastText && Date.now() - this.lastPlainWrite >= this.plainIntervalMs) {
       this.stream.write(`${line}\n`);
       this.lastPlainWrite = Date.now();
+      this.lastWritten = line;
     }
     this.lastText = line;
   }
 
   done(): void {
     if (this.tty && this.lastText) this.stream.write('\n');
-    else if (!this.tty && this.lastText) this.stream.write(`${this.lastText}\n`);
+    else if (!this.tty && this.lastText && this.lastText !== this.lastWritten) this.stream.write(`${this.lastText}\n`);
     this.lastText = '';
   }
 }

@@ -31,7 +31,7 @@ export async function localCommand(argv: string[]): Promise<void> {
 /** Starts the emulator if none answers, deploys the stack to it and returns where it is. */
 export async function bringUpLocalStack(options: { stackName?: string | undefined; endpoint?: string | undefined }) {
   const stackName = options.stackName ?? process.env.JOBSTACK_STACK ?? DEFAULT_STACK_NAME;
-  const { endpoint } = await ensureEmulator({ endpoint: options.endpoint ?? DEFAULT_ENDPOINT, log });
+  const { endpoint, startedByUs } = await ensureEmulator({ endpoint: options.endpoint ?? DEFAULT_ENDPOINT, log });
   const outputs = await deployToEmulator({ endpoint, stackName, log });
-  return { stackName, endpoint, outputs };
+  return { stackName, endpoint, startedByUs, outputs };
 }

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { bringUpLocalStack } from '../../cli/commands/local.js';
+import { stopEmulator } from '../../cli/local/emulator.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,14 +10,18 @@ declare module 'vitest' {
 }
 
 /**
- * Once per run: start the emulator if none answers, deploy the real stack to it
- * (a no-op when it is already up to date), and hand the endpoint to the tests.
- * An emulator this run started is left running for the next run; `jobstack
- * local down` stops it.
+ * Once per run: start the emulator if none answers, deploy the real stack to it,
+ * and hand the endpoint to the tests. The run leaves the machine as it found
+ * it: an emulator this run started is stopped at the end (set
+ * JOBSTACK_KEEP_EMULATOR=1, or start one first with `npx jobstack local up`, to
+ * keep it between runs).
  */
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stackName = process.env.JOBSTACK_TEST_STACK ?? 'jobstack';
-  const { endpoint } = await bringUpLocalStack({ stackName });
+  const { endpoint, startedByUs } = await bringUpLocalStack({ stackName });
   project.provide('endpoint', endpoint);
   project.provide('stackName', stackName);
+  return async () => {
+    if (startedByUs && process.env.JOBSTACK_KEEP_EMULATOR !== '1') await stopEmulator({ log: (line) => console.log(line) });
+  };
 }
