@@ -184,31 +184,44 @@ export class JobSystem extends Construct {
   }
 
   /**
-   * Lets `grantee` enqueue jobs on every queue.
+   * Lets `grantee` enqueue and cancel jobs on every queue (what the client SDK's
+   * `enqueue`, `enqueueMany` and `cancel` call).
    *
    * Actions: `sqs:SendMessage`, `sqs:GetQueueAttributes`, `sqs:GetQueueUrl` on
-   * every queue; `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:GetItem`
-   * on the jobs table; read/write data (`dynamodb:BatchGetItem`,
-   * `dynamodb:GetRecords`, `dynamodb:GetShardIterator`, `dynamodb:Query`,
-   * `dynamodb:GetItem`, `dynamodb:Scan`, `dynamodb:ConditionCheckItem`,
-   * `dynamodb:BatchWriteItem`, `dynamodb:PutItem`, `dynamodb:UpdateItem`,
-   * `dynamodb:DeleteItem`, `dynamodb:DescribeTable`) on the idempotency table.
+   * every queue (not the dead-letter queues); on the jobs table
+   * `dynamodb:PutItem` (create), `dynamodb:BatchWriteItem` (enqueueMany),
+   * `dynamodb:GetItem` (idempotent re-enqueue), `dynamodb:UpdateItem` (cancel),
+   * `dynamodb:DeleteItem` (rolls back a record whose message could not be sent;
+   * conditional on it never having run); read/write data on the idempotency
+   * table (`dynamodb:BatchGetItem`, `dynamodb:GetRecords`,
+   * `dynamodb:GetShardIterator`, `dynamodb:Query`, `dynamodb:GetItem`,
+   * `dynamodb:Scan`, `dynamodb:ConditionCheckItem`, `dynamodb:BatchWriteItem`,
+   * `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
+   * `dynamodb:DescribeTable`).
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
     for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
-    this.jobsTable.grant(grantee, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.jobsTable.grant(
+      grantee,
+      'dynamodb:PutItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     this.idempotencyTable.grantReadWriteData(grantee);
   }
 
   /**
-   * Lets `grantee` read job records and queue depths.
+   * Lets `grantee` read job records and queue depths (the client SDK's `get`,
+   * `getMany`, `wait` and `list`; the CLI's `stats`).
    *
-   * Actions: `dynamodb:GetItem`, `dynamodb:Query`, `dynamodb:Scan` on the jobs
-   * table and its attention index; `sqs:GetQueueAttributes` on every queue and
-   * dead-letter queue.
+   * Actions: `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
+   * `dynamodb:Scan` on the jobs table and its attention index;
+   * `sqs:GetQueueAttributes` on every queue and dead-letter queue.
    */
   public grantRead(grantee: iam.IGrantable): void {
-    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
     for (const { queue, deadLetterQueue } of this.queues.values()) {
       queue.grant(grantee, 'sqs:GetQueueAttributes');
       deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');

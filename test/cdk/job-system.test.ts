@@ -232,8 +232,16 @@ describe('JobSystem grants', () => {
   it('grantEnqueue allows sending to the queues and writing job records, nothing on the DLQs', () => {
     const statements = grantedStatements('grantEnqueue');
     expect(actionsOf(statements)).toEqual(
-      expect.arrayContaining(['sqs:SendMessage', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
+      expect.arrayContaining([
+        'sqs:SendMessage',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]),
     );
+    expect(actionsOf(statements)).not.toContain('dynamodb:DeleteTable');
     expect(JSON.stringify(statements)).not.toMatch(/DeadLetterQueue/);
     expect(actionsOf(statements)).not.toContain('sqs:ReceiveMessage');
   });
@@ -241,7 +249,7 @@ describe('JobSystem grants', () => {
   it('grantRead allows reading records and queue attributes only', () => {
     const actions = actionsOf(grantedStatements('grantRead'));
     expect(new Set(actions)).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'sqs:GetQueueAttributes']),
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'sqs:GetQueueAttributes']),
     );
   });
 });
