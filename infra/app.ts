@@ -11,8 +11,7 @@ import { JobstackStack } from './jobstack-stack.js';
  * (the CDK tests always run them; off here to keep `cdk deploy` quick).
  */
 const app = new App();
-const stackName =
-  (app.node.tryGetContext('stackName') as string | undefined) ?? process.env.JOBSTACK_STACK ?? DEFAULT_STACK_NAME;
+const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? process.env.JOBSTACK_STACK ?? DEFAULT_STACK_NAME;
 
 new JobstackStack(app, stackName, {
   stackName,

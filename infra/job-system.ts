@@ -231,8 +231,7 @@ export class JobSystem extends Construct {
   private createQueue(plan: QueuePlan, props: JobSystemProps, recordRetention: Duration): JobQueueResources {
     const suffix = queueOutputSuffix(plan.name);
     const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
-    const visibilityTimeout =
-      props.visibilityTimeout ?? Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
+    const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
 
     if (!workerTimeout.isUnresolved() && workerTimeout.toMilliseconds() < plan.longestJobTimeoutMs) {
       Annotations.of(this).addWarningV2(
@@ -304,7 +303,8 @@ export class JobSystem extends Construct {
         externalModules: [],
         forceDockerBundling: false,
         // ESM output: some bundled CommonJS dependencies call `require` for Node built-ins.
-        banner: "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
       },
     });
 
@@ -326,8 +326,8 @@ export class JobSystem extends Construct {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
       reason:
-        'The worker reads the jobs table\'s attention index; CDK grants table access as table/index/*, and this ' +
-        'construct defines that table\'s only index, so the wildcard covers exactly it.',
+        "The worker reads the jobs table's attention index; CDK grants table access as table/index/*, and this " +
+        "construct defines that table's only index, so the wildcard covers exactly it.",
     });
     Validations.of(worker).acknowledge({
       id: 'AwsSolutions-L1',
@@ -400,7 +400,9 @@ function validateProps(props: JobSystemProps): void {
   if (isResolvedDuration(props.recordRetention)) {
     const days = props.recordRetention.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1) {
-      throw new Error(`recordRetention must be a whole number of days, at least 1 (given ${props.recordRetention.toHumanString()})`);
+      throw new Error(
+        `recordRetention must be a whole number of days, at least 1 (given ${props.recordRetention.toHumanString()})`,
+      );
     }
   }
   if (isResolvedDuration(props.workerTimeout)) {

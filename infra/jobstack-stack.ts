@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { registry as defaultRegistry } from '../functions/jobs/registry.js';
 import { queueOutputSuffix, StackOutput } from '../shared/config.js';
 import { type JobRegistry, planQueues } from '../shared/job-definition.js';
-import { registry as defaultRegistry } from '../functions/jobs/registry.js';
 import { JobSystem, type JobSystemProps } from './job-system.js';
 
 /** The worker handler shipped with jobstack. */

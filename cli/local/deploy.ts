@@ -64,11 +64,15 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
     log(`deploy: ${BOOTSTRAP_STACK} exists on the emulator; skipping bootstrap`);
   } else {
     log(`deploy: bootstrapping aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION} on ${endpoint}`);
-    await runCommand(cdk, ['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', ASSEMBLY_DIR], {
-      cwd: REPO_ROOT,
-      env,
-      log: cdkLog,
-    });
+    await runCommand(
+      cdk,
+      ['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', ASSEMBLY_DIR],
+      {
+        cwd: REPO_ROOT,
+        env,
+        log: cdkLog,
+      },
+    );
   }
 
   log(`deploy: cdk deploy ${stackName} to ${endpoint}`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from './run.js';
@@ -175,9 +175,13 @@ async function installMiniStack(log: Log): Promise<void> {
   const installed = await runCommand(python, ['-m', 'pip', 'show', 'ministack'], { quiet: true }).catch(() => '');
   if (new RegExp(`^Version: ${MINISTACK_VERSION.replaceAll('.', '\\.')}$`, 'm').test(installed)) return;
   log(`emulator: installing ministack==${MINISTACK_VERSION} into ${VENV_DIR}`);
-  await runCommand(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`], {
-    log,
-  }).catch((error: unknown) => {
+  await runCommand(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`],
+    {
+      log,
+    },
+  ).catch((error: unknown) => {
     throw new EmulatorError(`pip install ministack==${MINISTACK_VERSION} failed`, { cause: error });
   });
 }

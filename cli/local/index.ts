@@ -1,17 +1,25 @@
-export { applyEmulatorFixUps, deployToEmulator, type DeployToEmulatorOptions, EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorEnv, readStackOutputs } from './deploy.js';
+export {
+  applyEmulatorFixUps,
+  type DeployToEmulatorOptions,
+  deployToEmulator,
+  EMULATOR_ACCOUNT,
+  EMULATOR_REGION,
+  emulatorEnv,
+  readStackOutputs,
+} from './deploy.js';
 export {
   DEFAULT_ENDPOINT,
   EMULATOR_LOG_FILE,
   EMULATOR_PID_FILE,
-  type EmulatorHandle,
   EmulatorError,
+  type EmulatorHandle,
   type EnsureEmulatorOptions,
   ensureEmulator,
   isHealthy,
   type Log,
   MINISTACK_VERSION,
   resetEmulator,
-  stopEmulator,
   type StopEmulatorOptions,
+  stopEmulator,
 } from './emulator.js';
 export { CommandFailedError, runCommand } from './run.js';

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -326,9 +326,9 @@ describe('JobSystem validation', () => {
   });
 
   it('fails if the visibility timeout is below 6 × the worker timeout', () => {
-    expect(() =>
-      jobSystemStack({ workerTimeout: Duration.minutes(2), visibilityTimeout: Duration.minutes(10) }),
-    ).toThrow(/visibilityTimeout must be at least 6 × the worker timeout for queue 'default' \(given visibilityTimeout 10 minutes, worker timeout 2 minutes, so at least 720 seconds\)/);
+    expect(() => jobSystemStack({ workerTimeout: Duration.minutes(2), visibilityTimeout: Duration.minutes(10) })).toThrow(
+      /visibilityTimeout must be at least 6 × the worker timeout for queue 'default' \(given visibilityTimeout 10 minutes, worker timeout 2 minutes, so at least 720 seconds\)/,
+    );
   });
 
   it('fails if the visibility timeout is below 6 × the default worker timeout', () => {

@@ -47,7 +47,11 @@ describe('JobstackStack', () => {
       }),
     ];
     expect(Object.keys(outputs).sort()).toEqual(expected.sort());
-    template.hasOutput(StackOutput.queueNames, { Value: planQueues(registry).map((p) => p.name).join(',') });
+    template.hasOutput(StackOutput.queueNames, {
+      Value: planQueues(registry)
+        .map((p) => p.name)
+        .join(','),
+    });
     template.hasOutput('QueueUrlDefault', { Value: { Ref: Match.stringLikeRegexp('^JobSystemQueueDefault') } });
     template.hasOutput('DeadLetterQueueUrlDefault', {
       Value: { Ref: Match.stringLikeRegexp('^JobSystemDeadLetterQueueDefault') },

@@ -18,7 +18,8 @@ describe('worker bundle', () => {
     });
     const template = Template.fromStack(stack);
     const [worker] = Object.values(template.findResources('AWS::Lambda::Function'));
-    const assetHash = (worker?.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+    if (worker === undefined) throw new Error('the stack has no worker function');
+    const assetHash = (worker.Properties.Code.S3Key as string).replace(/\.zip$/, '');
     bundle = join(outdir, `asset.${assetHash}`);
   }, 60_000);
 
