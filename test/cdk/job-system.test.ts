@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, type Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME, FunctionEnv } from '../../shared/config.js';
 import { DEFAULT_PLAN, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
@@ -13,6 +14,11 @@ describe('JobSystem', () => {
     // GIVEN two queues, demo jobs on, defaults otherwise
     ({ stack } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN], demoJobs: true }));
     template = Template.fromStack(stack);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks with two queues and demo jobs', () => {
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   describe('queues', () => {
