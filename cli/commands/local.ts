@@ -21,7 +21,7 @@ export async function localCommand(argv: string[]): Promise<void> {
     return;
   }
   if (action === 'down') {
-    const stopped = await stopEmulator({ log });
+    const stopped = await stopEmulator({ endpoint: values.endpoint ?? DEFAULT_ENDPOINT, log });
     if (values.json) printJson({ stopped });
     return;
   }

@@ -9,7 +9,7 @@ import {
 import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_STACK_NAME } from '../../shared/config.js';
-import { DEFAULT_ENDPOINT, type Log, REPO_ROOT } from './emulator.js';
+import { DEFAULT_ENDPOINT, emulatorFiles, type Log, REPO_ROOT } from './emulator.js';
 import { runCommand } from './run.js';
 
 /** The emulator's fixed account and region. */
@@ -17,7 +17,6 @@ export const EMULATOR_ACCOUNT = '000000000000';
 export const EMULATOR_REGION = 'us-east-1';
 const BOOTSTRAP_STACK = 'CDKToolkit';
 /** Own cloud assembly directory, so a local deploy never races a synth in `cdk.out`. */
-const ASSEMBLY_DIR = join(REPO_ROOT, '.jobstack', 'cdk.out.local');
 
 export interface DeployToEmulatorOptions {
   /** @default DEFAULT_ENDPOINT */
@@ -56,6 +55,8 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const log = options.log ?? (() => {});
   const env = emulatorEnv(endpoint);
+  // One assembly folder per emulator, so deploys to two emulators can run side by side.
+  const assemblyDir = join(emulatorFiles(endpoint).dir, 'cdk.out');
   const cdk = join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
   const cdkLog = compactCdkLog(log);
   const clients = emulatorClients(endpoint);
@@ -66,7 +67,7 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
     log(`deploy: bootstrapping aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION} on ${endpoint}`);
     await runCommand(
       cdk,
-      ['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', ASSEMBLY_DIR],
+      ['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', assemblyDir],
       {
         cwd: REPO_ROOT,
         env,
@@ -90,13 +91,13 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
       '--method=direct',
       '--no-notices',
       '--output',
-      ASSEMBLY_DIR,
+      assemblyDir,
     ],
     { cwd: REPO_ROOT, env, log: cdkLog },
   );
   log(`deploy: ${stackName} deployed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  const template = JSON.parse(readFileSync(join(ASSEMBLY_DIR, `${stackName}.template.json`), 'utf8')) as Template;
+  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as Template;
   await applyEmulatorFixUps({ clients, stackName, template, log });
   return readStackOutputs(clients.cloudFormation, stackName);
 }

@@ -12,8 +12,17 @@ export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STATE_DIR = join(REPO_ROOT, '.jobstack');
 const VENV_DIR = join(REPO_ROOT, '.venv');
-export const EMULATOR_LOG_FILE = join(STATE_DIR, 'ministack.log');
-export const EMULATOR_PID_FILE = join(STATE_DIR, 'ministack.pid');
+
+/**
+ * Where the emulator on `endpoint` keeps its log and pid file, and where
+ * deploys to it synthesize: one folder per port, so several emulators (one per
+ * developer checkout, or parallel work) never share state.
+ */
+export function emulatorFiles(endpoint: string = DEFAULT_ENDPOINT): { dir: string; log: string; pid: string } {
+  const url = new URL(endpoint);
+  const dir = join(STATE_DIR, `port-${url.port || '80'}`);
+  return { dir, log: join(dir, 'ministack.log'), pid: join(dir, 'ministack.pid') };
+}
 const READY_TIMEOUT_MS = 60_000;
 
 export type Log = (line: string) => void;
@@ -46,7 +55,7 @@ export class EmulatorError extends Error {
  * yourself). Otherwise installs MiniStack {@link MINISTACK_VERSION} into
  * `.venv` in the repo root (created with `python3 -m venv` when missing),
  * starts it detached from this process with its output in
- * `.jobstack/ministack.log` and its PID in `.jobstack/ministack.pid`, and waits
+ * `.jobstack/ministack.log` and its PID in `.jobstack/port-<port>/ministack.pid`, and waits
  * up to 60 s for it to report healthy. Only a local `http://127.0.0.1:<port>`
  * or `http://localhost:<port>` endpoint can be started.
  *
@@ -67,10 +76,11 @@ export async function ensureEmulator(options: EnsureEmulatorOptions = {}): Promi
   }
   const port = url.port === '' ? '80' : url.port;
 
+  const files = emulatorFiles(endpoint);
   await installMiniStack(log);
-  mkdirSync(STATE_DIR, { recursive: true });
-  log(`emulator: starting MiniStack ${MINISTACK_VERSION} on ${endpoint} (log: ${EMULATOR_LOG_FILE})`);
-  const out = openSync(EMULATOR_LOG_FILE, 'a');
+  mkdirSync(files.dir, { recursive: true });
+  log(`emulator: starting MiniStack ${MINISTACK_VERSION} on ${endpoint} (log: ${files.log})`);
+  const out = openSync(files.log, 'a');
   try {
     const child = spawn(join(VENV_DIR, 'bin', 'ministack'), [], {
       cwd: REPO_ROOT,
@@ -85,7 +95,7 @@ export async function ensureEmulator(options: EnsureEmulatorOptions = {}): Promi
       throw new EmulatorError(`could not start ${join(VENV_DIR, 'bin', 'ministack')}`, { cause: error });
     });
     child.unref();
-    writeFileSync(EMULATOR_PID_FILE, `${spawned}\n`);
+    writeFileSync(files.pid, `${spawned}\n`);
   } finally {
     closeSync(out);
   }
@@ -96,39 +106,40 @@ export async function ensureEmulator(options: EnsureEmulatorOptions = {}): Promi
       log(`emulator: MiniStack ready on ${endpoint}`);
       return { endpoint, startedByUs: true };
     }
-    const pid = readPid();
+    const pid = readPid(files.pid);
     if (pid === undefined || !isAlive(pid)) {
-      throw new EmulatorError(`MiniStack exited before it became ready; see ${EMULATOR_LOG_FILE}`);
+      throw new EmulatorError(`MiniStack exited before it became ready; see ${files.log}`);
     }
     await sleep(250);
   }
-  throw new EmulatorError(
-    `MiniStack did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s; see ${EMULATOR_LOG_FILE}`,
-  );
+  throw new EmulatorError(`MiniStack did not become ready on ${endpoint} within ${READY_TIMEOUT_MS / 1000} s; see ${files.log}`);
 }
 
 export interface StopEmulatorOptions {
+  /** @default DEFAULT_ENDPOINT */
+  readonly endpoint?: string;
   /** @default - no output */
   readonly log?: Log;
 }
 
 /**
  * Stops the MiniStack that {@link ensureEmulator} started: only the process in
- * `.jobstack/ministack.pid`, and only if it is alive. An emulator started any
+ * `.jobstack/port-<port>/ministack.pid`, and only if it is alive. An emulator started any
  * other way is left alone.
  *
  * @returns whether a process was stopped
  */
 export async function stopEmulator(options: StopEmulatorOptions = {}): Promise<boolean> {
   const log = options.log ?? (() => {});
-  const pid = readPid();
+  const pidFile = emulatorFiles(options.endpoint).pid;
+  const pid = readPid(pidFile);
   if (pid === undefined) {
     log('emulator: no MiniStack started by jobstack (no pid file); nothing to stop');
     return false;
   }
   let stopped = false;
   if (isAlive(pid) && !looksLikeMiniStack(pid)) {
-    log(`emulator: pid ${pid} from ${EMULATOR_PID_FILE} is no longer MiniStack; leaving that process alone`);
+    log(`emulator: pid ${pid} from ${pidFile} is no longer MiniStack; leaving that process alone`);
   } else if (isAlive(pid)) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
@@ -139,7 +150,7 @@ export async function stopEmulator(options: StopEmulatorOptions = {}): Promise<b
   } else {
     log(`emulator: MiniStack (pid ${pid}) was not running`);
   }
-  rmSync(EMULATOR_PID_FILE, { force: true });
+  rmSync(pidFile, { force: true });
   return stopped;
 }
 
@@ -186,9 +197,9 @@ async function installMiniStack(log: Log): Promise<void> {
   });
 }
 
-function readPid(): number | undefined {
-  if (!existsSync(EMULATOR_PID_FILE)) return undefined;
-  const pid = Number.parseInt(readFileSync(EMULATOR_PID_FILE, 'utf8').trim(), 10);
+function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 

@@ -9,11 +9,10 @@ export {
 } from './deploy.js';
 export {
   DEFAULT_ENDPOINT,
-  EMULATOR_LOG_FILE,
-  EMULATOR_PID_FILE,
   EmulatorError,
   type EmulatorHandle,
   type EnsureEmulatorOptions,
+  emulatorFiles,
   ensureEmulator,
   isHealthy,
   type Log,

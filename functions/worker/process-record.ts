@@ -17,6 +17,7 @@ import {
   UnknownJobTypeError,
 } from '../../shared/index.js';
 import { isRetryable, toErrorInfo } from './error-info.js';
+import { type JobObserver, silentObserver } from './job-observer.js';
 import { runWithDeadline } from './run-with-deadline.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
@@ -34,6 +35,8 @@ export interface RecordProcessorDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** Told about every start, success, retry, death and cancellation (metrics). @default silentObserver */
+  readonly observer?: JobObserver;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -56,6 +59,7 @@ export class RedeliveryRequestedError extends JobstackError {
 export function createRecordProcessor(deps: RecordProcessorDeps) {
   const clock = deps.clock ?? Date.now;
   const random = deps.random ?? Math.random;
+  const observer = deps.observer ?? silentObserver;
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
     const parsed = parseEnvelope(message.body);
@@ -122,9 +126,11 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
 
     const record = claim.record;
     const attempt = record.attempts;
+    const observed = { jobType: record.type, queue: deps.queueName, attempt };
     const attemptLogger = logger.createChild({ persistentKeys: { attempt } });
     if (record.cancelRequested) {
       await deps.store.markCancelledByRun(record.id, attempt);
+      observer.cancelled(observed);
       attemptLogger.info('Job was cancelled while its previous run was in flight; not running it again');
       return;
     }
@@ -140,6 +146,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
 
     attemptLogger.info('Job started');
+    observer.started(observed);
     try {
       const result = await runWithDeadline(
         (signal) =>
@@ -157,7 +164,10 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
         clock,
       );
       const stored = await deps.store.succeed(record.id, attempt, storableResult(result, attemptLogger));
-      if (stored) attemptLogger.info('Job succeeded', { durationMs: clock() - startedAt });
+      if (stored) {
+        observer.succeeded(observed, clock() - startedAt);
+        attemptLogger.info('Job succeeded', { durationMs: clock() - startedAt });
+      }
       else attemptLogger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
     } catch (thrown) {
       await handleFailure(message, record, attempt, thrown, definition, attemptLogger, clock() - startedAt);
@@ -187,6 +197,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       return;
     }
     await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
+    observer.retried({ jobType: record.type, queue: deps.queueName, attempt }, delayMs);
     logger.warn('Job attempt failed; retrying after backoff', { error: thrown as Error, delayMs, durationMs });
     throw new RedeliveryRequestedError(`attempt ${attempt} failed; retry in ${delayMs} ms`, {
       jobId: record.id,
@@ -199,7 +210,10 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   async function killJob(message: SQSRecord, record: JobRecord, attempt: number, error: JobErrorInfo, logger: Logger) {
     await deps.queue.sendToDeadLetter(message.body, { jobId: record.id, errorName: error.name, errorMessage: error.message });
     const marked = await deps.store.markDead(record.id, error, { attempt });
-    if (marked) logger.error('Job is dead', { reason: error.message });
+    if (marked) {
+      observer.dead({ jobType: record.type, queue: deps.queueName, attempt }, error.name);
+      logger.error('Job is dead', { reason: error.message });
+    }
     else logger.warn('Job could not be marked dead: it is no longer owned by this attempt');
   }
 
@@ -226,6 +240,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       queue: deps.queueName,
       maxAttempts: context.definition?.retry.maxAttempts ?? 1,
     });
+    if (marked) observer.dead({ jobType: context.jobType ?? 'unknown', queue: deps.queueName, attempt: 0 }, errorInfo.name);
     deps.logger.error('Job rejected: its message is invalid', {
       jobId: context.jobId,
       jobType: context.jobType,

@@ -18,10 +18,12 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stackName = process.env.JOBSTACK_TEST_STACK ?? 'jobstack';
-  const { endpoint, startedByUs } = await bringUpLocalStack({ stackName });
+  // JOBSTACK_TEST_ENDPOINT picks another local emulator, e.g. http://127.0.0.1:4567 for a second checkout.
+  const { endpoint, startedByUs } = await bringUpLocalStack({ stackName, endpoint: process.env.JOBSTACK_TEST_ENDPOINT });
   project.provide('endpoint', endpoint);
   project.provide('stackName', stackName);
   return async () => {
-    if (startedByUs && process.env.JOBSTACK_KEEP_EMULATOR !== '1') await stopEmulator({ log: (line) => console.log(line) });
+    if (startedByUs && process.env.JOBSTACK_KEEP_EMULATOR !== '1')
+      await stopEmulator({ endpoint, log: (line) => console.log(line) });
   };
 }

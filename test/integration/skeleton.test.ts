@@ -89,7 +89,13 @@ describe('poison input at consume time', () => {
     const goodIds = [newJobId(), newJobId()];
     const marker = uniqueName('poison');
     const envelope = (id: string) =>
-      JSON.stringify({ v: ENVELOPE_VERSION, id, type: 'demo.echo', payload: { message: id }, enqueuedAt: new Date().toISOString() });
+      JSON.stringify({
+        v: ENVELOPE_VERSION,
+        id,
+        type: 'demo.echo',
+        payload: { message: id },
+        enqueuedAt: new Date().toISOString(),
+      });
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queue.url,
@@ -107,7 +113,12 @@ describe('poison input at consume time', () => {
     const deadLetters: string[] = [];
     for (let round = 0; round < 10 && !deadLetters.some((body) => body.includes(marker)); round++) {
       const output = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queue.deadLetterUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 0,
+        }),
       );
       deadLetters.push(...(output.Messages ?? []).map((message) => message.Body ?? ''));
     }
@@ -123,7 +134,13 @@ describe('poison input at consume time', () => {
         Entries: [
           {
             Id: 'bad',
-            MessageBody: JSON.stringify({ v: 1, id, type: 'demo.sleep', payload: { ms: 'soon' }, enqueuedAt: new Date().toISOString() }),
+            MessageBody: JSON.stringify({
+              v: 1,
+              id,
+              type: 'demo.sleep',
+              payload: { ms: 'soon' },
+              enqueuedAt: new Date().toISOString(),
+            }),
           },
         ],
       }),
