@@ -1,6 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -9,14 +12,17 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
 import { registry } from '../jobs/registry.js';
 import { readWorkerEnvironment } from './environment.js';
+import { createWorkerMetrics, MetricsObserver } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
 
 const environment = readWorkerEnvironment();
 const logger = new Logger({ serviceName: 'jobstack-worker' });
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const metrics = createWorkerMetrics(environment.queueName);
+const tracer = new Tracer({ serviceName: 'jobstack-worker' });
+const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const sqs = new SQSClient({});
+const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 
 const processor = new BatchProcessor(EventType.SQS);
 const processRecord = createRecordProcessor({
@@ -25,6 +31,7 @@ const processRecord = createRecordProcessor({
   queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
   queueName: environment.queueName,
   logger,
+  observer: new MetricsObserver(metrics),
 });
 
 /**
@@ -37,4 +44,7 @@ const processRecord = createRecordProcessor({
 export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
   processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
-export const handler = middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(lambdaHandler)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
