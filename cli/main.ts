@@ -1,6 +1,14 @@
 import { JobstackError } from '../shared/index.js';
 import { demoCommand } from './commands/demo.js';
-import { cancelCommand, enqueueCommand, getCommand, listCommand, waitCommand } from './commands/jobs.js';
+import {
+  cancelCommand,
+  enqueueCommand,
+  getCommand,
+  listCommand,
+  redriveCommand,
+  retryCommand,
+  waitCommand,
+} from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
 import { ExitCode, UsageError } from './errors.js';
 
@@ -16,6 +24,8 @@ commands:
   wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
   cancel <jobId>                      cancel a job (a running one is asked to stop)
+  retry <jobId>                       re-run a dead job (same id, new series of attempts)
+  redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
 
 options for commands that reach a stack:
   --stack NAME      stack name (default: $JOBSTACK_STACK or 'jobstack')
@@ -33,6 +43,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   wait: waitCommand,
   list: listCommand,
   cancel: cancelCommand,
+  retry: retryCommand,
+  redrive: redriveCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ export {
 export {
   connectJobClient,
   createJobClient,
+  DEFAULT_IDEMPOTENCY_WINDOW,
   type EnqueuedJob,
   type EnqueueManyResult,
   type EnqueueOptions,
@@ -15,8 +16,10 @@ export {
   type JobClient,
   type JobClientOptions,
   MAX_INLINE_PAYLOAD_BYTES,
+  type RetryResult,
   type WaitOptions,
 } from './client/job-client.js';
+export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './client/redrive.js';
 export { configFromOutputs, type JobstackConfig, resolveStackConfig } from './client/stack-config.js';
 export {
   ATTENTION_INDEX_NAME,
@@ -72,6 +75,8 @@ export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SE
 export {
   type JobErrorInfo,
   JobErrorInfoSchema,
+  type JobHistoryEntry,
+  JobHistoryEntrySchema,
   type JobProgress,
   JobProgressSchema,
   type JobRecord,
@@ -95,6 +100,7 @@ export {
   needsAttention,
   sourcesOf,
 } from './states.js';
+export { IdempotencyStore } from './store/idempotency-store.js';
 export {
   type CancelResult,
   type ClaimRequest,
@@ -103,5 +109,6 @@ export {
   type JobStoreOptions,
   type ListPage,
   type ListQuery,
+  MAX_HISTORY_ENTRIES,
   type NewJobRecord,
 } from './store/job-store.js';

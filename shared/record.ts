@@ -18,6 +18,18 @@ export const JobProgressSchema = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;
 
+/** What a job went through before a manual retry or redrive started a new attempt series. */
+export const JobHistoryEntrySchema = z.object({
+  /** When the new series started. */
+  at: z.string(),
+  /** Why: `retry` (one job) or `redrive` (from the dead-letter queue). */
+  reason: z.enum(['retry', 'redrive']),
+  state: z.string(),
+  attempts: z.number().int(),
+  error: JobErrorInfoSchema.optional(),
+});
+export type JobHistoryEntry = z.infer<typeof JobHistoryEntrySchema>;
+
 /**
  * The job record in the job-status table: the single source of truth for a job,
  * outliving SQS retention. Times are ISO-8601 strings except `leaseUntil`
@@ -49,6 +61,8 @@ export const JobRecordSchema = z.object({
   cancelRequested: z.boolean().optional(),
   /** Epoch seconds; DynamoDB TTL deletes the record after it (set on terminal states). */
   expiresAt: z.number().optional(),
+  /** Earlier attempt series, oldest first (kept short: see MAX_HISTORY_ENTRIES). */
+  history: z.array(JobHistoryEntrySchema).optional(),
   /** Present only in states that need attention: the sparse index key. */
   attentionState: z.string().optional(),
 });

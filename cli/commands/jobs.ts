@@ -142,3 +142,41 @@ function parseJsonOption(name: string, text: string): unknown {
     throw new UsageError(`${name} is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+export async function retryCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: connectionOptions });
+  const jobId = singleJobId(positionals, 'retry');
+  const jobs = await connect(values);
+  const result = await jobs.retry(jobId);
+  if (result.outcome === 'not-found') throw new UsageError(`job '${jobId}' not found`);
+  if (values.json) printJson(result);
+  else if (result.outcome === 'requeued') process.stdout.write(`${jobId}: requeued for a new series of attempts\n`);
+  else process.stdout.write(`${jobId}: not dead (${result.state}); nothing to retry\n`);
+  if (result.outcome === 'not-dead') throw new ExitCode(1);
+}
+
+export async function redriveCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...connectionOptions,
+      queue: { type: 'string' },
+      error: { type: 'string' },
+      limit: { type: 'string', default: '1000' },
+    },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer (given '${values.limit}')`);
+  const jobs = await connect(values);
+  const result = await jobs.redrive({
+    limit,
+    ...(values.queue === undefined ? {} : { queue: values.queue }),
+    ...(values.error === undefined ? {} : { errorName: values.error }),
+  });
+  if (values.json) printJson(result);
+  else {
+    process.stdout.write(
+      `moved ${result.moved} message(s) back to their queue; discarded ${result.discarded} stale copies; left ${result.leftInPlace} in the dead-letter queue\n`,
+    );
+  }
+}

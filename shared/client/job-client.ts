@@ -15,9 +15,14 @@ import type { AnyJobDefinition, JobRegistry, PayloadOf } from '../job-definition
 import { JobQueue, MAX_SQS_DELAY_SECONDS } from '../queue.js';
 import type { JobRecord } from '../record.js';
 import { isTerminal, type JobState } from '../states.js';
+import { IdempotencyStore } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
+import { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './redrive.js';
 import { type JobstackConfig, resolveStackConfig } from './stack-config.js';
+
+/** How long an enqueue idempotency key holds by default. */
+export const DEFAULT_IDEMPOTENCY_WINDOW = '24h';
 
 /**
  * Largest payload carried inline, as serialized JSON. The record and the message
@@ -32,6 +37,21 @@ export interface EnqueueOptions {
   readonly jobId?: string;
   /** Carried into every log line of the job. @default the job id */
   readonly correlationId?: string;
+  /**
+   * Enqueueing again with the same key (for the same job type) within the
+   * window returns the first job's id and creates nothing, also under
+   * concurrent calls. The first payload wins. Costs one extra write.
+   */
+  readonly idempotencyKey?: string;
+  /** How long an idempotency key holds. @default '24h' */
+  readonly idempotencyWindow?: DurationInput;
+}
+
+export interface RetryResult {
+  readonly jobId: string;
+  /** `requeued`: a new attempt series started; `not-dead`: the job was not dead, nothing changed. */
+  readonly outcome: 'requeued' | 'not-dead' | 'not-found';
+  readonly state?: JobState;
 }
 
 export interface EnqueuedJob {
@@ -46,7 +66,8 @@ export type EnqueueRequest<R extends JobRegistry> = {
   [T in keyof R & string]: {
     readonly type: T;
     readonly payload: PayloadOf<R, T>;
-    readonly options?: Omit<EnqueueOptions, 'jobId'>;
+    /** Per-item idempotency keys would cost one request each and defeat batching: use `enqueue` for those. */
+    readonly options?: Omit<EnqueueOptions, 'jobId' | 'idempotencyKey' | 'idempotencyWindow'>;
   };
 }[keyof R & string];
 
@@ -99,6 +120,20 @@ export interface JobClient<R extends JobRegistry> {
   list(query?: ListQuery): Promise<ListPage>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
   cancel(jobId: string): Promise<CancelResult>;
+  /**
+   * Re-runs one dead job: same id, a new series of the job type's `maxAttempts`
+   * attempts (the attempt count goes on), the previous outcome kept in `history`.
+   * @throws EnqueueError when the message could not be sent (the stuck-job sweeper re-sends it).
+   */
+  retry(jobId: string): Promise<RetryResult>;
+  /**
+   * Moves dead-lettered messages back to their queue and requeues their jobs,
+   * optionally only those that died of one error class. Safe to interrupt and
+   * to run concurrently with workers: nothing is lost and no job runs twice.
+   * @example
+   * await jobs.redrive({ queue: 'default', errorName: 'JobTimeoutError', limit: 100 });
+   */
+  redrive(options?: RedriveOptions): Promise<RedriveResult>;
   readonly config: JobstackConfig;
 }
 
@@ -122,6 +157,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const { registry, config } = options;
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
+  const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
   const queues = new Map<string, JobQueue>();
   const queueFor = (definition: AnyJobDefinition): JobQueue => {
     const existing = queues.get(definition.queue);
@@ -173,6 +209,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       payload: wirePayload,
       correlationId,
       state: 'queued',
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     };
     const envelope: JobEnvelope = {
       v: ENVELOPE_VERSION,
@@ -189,7 +226,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     config,
 
     async enqueue(type, payload, options = {}) {
-      const job = prepare(type, payload, options);
+      let job = prepare(type, payload, options);
+      if (options.idempotencyKey !== undefined) {
+        const windowMs = parseDuration(options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW);
+        const owner = await idempotency.bindEnqueueKey(type, options.idempotencyKey, job.record.id, windowMs);
+        // A caller that lost the race still creates the owner's record if the winner never did (it crashed):
+        // the record's create-only condition lets exactly one of them send the message.
+        if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
+      }
       const created = await store.create(job.record);
       if (!created) {
         const existing = await store.get(job.record.id);
@@ -272,6 +316,64 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     list: (query) => store.list(query),
 
     cancel: (jobId) => store.cancel(jobId),
+
+    async retry(jobId) {
+      const current = await store.get(jobId);
+      if (!current) return { jobId, outcome: 'not-found' };
+      const extraAttempts = registry[current.type]?.retry.maxAttempts ?? current.maxAttempts;
+      const outcome = await store.requeueDead(jobId, { extraAttempts, reason: 'retry' });
+      if (!outcome.requeued) {
+        return outcome.record ? { jobId, outcome: 'not-dead', state: outcome.record.state } : { jobId, outcome: 'not-found' };
+      }
+      const record = outcome.record;
+      const urls = config.queues[record.queue];
+      if (!urls)
+        throw new ConfigurationError(
+          `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
+        );
+      const envelope: JobEnvelope = {
+        v: ENVELOPE_VERSION,
+        id: record.id,
+        type: record.type,
+        payload: record.payload ?? null,
+        enqueuedAt: new Date().toISOString(),
+        ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
+      };
+      try {
+        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({ envelope });
+      } catch (error) {
+        throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {
+          jobId,
+          jobType: record.type,
+          cause: error,
+        });
+      }
+      return { jobId, outcome: 'requeued', state: 'queued' };
+    },
+
+    async redrive(redriveOptions = {}) {
+      const names = redriveOptions.queue === undefined ? Object.keys(config.queues) : [redriveOptions.queue];
+      let total: RedriveResult = { moved: 0, discarded: 0, leftInPlace: 0 };
+      for (const name of names) {
+        const urls = config.queues[name];
+        if (!urls)
+          throw new InvalidArgumentError(
+            `stack '${config.stackName}' has no queue '${name}' (queues: ${Object.keys(config.queues).join(', ')})`,
+          );
+        const limit = (redriveOptions.limit ?? 1_000) - total.moved - total.discarded;
+        if (limit <= 0) break;
+        const result = await redriveDeadLetters({ sqs: clients.sqs, store, registry }, urls, {
+          limit,
+          ...(redriveOptions.errorName === undefined ? {} : { errorName: redriveOptions.errorName }),
+        });
+        total = {
+          moved: total.moved + result.moved,
+          discarded: total.discarded + result.discarded,
+          leftInPlace: total.leftInPlace + result.leftInPlace,
+        };
+      }
+      return total;
+    },
   };
 }
 

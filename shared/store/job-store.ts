@@ -12,9 +12,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ATTENTION_INDEX_NAME } from '../config.js';
-import type { JobErrorInfo, JobRecord } from '../record.js';
+import type { JobErrorInfo, JobHistoryEntry, JobRecord } from '../record.js';
 import { type JobState, needsAttention, sourcesOf } from '../states.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+
+/** Attempt series kept on a record; older ones are dropped to keep the item small. */
+export const MAX_HISTORY_ENTRIES = 10;
 
 /** What `create` writes for a new job. */
 export interface NewJobRecord {
@@ -334,6 +337,61 @@ export class JobStore {
       },
       ExpressionAttributeValues: values,
     });
+  }
+
+  /**
+   * Starts a new attempt series for a dead job: back to `queued` with the same
+   * id and `extraAttempts` more attempts. The attempt count goes on, so
+   * `ctx.attempt` keeps counting over the job's whole life, and the outcome of
+   * the previous series is appended to `history` (the last MAX_HISTORY_ENTRIES).
+   *
+   * Reads the record, then updates it on the condition that it is still dead and
+   * unchanged since the read, so two concurrent retries requeue it once.
+   * @returns the requeued record, or `requeued: false` with the current record
+   * when the job is not dead (or, without a record, does not exist).
+   */
+  async requeueDead(
+    id: string,
+    options: { extraAttempts: number; reason: 'retry' | 'redrive' },
+  ): Promise<{ requeued: true; record: JobRecord } | { requeued: false; record?: JobRecord }> {
+    const current = await this.get(id);
+    if (!current || current.state !== 'dead') return current ? { requeued: false, record: current } : { requeued: false };
+    const now = new Date(this.clock()).toISOString();
+    const entry: JobHistoryEntry = {
+      at: now,
+      reason: options.reason,
+      state: current.state,
+      attempts: current.attempts,
+      ...(current.error ? { error: current.error } : {}),
+    };
+    const history = [...(current.history ?? []), entry].slice(-MAX_HISTORY_ENTRIES);
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET #state = :queued, maxAttempts = :maxAttempts, updatedAt = :now, #history = :history REMOVE attentionState, #error, finishedAt, expiresAt, nextAttemptAt, leaseUntil, cancelRequested',
+          ConditionExpression: '#state = :dead AND updatedAt = :seen',
+          ExpressionAttributeNames: { '#state': 'state', '#error': 'error', '#history': 'history' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':dead': 'dead',
+            ':seen': current.updatedAt,
+            ':maxAttempts': current.attempts + options.extraAttempts,
+            ':now': now,
+            ':history': history,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { requeued: true, record: output.Attributes as JobRecord };
+    } catch (error) {
+      const latest = conditionFailureItem(error);
+      if (!latest) throw error;
+      return { requeued: false, record: latest };
+    }
   }
 
   /** Records that a running job stopped because cancellation was requested. */

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { bringUpLocalStack } from '../../cli/commands/local.js';
-import { stopEmulator } from '../../cli/local/emulator.js';
+import { DEFAULT_ENDPOINT, ensureEmulator, stopEmulator } from '../../cli/local/emulator.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +19,11 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stackName = process.env.JOBSTACK_TEST_STACK ?? 'jobstack';
   // JOBSTACK_TEST_ENDPOINT picks another local emulator, e.g. http://127.0.0.1:4567 for a second checkout.
-  const { endpoint, startedByUs } = await bringUpLocalStack({ stackName, endpoint: process.env.JOBSTACK_TEST_ENDPOINT });
+  // JOBSTACK_SKIP_DEPLOY=1 reuses the stack already deployed there (a faster loop while editing tests only).
+  const { endpoint, startedByUs } =
+    process.env.JOBSTACK_SKIP_DEPLOY === '1'
+      ? await ensureEmulator({ endpoint: process.env.JOBSTACK_TEST_ENDPOINT ?? DEFAULT_ENDPOINT })
+      : await bringUpLocalStack({ stackName, endpoint: process.env.JOBSTACK_TEST_ENDPOINT });
   project.provide('endpoint', endpoint);
   project.provide('stackName', stackName);
   return async () => {

@@ -1,0 +1,140 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+/**
+ * The idempotency table: enqueue keys (`enqueue#<type>#<key>` → job id, for
+ * the key's window) and completed steps inside a job (`step#<jobId>#<name>` →
+ * stored result, for `ctx.once`). Items expire by TTL on `expiresAt`.
+ */
+export class IdempotencyStore {
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    readonly tableName: string,
+    options: { clock?: () => number } = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Binds an enqueue idempotency key to `jobId` for `windowMs`, unless a live
+   * binding exists. One conditional write; under concurrent calls exactly one
+   * binding wins and every caller learns the winner's job id.
+   * @returns the job id that owns the key, and whether this call bound it.
+   */
+  async bindEnqueueKey(
+    jobType: string,
+    key: string,
+    jobId: string,
+    windowMs: number,
+  ): Promise<{ jobId: string; bound: boolean }> {
+    const now = this.clock();
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            id: enqueueKeyId(jobType, key),
+            jobId,
+            createdAt: new Date(now).toISOString(),
+            expiresAt: toEpochSeconds(now + windowMs),
+          },
+          // TTL deletes lag by up to days: an expired binding counts as free.
+          ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': toEpochSeconds(now) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { jobId, bound: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
+      return { jobId: String(unmarshall(error.Item).jobId), bound: false };
+    }
+  }
+
+  /** The stored result of a completed step, if any. */
+  async completedStep(jobId: string, name: string): Promise<{ result: unknown } | undefined> {
+    const output = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: stepId(jobId, name) }, ConsistentRead: true }),
+    );
+    const item = output.Item;
+    return item?.status === 'completed' ? { result: item.result ?? null } : undefined;
+  }
+
+  /**
+   * Marks a step as started by `attempt`. Fails (returns false) only if the same
+   * or a later attempt of the job started it, which the job's own claim makes
+   * impossible unless two runs overlap; an earlier attempt's marker is taken over.
+   */
+  async beginStep(jobId: string, name: string, attempt: number, retentionMs: number): Promise<boolean> {
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            id: stepId(jobId, name),
+            status: 'in_progress',
+            attempt,
+            expiresAt: toEpochSeconds(this.clock() + retentionMs),
+          },
+          ConditionExpression: 'attribute_not_exists(id) OR (#status = :inProgress AND attempt < :attempt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':attempt': attempt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async completeStep(jobId: string, name: string, attempt: number, result: unknown): Promise<void> {
+    await this.documentClient.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: stepId(jobId, name) },
+        UpdateExpression: 'SET #status = :completed, #result = :result',
+        ConditionExpression: '#status = :inProgress AND attempt = :attempt',
+        ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+        ExpressionAttributeValues: {
+          ':completed': 'completed',
+          ':inProgress': 'in_progress',
+          ':attempt': attempt,
+          ':result': result ?? null,
+        },
+      }),
+    );
+  }
+
+  /** Forgets a step that failed, so the next attempt runs it again. */
+  async abandonStep(jobId: string, name: string, attempt: number): Promise<void> {
+    await this.documentClient
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id: stepId(jobId, name) },
+          ConditionExpression: '#status = :inProgress AND attempt = :attempt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':attempt': attempt },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+}
+
+export function enqueueKeyId(jobType: string, key: string): string {
+  return `enqueue#${jobType}#${key}`;
+}
+
+function stepId(jobId: string, name: string): string {
+  return `step#${jobId}#${name}`;
+}
+
+function toEpochSeconds(ms: number): number {
+  return Math.floor(ms / 1_000);
+}

@@ -1,0 +1,119 @@
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Registry } from '../../functions/jobs/registry.js';
+import { type JobClient, type JobRecord, localConnection } from '../../shared/index.js';
+import { connectTestClient, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
+
+let jobs: JobClient<Registry>;
+
+beforeAll(async () => {
+  jobs = await connectTestClient();
+});
+
+/** Peeks at the dead-letter queue (visibility 0, so the messages stay available) for a job's message. */
+async function deadLetterFor(jobId: string): Promise<{ errorName?: string } | undefined> {
+  const sqs = new SQSClient(localConnection(testEndpoint()));
+  for (let round = 0; round < 15; round++) {
+    const output = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: jobs.config.queues.default?.deadLetterUrl ?? '',
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const found = (output.Messages ?? []).find((message) => message.Body?.includes(jobId));
+    if (found) return { errorName: found.MessageAttributes?.['jobstack-error-name']?.StringValue };
+  }
+  return undefined;
+}
+
+describe('retries with backoff', () => {
+  it('demo.flaky with failTimes=2 succeeds on attempt 3, each attempt starting no earlier than its backoff allowed', async () => {
+    const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 2 });
+    const seen: JobRecord[] = [];
+    const record = await jobs.wait(jobId, { timeout: '90s', pollInterval: '50ms', onUpdate: (update) => seen.push(update) });
+
+    expect(record).toMatchObject({ state: 'succeeded', attempts: 3, result: { attempts: 3 } });
+    const retryTimes = seen
+      .filter((r) => r.state === 'retrying')
+      .map((r) => ({ attempt: r.attempts, at: Date.parse(r.nextAttemptAt ?? '') }));
+    const starts = seen
+      .filter((r) => r.state === 'running')
+      .map((r) => ({ attempt: r.attempts, at: Date.parse(r.startedAt ?? '') }));
+    for (const retry of retryTimes) {
+      const next = starts.find((start) => start.attempt === retry.attempt + 1) ?? { at: Date.parse(record.startedAt ?? '') };
+      // SQS visibility is set in whole seconds, rounded up: the next attempt never starts before the planned time.
+      expect(next.at).toBeGreaterThanOrEqual(retry.at - 50);
+    }
+    expect(retryTimes.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('dead jobs, retry and redrive', () => {
+  it('demo.fail ends dead with its message in the DLQ; retry runs a new series of attempts and keeps the history', async () => {
+    const { jobId } = await jobs.enqueue('demo.fail', {});
+    const dead = await jobs.wait(jobId, { timeout: '120s' });
+    expect(dead).toMatchObject({ state: 'dead', attempts: 3 });
+    expect(await deadLetterFor(jobId)).toEqual({ errorName: 'Error' });
+
+    expect(await jobs.retry(jobId)).toEqual({ jobId, outcome: 'requeued', state: 'queued' });
+    const again = await jobs.wait(jobId, { timeout: '120s' });
+    expect(again).toMatchObject({ state: 'dead', attempts: 6, maxAttempts: 6 });
+    expect(again.history).toEqual([expect.objectContaining({ reason: 'retry', state: 'dead', attempts: 3 })]);
+    expect(again.error?.message).toMatch(/attempt 6/);
+  });
+
+  it('retry of a job that is not dead changes nothing', async () => {
+    const { jobId } = await jobs.enqueue('demo.echo', { message: 'fine' });
+    await jobs.wait(jobId, { timeout: '60s' });
+    expect(await jobs.retry(jobId)).toEqual({ jobId, outcome: 'not-dead', state: 'succeeded' });
+  });
+
+  it('demo.fatal ends dead after one attempt', async () => {
+    const { jobId } = await jobs.enqueue('demo.fatal', {});
+    expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({ state: 'dead', attempts: 1 });
+    expect(await deadLetterFor(jobId)).toEqual({ errorName: 'NonRetryableError' });
+  });
+
+  it('redrive by error name moves dead letters back; a job that can now succeed does', async () => {
+    // Dies after its 3 attempts; the redriven series starts at attempt 4, which succeeds.
+    const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 3 });
+    expect(await jobs.wait(jobId, { timeout: '120s' })).toMatchObject({ state: 'dead', attempts: 3 });
+
+    const result = await runCli(['redrive', '--queue', 'default', '--error', 'Error', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).moved).toBeGreaterThanOrEqual(1);
+
+    const revived = await jobs.wait(jobId, { timeout: '120s' });
+    expect(revived).toMatchObject({ state: 'succeeded', attempts: 4, result: { attempts: 4 } });
+    expect(revived.history).toEqual([expect.objectContaining({ reason: 'redrive', attempts: 3 })]);
+  });
+});
+
+describe('enqueue idempotency', () => {
+  it('the same key twice, and five times at once, gives one job and one side effect', async () => {
+    const key = uniqueName('idem');
+    const ledgerKey = uniqueName('ledger');
+    const first = await jobs.enqueue('demo.effect', { key: ledgerKey }, { idempotencyKey: key });
+    const concurrent = await Promise.all(
+      Array.from({ length: 5 }, () => jobs.enqueue('demo.effect', { key: ledgerKey }, { idempotencyKey: key })),
+    );
+    expect(first.created).toBe(true);
+    expect(new Set([first.jobId, ...concurrent.map((c) => c.jobId)])).toEqual(new Set([first.jobId]));
+    expect(concurrent.every((c) => !c.created)).toBe(true);
+
+    expect(await jobs.wait(first.jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', result: { count: 1 } });
+    const later = await jobs.enqueue('demo.effect', { key: ledgerKey }, { idempotencyKey: key });
+    expect(later).toMatchObject({ jobId: first.jobId, created: false, state: 'succeeded' });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', ledgerKey)).toBe(1);
+  });
+
+  it('different keys give different jobs', async () => {
+    const a = await jobs.enqueue('demo.echo', { message: 'a' }, { idempotencyKey: uniqueName('k') });
+    const b = await jobs.enqueue('demo.echo', { message: 'a' }, { idempotencyKey: uniqueName('k') });
+    expect(a.jobId).not.toBe(b.jobId);
+  });
+});
