@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
+import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
 
 /** SQS's largest message (1 MiB); set explicitly so the limit the SDK checks against is the one deployed. */
 export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
@@ -96,7 +97,18 @@ export interface JobSystemProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Alarms (to an SNS topic, optionally emailed) and the CloudWatch dashboard:
+   * tune or switch off single alarms, subscribe an email, name the dashboard.
+   *
+   * @default - every alarm on with its default threshold, no email subscription
+   */
+  readonly monitoring?: JobSystemMonitoringOptions;
 }
+
+/** Monitoring settings of a {@link JobSystem}; what it watches comes from the construct itself. */
+export type JobSystemMonitoringOptions = Omit<JobMonitoringProps, 'queues' | 'stateMachine' | 'schedulerDeadLetterQueue'>;
 
 /** What the construct creates for one logical queue. */
 export interface JobQueueResources {
@@ -129,6 +141,8 @@ export class JobSystem extends Construct {
   public readonly demoLedgerTable?: dynamodb.Table;
   /** Queue, dead-letter queue and worker by logical queue name. */
   public readonly queues: ReadonlyMap<string, JobQueueResources>;
+  /** Alarms, their SNS topic (`monitoring.alarmTopic`) and the CloudWatch dashboard. */
+  public readonly monitoring: JobMonitoring;
 
   constructor(scope: Construct, id: string, props: JobSystemProps) {
     super(scope, id);
@@ -181,6 +195,8 @@ export class JobSystem extends Construct {
       queues.set(plan.name, this.createQueue(plan, props, recordRetention));
     }
     this.queues = queues;
+
+    this.monitoring = new JobMonitoring(this, 'Monitoring', { ...props.monitoring, queues });
   }
 
   /**
@@ -292,6 +308,7 @@ export class JobSystem extends Construct {
       memorySize: 512,
       timeout: workerTimeout,
       logGroup,
+      tracing: lambda.Tracing.ACTIVE,
       description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
       environment,
       bundling: {
@@ -328,6 +345,12 @@ export class JobSystem extends Construct {
       reason:
         "The worker reads the jobs table's attention index; CDK grants table access as table/index/*, and this " +
         "construct defines that table's only index, so the wildcard covers exactly it.",
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
+        'permissions, so CDK grants them on *.',
     });
     Validations.of(worker).acknowledge({
       id: 'AwsSolutions-L1',

@@ -78,6 +78,9 @@ export class JobstackStack extends Stack {
       new CfnOutput(this, `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, { value: deadLetterQueue.queueUrl });
       new CfnOutput(this, `WorkerFunctionName${suffix}`, { value: worker.functionName });
     }
+    const { monitoring } = this.jobSystem;
+    new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl, description: 'The CloudWatch dashboard' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn, description: 'Alarm notifications' });
   }
 }
 

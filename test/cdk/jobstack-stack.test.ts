@@ -37,6 +37,8 @@ describe('JobstackStack', () => {
       StackOutput.idempotencyTableName,
       StackOutput.demoLedgerTableName,
       StackOutput.queueNames,
+      'DashboardUrl',
+      'AlarmTopicArn',
       ...planQueues(registry).flatMap(({ name }) => {
         const suffix = queueOutputSuffix(name);
         return [
