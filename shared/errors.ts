@@ -150,3 +150,19 @@ export class InvalidArgumentError extends JobstackError {
     this.name = 'InvalidArgumentError';
   }
 }
+
+/** Thrown inside a running job (by `ctx.progress`) when `cancel()` was called; the job ends `cancelled`. */
+export class JobCancelledError extends JobstackError {
+  constructor(jobId: string) {
+    super(`job '${jobId}' was cancelled`, { jobId });
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** The run no longer owns its job (another delivery took it over after the lease expired). */
+export class LeaseLostError extends JobstackError {
+  constructor(jobId: string, attempt: number) {
+    super(`attempt ${attempt} of job '${jobId}' no longer owns the job`, { jobId });
+    this.name = 'LeaseLostError';
+  }
+}

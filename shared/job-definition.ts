@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
+import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
 /** What a job handler gets besides its payload. */
 export interface JobContext {
@@ -18,6 +19,22 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** Epoch milliseconds at which `signal` aborts. */
   readonly deadline: number;
+  /**
+   * Runs `step` at most once per job, across retries and redeliveries: a later
+   * attempt gets the stored result instead of running it again. Use it for side
+   * effects that must not repeat (charging a card, sending an email) inside a
+   * job that may be retried. The result is stored as JSON (≤ 100 KB).
+   *
+   * @example
+   * const charge = await ctx.once('charge', () => payments.charge(order));
+   */
+  once<T>(name: string, step: () => Promise<T>): Promise<T>;
+  /**
+   * Records progress on the job record (one write: call it every few seconds at
+   * most, not per item) and checks for cancellation: throws JobCancelledError
+   * when `cancel()` was called, so the job stops at a safe point.
+   */
+  progress(percent: number, message?: string): Promise<void>;
 }
 
 export type JobHandler<Payload, Result> = (payload: Payload, context: JobContext) => Promise<Result>;
@@ -35,6 +52,8 @@ export interface JobDefinitionInput<Name extends string, Schema extends z.ZodTyp
   /** Logical queue (one SQS queue and worker each). @default 'default' */
   readonly queue?: string;
   readonly description?: string;
+  /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
+  readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
 }
 
 /** A job type, as the worker, the client and the CDK stack read it. */
@@ -46,6 +65,10 @@ export interface JobDefinition<Name extends string = string, Schema extends z.Zo
   readonly timeoutMs: number;
   readonly queue: string;
   readonly description?: string;
+  /** `long`: runs in checkpointed steps on Step Functions (see `defineLongJob`). @default 'short' */
+  readonly mode?: 'short' | 'long';
+  /** Recurring schedules the stack creates for this job type. */
+  readonly schedules?: readonly DeclaredSchedule[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds job types of any payload and result.
@@ -98,6 +121,9 @@ export function defineJob<const Name extends string, Schema extends z.ZodType, R
     timeoutMs,
     queue,
     ...(input.description === undefined ? {} : { description: input.description }),
+    ...(input.schedule === undefined
+      ? {}
+      : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
   };
 }
 

@@ -2,6 +2,7 @@ import { ConfigurationError, FunctionEnv } from '../../shared/index.js';
 
 export interface WorkerEnvironment {
   readonly jobsTable: string;
+  readonly idempotencyTable: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly queueName: string;
@@ -10,7 +11,13 @@ export interface WorkerEnvironment {
 
 /** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
 export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
-  const required = [FunctionEnv.jobsTable, FunctionEnv.queueUrl, FunctionEnv.deadLetterQueueUrl, FunctionEnv.queueName];
+  const required = [
+    FunctionEnv.jobsTable,
+    FunctionEnv.idempotencyTable,
+    FunctionEnv.queueUrl,
+    FunctionEnv.deadLetterQueueUrl,
+    FunctionEnv.queueName,
+  ];
   const missing = required.filter((name) => !env[name]);
   if (missing.length > 0) throw new ConfigurationError(`worker environment is missing ${missing.join(', ')}`);
   const retention = Number(env[FunctionEnv.recordRetentionDays] ?? '30');
@@ -21,6 +28,7 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   }
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
+    idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
     queueUrl: env[FunctionEnv.queueUrl] as string,
     deadLetterQueueUrl: env[FunctionEnv.deadLetterQueueUrl] as string,
     queueName: env[FunctionEnv.queueName] as string,

@@ -5,12 +5,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { JobQueue, JobStore } from '../../shared/index.js';
+import { FunctionEnv, IdempotencyStore, JobQueue, JobStore } from '../../shared/index.js';
 import { registry } from '../jobs/registry.js';
+import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { createWorkerMetrics, MetricsObserver } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
@@ -24,14 +26,28 @@ const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new
 });
 const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 
+const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
+// Set only when the registry has long jobs: the worker then starts their executions instead of running them.
+const longJobStateMachineArn = process.env[FunctionEnv.longJobStateMachineArn];
+
 const processor = new BatchProcessor(EventType.SQS);
 const processRecord = createRecordProcessor({
   registry,
-  store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
+  store,
   queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
   queueName: environment.queueName,
+  idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
   logger,
   observer: new MetricsObserver(metrics),
+  ...(longJobStateMachineArn
+    ? {
+        startLongJob: createLongJobStarter({
+          sfn: tracer.captureAWSv3Client(new SFNClient({})),
+          stateMachineArn: longJobStateMachineArn,
+          store,
+        }),
+      }
+    : {}),
 });
 
 /**

@@ -3,7 +3,10 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import {
   type AnyJobDefinition,
+  ConfigurationError,
+  type IdempotencyStore,
   InvalidPayloadError,
+  JobCancelledError,
   type JobEnvelope,
   type JobErrorInfo,
   type JobQueue,
@@ -12,11 +15,14 @@ import {
   type JobStore,
   JobstackError,
   JobTimeoutError,
+  LeaseLostError,
   parseEnvelope,
   retryDelayMs,
   UnknownJobTypeError,
 } from '../../shared/index.js';
+import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { isRetryable, toErrorInfo } from './error-info.js';
+import { createJobContext } from './job-context.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
 import { runWithDeadline } from './run-with-deadline.js';
 
@@ -24,6 +30,8 @@ import { runWithDeadline } from './run-with-deadline.js';
 export const DEADLINE_SAFETY_MS = 3_000;
 /** Slack added to a lease beyond the attempt's own deadline before another delivery may take over. */
 export const LEASE_SLACK_MS = 10_000;
+/** `ctx.once` results outlive any retry series: 30 days. */
+export const DEFAULT_STEP_RETENTION_MS = 30 * 86_400_000;
 /** Results larger than this are not stored on the record (DynamoDB items stop at 400 KB). */
 export const MAX_STORED_RESULT_BYTES = 100_000;
 
@@ -35,8 +43,14 @@ export interface RecordProcessorDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** Stores `ctx.once` step results; jobs calling `ctx.once` fail without it. */
+  readonly idempotency?: IdempotencyStore;
+  /** How long `ctx.once` results are kept. @default DEFAULT_STEP_RETENTION_MS */
+  readonly stepRetentionMs?: number;
   /** Told about every start, success, retry, death and cancellation (metrics). @default silentObserver */
   readonly observer?: JobObserver;
+  /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
+  readonly startLongJob?: LongJobStarter;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -80,6 +94,19 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       const issues = payload.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
       const error = new InvalidPayloadError(envelope.type, issues, { jobId: envelope.id });
       await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    if (definition.mode === 'long') {
+      if (!deps.startLongJob) {
+        const error = new ConfigurationError(
+          `job type '${envelope.type}' is a long job, but this worker has no state machine to start it on`,
+          { jobId: envelope.id, jobType: envelope.type },
+        );
+        await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
+        return;
+      }
+      // Thrown errors (throttling, an outage) leave the message for SQS to deliver again; starting is idempotent.
+      await deps.startLongJob(envelope, definition, { queueName: deps.queueName, logger: deps.logger });
       return;
     }
     await runJob(message, envelope, definition, payload.data, lambdaContext);
@@ -150,15 +177,17 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     try {
       const result = await runWithDeadline(
         (signal) =>
-          definition.handler(payload, {
-            jobId: record.id,
-            jobType: record.type,
-            attempt,
-            correlationId,
-            logger: attemptLogger,
-            signal,
-            deadline,
-          }),
+          definition.handler(
+            payload,
+            createJobContext(
+              {
+                store: deps.store,
+                stepRetentionMs: deps.stepRetentionMs ?? DEFAULT_STEP_RETENTION_MS,
+                ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
+              },
+              { record, attempt, correlationId, logger: attemptLogger, signal, deadline },
+            ),
+          ),
         deadline,
         () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
         clock,
@@ -167,8 +196,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       if (stored) {
         observer.succeeded(observed, clock() - startedAt);
         attemptLogger.info('Job succeeded', { durationMs: clock() - startedAt });
-      }
-      else attemptLogger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
+      } else attemptLogger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
     } catch (thrown) {
       await handleFailure(message, record, attempt, thrown, definition, attemptLogger, clock() - startedAt);
     }
@@ -183,6 +211,18 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     logger: Logger,
     durationMs: number,
   ): Promise<void> {
+    if (thrown instanceof JobCancelledError) {
+      if (await deps.store.markCancelledByRun(record.id, attempt)) {
+        observer.cancelled({ jobType: record.type, queue: deps.queueName, attempt });
+        logger.info('Job stopped at a cancellation check and is cancelled', { durationMs });
+      }
+      return;
+    }
+    if (thrown instanceof LeaseLostError) {
+      // Another delivery owns the job now; keep the message so it is not lost if that run dies too.
+      logger.warn('Attempt lost ownership of the job; leaving the message to the current owner', { durationMs });
+      throw new RedeliveryRequestedError(thrown.message, { jobId: record.id, jobType: record.type, cause: thrown });
+    }
     const retryable = isRetryable(thrown) && attempt < record.maxAttempts;
     const error = toErrorInfo(thrown, isRetryable(thrown));
     if (!retryable) {
@@ -213,8 +253,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     if (marked) {
       observer.dead({ jobType: record.type, queue: deps.queueName, attempt }, error.name);
       logger.error('Job is dead', { reason: error.message });
-    }
-    else logger.warn('Job could not be marked dead: it is no longer owned by this attempt');
+    } else logger.warn('Job could not be marked dead: it is no longer owned by this attempt');
   }
 
   async function rejectPoison(

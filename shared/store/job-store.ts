@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ATTENTION_INDEX_NAME } from '../config.js';
-import type { JobErrorInfo, JobHistoryEntry, JobRecord } from '../record.js';
+import type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../record.js';
 import { type JobState, needsAttention, sourcesOf } from '../states.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -391,6 +391,38 @@ export class JobStore {
       const latest = conditionFailureItem(error);
       if (!latest) throw error;
       return { requeued: false, record: latest };
+    }
+  }
+
+  /**
+   * Stores progress of the attempt that owns the job.
+   * @returns `cancelRequested` from the record, or `lost` when the attempt no
+   * longer owns the job (cancelled, taken over).
+   */
+  async reportProgress(id: string, attempt: number, progress: JobProgress): Promise<'ok' | 'cancel-requested' | 'lost'> {
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET progress = :progress, updatedAt = :now',
+          ConditionExpression: '#state = :running AND attempts = :attempt',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':progress': progress,
+            ':now': new Date(this.clock()).toISOString(),
+            ':running': 'running',
+            ':attempt': attempt,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return output.Attributes?.cancelRequested === true ? 'cancel-requested' : 'ok';
+    } catch (error) {
+      const current = conditionFailureItem(error);
+      if (!current) throw error;
+      return current.state === 'cancelled' ? 'cancel-requested' : 'lost';
     }
   }
 

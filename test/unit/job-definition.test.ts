@@ -53,8 +53,17 @@ describe('planQueues', () => {
       {
         name: 'default',
         maxAttempts: 3,
-        longestJobTimeoutMs: 60_000,
-        jobTypes: ['demo.echo', 'demo.effect', 'demo.fail', 'demo.fatal', 'demo.flaky', 'demo.sleep'],
+        longestJobTimeoutMs: 300_000,
+        jobTypes: [
+          'demo.echo',
+          'demo.effect',
+          'demo.fail',
+          'demo.fatal',
+          'demo.flaky',
+          'demo.once',
+          'demo.progress',
+          'demo.sleep',
+        ],
       },
     ]);
   });

@@ -13,6 +13,7 @@ describe('worker Lambda handler', () => {
 
   beforeAll(async () => {
     process.env[FunctionEnv.jobsTable] = 'jobs';
+    process.env[FunctionEnv.idempotencyTable] = 'idempotency';
     process.env[FunctionEnv.queueUrl] = QUEUE_URL;
     process.env[FunctionEnv.deadLetterQueueUrl] = DLQ_URL;
     process.env[FunctionEnv.queueName] = 'default';

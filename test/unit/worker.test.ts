@@ -191,3 +191,31 @@ describe('worker record processing', () => {
     expect(updates(dynamo)[1]?.ExpressionAttributeValues).toMatchObject({ ':error': { name: 'AttemptsExhaustedError' } });
   });
 });
+
+describe('cancellation of a running job', () => {
+  const cancellable = defineRegistry(
+    defineJob({
+      name: 'test.steps',
+      schema: z.object({}),
+      handler: async (_payload, ctx) => {
+        await ctx.progress(50);
+        return { done: true };
+      },
+    }),
+  );
+
+  it('ends the job cancelled when its progress check sees a cancel request, without retrying', async () => {
+    const { processRecord, dynamo, sqs } = workerHarness(cancellable);
+    dynamo.on(UpdateCommand).callsFake((input: { UpdateExpression: string; Key: { id: string } }) => {
+      if (input.UpdateExpression.includes('ADD attempts'))
+        return { Attributes: claimedRecord({ id: input.Key.id, type: 'test.steps' }) };
+      if (input.UpdateExpression.includes('progress')) return { Attributes: { state: 'running', cancelRequested: true } };
+      return {};
+    });
+    await processRecord(sqsRecord(envelopeBody('test.steps', {}, 'job-c')), lambdaContext());
+
+    const last = updates(dynamo).at(-1);
+    expect(last?.ExpressionAttributeValues).toMatchObject({ ':cancelled': 'cancelled', ':attempt': 1 });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+});
