@@ -10,6 +10,7 @@ import {
   waitCommand,
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
+import { statsCommand, watchCommand } from './commands/stats.js';
 import { ExitCode, UsageError } from './errors.js';
 
 const HELP = `jobstack — serverless background jobs on AWS
@@ -26,6 +27,8 @@ commands:
   cancel <jobId>                      cancel a job (a running one is asked to stop)
   retry <jobId>                       re-run a dead job (same id, new series of attempts)
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
+  stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
+  watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
 
 options for commands that reach a stack:
   --stack NAME      stack name (default: $JOBSTACK_STACK or 'jobstack')
@@ -45,6 +48,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   cancel: cancelCommand,
   retry: retryCommand,
   redrive: redriveCommand,
+  stats: statsCommand,
+  watch: watchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { createAwsClients, JOB_STATES, resolveStackConfig } from '../../shared/index.js';
+import { collectStats, type JobStats } from '../../shared/stats.js';
+import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
+import { UsageError } from '../errors.js';
+import { formatTable, printJson } from '../format.js';
+
+/** `jobstack stats [--json]`: queue depths and jobs per state, read once. */
+export async function statsCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: connectionOptions });
+  const read = await statsReader(values);
+  const stats = await read();
+  if (values.json) printJson(stats);
+  else process.stdout.write(`${formatStats(stats)}\n`);
+}
+
+/** `jobstack watch [--interval 2]`: the same figures, redrawn every 2 seconds (by default) until Ctrl-C. */
+export async function watchCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { ...connectionOptions, interval: { type: 'string', default: '2' } } });
+  const seconds = Number(values.interval);
+  if (!Number.isFinite(seconds) || seconds < 0.5 || seconds > 3600) {
+    throw new UsageError(`--interval must be 0.5..3600 seconds (given '${values.interval}')`);
+  }
+  const intervalMs = seconds * 1000;
+  const read = await statsReader(values);
+  const tty = process.stdout.isTTY === true;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    while (!stopped) {
+      let text: string;
+      try {
+        const stats = await read();
+        text = values.json ? JSON.stringify(stats) : formatStats(stats);
+      } catch (error) {
+        // A failed read (endpoint briefly down) is shown and retried at the next tick, not fatal.
+        text = `jobstack watch: ${(error as Error).message}`;
+      }
+      // Clear and redraw on a terminal; append when piped, so a log keeps every sample.
+      if (tty && !values.json) process.stdout.write(`\x1b[2J\x1b[H${text}\n\n(every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
+      else process.stdout.write(`${text}\n`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, intervalMs).unref();
+      });
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** Resolves the stack once and returns a function that reads its figures. */
+async function statsReader(flags: ConnectionFlags): Promise<() => Promise<JobStats>> {
+  const { stackName, aws } = resolveConnection(flags);
+  const clients = createAwsClients(aws);
+  const config = await resolveStackConfig(clients.cloudFormation, stackName);
+  return () => collectStats(clients, config);
+}
+
+/** Two plain tables: queues, then jobs per state (approximate ones marked `~`, uncounted ones `-`). */
+export function formatStats(stats: JobStats): string {
+  const queues = formatTable(
+    ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ'],
+    stats.queues.map((queue) => [
+      queue.name,
+      String(queue.visible),
+      String(queue.inFlight),
+      String(queue.delayed),
+      String(queue.deadLetter),
+    ]),
+  );
+  const states = formatTable(
+    ['STATE', 'JOBS'],
+    JOB_STATES.map((state) => {
+      const count = stats.states[state];
+      if (count === null) return [state, '- (not counted; see the JobsSucceeded metric)'];
+      return [state, stats.approximate.includes(state) ? `~${count}` : String(count)];
+    }),
+  );
+  return `stack ${stats.stackName} at ${stats.at}\n\n${queues}\n\n${states}\n\n~ derived from queue depths (approximate)`;
+}
