@@ -26,8 +26,10 @@ export async function watchCommand(argv: string[]): Promise<void> {
   const tty = process.stdout.isTTY === true;
   let stopped = false;
   let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const stop = () => {
     stopped = true;
+    clearTimeout(timer);
     wake?.();
   };
   process.once('SIGINT', stop);
@@ -47,7 +49,7 @@ export async function watchCommand(argv: string[]): Promise<void> {
       else process.stdout.write(`${text}\n`);
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, intervalMs).unref();
+        timer = setTimeout(resolve, intervalMs);
       });
     }
   } finally {
