@@ -9,7 +9,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
+import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
+import type { PlannedSchedule } from '../shared/scheduling/declared.js';
+import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
+import { JobScheduling } from './scheduling.js';
 
 /** SQS's largest message (1 MiB); set explicitly so the limit the SDK checks against is the one deployed. */
 export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
@@ -105,6 +109,37 @@ export interface JobSystemProps {
    * @default - every alarm on with its default threshold, no email subscription
    */
   readonly monitoring?: JobSystemMonitoringOptions;
+
+  /**
+   * Recurring schedules to create (`planSchedules(registry)`). The schedule
+   * group, its role and dead-letter queue are always created: delays over 15
+   * minutes need them.
+   *
+   * @default - none
+   */
+  readonly schedules?: readonly PlannedSchedule[];
+
+  /**
+   * The registry's long jobs (`planLongJobs(registry)`): creates the long-job
+   * state machine and step function, and lets every worker start executions.
+   *
+   * @default - no long jobs, no state machine
+   */
+  readonly longJobs?: LongJobPlan;
+
+  /**
+   * Path of the long-job step handler (`functions/long-job/handler.ts`); required with `longJobs`.
+   *
+   * @default - none
+   */
+  readonly longJobStepEntry?: string;
+
+  /**
+   * Step invocations per long-job execution before it continues as a new one.
+   *
+   * @default 1000
+   */
+  readonly maxStepsPerExecution?: number;
 }
 
 /** Monitoring settings of a {@link JobSystem}; what it watches comes from the construct itself. */
@@ -143,6 +178,10 @@ export class JobSystem extends Construct {
   public readonly queues: ReadonlyMap<string, JobQueueResources>;
   /** Alarms, their SNS topic (`monitoring.alarmTopic`) and the CloudWatch dashboard. */
   public readonly monitoring: JobMonitoring;
+  /** The schedule group, Scheduler role and dead-letter queue, and the recurring schedules. */
+  public readonly scheduling: JobScheduling;
+  /** The long-job state machine and step function (only with `longJobs`). */
+  public readonly longJobs?: LongJobs;
 
   constructor(scope: Construct, id: string, props: JobSystemProps) {
     super(scope, id);
@@ -196,7 +235,28 @@ export class JobSystem extends Construct {
     }
     this.queues = queues;
 
-    this.monitoring = new JobMonitoring(this, 'Monitoring', { ...props.monitoring, queues });
+    this.scheduling = new JobScheduling(this, 'Scheduling', {
+      queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
+      ...(props.schedules === undefined ? {} : { schedules: props.schedules }),
+    });
+    if (props.longJobs) {
+      if (props.longJobStepEntry === undefined) throw new Error('longJobStepEntry is required with longJobs (given none)');
+      this.longJobs = new LongJobs(this, 'LongJobs', {
+        plan: props.longJobs,
+        stepEntry: props.longJobStepEntry,
+        jobsTable: this.jobsTable,
+        recordRetentionDays: recordRetention.toDays({ integral: false }),
+        ...(props.maxStepsPerExecution === undefined ? {} : { maxStepsPerExecution: props.maxStepsPerExecution }),
+      });
+      for (const { worker } of queues.values()) this.longJobs.connectWorker(worker);
+    }
+
+    this.monitoring = new JobMonitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      queues,
+      schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
+      ...(this.longJobs ? { stateMachine: this.longJobs.stateMachine } : {}),
+    });
   }
 
   /**
@@ -226,6 +286,9 @@ export class JobSystem extends Construct {
       'dynamodb:DeleteItem',
     );
     this.idempotencyTable.grantReadWriteData(grantee);
+    // Delays beyond 15 minutes and cancelling them; runtime schedules; stopping cancelled long jobs.
+    this.scheduling.grantSchedule(grantee);
+    this.longJobs?.grantCancel(grantee);
   }
 
   /**

@@ -4,10 +4,14 @@ import type { Construct } from 'constructs';
 import { registry as defaultRegistry } from '../functions/jobs/registry.js';
 import { queueOutputSuffix, StackOutput } from '../shared/config.js';
 import { type JobRegistry, planQueues } from '../shared/job-definition.js';
+import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
+import { planSchedules } from '../shared/scheduling/declared.js';
 import { JobSystem, type JobSystemProps } from './job-system.js';
 
 /** The worker handler shipped with jobstack. */
 export const DEFAULT_WORKER_ENTRY = fileURLToPath(new URL('../functions/worker/handler.ts', import.meta.url));
+/** The long-job step handler shipped with jobstack. */
+export const DEFAULT_LONG_JOB_STEP_ENTRY = fileURLToPath(new URL('../functions/long-job/handler.ts', import.meta.url));
 
 /** Properties of a {@link JobstackStack}. */
 export interface JobstackStackProps extends StackProps {
@@ -33,6 +37,13 @@ export interface JobstackStackProps extends StackProps {
   readonly workerEntry?: string;
 
   /**
+   * Path of the long-job step handler (used when the registry has long jobs).
+   *
+   * @default DEFAULT_LONG_JOB_STEP_ENTRY (`functions/long-job/handler.ts`)
+   */
+  readonly longJobStepEntry?: string;
+
+  /**
    * What happens to the tables when the stack is deleted.
    *
    * @default RemovalPolicy.RETAIN
@@ -44,7 +55,10 @@ export interface JobstackStackProps extends StackProps {
    *
    * @default - the `JobSystem` defaults
    */
-  readonly jobSystem?: Omit<JobSystemProps, 'queues' | 'workerEntry' | 'demoJobs' | 'removalPolicy'>;
+  readonly jobSystem?: Omit<
+    JobSystemProps,
+    'queues' | 'workerEntry' | 'demoJobs' | 'removalPolicy' | 'schedules' | 'longJobs' | 'longJobStepEntry'
+  >;
 }
 
 /**
@@ -59,10 +73,14 @@ export class JobstackStack extends Stack {
     super(scope, id, props);
 
     const demoJobs = props.demoJobs ?? parseBooleanContext(this.node.tryGetContext('demoJobs'), 'demoJobs') ?? true;
+    const registry = props.registry ?? defaultRegistry;
+    const longJobs = planLongJobs(registry);
     this.jobSystem = new JobSystem(this, 'JobSystem', {
       ...props.jobSystem,
-      queues: planQueues(props.registry ?? defaultRegistry),
+      queues: planQueues(registry),
       workerEntry: props.workerEntry ?? DEFAULT_WORKER_ENTRY,
+      schedules: planSchedules(registry),
+      ...(longJobs ? { longJobs, longJobStepEntry: props.longJobStepEntry ?? DEFAULT_LONG_JOB_STEP_ENTRY } : {}),
       demoJobs,
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
     });
@@ -77,6 +95,14 @@ export class JobstackStack extends Stack {
       new CfnOutput(this, `${StackOutput.queueUrlPrefix}${suffix}`, { value: queue.queueUrl });
       new CfnOutput(this, `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, { value: deadLetterQueue.queueUrl });
       new CfnOutput(this, `WorkerFunctionName${suffix}`, { value: worker.functionName });
+      new CfnOutput(this, `${StackOutput.queueArnPrefix}${suffix}`, { value: queue.queueArn });
+    }
+    const { scheduling, longJobs: longJobResources } = this.jobSystem;
+    new CfnOutput(this, StackOutput.scheduleGroupName, { value: scheduling.groupName });
+    new CfnOutput(this, StackOutput.schedulerRoleArn, { value: scheduling.role.roleArn });
+    new CfnOutput(this, StackOutput.schedulerDeadLetterQueueArn, { value: scheduling.deadLetterQueue.queueArn });
+    if (longJobResources) {
+      new CfnOutput(this, StackOutput.longJobStateMachineArn, { value: longJobResources.stateMachine.stateMachineArn });
     }
     const { monitoring } = this.jobSystem;
     new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl, description: 'The CloudWatch dashboard' });

@@ -21,6 +21,8 @@ export const FunctionEnv = {
   recordRetentionDays: 'JOBSTACK_RECORD_RETENTION_DAYS',
   /** Name of the demo ledger table used by `demo.effect` (only when demo jobs are deployed). */
   demoLedgerTable: 'JOBSTACK_DEMO_LEDGER_TABLE',
+  /** ARN of the long-job state machine the worker starts long jobs on (only when the registry has long jobs). */
+  longJobStateMachineArn: 'JOBSTACK_LONG_JOB_STATE_MACHINE_ARN',
 } as const;
 
 /** CloudFormation output keys of a jobstack stack. Queue outputs are suffixed with the queue's PascalCase name. */
@@ -34,6 +36,16 @@ export const StackOutput = {
   queueUrlPrefix: 'QueueUrl',
   /** Prefix of `DeadLetterQueueUrlDefault`, ... */
   deadLetterQueueUrlPrefix: 'DeadLetterQueueUrl',
+  /** Prefix of `QueueArnDefault`, ...: the targets of schedules. */
+  queueArnPrefix: 'QueueArn',
+  /** The stack's EventBridge Scheduler schedule group (delayed jobs, recurring schedules). */
+  scheduleGroupName: 'ScheduleGroupName',
+  /** Role Scheduler assumes to send to the job queues. */
+  schedulerRoleArn: 'SchedulerRoleArn',
+  /** Dead-letter queue of fires Scheduler could not deliver. */
+  schedulerDeadLetterQueueArn: 'SchedulerDeadLetterQueueArn',
+  /** The long-job state machine (only when the registry has long jobs). */
+  longJobStateMachineArn: 'LongJobStateMachineArn',
 } as const;
 
 /** The default stack name, locally and on AWS. */

@@ -56,6 +56,12 @@ export const JobRecordSchema = z.object({
   result: z.unknown().optional(),
   error: JobErrorInfoSchema.optional(),
   progress: JobProgressSchema.optional(),
+  /** Long jobs: ARN of the Step Functions execution running the job (the latest, after a continue-as-new). */
+  executionArn: z.string().optional(),
+  /** Long jobs: what the last completed step returned to resume from. */
+  checkpoint: z.unknown().optional(),
+  /** Long jobs: steps completed over the job's life. */
+  steps: z.number().int().min(0).optional(),
   idempotencyKey: z.string().optional(),
   /** Set by `cancel()` on a running job; the run sees it at its next check. */
   cancelRequested: z.boolean().optional(),

@@ -82,7 +82,8 @@ export async function ensureEmulator(options: EnsureEmulatorOptions = {}): Promi
   log(`emulator: starting MiniStack ${MINISTACK_VERSION} on ${endpoint} (log: ${files.log})`);
   const out = openSync(files.log, 'a');
   try {
-    const child = spawn(join(VENV_DIR, 'bin', 'ministack'), [], {
+    // Through jobstack's launcher: it patches emulator gaps (Scheduler context attributes); see the file.
+    const child = spawn(join(VENV_DIR, 'bin', 'python'), [join(REPO_ROOT, 'cli', 'local', 'ministack-with-patches.py')], {
       cwd: REPO_ROOT,
       env: { ...process.env, BIND_HOST: '127.0.0.1', GATEWAY_PORT: port },
       stdio: ['ignore', out, out],

@@ -1,5 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -23,6 +25,10 @@ export interface AwsClients {
   readonly documentClient: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly cloudFormation: CloudFormationClient;
+  /** Delayed jobs beyond the SQS limit and recurring schedules; without it those calls fail with ConfigurationError. */
+  readonly scheduler?: SchedulerClient;
+  /** Stops the executions of cancelled long jobs. */
+  readonly sfn?: SFNClient;
 }
 
 export function createAwsClients(connection: AwsConnection = {}): AwsClients {
@@ -39,5 +45,7 @@ export function createAwsClients(connection: AwsConnection = {}): AwsClients {
     }),
     sqs: new SQSClient(config),
     cloudFormation: new CloudFormationClient(config),
+    scheduler: new SchedulerClient(config),
+    sfn: new SFNClient(config),
   };
 }

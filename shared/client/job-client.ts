@@ -12,8 +12,12 @@ import {
 } from '../errors.js';
 import { newJobId } from '../ids.js';
 import type { AnyJobDefinition, JobRegistry, PayloadOf } from '../job-definition.js';
-import { JobQueue, MAX_SQS_DELAY_SECONDS } from '../queue.js';
+import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
+import { createTimeFeatures } from '../scheduling/client-time.js';
+import { DEFAULT_SCHEDULER_THRESHOLD_MS } from '../scheduling/delay.js';
+import type { RecurrenceInput } from '../scheduling/expressions.js';
+import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
 import { IdempotencyStore } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
@@ -31,8 +35,14 @@ export const DEFAULT_IDEMPOTENCY_WINDOW = '24h';
 export const MAX_INLINE_PAYLOAD_BYTES = 200_000;
 
 export interface EnqueueOptions {
-  /** Start no earlier than this from now: up to 15 minutes (SQS `DelaySeconds`). */
+  /**
+   * Start no earlier than this from now, any length: up to `schedulerThreshold`
+   * (15 minutes) through SQS `DelaySeconds`, beyond through a one-time
+   * EventBridge Scheduler schedule (the job is `scheduled` with `runAt` until then).
+   */
   readonly delay?: DurationInput;
+  /** Start no earlier than this time (instead of `delay`); a past time starts now. */
+  readonly runAt?: Date;
   /** Your own job id (1..128 of `A-Za-z0-9._:-`); enqueueing the same id twice creates one job. @default a new ULID */
   readonly jobId?: string;
   /** Carried into every log line of the job. @default the job id */
@@ -134,6 +144,24 @@ export interface JobClient<R extends JobRegistry> {
    * await jobs.redrive({ queue: 'default', errorName: 'JobTimeoutError', limit: 100 });
    */
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
+  /**
+   * Creates a recurring schedule (EventBridge Scheduler, in the stack's group)
+   * that enqueues `type` with `payload` on every fire. Each fire's job id is
+   * `sched:<name>:<scheduled time>`, so a repeated fire runs once.
+   * @example
+   * await jobs.schedule('nightly-report', { cron: '0 3 * * ? *', timezone: 'Europe/Berlin' }, 'report.build', { kind: 'daily' });
+   * @throws InvalidScheduleError, UnknownJobTypeError, InvalidPayloadError, ScheduleError (name taken)
+   */
+  schedule<T extends keyof R & string>(
+    name: string,
+    recurrence: RecurrenceInput,
+    type: T,
+    payload: PayloadOf<R, T>,
+  ): Promise<ScheduleInfo>;
+  /** Deletes a recurring schedule created with `schedule`. @returns false when there was none. @throws ScheduleError for schedules the stack declares */
+  unschedule(name: string): Promise<boolean>;
+  /** The stack's recurring schedules (declared in the registry and created at runtime), by name. */
+  listSchedules(): Promise<ScheduleInfo[]>;
   readonly config: JobstackConfig;
 }
 
@@ -143,6 +171,13 @@ export interface JobClientOptions<R extends JobRegistry> {
   /** Ignored when `clients` is given. */
   readonly aws?: AwsConnection;
   readonly clients?: AwsClients;
+  /**
+   * Delays up to this go through SQS `DelaySeconds`; longer ones through a
+   * one-time EventBridge Scheduler schedule. At most 15 minutes (SQS's limit);
+   * lower it to send short delays through the scheduler (tests).
+   * @default '15m'
+   */
+  readonly schedulerThreshold?: DurationInput;
 }
 
 /**
@@ -158,6 +193,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
+  const time = createTimeFeatures({
+    registry,
+    config,
+    store,
+    scheduler: clients.scheduler,
+    sfn: clients.sfn,
+    thresholdMs: parseDuration(options.schedulerThreshold ?? DEFAULT_SCHEDULER_THRESHOLD_MS),
+  });
   const queues = new Map<string, JobQueue>();
   const queueFor = (definition: AnyJobDefinition): JobQueue => {
     const existing = queues.get(definition.queue);
@@ -196,10 +239,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
-    const delaySeconds = options.delay === undefined ? 0 : Math.ceil(parseDuration(options.delay) / 1_000);
-    if (delaySeconds > MAX_SQS_DELAY_SECONDS) {
-      throw new InvalidArgumentError(`delay ${options.delay} is over the 15-minute SQS limit`, { jobId, jobType: type });
-    }
+    const plan = time.plan(options);
+    const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
     const correlationId = options.correlationId ?? jobId;
     const record: NewJobRecord = {
       id: jobId,
@@ -208,7 +249,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       maxAttempts: definition.retry.maxAttempts,
       payload: wirePayload,
       correlationId,
-      state: 'queued',
+      ...(plan.route === 'scheduler' ? { state: 'scheduled', runAt: plan.runAt.toISOString() } : { state: 'queued' }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     };
     const envelope: JobEnvelope = {
@@ -219,7 +260,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds };
+    return { definition, record, envelope, delaySeconds, plan };
   }
 
   return {
@@ -240,7 +281,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
       try {
-        await queueFor(job.definition).send({ envelope: job.envelope, delaySeconds: job.delaySeconds });
+        if (job.plan.route === 'scheduler') await time.sendScheduled(job.envelope, job.definition, job.plan.runAt);
+        else await queueFor(job.definition).send({ envelope: job.envelope, delaySeconds: job.delaySeconds });
       } catch (error) {
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
@@ -251,7 +293,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           cause: error,
         });
       }
-      return { jobId: job.record.id, type, state: 'queued', created: true };
+      return { jobId: job.record.id, type, state: job.record.state, created: true };
     },
 
     async enqueueMany(requests) {
@@ -266,7 +308,15 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       await store.createMany(jobs.map((job) => job.record));
       const failed: { index: number; jobId: string; reason: string }[] = [];
       const byQueue = new Map<JobQueue, number[]>();
+      for (const [index, job] of jobs.entries()) {
+        if (job.plan.route !== 'scheduler') continue;
+        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt).catch(async (error: unknown) => {
+          await store.deleteUnsent(job.record.id).catch(() => undefined);
+          failed.push({ index, jobId: job.record.id, reason: (error as Error).message });
+        });
+      }
       jobs.forEach((job, index) => {
+        if (job.plan.route === 'scheduler') return;
         const queue = queueFor(job.definition);
         byQueue.set(queue, [...(byQueue.get(queue) ?? []), index]);
       });
@@ -315,7 +365,13 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     list: (query) => store.list(query),
 
-    cancel: (jobId) => store.cancel(jobId),
+    cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
+
+    schedule: (name, recurrence, type, payload) => time.schedule(name, recurrence, type, payload),
+
+    unschedule: (name) => time.unschedule(name),
+
+    listSchedules: () => time.listSchedules(),
 
     async retry(jobId) {
       const current = await store.get(jobId);

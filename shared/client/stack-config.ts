@@ -1,6 +1,7 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { queueOutputSuffix, StackOutput } from '../config.js';
 import { ConfigurationError } from '../errors.js';
+import type { SchedulingConfig } from '../scheduling/job-scheduler.js';
 
 /** Everything a client needs to reach one deployed jobstack. */
 export interface JobstackConfig {
@@ -8,7 +9,12 @@ export interface JobstackConfig {
   readonly jobsTable: string;
   readonly idempotencyTable: string;
   readonly demoLedgerTable?: string;
-  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string }>>;
+  /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
+  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
+  /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
+  readonly scheduling?: SchedulingConfig;
+  /** The long-job state machine (only when the stack's registry has long jobs). */
+  readonly longJobStateMachineArn?: string;
 }
 
 /**
@@ -47,22 +53,30 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
   const queues = Object.fromEntries(
     queueNames.map((name) => {
       const suffix = queueOutputSuffix(name);
+      const arn = outputs[`${StackOutput.queueArnPrefix}${suffix}`];
       return [
         name,
         {
           url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
+          ...(arn ? { arn } : {}),
         },
       ];
     }),
   );
   const demoLedgerTable = outputs[StackOutput.demoLedgerTableName];
+  const groupName = outputs[StackOutput.scheduleGroupName];
+  const roleArn = outputs[StackOutput.schedulerRoleArn];
+  const deadLetterQueueArn = outputs[StackOutput.schedulerDeadLetterQueueArn];
+  const longJobStateMachineArn = outputs[StackOutput.longJobStateMachineArn];
   return {
     stackName,
     jobsTable: need(StackOutput.jobsTableName),
     idempotencyTable: need(StackOutput.idempotencyTableName),
     queues,
     ...(demoLedgerTable ? { demoLedgerTable } : {}),
+    ...(groupName && roleArn && deadLetterQueueArn ? { scheduling: { groupName, roleArn, deadLetterQueueArn } } : {}),
+    ...(longJobStateMachineArn ? { longJobStateMachineArn } : {}),
   };
 }
 

@@ -1,0 +1,30 @@
+import { ConfigurationError, FunctionEnv } from '../../shared/index.js';
+import { DEFAULT_MAX_STEPS_PER_EXECUTION } from './step-runner.js';
+
+/** Environment variable with the step invocations per execution before continuing as new. */
+export const MAX_STEPS_PER_EXECUTION_ENV = 'JOBSTACK_MAX_STEPS_PER_EXECUTION';
+
+export interface StepEnvironment {
+  readonly jobsTable: string;
+  readonly recordRetentionDays: number;
+  readonly maxStepsPerExecution: number;
+}
+
+/** Reads and checks the step Lambda's configuration once, at cold start. */
+export function readStepEnvironment(env: NodeJS.ProcessEnv = process.env): StepEnvironment {
+  const jobsTable = env[FunctionEnv.jobsTable];
+  if (!jobsTable) throw new ConfigurationError(`long-job step environment is missing ${FunctionEnv.jobsTable}`);
+  const retention = Number(env[FunctionEnv.recordRetentionDays] ?? '30');
+  if (!Number.isFinite(retention) || retention <= 0) {
+    throw new ConfigurationError(
+      `${FunctionEnv.recordRetentionDays} must be a positive number (given ${env[FunctionEnv.recordRetentionDays]})`,
+    );
+  }
+  const maxSteps = Number(env[MAX_STEPS_PER_EXECUTION_ENV] ?? DEFAULT_MAX_STEPS_PER_EXECUTION);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    throw new ConfigurationError(
+      `${MAX_STEPS_PER_EXECUTION_ENV} must be a positive integer (given ${env[MAX_STEPS_PER_EXECUTION_ENV]})`,
+    );
+  }
+  return { jobsTable, recordRetentionDays: retention, maxStepsPerExecution: maxSteps };
+}

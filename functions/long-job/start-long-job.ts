@@ -1,0 +1,61 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { AnyJobDefinition, JobEnvelope, JobStore } from '../../shared/index.js';
+import { executionName } from '../../shared/scheduling/names.js';
+import type { LongJobState } from './types.js';
+
+export interface LongJobStarterDeps {
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly store: JobStore;
+}
+
+/** Hands a long job that arrived on a queue to Step Functions. */
+export type LongJobStarter = (
+  envelope: JobEnvelope,
+  definition: AnyJobDefinition,
+  context: { readonly queueName: string; readonly logger: Logger },
+) => Promise<void>;
+
+/**
+ * Long jobs reach the worker like any job (an immediate enqueue, an SQS delay,
+ * a one-time or recurring schedule all end as a queue message); the worker
+ * does not run them but starts their execution, named from the job id, so a
+ * repeated delivery finds the execution already there and starts nothing.
+ *
+ * The record is created when missing (the fire of a recurring schedule), and
+ * only a job still waiting to start (`queued`, `scheduled`) is started: a
+ * cancelled one is left alone, a running one is already under way.
+ */
+export function createLongJobStarter(deps: LongJobStarterDeps): LongJobStarter {
+  return async function startLongJob(envelope, definition, { queueName, logger }) {
+    let record = await deps.store.get(envelope.id);
+    if (!record) {
+      await deps.store.create({
+        id: envelope.id,
+        type: envelope.type,
+        queue: queueName,
+        maxAttempts: definition.retry.maxAttempts,
+        payload: envelope.payload,
+        correlationId: envelope.correlationId ?? envelope.id,
+        state: 'queued',
+      });
+      record = await deps.store.get(envelope.id);
+    }
+    if (!record || (record.state !== 'queued' && record.state !== 'scheduled')) {
+      logger.info('Long job is not waiting to start; nothing to do', { state: record?.state });
+      return;
+    }
+    const state: LongJobState = { jobId: envelope.id, startAttempt: record.attempts, generation: 0, executionSteps: 0 };
+    const name = executionName(envelope.id, record.attempts);
+    try {
+      const output = await deps.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(state) }),
+      );
+      logger.info('Long job handed to Step Functions', { executionArn: output.executionArn });
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      logger.info('Long job execution already exists (a repeated delivery); not starting another', { name });
+    }
+  };
+}

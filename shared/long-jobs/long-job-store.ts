@@ -1,0 +1,143 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobErrorInfo, JobProgress, JobRecord } from '../record.js';
+import { JobStore, type JobStoreOptions } from '../store/job-store.js';
+
+/** What a completed step writes to the record. */
+export interface CheckpointUpdate {
+  readonly checkpoint: unknown;
+  /** Steps completed over the job's life, this one included. */
+  readonly steps: number;
+  readonly progress?: JobProgress;
+  readonly executionArn: string;
+}
+
+/** The record operations the step runner needs (the DynamoDB implementation is `LongJobStore`). */
+export interface LongJobRecords {
+  get(id: string): Promise<JobRecord | undefined>;
+  /** Starts an attempt: `queued`/`scheduled`/`retrying` → `running`, attempts + 1. @returns the record, or undefined when the job was not in one of those states. */
+  beginAttempt(id: string, executionArn: string): Promise<JobRecord | undefined>;
+  /** Stores a step's checkpoint if `attempt` still owns the job. @returns the record after the write, or undefined when it no longer owns it. */
+  saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate): Promise<JobRecord | undefined>;
+  succeed(id: string, attempt: number, result: unknown, steps: number): Promise<boolean>;
+  scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number): Promise<boolean>;
+  markDead(id: string, error: JobErrorInfo, options: { attempt?: number }): Promise<boolean>;
+  markCancelledByRun(id: string, attempt: number): Promise<boolean>;
+}
+
+/**
+ * Job record writes of long jobs. Like every write in `JobStore`, each is one
+ * conditional UpdateItem: a step writes only while its attempt (the fencing
+ * token `attempts`) still owns the running job, so a cancelled job or a
+ * stale step can never overwrite what came after it.
+ *
+ * Cost: a step costs one strongly consistent read and one write; the first
+ * step of an attempt one write more.
+ */
+export class LongJobStore implements LongJobRecords {
+  private readonly jobStore: JobStore;
+  private readonly retentionSeconds: number;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    readonly tableName: string,
+    options: JobStoreOptions = {},
+  ) {
+    this.jobStore = new JobStore(documentClient, tableName, options);
+    this.retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return this.jobStore.get(id);
+  }
+
+  async beginAttempt(id: string, executionArn: string): Promise<JobRecord | undefined> {
+    const now = new Date(this.clock()).toISOString();
+    return this.update({
+      Key: { id },
+      UpdateExpression:
+        'SET #state = :running, startedAt = :now, updatedAt = :now, executionArn = :arn ADD attempts :one REMOVE attentionState, nextAttemptAt',
+      ConditionExpression: '#state IN (:queued, :scheduled, :retrying) AND NOT cancelRequested = :true',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':queued': 'queued',
+        ':scheduled': 'scheduled',
+        ':retrying': 'retrying',
+        ':true': true,
+        ':now': now,
+        ':arn': executionArn,
+        ':one': 1,
+      },
+    });
+  }
+
+  async saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate): Promise<JobRecord | undefined> {
+    const now = new Date(this.clock()).toISOString();
+    return this.update({
+      Key: { id },
+      UpdateExpression: `SET #checkpoint = :checkpoint, steps = :steps, executionArn = :arn, updatedAt = :now${
+        update.progress === undefined ? '' : ', progress = :progress'
+      }`,
+      ConditionExpression: '#state = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#state': 'state', '#checkpoint': 'checkpoint' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':attempt': attempt,
+        ':checkpoint': update.checkpoint ?? null,
+        ':steps': update.steps,
+        ':arn': update.executionArn,
+        ':now': now,
+        ...(update.progress === undefined ? {} : { ':progress': update.progress }),
+      },
+    });
+  }
+
+  async succeed(id: string, attempt: number, result: unknown, steps: number): Promise<boolean> {
+    const now = this.clock();
+    const record = await this.update({
+      Key: { id },
+      UpdateExpression:
+        'SET #state = :succeeded, #result = :result, steps = :steps, progress = :done, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequested',
+      ConditionExpression: '#state = :running AND attempts = :attempt',
+      ExpressionAttributeNames: { '#state': 'state', '#result': 'result', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':succeeded': 'succeeded',
+        ':running': 'running',
+        ':attempt': attempt,
+        ':result': result ?? null,
+        ':steps': steps,
+        ':done': { percent: 100 },
+        ':now': new Date(now).toISOString(),
+        ':expiresAt': Math.floor(now / 1_000) + this.retentionSeconds,
+      },
+    });
+    return record !== undefined;
+  }
+
+  scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number): Promise<boolean> {
+    return this.jobStore.scheduleRetry(id, attempt, error, nextAttemptAt);
+  }
+
+  markDead(id: string, error: JobErrorInfo, options: { attempt?: number }): Promise<boolean> {
+    return this.jobStore.markDead(id, error, options);
+  }
+
+  markCancelledByRun(id: string, attempt: number): Promise<boolean> {
+    return this.jobStore.markCancelledByRun(id, attempt);
+  }
+
+  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<JobRecord | undefined> {
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input }),
+      );
+      return output.Attributes as JobRecord;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+}

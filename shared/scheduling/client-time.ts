@@ -1,0 +1,155 @@
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ExecutionDoesNotExist, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ZodType } from 'zod';
+import type { JobstackConfig } from '../client/stack-config.js';
+import type { JobEnvelope } from '../envelope.js';
+import { ConfigurationError, InvalidPayloadError, UnknownJobTypeError } from '../errors.js';
+import type { AnyJobDefinition, JobRegistry } from '../job-definition.js';
+import type { JobRecord } from '../record.js';
+import type { CancelResult, JobStore } from '../store/job-store.js';
+import { type DelayPlan, type DelayRequest, planDelay } from './delay.js';
+import { type RecurrenceInput, toRecurrence } from './expressions.js';
+import { JobScheduler, type ScheduleInfo } from './job-scheduler.js';
+import { executionName } from './names.js';
+
+export interface TimeFeaturesOptions {
+  readonly registry: JobRegistry;
+  readonly config: JobstackConfig;
+  readonly store: JobStore;
+  readonly scheduler?: SchedulerClient | undefined;
+  readonly sfn?: SFNClient | undefined;
+  /** Longest delay sent through SQS; longer ones use a one-time schedule. */
+  readonly thresholdMs: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * The time-related part of the job client: picking the delay route, one-time
+ * schedules of delayed jobs, recurring schedules, and the extra steps of
+ * cancelling a scheduled or long job. Kept apart from `createJobClient` so
+ * the client only calls into it.
+ */
+export function createTimeFeatures(options: TimeFeaturesOptions) {
+  const { config, registry, store } = options;
+  const clock = options.clock ?? Date.now;
+  let jobScheduler: JobScheduler | undefined;
+
+  function schedulerOrThrow(): JobScheduler {
+    if (jobScheduler) return jobScheduler;
+    if (!config.scheduling) {
+      throw new ConfigurationError(
+        `stack '${config.stackName}' has no schedule group in its outputs: deploy a jobstack version with schedules`,
+      );
+    }
+    if (!options.scheduler) throw new ConfigurationError('the job client was given no EventBridge Scheduler client');
+    jobScheduler = new JobScheduler(options.scheduler, config.scheduling);
+    return jobScheduler;
+  }
+
+  function queueArnOf(definition: AnyJobDefinition): string {
+    const arn = config.queues[definition.queue]?.arn;
+    if (!arn) {
+      throw new ConfigurationError(
+        `stack '${config.stackName}' has no ARN output for queue '${definition.queue}' (needed as a schedule target)`,
+        { jobType: definition.name },
+      );
+    }
+    return arn;
+  }
+
+  function checkedPayload(type: string, payload: unknown): { definition: AnyJobDefinition; payload: unknown } {
+    const definition = registry[type];
+    if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+    const json = JSON.stringify(payload);
+    if (json === undefined) throw new InvalidPayloadError(type, ['payload is not JSON-serializable']);
+    const wire: unknown = JSON.parse(json);
+    const schema: ZodType = definition.schema;
+    const checked = schema.safeParse(wire);
+    if (!checked.success) {
+      throw new InvalidPayloadError(
+        type,
+        checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      );
+    }
+    return { definition, payload: wire };
+  }
+
+  async function stopExecution(record: JobRecord): Promise<void> {
+    if (!options.sfn || !config.longJobStateMachineArn) return;
+    const executionArn =
+      record.executionArn ??
+      `${config.longJobStateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(record.id, record.attempts)}`;
+    try {
+      await options.sfn.send(
+        new StopExecutionCommand({ executionArn, error: 'JobCancelled', cause: `job ${record.id} was cancelled` }),
+      );
+    } catch (error) {
+      // Not started yet (its first step will find the job cancelled), or already ended: nothing to stop.
+      if (!(error instanceof ExecutionDoesNotExist) && !/not running|does not exist/i.test((error as Error).message)) throw error;
+    }
+  }
+
+  return {
+    /** Picks the delay route for an enqueue. */
+    plan(request: DelayRequest): DelayPlan {
+      return planDelay(request, clock(), options.thresholdMs);
+    },
+
+    /** Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`. */
+    async sendScheduled(envelope: JobEnvelope, definition: AnyJobDefinition, runAt: Date): Promise<void> {
+      await schedulerOrThrow().createOneTime(envelope, queueArnOf(definition), runAt);
+    },
+
+    /**
+     * What `cancel` does after the record's own transition: deletes the
+     * one-time schedule of a delayed job, and stops the execution of a long job
+     * (marking a running one `cancelled` once its execution is stopped, so a
+     * long job waiting between steps does not stay `running`).
+     */
+    async afterCancel(result: CancelResult): Promise<CancelResult> {
+      if (result.outcome === 'not-found' || result.outcome === 'finished') return result;
+      const record = result.record;
+      if (result.outcome === 'cancelled' && record.runAt !== undefined && config.scheduling && options.scheduler) {
+        await schedulerOrThrow().deleteOneTime(record.id);
+      }
+      if (registry[record.type]?.mode !== 'long') return result;
+      await stopExecution(record);
+      if (result.outcome === 'requested') {
+        const cancelled = await store.markCancelledByRun(record.id, record.attempts);
+        const latest = await store.get(record.id);
+        if (cancelled && latest) return { outcome: 'cancelled', record: latest };
+        if (latest) return { outcome: latest.state === 'running' ? 'requested' : 'finished', record: latest };
+      }
+      return result;
+    },
+
+    /**
+     * Creates a recurring schedule at runtime.
+     * @throws InvalidScheduleError, UnknownJobTypeError, InvalidPayloadError, ScheduleError
+     */
+    async schedule(name: string, recurrence: RecurrenceInput, type: string, payload: unknown): Promise<ScheduleInfo> {
+      const rendered = toRecurrence(recurrence, name);
+      const checked = checkedPayload(type, payload);
+      await schedulerOrThrow().createRecurring(name, rendered, type, checked.payload, queueArnOf(checked.definition));
+      return {
+        name,
+        expression: rendered.expression,
+        timezone: rendered.timezone,
+        state: 'ENABLED',
+        jobType: type,
+        payload: checked.payload,
+        owner: 'runtime',
+      };
+    },
+
+    unschedule(name: string): Promise<boolean> {
+      return schedulerOrThrow().deleteRecurring(name);
+    },
+
+    listSchedules(): Promise<ScheduleInfo[]> {
+      return schedulerOrThrow().listRecurring();
+    },
+  };
+}
+
+export type TimeFeatures = ReturnType<typeof createTimeFeatures>;

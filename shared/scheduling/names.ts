@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { InvalidScheduleError } from './errors.js';
+
+/**
+ * Scheduler puts the time a fire was due (e.g. `2026-03-22T18:59:00Z`) in
+ * place of this placeholder in the target input, so every fire of a recurring
+ * schedule carries its own deterministic job id.
+ */
+export const SCHEDULED_TIME_PLACEHOLDER = '<aws.scheduler.scheduled-time>';
+
+/** Prefix of the one-time schedules that carry delayed jobs; recurring schedules may not use it. */
+export const ONE_TIME_SCHEDULE_PREFIX = 'once.';
+/** Prefix of the job ids of recurring fires: `sched:<schedule name>:<scheduled time>`. */
+export const RECURRING_JOB_ID_PREFIX = 'sched:';
+
+/** EventBridge Scheduler schedule names: 1..64 of `0-9 a-z A-Z - _ .`. */
+const SCHEDULE_NAME_PATTERN = /^[0-9A-Za-z_.-]{1,64}$/;
+const MAX_SCHEDULE_NAME = 64;
+/** Step Functions execution names: up to 80 characters, and no `:` among others. */
+const MAX_EXECUTION_NAME = 80;
+
+/**
+ * Maps a job id (`A-Za-z0-9._:-`, up to 128) to a name of `A-Za-z0-9._-` of at
+ * most `maxLength` characters, one-to-one: `_` becomes `__` and `:` becomes
+ * `_c`, so no two ids share a name; ids too long for that get a readable
+ * prefix and a hash (`_h` plus 24 hex digits), which escaping never produces.
+ * The usual ULID id maps to itself.
+ */
+export function safeName(id: string, maxLength: number): string {
+  const escaped = id.replaceAll('_', '__').replaceAll(':', '_c');
+  if (escaped.length <= maxLength) return escaped;
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 24);
+  let prefix = escaped.slice(0, maxLength - hash.length - 2);
+  // Never cut an escape pair in half: a lone trailing `_` would read as the start of one.
+  if (/(^|[^_])(__)*_$/.test(prefix)) prefix = prefix.slice(0, -1);
+  return `${prefix}_h${hash}`;
+}
+
+/** Name of the one-time schedule that starts delayed job `jobId`. */
+export function oneTimeScheduleName(jobId: string): string {
+  return `${ONE_TIME_SCHEDULE_PREFIX}${safeName(jobId, MAX_SCHEDULE_NAME - ONE_TIME_SCHEDULE_PREFIX.length)}`;
+}
+
+/**
+ * Name of the Step Functions execution that runs long job `jobId`, started
+ * when the job has had `priorAttempts` attempts (0 normally; more after a
+ * manual retry of a dead job, which needs a fresh execution), in its
+ * `generation`-th continuation (0 for the first execution).
+ *
+ * Deterministic, so starting twice (a duplicate delivery) finds the same name
+ * and Step Functions refuses the second start.
+ */
+export function executionName(jobId: string, priorAttempts = 0, generation = 0): string {
+  const suffix = `${priorAttempts > 0 ? `_r${priorAttempts}` : ''}${generation > 0 ? `_g${generation}` : ''}`;
+  return `${safeName(jobId, MAX_EXECUTION_NAME - suffix.length)}${suffix}`;
+}
+
+/** @throws InvalidScheduleError unless `name` is a valid recurring schedule name. */
+export function assertRecurringScheduleName(name: string): void {
+  if (!SCHEDULE_NAME_PATTERN.test(name)) {
+    throw new InvalidScheduleError(
+      `schedule name must be 1..64 characters of A-Z a-z 0-9 - _ . (given ${JSON.stringify(name)})`,
+      { scheduleName: name },
+    );
+  }
+  if (name.startsWith(ONE_TIME_SCHEDULE_PREFIX)) {
+    throw new InvalidScheduleError(
+      `schedule name must not start with '${ONE_TIME_SCHEDULE_PREFIX}', which marks one-time schedules of delayed jobs (given '${name}')`,
+      { scheduleName: name },
+    );
+  }
+}
+
+/**
+ * The job id of the fire of recurring schedule `scheduleName` due at
+ * `scheduledTime` (ISO-8601, as Scheduler renders it). Two fires for the same
+ * due time (Scheduler delivers at least once) get the same id, and the worker's
+ * conditional claim runs that job once.
+ *
+ * @example
+ * recurringJobId('nightly-report', '2026-03-22T03:00:00Z'); // 'sched:nightly-report:2026-03-22T03:00:00Z'
+ */
+export function recurringJobId(scheduleName: string, scheduledTime: string): string {
+  return `${RECURRING_JOB_ID_PREFIX}${scheduleName}:${scheduledTime}`;
+}
