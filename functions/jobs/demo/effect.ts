@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJob, FunctionEnv, NonRetryableError } from '../../../shared/index.js';
 import { DEMO_RETRY } from './retry-policy.js';
 

@@ -1,0 +1,59 @@
+import type { Registry } from '../functions/jobs/registry.js';
+import type { JobClient } from '../shared/index.js';
+
+/**
+ * One kind of job whose AWS cost `bench/cost.ts` measures. To add a shape when
+ * a feature lands (a job with an idempotency key, a delay over 15 minutes, a
+ * long job with steps), add an entry here: enqueue through the real client, and
+ * say what the worker side should see.
+ */
+export interface CostShape {
+  readonly name: string;
+  /** One line for the table: what the job does. */
+  readonly description: string;
+  /** Enqueues `count` jobs of this shape through the real client and returns their ids. */
+  enqueue(jobs: JobClient<Registry>, count: number): Promise<string[]>;
+  /** The state every job of this shape ends in. */
+  readonly expectedState: 'succeeded' | 'dead' | 'cancelled';
+}
+
+async function one<T>(count: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < count; i++) out.push(await make(i));
+  return out;
+}
+
+export const COST_SHAPES: readonly CostShape[] = [
+  {
+    name: 'plain (enqueue)',
+    description: '`demo.echo`, one `enqueue` call per job',
+    expectedState: 'succeeded',
+    enqueue: (jobs, count) => one(count, async (i) => (await jobs.enqueue('demo.echo', { message: `bench ${i}` })).jobId),
+  },
+  {
+    name: 'plain (enqueueMany)',
+    description: '`demo.echo`, all jobs in one `enqueueMany` call',
+    expectedState: 'succeeded',
+    enqueue: async (jobs, count) => {
+      const result = await jobs.enqueueMany(
+        Array.from({ length: count }, (_, i) => ({ type: 'demo.echo' as const, payload: { message: `bench ${i}` } })),
+      );
+      if (result.failed.length > 0)
+        throw new Error(`enqueueMany failed ${result.failed.length} jobs: ${result.failed[0]?.reason}`);
+      return result.jobIds.filter((id): id is string => id !== undefined);
+    },
+  },
+  {
+    name: 'retries twice',
+    description: '`demo.flaky` with failTimes 2: fails, fails, succeeds',
+    expectedState: 'succeeded',
+    enqueue: (jobs, count) => one(count, async () => (await jobs.enqueue('demo.flaky', { failTimes: 2 })).jobId),
+  },
+];
+
+/** Shapes from the issue whose feature has not landed yet; listed in the report so nobody mistakes absence for a figure. */
+export const SHAPES_TO_ADD: readonly string[] = [
+  'job with idempotency key (enqueue option not in the client yet)',
+  'delayed job > 15 min via EventBridge Scheduler (client rejects delays over 15 min)',
+  'long job with 10 steps on Step Functions (no state machine yet)',
+];

@@ -1,0 +1,318 @@
+/**
+ * Benchmark 1: AWS requests and dollars per job.
+ *
+ * Runs the real client (`createJobClient`) and the real worker record processor
+ * (`createRecordProcessor` inside Powertools' `processPartialResponse`, as the
+ * worker handler does) in this process, with real SDK clients pointed at the
+ * emulator. A metering middleware on every client counts each AWS call and
+ * prices DynamoDB writes from the items before and after (see
+ * bench/lib/request-meter.ts). What the SQS event source mapping and Lambda do
+ * on our behalf is modelled per batch from AWS's documented behaviour.
+ *
+ * The benchmark polls its own private queue (created for the run, deleted
+ * after) so the deployed worker does not compete for the messages; the job
+ * table is the deployed stack's, so its layout and index are the real ones.
+ *
+ *   npx tsx bench/cost.ts [--jobs 50] [--endpoint http://127.0.0.1:4566] [--no-write]
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { registry } from '../functions/jobs/registry.js';
+import { createRecordProcessor } from '../functions/worker/process-record.js';
+import {
+  createAwsClients,
+  createJobClient,
+  isTerminal,
+  JobQueue,
+  JobStore,
+  localConnection,
+  planQueues,
+} from '../shared/index.js';
+import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
+import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
+import { captureOutput, lambdaContext, sqsEventFrom } from './lib/lambda.js';
+import { callsPerJob, type PerJobCost, PRICES, perJobCost } from './lib/prices.js';
+import { flag, intOption, markdownTable, num, writeSection } from './lib/report.js';
+import { RequestMeter } from './lib/request-meter.js';
+
+/** The stack's event source batch size (JobSystem default): at load every batch is full. */
+const FULL_BATCH = 10;
+/** Worker memory (infra/job-system.ts). */
+const WORKER_MEMORY_GB = 0.5;
+/** Lambda's own START, END and REPORT lines per invocation, about this many bytes together. */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = 400;
+const WORKER_TIMEOUT_MS = 60_000;
+
+interface ShapeResult {
+  readonly shape: CostShape;
+  readonly jobs: number;
+  readonly deliveriesPerJob: number;
+  readonly atLoad: PerJobCost;
+  readonly trickle: PerJobCost;
+  readonly calls: [string, number][];
+  readonly handlerMsPerJob: number;
+  readonly logBytesPerJob: number;
+  readonly batchesSeen: number;
+}
+
+async function main(): Promise<void> {
+  const jobsPerShape = intOption('jobs', 'BENCH_COST_JOBS', 50);
+  const endpoint = benchEndpoint();
+  const config = await ensureStack(endpoint);
+  const aws = emulatorClientConfig(endpoint);
+
+  // Private queue pair for the run, so the deployed worker does not take our messages.
+  const admin = new SQSClient(aws);
+  const suffix = Date.now().toString(36);
+  const dlqUrl = (await admin.send(new CreateQueueCommand({ QueueName: `jobstack-bench-cost-dlq-${suffix}` })))
+    .QueueUrl as string;
+  const queueUrl = (
+    await admin.send(
+      new CreateQueueCommand({ QueueName: `jobstack-bench-cost-${suffix}`, Attributes: { VisibilityTimeout: String(6 * 60) } }),
+    )
+  ).QueueUrl as string;
+  const queueArn = (await admin.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes?.QueueArn as string;
+
+  const inspector = new DynamoDBClient(aws);
+  const meter = new RequestMeter(inspector);
+
+  // The client, as an application uses it, every queue of the registry mapped to the private queue.
+  const clientAws = createAwsClients(localConnection(endpoint));
+  meter.attach(clientAws.documentClient, 'DynamoDB');
+  meter.attach(clientAws.sqs, 'SQS');
+  const queues = Object.fromEntries(planQueues(registry).map((plan) => [plan.name, { url: queueUrl, deadLetterUrl: dlqUrl }]));
+  const jobs = createJobClient({ registry, config: { ...config, queues }, clients: clientAws });
+
+  // The worker's clients, built as functions/worker/handler.ts builds them.
+  const workerDynamo = new DynamoDBClient(aws);
+  const workerSqs = new SQSClient(aws);
+  meter.attach(workerDynamo, 'DynamoDB');
+  meter.attach(workerSqs, 'SQS');
+  const workerDocuments = DynamoDBDocumentClient.from(workerDynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const processRecord = createRecordProcessor({
+    registry,
+    store: new JobStore(workerDocuments, config.jobsTable),
+    queue: new JobQueue(workerSqs, queueUrl, dlqUrl),
+    queueName: 'default',
+    logger: new Logger({ serviceName: 'jobstack-worker' }),
+  });
+  const processor = new BatchProcessor(EventType.SQS);
+
+  // Unmetered: the stand-in for the event source mapping's poller, and the benchmark's own checks.
+  const poller = new SQSClient(aws);
+  const checker = new JobStore(DynamoDBDocumentClient.from(new DynamoDBClient(aws)), config.jobsTable);
+
+  const results: ShapeResult[] = [];
+  try {
+    for (const shape of COST_SHAPES) {
+      console.error(`cost: ${shape.name}: ${jobsPerShape} jobs`);
+      meter.reset();
+      const ids = await shape.enqueue(jobs, jobsPerShape);
+      let deliveries = 0;
+      let completions = 0;
+      let handlerMs = 0;
+      let logBytes = 0;
+      let batches = 0;
+      const pending = new Set(ids);
+      const deadline = Date.now() + 120_000;
+      while (pending.size > 0) {
+        if (Date.now() > deadline) throw new Error(`${shape.name}: ${pending.size} jobs not finished after 120 s`);
+        const { Messages = [] } = await poller.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: FULL_BATCH,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        if (Messages.length > 0) {
+          const event = sqsEventFrom(Messages, queueArn);
+          const started = performance.now();
+          const { result: response, bytes } = await captureOutput(() =>
+            processPartialResponse(event, processRecord, processor, {
+              context: lambdaContext(WORKER_TIMEOUT_MS),
+              throwOnFullBatchFailure: false,
+            }),
+          );
+          handlerMs += performance.now() - started;
+          logBytes += bytes;
+          batches++;
+          const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+          deliveries += Messages.length;
+          completions += Messages.length - failed.size;
+          const done = Messages.filter((m) => !failed.has(m.MessageId ?? ''));
+          if (done.length > 0) {
+            await poller.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: queueUrl,
+                Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+              }),
+            );
+          }
+        }
+        const records = await checker.getMany([...pending]);
+        for (const record of records) {
+          if (!isTerminal(record.state)) continue;
+          if (record.state !== shape.expectedState) {
+            throw new Error(`${shape.name}: job ${record.id} ended ${record.state}, expected ${shape.expectedState}`);
+          }
+          pending.delete(record.id);
+        }
+      }
+      const n = ids.length;
+      const withModel = (batchSize: number) => {
+        const charges = [...meter.charges];
+        const scratch = new RequestMeter();
+        // Event source mapping: one long-poll ReceiveMessage and one invocation per batch,
+        // and a DeleteMessageBatch for the records the batch response did not report as failed.
+        scratch.model('SQS', 'ReceiveMessage', deliveries / batchSize);
+        scratch.model('Lambda', 'Invoke', deliveries / batchSize);
+        scratch.model('SQS', 'DeleteMessageBatch', completions / batchSize);
+        return [...charges, ...scratch.charges];
+      };
+      const atLoadCharges = withModel(FULL_BATCH);
+      results.push({
+        shape,
+        jobs: n,
+        deliveriesPerJob: deliveries / n,
+        atLoad: perJobCost(atLoadCharges, n),
+        trickle: perJobCost(withModel(1), n),
+        calls: callsPerJob(atLoadCharges, n),
+        handlerMsPerJob: handlerMs / n,
+        logBytesPerJob: logBytes / n,
+        batchesSeen: batches,
+      });
+    }
+  } finally {
+    await admin.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+    await admin.send(new DeleteQueueCommand({ QueueUrl: dlqUrl })).catch(() => undefined);
+  }
+
+  const body = render(results, jobsPerShape);
+  console.log(body);
+  if (!flag('no-write')) writeSection('cost', body, `npm run bench:cost -- --jobs ${jobsPerShape}`);
+}
+
+function render(results: readonly ShapeResult[], jobsPerShape: number): string {
+  const dollars = (v: number) => `$${v.toFixed(2)}`;
+  const summary = markdownTable(
+    [
+      'shape',
+      'deliveries/job',
+      'SQS req/job',
+      'Lambda inv/job',
+      'DynamoDB calls/job',
+      'WCU table',
+      'WCU index',
+      'RCU',
+      '$/M jobs at load (batch 10)',
+      '$/M jobs trickle (batch 1)',
+      'GB-s/job (emulator)',
+      'app log bytes/job',
+    ],
+    results.map((r) => [
+      r.shape.name,
+      num(r.deliveriesPerJob),
+      num(r.atLoad.sqsRequests, 3),
+      num(r.atLoad.lambdaInvocations, 3),
+      num(
+        r.calls.filter(([k]) => k.startsWith('DynamoDB.')).reduce((s, [, v]) => s + v, 0),
+        3,
+      ),
+      num(r.atLoad.dynamoWriteUnits, 3),
+      num(r.atLoad.dynamoIndexWriteUnits, 3),
+      num(r.atLoad.dynamoReadUnits, 3),
+      dollars(r.atLoad.dollarsPerMillion),
+      dollars(r.trickle.dollarsPerMillion),
+      num((WORKER_MEMORY_GB * r.handlerMsPerJob) / 1_000, 5),
+      num(r.logBytesPerJob, 0),
+    ]),
+  );
+  const operations = [...new Set(results.flatMap((r) => r.calls.map(([k]) => k)))].sort();
+  const detail = markdownTable(
+    ['call', ...results.map((r) => r.shape.name)],
+    operations.map((op) => [op, ...results.map((r) => num(r.calls.find(([k]) => k === op)?.[1] ?? 0, 3))]),
+  );
+  const plain = results.find((r) => r.shape.name === 'plain (enqueue)');
+  const many = results.find((r) => r.shape.name === 'plain (enqueueMany)');
+  const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const targets: (string | number)[][] = [];
+  if (plain) {
+    const wcu = plain.atLoad.dynamoWriteUnits + plain.atLoad.dynamoIndexWriteUnits;
+    targets.push([
+      'DynamoDB write units per plain job (table + index)',
+      '≤ 3 (stretch 2)',
+      num(wcu, 3),
+      verdict(wcu <= 3) + (wcu <= 2 ? ', stretch met' : ', stretch missed'),
+    ]);
+    targets.push([
+      '$ per million plain jobs, single `enqueue`',
+      '≤ $2.50',
+      dollars(plain.atLoad.dollarsPerMillion),
+      verdict(plain.atLoad.dollarsPerMillion <= 2.5),
+    ]);
+  }
+  if (many) {
+    targets.push([
+      '$ per million plain jobs, `enqueueMany`',
+      '≤ $2.00',
+      dollars(many.atLoad.dollarsPerMillion),
+      verdict(many.atLoad.dollarsPerMillion <= 2.0),
+    ]);
+  }
+  const computeRows = results.map((r) => {
+    const gbs = (WORKER_MEMORY_GB * r.handlerMsPerJob) / 1_000;
+    const logBytes = r.logBytesPerJob + PLATFORM_LOG_BYTES_PER_INVOCATION * r.atLoad.lambdaInvocations;
+    return [
+      r.shape.name,
+      num(r.handlerMsPerJob, 1),
+      num(gbs, 5),
+      dollars(gbs * PRICES.lambdaArmPerGbSecond * 1e6),
+      num(logBytes, 0),
+      dollars((logBytes / 1024 ** 3) * PRICES.logsPerGbIngested * 1e6),
+    ];
+  });
+  return `
+### Requests and dollars per job
+
+${jobsPerShape} jobs per shape through the real client and the real worker record processor against the emulator.
+Requests only, at us-east-1 list prices (SQS $0.40/M per 64 KB chunk, Lambda $0.20/M invocations, DynamoDB
+$0.625/M write units and $0.125/M read units, Step Functions $25/M transitions, Scheduler $1/M); compute and logs below.
+"At load" assumes full batches of ${FULL_BATCH} (the stack's batch size); "trickle" one job per batch.
+
+${summary}
+
+Targets:
+
+${markdownTable(['target', 'goal', 'measured', 'verdict'], targets)}
+
+Calls per job by operation, at load (\`*\` = modelled, not observed: the event source mapping's ReceiveMessage and
+DeleteMessageBatch, and the Lambda invocation, one each per batch):
+
+${detail}
+
+Compute and logs (not in the request price). Handler time is measured against the emulator, whose DynamoDB and SQS
+answer in about a millisecond; on AWS each call takes several, so treat GB-s as a lower bound. Log bytes are what the
+Powertools Logger wrote, plus about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda START/END/REPORT lines per invocation (modelled).
+
+${markdownTable(['shape', 'handler ms/job', 'GB-s/job (512 MB)', 'compute $/M jobs (arm64)', 'log bytes/job', 'logs $/M jobs ($0.50/GB)'], computeRows)}
+
+Shapes still to add when their features land: ${SHAPES_TO_ADD.join('; ')}.
+`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

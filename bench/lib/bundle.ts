@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { JobstackStack } from '../../infra/jobstack-stack.js';
+
+/** One Lambda function of a synthesized stack and its bundled code. */
+export interface BundledFunction {
+  /** Logical id in the template. */
+  readonly logicalId: string;
+  readonly handler: string;
+  /** Folder holding the bundle (`index.mjs`, `index.mjs.map`). */
+  readonly assetDir: string;
+  /** The function's environment, with values CloudFormation resolves at deploy time (Refs) replaced by placeholders. */
+  readonly environment: Record<string, string>;
+  readonly memoryMb: number;
+}
+
+/**
+ * Bundles every Lambda function of a JobstackStack exactly as `cdk deploy`
+ * does: it synthesizes the real stack (NodejsFunction runs the local esbuild
+ * with the stack's own settings) and returns the asset folders. Passing
+ * `workerEntry` bundles another handler file with the worker's settings, so a
+ * reference handler is built the same way as the real one.
+ *
+ * @example
+ * const [worker] = bundleStackFunctions().filter((f) => f.logicalId.includes('Worker'));
+ */
+export function bundleStackFunctions(options: { workerEntry?: string } = {}): BundledFunction[] {
+  const outdir = mkdtempSync(join(tmpdir(), 'jobstack-bench-bundle-'));
+  const stack = new JobstackStack(new App({ outdir }), 'jobstack', {
+    env: { account: '111111111111', region: 'us-east-1' },
+    ...(options.workerEntry === undefined ? {} : { workerEntry: options.workerEntry }),
+  });
+  const template = Template.fromStack(stack);
+  const functions: BundledFunction[] = [];
+  for (const [logicalId, resource] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+    const properties = resource.Properties as {
+      Code?: { S3Key?: unknown };
+      Handler?: string;
+      MemorySize?: number;
+      Environment?: { Variables?: Record<string, unknown> };
+    };
+    const key = properties.Code?.S3Key;
+    if (typeof key !== 'string') continue; // inline or custom-resource code, not one of ours
+    const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    if (!existsSync(join(assetDir, 'index.mjs'))) continue;
+    const environment = Object.fromEntries(
+      Object.entries(properties.Environment?.Variables ?? {}).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : `bench-placeholder-${name.toLowerCase()}`,
+      ]),
+    );
+    functions.push({
+      logicalId,
+      handler: properties.Handler ?? 'index.handler',
+      assetDir,
+      environment,
+      memoryMb: properties.MemorySize ?? 128,
+    });
+  }
+  return functions;
+}
+
+/** Sizes of the files in a bundle folder, in bytes. */
+export function bundleFiles(assetDir: string): Record<string, number> {
+  return Object.fromEntries(readdirSync(assetDir).map((name) => [name, statSync(join(assetDir, name)).size]));
+}
+
+/** esbuild's metafile is not kept by NodejsFunction; the source map tells which inputs the bundle holds. */
+export function bundleInputs(assetDir: string): { source: string; bytes: number }[] {
+  const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as {
+    sources: string[];
+    sourcesContent?: (string | null)[];
+  };
+  return map.sources.map((source, i) => ({ source, bytes: Buffer.byteLength(map.sourcesContent?.[i] ?? '') }));
+}
