@@ -1,4 +1,5 @@
 import { JobstackError } from '../shared/index.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import {
   cancelCommand,
@@ -29,6 +30,7 @@ commands:
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
+  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
 
 options for commands that reach a stack:
   --stack NAME      stack name (default: $JOBSTACK_STACK or 'jobstack')
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   redrive: redriveCommand,
   stats: statsCommand,
   watch: watchCommand,
+  dashboard: dashboardCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

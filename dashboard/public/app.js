@@ -1,0 +1,276 @@
+// The jobstack web dashboard: plain DOM code over the JSON API in functions/dashboard-api/api.ts.
+// No framework and no build step: this file is served as it is.
+
+const STATES = ['scheduled', 'queued', 'running', 'retrying', 'succeeded', 'dead', 'cancelled'];
+const TERMINAL = new Set(['succeeded', 'dead', 'cancelled']);
+const REFRESH_MS = 2000;
+
+/** What the list shows: its filters and the cursors of the pages seen so far (for "first page"). */
+const view = { state: '', type: '', limit: 25, cursor: undefined, nextCursor: undefined, selected: undefined };
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Builds an element; text is always set as text, never as HTML, so record contents cannot inject markup. */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(json.error ? `${json.error.name}: ${json.error.message}` : `HTTP ${response.status}`);
+  return json;
+}
+
+function showStatus(text, isError = false) {
+  const status = $('#status');
+  status.textContent = text;
+  status.className = isError ? 'error' : '';
+}
+
+function stateBadge(state) {
+  return el('span', { class: `state ${state}`, 'data-state': state }, state);
+}
+
+async function refreshOverview() {
+  const stats = await api('GET', '/api/overview');
+  $('#stack').textContent = stats.stackName;
+  $('#updated').textContent = `updated ${new Date(stats.at).toLocaleTimeString()}`;
+  const rows = stats.queues.map((queue) =>
+    el(
+      'tr',
+      { 'data-queue': queue.name },
+      el('td', {}, queue.name),
+      el('td', { class: 'num' }, queue.visible),
+      el('td', { class: 'num' }, queue.inFlight),
+      el('td', { class: 'num' }, queue.delayed),
+      el('td', { class: 'num', 'data-testid': `dlq-${queue.name}` }, queue.deadLetter),
+      el(
+        'td',
+        {},
+        el('button', { type: 'button', disabled: queue.deadLetter === 0, onclick: () => redrive(queue.name) }, 'Redrive…'),
+      ),
+    ),
+  );
+  $('#queues tbody').replaceChildren(...rows);
+  const chips = STATES.map((state) => {
+    const count = stats.states[state];
+    const shown = count === null ? '–' : `${stats.approximate.includes(state) ? '~' : ''}${count}`;
+    return el(
+      'button',
+      { type: 'button', class: 'chip', 'data-testid': `count-${state}`, onclick: () => filterBy(state) },
+      state,
+      el('b', {}, shown),
+    );
+  });
+  $('#states').replaceChildren(...chips);
+}
+
+async function refreshJobs() {
+  const query = new URLSearchParams({ limit: String(view.limit) });
+  if (view.state) query.set('state', view.state);
+  if (view.type) query.set('type', view.type);
+  if (view.cursor) query.set('cursor', view.cursor);
+  const page = await api('GET', `/api/jobs?${query}`);
+  view.nextCursor = page.cursor;
+  const rows = page.jobs.map((job) =>
+    el(
+      'tr',
+      { class: 'job', 'data-job-id': job.id, onclick: () => select(job.id) },
+      el('td', {}, el('code', {}, job.id)),
+      el('td', {}, job.type),
+      el('td', {}, stateBadge(job.state)),
+      el('td', { class: 'num' }, `${job.attempts}/${job.maxAttempts}`),
+      el('td', {}, new Date(job.updatedAt).toLocaleString()),
+      el('td', { class: 'small' }, job.error ?? ''),
+    ),
+  );
+  if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'no jobs')));
+  $('#jobs tbody').replaceChildren(...rows);
+  $('#next-page').disabled = !view.nextCursor;
+  $('#first-page').disabled = !view.cursor;
+}
+
+async function refreshDetail() {
+  if (!view.selected) return;
+  const { job, payloadSummary, payloadBytes, executionUrl } = await api('GET', `/api/jobs/${encodeURIComponent(view.selected)}`);
+  const fields = [
+    ['id', el('code', {}, job.id)],
+    ['type', job.type],
+    ['state', stateBadge(job.state)],
+    ['queue', job.queue],
+    ['attempts', `${job.attempts} of ${job.maxAttempts}`],
+    ['created', job.createdAt],
+    ['started', job.startedAt],
+    ['finished', job.finishedAt],
+    ['next attempt', job.nextAttemptAt],
+    [
+      'progress',
+      job.progress
+        ? el(
+            'span',
+            {},
+            el('progress', { max: 100, value: job.progress.percent }),
+            ` ${job.progress.percent}% ${job.progress.message ?? ''}`,
+          )
+        : undefined,
+    ],
+    [
+      'execution',
+      executionUrl ? el('a', { href: executionUrl, target: '_blank', rel: 'noopener' }, 'Step Functions execution') : undefined,
+    ],
+    ['cancel requested', job.cancelRequested ? 'yes' : undefined],
+  ].filter(([, value]) => value !== undefined);
+  const actions = el(
+    'div',
+    { class: 'actions' },
+    el(
+      'button',
+      { type: 'button', 'data-testid': 'retry', disabled: job.state !== 'dead', onclick: () => retry(job.id) },
+      'Retry…',
+    ),
+    el(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        'data-testid': 'cancel',
+        disabled: TERMINAL.has(job.state),
+        onclick: () => cancel(job.id),
+      },
+      'Cancel…',
+    ),
+    el('button', { type: 'button', onclick: () => select(undefined) }, 'Close'),
+  );
+  const sections = [
+    el('h2', {}, `Job ${job.id}`),
+    actions,
+    el(
+      'dl',
+      {},
+      fields.map(([label, value]) => [el('dt', {}, label), el('dd', { 'data-field': label }, value)]),
+    ),
+    el('h3', {}, `Payload (${payloadBytes} bytes)`),
+    el('pre', { 'data-testid': 'payload' }, payloadSummary),
+  ];
+  if (job.result !== undefined)
+    sections.push(el('h3', {}, 'Result'), el('pre', { 'data-testid': 'result' }, JSON.stringify(job.result, null, 2)));
+  if (job.error) {
+    sections.push(
+      el('h3', {}, `Error${job.error.retryable ? ' (retryable)' : ''}`),
+      el(
+        'pre',
+        { 'data-testid': 'error' },
+        `${job.error.name}: ${job.error.message}${job.error.stack ? `\n\n${job.error.stack}` : ''}`,
+      ),
+    );
+  }
+  if (Array.isArray(job.history) && job.history.length > 0) {
+    sections.push(
+      el('h3', {}, 'Earlier attempt series'),
+      el('pre', { 'data-testid': 'history' }, JSON.stringify(job.history, null, 2)),
+    );
+  }
+  const detail = $('#detail');
+  detail.replaceChildren(...sections);
+  detail.hidden = false;
+}
+
+async function refresh() {
+  try {
+    await Promise.all([refreshOverview(), refreshJobs(), refreshDetail()]);
+  } catch (error) {
+    showStatus(error.message, true);
+  }
+}
+
+function filterBy(state) {
+  view.state = state;
+  view.cursor = undefined;
+  $('#filters [name=state]').value = state;
+  void refresh();
+}
+
+function select(jobId) {
+  view.selected = jobId;
+  if (!jobId) $('#detail').hidden = true;
+  void refresh();
+}
+
+/** Runs an action after the user confirmed it, then shows its outcome and refreshes. */
+async function act(question, run) {
+  if (!window.confirm(question)) return;
+  try {
+    const result = await run();
+    showStatus(result);
+  } catch (error) {
+    showStatus(error.message, true);
+  }
+  await refresh();
+}
+
+function retry(jobId) {
+  return act(`Retry job ${jobId}? It runs again with a new series of attempts.`, async () => {
+    const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/retry`);
+    return `retry ${jobId}: ${result.outcome}`;
+  });
+}
+
+function cancel(jobId) {
+  return act(`Cancel job ${jobId}?`, async () => {
+    const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`);
+    return `cancel ${jobId}: ${result.outcome}`;
+  });
+}
+
+function redrive(queue) {
+  const errorName = window.prompt(
+    `Redrive dead letters of queue '${queue}'. Only those that died of this error (empty: all):`,
+    '',
+  );
+  if (errorName === null) return;
+  return act(`Move dead letters of '${queue}'${errorName ? ` that died of ${errorName}` : ''} back to the queue?`, async () => {
+    const result = await api('POST', `/api/queues/${encodeURIComponent(queue)}/redrive`, errorName ? { errorName } : {});
+    return `redrive ${queue}: ${result.moved} moved, ${result.discarded} discarded, ${result.leftInPlace} left`;
+  });
+}
+
+function start() {
+  const stateSelect = $('#filters [name=state]');
+  for (const state of STATES) stateSelect.append(el('option', { value: state }, state));
+  $('#filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    view.state = String(form.get('state') ?? '');
+    view.type = String(form.get('type') ?? '').trim();
+    view.limit = Number(form.get('limit') ?? 25);
+    view.cursor = undefined;
+    void refresh();
+  });
+  $('#next-page').addEventListener('click', () => {
+    view.cursor = view.nextCursor;
+    void refresh();
+  });
+  $('#first-page').addEventListener('click', () => {
+    view.cursor = undefined;
+    void refresh();
+  });
+  void refresh();
+  setInterval(refresh, REFRESH_MS);
+}
+
+start();

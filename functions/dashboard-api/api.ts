@@ -1,0 +1,265 @@
+import type { RedriveOptions, RedriveResult } from '../../shared/client/redrive.js';
+import {
+  type CancelResult,
+  InvalidArgumentError,
+  isJobState,
+  JOB_STATES,
+  type JobRecord,
+  JobstackError,
+  type ListPage,
+  type ListQuery,
+} from '../../shared/index.js';
+import type { JobStats } from '../../shared/stats.js';
+
+/** An HTTP request reduced to what the API reads; built by the node:http server and the Lambda adapter alike. */
+export interface ApiRequest {
+  readonly method: string;
+  /** Path without the query string, e.g. `/api/jobs/01J…`. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The raw body (JSON for POSTs), if any. */
+  readonly body?: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  /** Serialized as JSON. */
+  readonly body: unknown;
+}
+
+/** What the API needs of a job client: the SDK's own methods, so the UI acts exactly as `jobstack` does. */
+export interface DashboardJobs {
+  list(query?: ListQuery): Promise<ListPage>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  cancel(jobId: string): Promise<CancelResult>;
+  retry(jobId: string): Promise<{ readonly jobId: string; readonly outcome: string; readonly state?: string }>;
+  redrive(options?: RedriveOptions): Promise<RedriveResult>;
+  readonly config: { readonly stackName: string; readonly queues: Readonly<Record<string, unknown>> };
+}
+
+export interface DashboardApiDeps {
+  readonly jobs: DashboardJobs;
+  readonly stats: () => Promise<JobStats>;
+}
+
+/** A job as a row of the list: small, no payload or result. */
+export interface JobSummary {
+  readonly id: string;
+  readonly type: string;
+  readonly state: string;
+  readonly queue: string;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly error?: string;
+  readonly progress?: number;
+}
+
+/** A job's detail: the record, its payload shortened for display, and a console link to its execution. */
+export interface JobDetail {
+  readonly job: Omit<JobRecord, 'payload'>;
+  readonly payloadSummary: string;
+  readonly payloadBytes: number;
+  readonly executionUrl?: string;
+}
+
+/** Longest payload text shown in a job's detail. */
+export const PAYLOAD_SUMMARY_CHARS = 2_000;
+const MAX_LIST_LIMIT = 100;
+const DEFAULT_LIST_LIMIT = 25;
+const MAX_BODY_BYTES = 10_000;
+const MAX_REDRIVE_LIMIT = 10_000;
+
+/** A request the API refuses, with its HTTP status. */
+export class ApiError extends JobstackError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * The dashboard's JSON API as a plain function of a request: no server in it,
+ * so it is unit-tested directly, served by `jobstack dashboard` through
+ * node:http, and deployed behind a Lambda Function URL (IAM auth) unchanged.
+ *
+ * Routes:
+ * - `GET  /api/overview`                 queue depths and jobs per state (`collectStats`)
+ * - `GET  /api/jobs?state=&type=&limit=&cursor=`  one page of jobs, newest first
+ * - `GET  /api/jobs/:id`                 one job's detail
+ * - `POST /api/jobs/:id/retry`           re-run a dead job
+ * - `POST /api/jobs/:id/cancel`          cancel (a running job is asked to stop)
+ * - `POST /api/queues/:name/redrive`     body `{ "errorName"?: string, "limit"?: number }`
+ *
+ * Errors answer `{ "error": { "name", "message" } }` with 400, 404 or 405; an
+ * unexpected failure answers 500 with its message (never a stack).
+ *
+ * @example
+ * const api = createDashboardApi({ jobs, stats: () => collectStats(clients, jobs.config) });
+ * const response = await api({ method: 'GET', path: '/api/jobs', query: new URLSearchParams('state=dead') });
+ */
+export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest) => Promise<ApiResponse> {
+  const { jobs } = deps;
+
+  async function route(request: ApiRequest): Promise<ApiResponse> {
+    const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
+    if (segments[0] !== 'api') throw new ApiError(404, `no route ${request.method} ${request.path}`);
+    const [, resource, id, action, ...rest] = segments;
+    if (rest.length > 0) throw new ApiError(404, `no route ${request.method} ${request.path}`);
+
+    if (resource === 'overview' && id === undefined) {
+      allow(request, 'GET');
+      return ok(await deps.stats());
+    }
+    if (resource === 'jobs' && id === undefined) {
+      allow(request, 'GET');
+      const page = await jobs.list(listQuery(request.query));
+      return ok({ jobs: page.jobs.map(summarize), ...(page.cursor === undefined ? {} : { cursor: page.cursor }) });
+    }
+    if (resource === 'jobs' && id !== undefined && action === undefined) {
+      allow(request, 'GET');
+      const record = await jobs.get(id);
+      if (!record) throw new ApiError(404, `job '${id}' not found`);
+      return ok(detail(record));
+    }
+    if (resource === 'jobs' && id !== undefined && action === 'retry') {
+      allow(request, 'POST');
+      const result = await jobs.retry(id);
+      if (result.outcome === 'not-found') throw new ApiError(404, `job '${id}' not found`);
+      return ok(result);
+    }
+    if (resource === 'jobs' && id !== undefined && action === 'cancel') {
+      allow(request, 'POST');
+      const result = await jobs.cancel(id);
+      if (result.outcome === 'not-found') throw new ApiError(404, `job '${id}' not found`);
+      return ok({ jobId: id, outcome: result.outcome, state: result.record.state });
+    }
+    if (resource === 'queues' && id !== undefined && action === 'redrive') {
+      allow(request, 'POST');
+      if (!Object.hasOwn(jobs.config.queues, id)) {
+        throw new ApiError(404, `stack '${jobs.config.stackName}' has no queue '${id}'`);
+      }
+      const options = redriveOptions(request.body);
+      const result = await jobs.redrive({ queue: id, ...options });
+      return ok({ queue: id, ...result });
+    }
+    throw new ApiError(404, `no route ${request.method} ${request.path}`);
+  }
+
+  return async function handleApiRequest(request) {
+    try {
+      return await route(request);
+    } catch (error) {
+      if (error instanceof ApiError) return failure(error.status, error.name, error.message);
+      if (error instanceof InvalidArgumentError) return failure(400, error.name, error.message);
+      const named = error instanceof Error ? error : new Error(String(error));
+      return failure(500, named.name, named.message);
+    }
+  };
+}
+
+function ok(body: unknown): ApiResponse {
+  return { status: 200, body };
+}
+
+function failure(status: number, name: string, message: string): ApiResponse {
+  return { status, body: { error: { name, message } } };
+}
+
+function allow(request: ApiRequest, method: 'GET' | 'POST'): void {
+  if (request.method !== method) throw new ApiError(405, `${request.path} takes ${method} (given ${request.method})`);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, `malformed path segment '${segment}'`);
+  }
+}
+
+function listQuery(query: URLSearchParams): ListQuery {
+  const state = query.get('state') || undefined;
+  if (state !== undefined && !isJobState(state)) {
+    throw new ApiError(400, `state must be one of ${JOB_STATES.join(', ')} (given '${state}')`);
+  }
+  const limitText = query.get('limit') || undefined;
+  const limit = limitText === undefined ? DEFAULT_LIST_LIMIT : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new ApiError(400, `limit must be 1..${MAX_LIST_LIMIT} (given '${limitText}')`);
+  }
+  const type = query.get('type') || undefined;
+  const cursor = query.get('cursor') || undefined;
+  return {
+    limit,
+    ...(state === undefined ? {} : { state }),
+    ...(type === undefined ? {} : { type }),
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+}
+
+function redriveOptions(body: string | undefined): Omit<RedriveOptions, 'queue'> {
+  if (body === undefined || body.trim() === '') return {};
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) throw new ApiError(400, `request body is over ${MAX_BODY_BYTES} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new ApiError(400, `request body is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ApiError(400, 'request body must be a JSON object like {"errorName":"JobTimeoutError","limit":100}');
+  }
+  const { errorName, limit, ...unknown } = parsed as Record<string, unknown>;
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) throw new ApiError(400, `unknown redrive option(s): ${extra.join(', ')}`);
+  if (errorName !== undefined && (typeof errorName !== 'string' || errorName.length === 0 || errorName.length > 256)) {
+    throw new ApiError(400, `errorName must be a non-empty string (given ${JSON.stringify(errorName)})`);
+  }
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_REDRIVE_LIMIT)) {
+    throw new ApiError(400, `limit must be an integer 1..${MAX_REDRIVE_LIMIT} (given ${JSON.stringify(limit)})`);
+  }
+  return {
+    ...(errorName === undefined ? {} : { errorName }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+}
+
+function summarize(record: JobRecord): JobSummary {
+  return {
+    id: record.id,
+    type: record.type,
+    state: record.state,
+    queue: record.queue,
+    attempts: record.attempts,
+    maxAttempts: record.maxAttempts,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    ...(record.error === undefined ? {} : { error: `${record.error.name}: ${record.error.message}` }),
+    ...(record.progress === undefined ? {} : { progress: record.progress.percent }),
+  };
+}
+
+function detail(record: JobRecord): JobDetail {
+  const { payload, ...job } = record;
+  const text = JSON.stringify(payload) ?? 'undefined';
+  const executionArn = (record as { executionArn?: unknown }).executionArn;
+  const executionUrl = typeof executionArn === 'string' ? executionConsoleUrl(executionArn) : undefined;
+  return {
+    job,
+    payloadSummary: text.length > PAYLOAD_SUMMARY_CHARS ? `${text.slice(0, PAYLOAD_SUMMARY_CHARS - 1)}…` : text,
+    payloadBytes: Buffer.byteLength(text),
+    ...(executionUrl === undefined ? {} : { executionUrl }),
+  };
+}
+
+/** The Step Functions console page of an execution, in the execution's own region. */
+export function executionConsoleUrl(executionArn: string): string | undefined {
+  const region = executionArn.split(':')[3];
+  if (!executionArn.startsWith('arn:') || !region) return undefined;
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`;
+}
