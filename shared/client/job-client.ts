@@ -443,8 +443,15 @@ export async function connectJobClient<R extends JobRegistry>(options: {
   readonly registry: R;
   readonly stackName: string;
   readonly aws?: AwsConnection;
+  /** See `JobClientOptions.schedulerThreshold`. @default '15m' */
+  readonly schedulerThreshold?: DurationInput;
 }): Promise<JobClient<R>> {
   const clients = createAwsClients(options.aws);
   const config = await resolveStackConfig(clients.cloudFormation, options.stackName);
-  return createJobClient({ registry: options.registry, config, clients });
+  return createJobClient({
+    registry: options.registry,
+    config,
+    clients,
+    ...(options.schedulerThreshold === undefined ? {} : { schedulerThreshold: options.schedulerThreshold }),
+  });
 }
