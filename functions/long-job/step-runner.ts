@@ -193,7 +193,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
     }
 
     if (outcome.done === true) {
-      const stored = await deps.records.succeed(record.id, attempt, storable(outcome.result), stepsDone + 1);
+      const stored = await deps.records.succeed(record.id, attempt, storable(outcome.result), stepsDone + 1, input.executionArn);
       logger.info(stored ? 'Long job succeeded' : 'Long job finished but no longer owned its attempt', {
         steps: stepsDone + 1,
       });

@@ -19,7 +19,7 @@ export interface LongJobRecords {
   beginAttempt(id: string, executionArn: string): Promise<JobRecord | undefined>;
   /** Stores a step's checkpoint if `attempt` still owns the job. @returns the record after the write, or undefined when it no longer owns it. */
   saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate): Promise<JobRecord | undefined>;
-  succeed(id: string, attempt: number, result: unknown, steps: number): Promise<boolean>;
+  succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string): Promise<boolean>;
   scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number): Promise<boolean>;
   markDead(id: string, error: JobErrorInfo, options: { attempt?: number }): Promise<boolean>;
   markCancelledByRun(id: string, attempt: number): Promise<boolean>;
@@ -95,12 +95,12 @@ export class LongJobStore implements LongJobRecords {
     });
   }
 
-  async succeed(id: string, attempt: number, result: unknown, steps: number): Promise<boolean> {
+  async succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string): Promise<boolean> {
     const now = this.clock();
     const record = await this.update({
       Key: { id },
       UpdateExpression:
-        'SET #state = :succeeded, #result = :result, steps = :steps, progress = :done, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequested',
+        'SET #state = :succeeded, #result = :result, steps = :steps, executionArn = :arn, progress = :done, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequested',
       ConditionExpression: '#state = :running AND attempts = :attempt',
       ExpressionAttributeNames: { '#state': 'state', '#result': 'result', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -109,6 +109,7 @@ export class LongJobStore implements LongJobRecords {
         ':attempt': attempt,
         ':result': result ?? null,
         ':steps': steps,
+        ':arn': executionArn,
         ':done': { percent: 100 },
         ':now': new Date(now).toISOString(),
         ':expiresAt': Math.floor(now / 1_000) + this.retentionSeconds,

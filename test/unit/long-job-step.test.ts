@@ -1,0 +1,281 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createStepRunner, MAX_CHECKPOINT_BYTES } from '../../functions/long-job/step-runner.js';
+import type { StepInput, StepOutput } from '../../functions/long-job/types.js';
+import { defineRegistry, type JobErrorInfo, type JobRecord, NonRetryableError } from '../../shared/index.js';
+import { defineLongJob } from '../../shared/long-jobs/define-long-job.js';
+import type { CheckpointUpdate, LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
+
+/** An in-memory job table with the same conditions as the DynamoDB store. */
+class MemoryRecords implements LongJobRecords {
+  readonly records = new Map<string, JobRecord>();
+  constructor(private readonly clock: () => number) {}
+
+  add(record: Partial<JobRecord> & { id: string; type: string }): void {
+    const now = new Date(this.clock()).toISOString();
+    this.records.set(record.id, {
+      state: 'queued',
+      queue: 'default',
+      attempts: 0,
+      maxAttempts: 3,
+      createdAt: now,
+      updatedAt: now,
+      ...record,
+    });
+  }
+  async get(id: string) {
+    const record = this.records.get(id);
+    return record ? structuredClone(record) : undefined;
+  }
+  private owned(id: string, attempt: number): JobRecord | undefined {
+    const record = this.records.get(id);
+    return record?.state === 'running' && record.attempts === attempt ? record : undefined;
+  }
+  async beginAttempt(id: string, executionArn: string) {
+    const record = this.records.get(id);
+    if (!record || !['queued', 'scheduled', 'retrying'].includes(record.state) || record.cancelRequested) return undefined;
+    Object.assign(record, { state: 'running', attempts: record.attempts + 1, executionArn });
+    return structuredClone(record);
+  }
+  async saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate) {
+    const record = this.owned(id, attempt);
+    if (!record) return undefined;
+    Object.assign(record, update);
+    return structuredClone(record);
+  }
+  async succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string) {
+    const record = this.owned(id, attempt);
+    if (!record) return false;
+    Object.assign(record, { state: 'succeeded', result, steps, executionArn, progress: { percent: 100 } });
+    return true;
+  }
+  async scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number) {
+    const record = this.owned(id, attempt);
+    if (!record) return false;
+    Object.assign(record, { state: 'retrying', error, nextAttemptAt: new Date(nextAttemptAt).toISOString() });
+    return true;
+  }
+  async markDead(id: string, error: JobErrorInfo, options: { attempt?: number }) {
+    const record = options.attempt === undefined ? this.records.get(id) : this.owned(id, options.attempt);
+    if (!record) return false;
+    Object.assign(record, { state: 'dead', error });
+    return true;
+  }
+  async markCancelledByRun(id: string, attempt: number) {
+    const record = this.owned(id, attempt);
+    if (!record) return false;
+    record.state = 'cancelled';
+    return true;
+  }
+}
+
+const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const FIFTEEN_MINUTES = 15 * 60_000;
+
+/** Plays the state machine: calls the runner until a final status, sleeping waits on the fake clock. */
+async function runMachine(runner: ReturnType<typeof createStepRunner>, jobId: string, clock: { now: number }, maxTurns = 100) {
+  let state: StepInput = { jobId, startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
+  const statuses: StepOutput[] = [];
+  for (let turn = 0; turn < maxTurns; turn++) {
+    const output = await runner.runStep(state, FIFTEEN_MINUTES);
+    statuses.push(output);
+    const { status, waitSeconds, nextExecutionName, ...next } = output;
+    if (status === 'continue') state = { ...state, ...next };
+    else if (status === 'wait' || status === 'retry') {
+      clock.now += waitSeconds * 1_000;
+      state = { ...state, ...next };
+    } else if (status === 'continue-as-new') state = { ...next, executionArn: `arn:exec:${nextExecutionName}` };
+    else return statuses;
+  }
+  throw new Error('the loop did not end');
+}
+
+function counterJob(options: { failOnAttempt1AtStep?: number; waitFor?: string } = {}) {
+  return defineLongJob({
+    name: 'test.count',
+    schema: z.object({ steps: z.number().int() }),
+    retry: { maxAttempts: 3, baseDelay: '10s', maxDelay: '1m', jitter: 'none' },
+    stepTimeout: '1m',
+    step: async ({ steps }, { checkpoint, attempt }) => {
+      const done = (checkpoint as { done: number } | undefined)?.done ?? 0;
+      if (options.failOnAttempt1AtStep === done + 1 && attempt === 1) throw new Error('transient');
+      if (done + 1 >= steps) return { done: true, result: { steps: done + 1 } };
+      return {
+        checkpoint: { done: done + 1 },
+        progress: (100 * (done + 1)) / steps,
+        ...(options.waitFor === undefined ? {} : { waitFor: options.waitFor as '1s' }),
+      };
+    },
+  });
+}
+
+describe('long-job step loop', () => {
+  it('runs step after step from the last checkpoint until done, with progress, then 100 %', async () => {
+    const clock = { now: Date.parse('2026-03-22T10:00:00Z') };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'j1', type: 'test.count', payload: { steps: 4 } });
+    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+    const statuses = await runMachine(runner, 'j1', clock);
+    expect(statuses.map((s) => s.status)).toEqual(['continue', 'continue', 'continue', 'succeeded']);
+    expect(await records.get('j1')).toMatchObject({
+      state: 'succeeded',
+      attempts: 1,
+      steps: 4,
+      result: { steps: 4 },
+      progress: { percent: 100 },
+      executionArn: 'arn:exec:0',
+    });
+  });
+
+  it('retries a failing step after the retry policy delay, resuming from the checkpoint', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'j2', type: 'test.count', payload: { steps: 3 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob({ failOnAttempt1AtStep: 2 })),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
+    const statuses = await runMachine(runner, 'j2', clock);
+    expect(statuses.map((s) => [s.status, s.waitSeconds])).toEqual([
+      ['continue', 0],
+      ['retry', 10],
+      ['continue', 0],
+      ['succeeded', 0],
+    ]);
+    expect(clock.now).toBe(10_000);
+    expect(await records.get('j2')).toMatchObject({ state: 'succeeded', attempts: 2, steps: 3 });
+  });
+
+  it('ends dead after the last attempt, and at once for a non-retryable error', async () => {
+    const clock = { now: 0 };
+    const always = defineLongJob({
+      name: 'test.always',
+      schema: z.object({}),
+      retry: { maxAttempts: 2, baseDelay: '1s', jitter: 'none' },
+      step: async () => {
+        throw new Error('down');
+      },
+    });
+    const fatal = defineLongJob({
+      name: 'test.fatal',
+      schema: z.object({}),
+      step: async () => {
+        throw new NonRetryableError('no');
+      },
+    });
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'a', type: 'test.always', payload: {}, maxAttempts: 2 });
+    records.add({ id: 'f', type: 'test.fatal', payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(always, fatal), records, logger, clock: () => clock.now });
+    expect((await runMachine(runner, 'a', clock)).map((s) => s.status)).toEqual(['retry', 'dead']);
+    expect(await records.get('a')).toMatchObject({ state: 'dead', attempts: 2, error: { message: 'down' } });
+    expect((await runMachine(runner, 'f', clock)).map((s) => s.status)).toEqual(['dead']);
+    expect(await records.get('f')).toMatchObject({
+      state: 'dead',
+      attempts: 1,
+      error: { name: 'NonRetryableError', retryable: false },
+    });
+  });
+
+  it('waits between steps for waitFor, on the state machine (no Lambda running)', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'w', type: 'test.count', payload: { steps: 3 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob({ waitFor: '90s' })),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
+    const statuses = await runMachine(runner, 'w', clock);
+    expect(statuses.map((s) => [s.status, s.waitSeconds])).toEqual([
+      ['wait', 90],
+      ['wait', 90],
+      ['succeeded', 0],
+    ]);
+  });
+
+  it('continues as a new execution after maxStepsPerExecution steps, with a fresh deterministic name', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'many', type: 'test.count', payload: { steps: 5 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      clock: () => clock.now,
+      maxStepsPerExecution: 2,
+    });
+    const statuses = await runMachine(runner, 'many', clock);
+    expect(statuses.map((s) => s.status)).toEqual([
+      'continue',
+      'continue',
+      'continue-as-new',
+      'continue',
+      'continue',
+      'continue-as-new',
+      'succeeded',
+    ]);
+    expect(statuses[2]).toMatchObject({ generation: 1, executionSteps: 0, nextExecutionName: 'many_g1' });
+    expect(statuses[5]).toMatchObject({ generation: 2, nextExecutionName: 'many_g2' });
+    expect(await records.get('many')).toMatchObject({ state: 'succeeded', steps: 5, executionArn: 'arn:exec:many_g2' });
+  });
+
+  it('ends cancelled at the next step boundary when cancellation was requested', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'c', type: 'test.count', payload: { steps: 10 } });
+    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+    const input: StepInput = { jobId: 'c', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
+    expect((await runner.runStep(input, FIFTEEN_MINUTES)).status).toBe('continue');
+    (records.records.get('c') as JobRecord).cancelRequested = true;
+    expect((await runner.runStep({ ...input, executionSteps: 1 }, FIFTEEN_MINUTES)).status).toBe('cancelled');
+    expect(await records.get('c')).toMatchObject({ state: 'cancelled', steps: 1 });
+  });
+
+  it('stops a step at the Lambda deadline and retries it, so the step never outlives the function', async () => {
+    const records = new MemoryRecords(Date.now);
+    const slow = defineLongJob({
+      name: 'test.slow',
+      schema: z.object({}),
+      retry: { maxAttempts: 2, baseDelay: '1s', jitter: 'none' },
+      step: () => new Promise(() => {}),
+    });
+    records.add({ id: 's', type: 'test.slow', payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(slow), records, logger });
+    const input: StepInput = { jobId: 's', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
+    const started = Date.now();
+    // 5.2 s left in the Lambda: the step gets 200 ms (5 s are kept to record the outcome).
+    const output = await runner.runStep(input, 5_200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(output).toMatchObject({ status: 'retry', waitSeconds: 1 });
+    expect(await records.get('s')).toMatchObject({ state: 'retrying', error: { name: 'JobTimeoutError' } });
+  });
+
+  it('fails a job whose checkpoint is too large, without storing it', async () => {
+    const clock = { now: 0 };
+    const big = defineLongJob({
+      name: 'test.big',
+      schema: z.object({}),
+      step: async () => ({ checkpoint: 'x'.repeat(MAX_CHECKPOINT_BYTES + 1) }),
+    });
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'b', type: 'test.big', payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(big), records, logger, clock: () => clock.now });
+    expect((await runMachine(runner, 'b', clock)).map((s) => s.status)).toEqual(['dead']);
+    expect(await records.get('b')).toMatchObject({ state: 'dead', error: { name: 'CheckpointTooLargeError' } });
+    expect((await records.get('b'))?.checkpoint).toBeUndefined();
+  });
+
+  it('does nothing for a job that is already finished or gone', async () => {
+    const records = new MemoryRecords(Date.now);
+    records.add({ id: 'done', type: 'test.count', state: 'succeeded', payload: { steps: 1 } });
+    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger });
+    const input: StepInput = { jobId: 'done', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
+    expect((await runner.runStep(input, FIFTEEN_MINUTES)).status).toBe('finished');
+    expect((await runner.runStep({ ...input, jobId: 'missing' }, FIFTEEN_MINUTES)).status).toBe('finished');
+  });
+});
