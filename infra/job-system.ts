@@ -1,9 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { Annotations, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -11,9 +14,11 @@ import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
 import type { PlannedSchedule } from '../shared/scheduling/declared.js';
+import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
 import { JobScheduling } from './scheduling.js';
+import { WebDashboardApi, type WebDashboardOptions } from './web-dashboard.js';
 
 /** SQS's largest message (1 MiB); set explicitly so the limit the SDK checks against is the one deployed. */
 export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
@@ -111,6 +116,15 @@ export interface JobSystemProps {
   readonly monitoring?: JobSystemMonitoringOptions;
 
   /**
+   * Deploy the web dashboard's JSON API (list, inspect, retry, cancel, redrive) as a Lambda function
+   * with a Function URL. The URL always requires IAM auth (SigV4); grant callers with
+   * `webDashboard.grantInvokeUrl(role)`.
+   *
+   * @default - not deployed (`jobstack dashboard` serves the same API locally with your credentials)
+   */
+  readonly webDashboard?: WebDashboardOptions;
+
+  /**
    * Recurring schedules to create (`planSchedules(registry)`). The schedule
    * group, its role and dead-letter queue are always created: delays over 15
    * minutes need them.
@@ -149,7 +163,16 @@ export type JobSystemMonitoringOptions = Omit<JobMonitoringProps, 'queues' | 'st
 export interface JobQueueResources {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * Where SQS moves a message received `maxReceiveCount` times without being
+   * deleted (its worker kept timing out or crashing). Its consumer marks the job
+   * dead and forwards the message to `deadLetterQueue`.
+   */
+  readonly undeliverableQueue: sqs.Queue;
+  /** The queue's visibility timeout (≥ 6 × the worker timeout). */
+  readonly visibilityTimeout: Duration;
   readonly worker: NodejsFunction;
+  readonly deadLetterHandler: NodejsFunction;
 }
 
 /**
@@ -178,10 +201,14 @@ export class JobSystem extends Construct {
   public readonly queues: ReadonlyMap<string, JobQueueResources>;
   /** Alarms, their SNS topic (`monitoring.alarmTopic`) and the CloudWatch dashboard. */
   public readonly monitoring: JobMonitoring;
+  /** The deployed dashboard API (only with `webDashboard: { enabled: true }`). */
+  public readonly webDashboard?: WebDashboardApi;
   /** The schedule group, Scheduler role and dead-letter queue, and the recurring schedules. */
   public readonly scheduling: JobScheduling;
   /** The long-job state machine and step function (only with `longJobs`). */
   public readonly longJobs?: LongJobs;
+  /** The stuck-job sweeper, run every 5 minutes. */
+  public readonly sweeper: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: JobSystemProps) {
     super(scope, id);
@@ -234,6 +261,7 @@ export class JobSystem extends Construct {
       queues.set(plan.name, this.createQueue(plan, props, recordRetention));
     }
     this.queues = queues;
+    this.sweeper = this.createSweeper(queues, recordRetention);
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
@@ -257,6 +285,14 @@ export class JobSystem extends Construct {
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
       ...(this.longJobs ? { stateMachine: this.longJobs.stateMachine } : {}),
     });
+    if (props.webDashboard?.enabled === true) {
+      this.webDashboard = new WebDashboardApi(this, 'WebDashboard', {
+        jobsTable: this.jobsTable,
+        idempotencyTable: this.idempotencyTable,
+        queues,
+        ...(props.webDashboard.entry === undefined ? {} : { entry: props.webDashboard.entry }),
+      });
+    }
   }
 
   /**
@@ -299,12 +335,83 @@ export class JobSystem extends Construct {
    * `dynamodb:Scan` on the jobs table and its attention index;
    * `sqs:GetQueueAttributes` on every queue and dead-letter queue.
    */
+  /**
+   * Lets `grantee` act on failed jobs: the client SDK's `retry` and `redrive`.
+   *
+   * Actions: `sqs:ReceiveMessage`, `sqs:ChangeMessageVisibility`,
+   * `sqs:GetQueueUrl`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes` on every
+   * dead-letter queue; `sqs:SendMessage` on every queue; `dynamodb:GetItem`,
+   * `dynamodb:UpdateItem` on the jobs table.
+   */
+  public grantOperate(grantee: iam.IGrantable): void {
+    for (const { queue, deadLetterQueue } of this.queues.values()) {
+      deadLetterQueue.grantConsumeMessages(grantee);
+      queue.grantSendMessages(grantee);
+    }
+    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+  }
+
   public grantRead(grantee: iam.IGrantable): void {
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
     for (const { queue, deadLetterQueue } of this.queues.values()) {
       queue.grant(grantee, 'sqs:GetQueueAttributes');
       deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
     }
+  }
+
+  /**
+   * The stuck-job sweeper: every 5 minutes it re-sends the message of jobs that
+   * stopped moving with no live message, and marks dead those that still do not
+   * move after a few re-sends (functions/sweeper/sweep.ts).
+   */
+  private createSweeper(queues: ReadonlyMap<string, JobQueueResources>, recordRetention: Duration): NodejsFunction {
+    const stack = Stack.of(this);
+    const longestVisibility = Math.max(...[...queues.values()].map(({ visibilityTimeout }) => visibilityTimeout.toSeconds()));
+    const sweeper = new JobstackFunction(this, 'Sweeper', {
+      entry: fileURLToPath(new URL('../functions/sweeper/handler.ts', import.meta.url)),
+      description: 'jobstack: re-sends or marks dead jobs that stopped moving',
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      serviceName: 'jobstack-sweeper',
+      environment: {
+        [FunctionEnv.jobsTable]: this.jobsTable.tableName,
+        [FunctionEnv.idempotencyTable]: this.idempotencyTable.tableName,
+        [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
+        JOBSTACK_QUEUES: stack.toJsonString(
+          Object.fromEntries(
+            [...queues].map(([name, { queue, deadLetterQueue }]) => [
+              name,
+              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+            ]),
+          ),
+        ),
+        // A message whose run died comes back after the visibility timeout; only later is the job stuck.
+        JOBSTACK_SWEEP_RUNNING_GRACE_MS: String((longestVisibility + 60) * 1_000),
+      },
+    }).function;
+    this.jobsTable.grantReadWriteData(sweeper);
+    this.idempotencyTable.grantReadWriteData(sweeper);
+    for (const { queue, deadLetterQueue } of queues.values()) {
+      queue.grantSendMessages(sweeper);
+      deadLetterQueue.grantSendMessages(sweeper);
+    }
+    this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'Runs the jobstack stuck-job sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(sweeper)],
+    });
+    return sweeper;
+  }
+
+  private acknowledgeIndexWildcard(role: iam.Role): void {
+    const jobsTableLogicalId = Stack.of(this).getLogicalId(this.jobsTable.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
+      reason:
+        "The function reads the jobs table's attention index; CDK grants table access as table/index/*, and this " +
+        "construct defines that table's only index, so the wildcard covers exactly it.",
+    });
   }
 
   private createQueue(plan: QueuePlan, props: JobSystemProps, recordRetention: Duration): JobQueueResources {
@@ -326,6 +433,15 @@ export class JobSystem extends Construct {
       retentionPeriod: MESSAGE_RETENTION,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
     });
+    // Its consumer forwards to the DLQ; if even that keeps failing, SQS moves the message there itself.
+    const undeliverableQueue = new sqs.Queue(this, `UndeliverableQueue${suffix}`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: MESSAGE_RETENTION,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+    });
     const queue = new sqs.Queue(this, `Queue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -334,8 +450,9 @@ export class JobSystem extends Construct {
       visibilityTimeout,
       // The worker moves a job that ran out of attempts to the DLQ itself, with its
       // reason recorded. This redrive only catches messages whose worker crashed
-      // (timeout, OOM) so often that the worker never got to do that.
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
+      // (timeout, OOM) so often that the worker never got to do that; their jobs are
+      // marked dead by the undeliverable queue's consumer.
+      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
     });
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
@@ -374,18 +491,7 @@ export class JobSystem extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
       environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        // Bundle the AWS SDK v3 too: a pinned, tree-shaken SDK starts faster than the
-        // runtime's and does not change under us.
-        externalModules: [],
-        forceDockerBundling: false,
-        // ESM output: some bundled CommonJS dependencies call `require` for Node built-ins.
-        banner:
-          "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
-      },
+      bundling: JOBSTACK_BUNDLING,
     });
 
     worker.addEventSource(
@@ -402,13 +508,7 @@ export class JobSystem extends Construct {
     deadLetterQueue.grantSendMessages(worker);
     this.demoLedgerTable?.grantReadWriteData(worker);
 
-    const jobsTableLogicalId = Stack.of(this).getLogicalId(this.jobsTable.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
-      reason:
-        "The worker reads the jobs table's attention index; CDK grants table access as table/index/*, and this " +
-        "construct defines that table's only index, so the wildcard covers exactly it.",
-    });
+    this.acknowledgeIndexWildcard(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -422,7 +522,20 @@ export class JobSystem extends Construct {
         'to a newer runtime is a deliberate upgrade made together with the test suite, not implicitly.',
     });
 
-    return { queue, deadLetterQueue, worker };
+    const deadLetterHandler = new JobstackFunction(this, `DeadLetterHandler${suffix}`, {
+      entry: fileURLToPath(new URL('../functions/dead-letter/handler.ts', import.meta.url)),
+      description: `jobstack: marks dead the jobs whose messages exceeded the delivery limit on queue '${plan.name}'`,
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      environment,
+      serviceName: 'jobstack-dead-letter',
+    }).function;
+    deadLetterHandler.addEventSource(new SqsEventSource(undeliverableQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    this.jobsTable.grantReadWriteData(deadLetterHandler);
+    deadLetterQueue.grantSendMessages(deadLetterHandler);
+    this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);
+
+    return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, deadLetterHandler };
   }
 }
 

@@ -67,6 +67,9 @@ export const JobRecordSchema = z.object({
   cancelRequested: z.boolean().optional(),
   /** Epoch seconds; DynamoDB TTL deletes the record after it (set on terminal states). */
   expiresAt: z.number().optional(),
+  /** How often the stuck-job sweeper re-sent this job's message, and when it last did. */
+  sweeps: z.number().int().optional(),
+  sweptAt: z.string().optional(),
   /** Earlier attempt series, oldest first (kept short: see MAX_HISTORY_ENTRIES). */
   history: z.array(JobHistoryEntrySchema).optional(),
   /** Present only in states that need attention: the sparse index key. */

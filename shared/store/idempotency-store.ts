@@ -109,6 +109,27 @@ export class IdempotencyStore {
     );
   }
 
+  /** Where a long-running scan (the sweeper's) resumes; kept in this table as small operational state. */
+  async loadCursor(name: string): Promise<Record<string, unknown> | undefined> {
+    const output = await this.documentClient.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: `cursor#${name}` }, ConsistentRead: true }),
+    );
+    return output.Item?.cursor as Record<string, unknown> | undefined;
+  }
+
+  async saveCursor(name: string, cursor: Record<string, unknown> | undefined): Promise<void> {
+    if (cursor === undefined) {
+      await this.documentClient.send(new DeleteCommand({ TableName: this.tableName, Key: { id: `cursor#${name}` } }));
+      return;
+    }
+    await this.documentClient.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { id: `cursor#${name}`, cursor, updatedAt: new Date(this.clock()).toISOString() },
+      }),
+    );
+  }
+
   /** Forgets a step that failed, so the next attempt runs it again. */
   async abandonStep(jobId: string, name: string, attempt: number): Promise<void> {
     await this.documentClient

@@ -426,6 +426,54 @@ export class JobStore {
     }
   }
 
+  /**
+   * One page of records not yet finished (queued, scheduled, running,
+   * retrying), for the stuck-job sweeper. A Scan: the sweeper bounds it per
+   * run and resumes from `cursor`, so each record is read once per full pass.
+   */
+  async scanUnfinished(options: { cursor?: Record<string, unknown>; limit: number }): Promise<{
+    records: JobRecord[];
+    cursor?: Record<string, unknown>;
+  }> {
+    const output = await this.documentClient.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: options.limit,
+        ExclusiveStartKey: options.cursor,
+        FilterExpression: '#state IN (:queued, :scheduled, :running, :retrying)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':queued': 'queued',
+          ':scheduled': 'scheduled',
+          ':running': 'running',
+          ':retrying': 'retrying',
+        },
+      }),
+    );
+    const records = (output.Items ?? []) as JobRecord[];
+    return output.LastEvaluatedKey ? { records, cursor: output.LastEvaluatedKey } : { records };
+  }
+
+  /**
+   * Counts a sweeper re-send, on the condition that the job has not moved since
+   * the sweeper read it (so a worker that just picked it up is never raced).
+   */
+  async markSwept(record: JobRecord): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { id: record.id },
+      UpdateExpression: 'SET sweptAt = :now, sweeps = if_not_exists(sweeps, :zero) + :one',
+      ConditionExpression: '#state = :state AND updatedAt = :seen',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':now': new Date(this.clock()).toISOString(),
+        ':zero': 0,
+        ':one': 1,
+        ':state': record.state,
+        ':seen': record.updatedAt,
+      },
+    });
+  }
+
   /** Records that a running job stopped because cancellation was requested. */
   async markCancelledByRun(id: string, attempt: number): Promise<boolean> {
     const now = this.clock();

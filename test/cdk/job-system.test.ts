@@ -22,22 +22,39 @@ describe('JobSystem', () => {
   });
 
   describe('queues', () => {
-    it('creates a queue and a dead-letter queue per queue plan', () => {
-      template.resourceCountIs('AWS::SQS::Queue', 4);
+    it('creates a queue, an undeliverable queue and a dead-letter queue per queue plan (plus the scheduler DLQ)', () => {
+      template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 1);
     });
 
-    it('redrives to the DLQ after maxAttempts + 2 receives (crash safety net)', () => {
+    it('redrives to the undeliverable queue after maxAttempts + 2 receives (crash safety net)', () => {
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueDefault'), 'Arn'] },
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsUndeliverableQueueDefault'), 'Arn'] },
           maxReceiveCount: 7,
         },
       });
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: {
-          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueMediaReports'), 'Arn'] },
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsUndeliverableQueueMediaReports'), 'Arn'] },
           maxReceiveCount: 5,
         },
+      });
+    });
+
+    it('redrives the undeliverable queue to the DLQ if its consumer keeps failing', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsDeadLetterQueueDefault'), 'Arn'] },
+          maxReceiveCount: 5,
+        },
+      });
+    });
+
+    it('consumes each undeliverable queue with the dead-letter handler, reporting partial batch failures', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsUndeliverableQueueDefault'), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FunctionName: { Ref: Match.stringLikeRegexp('^JobsDeadLetterHandlerDefault') },
       });
     });
 
@@ -53,7 +70,7 @@ describe('JobSystem', () => {
     });
 
     it('denies non-TLS access on every queue', () => {
-      template.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+      template.resourceCountIs('AWS::SQS::QueuePolicy', 2 * 3 + 1);
       const policies = template.findResources('AWS::SQS::QueuePolicy');
       for (const policy of Object.values(policies)) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
@@ -77,13 +94,24 @@ describe('JobSystem', () => {
   });
 
   describe('workers', () => {
-    it('runs one arm64 Node.js 22 worker with 512 MB per queue', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+    it('runs arm64 Node.js 22 functions: a 512 MB worker and a dead-letter handler per queue, and one sweeper', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 2 * 2 + 1);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
-        MemorySize: 512,
         Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        MemorySize: 512,
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'jobstack-worker' }) },
+      });
+    });
+
+    it('runs the stuck-job sweeper every 5 minutes', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsSweeper'), 'Arn'] } })],
       });
     });
 
@@ -105,8 +133,9 @@ describe('JobSystem', () => {
     });
 
     it('consumes with partial batch responses, batch size 10 and maximum concurrency 10', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-      template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * 2);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsQueueDefault'), 'Arn'] },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BatchSize: 10,
         ScalingConfig: { MaximumConcurrency: 10 },
@@ -114,7 +143,7 @@ describe('JobSystem', () => {
     });
 
     it('writes logs to its own log group with a retention', () => {
-      template.resourceCountIs('AWS::Logs::LogGroup', 2);
+      template.resourceCountIs('AWS::Logs::LogGroup', 2 * 2 + 1);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
   });

@@ -21,8 +21,16 @@ describe('JobstackStack', () => {
 
   it('creates one queue, DLQ and worker per queue in the registry', () => {
     const plans = planQueues(registry);
-    template.resourceCountIs('AWS::SQS::Queue', plans.length * 2);
-    template.resourceCountIs('AWS::Lambda::Function', plans.length);
+    const workers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'jobstack-worker' }) } },
+    });
+    expect(Object.keys(workers)).toHaveLength(plans.length);
+    const jobQueues = template.findResources('AWS::SQS::Queue', {
+      Properties: {
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UndeliverableQueue'), 'Arn'] } },
+      },
+    });
+    expect(Object.keys(jobQueues)).toHaveLength(plans.length);
     for (const plan of plans) {
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: { maxReceiveCount: plan.maxAttempts + 2, deadLetterTargetArn: Match.anyValue() },

@@ -1,0 +1,28 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { JobQueue, JobStore } from '../../shared/index.js';
+import { readWorkerEnvironment } from '../worker/environment.js';
+import { createUndeliverableProcessor } from './process-undeliverable.js';
+
+// Same environment as the worker of the queue it serves.
+const environment = readWorkerEnvironment();
+const logger = new Logger({ serviceName: 'jobstack-dead-letter' });
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const processor = new BatchProcessor(EventType.SQS);
+const processUndeliverable = createUndeliverableProcessor({
+  store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
+  queue: new JobQueue(new SQSClient({}), environment.queueUrl, environment.deadLetterQueueUrl),
+  logger,
+});
+
+/** Consumes a queue's undeliverable-message queue (its SQS redrive target). */
+export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, processUndeliverable, processor, { context });
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));
