@@ -195,7 +195,7 @@ describe('JobScheduler', () => {
   });
 
   it('treats an existing one-time schedule of the same job as created (a retried enqueue)', async () => {
-    mock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    mock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {}, Message: 'exists' } as never));
     await expect(new JobScheduler(client, config).createOneTime(envelope, queueArn, new Date(NOW))).resolves.toBe('once.job-1');
   });
 
@@ -203,7 +203,7 @@ describe('JobScheduler', () => {
     mock
       .on(DeleteScheduleCommand)
       .resolvesOnce({})
-      .rejectsOnce(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+      .rejectsOnce(new ResourceNotFoundException({ message: 'gone', $metadata: {}, Message: 'gone' } as never));
     const scheduler = new JobScheduler(client, config);
     expect(await scheduler.deleteOneTime('job-1')).toBe(true);
     expect(await scheduler.deleteOneTime('job-1')).toBe(false);
