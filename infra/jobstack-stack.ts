@@ -107,6 +107,10 @@ export class JobstackStack extends Stack {
     const { monitoring } = this.jobSystem;
     new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl, description: 'The CloudWatch dashboard' });
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.alarmTopic.topicArn, description: 'Alarm notifications' });
+    const { webDashboard } = this.jobSystem;
+    if (webDashboard) {
+      new CfnOutput(this, 'DashboardApiUrl', { value: webDashboard.functionUrl.url, description: 'Dashboard API (IAM auth)' });
+    }
   }
 }
 

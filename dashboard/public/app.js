@@ -261,6 +261,11 @@ function start() {
     view.cursor = undefined;
     void refresh();
   });
+  $('#open-job').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = String(new FormData(event.target).get('id') ?? '').trim();
+    if (id) select(id);
+  });
   $('#next-page').addEventListener('click', () => {
     view.cursor = view.nextCursor;
     void refresh();

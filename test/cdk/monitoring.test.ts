@@ -34,8 +34,8 @@ describe('JobSystem monitoring', () => {
     template = Template.fromStack(stack);
   });
 
-  it('creates five alarms per queue and one encrypted, SSL-only alarm topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+  it('creates five alarms per queue, one for the scheduler dead-letter queue, and one encrypted, SSL-only alarm topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -138,12 +138,25 @@ describe('JobSystem monitoring', () => {
     });
   });
 
-  it('creates no state machine or scheduler alarms when the job system has neither', () => {
+  it('alarms when the scheduler dead-letter queue has a message', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsSchedulingDeadLetterQueue'), 'QueueName'] } },
+      ],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      AlarmActions: SENDS_TO_TOPIC,
+    });
+  });
+
+  it('creates no state machine alarms when the job system has no long jobs', () => {
     const namespaces = (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]).map(
       (alarm) => alarm.Properties.Namespace,
     );
     expect(namespaces).not.toContain('AWS/States');
-    expect(JSON.stringify(template.toJSON())).not.toContain('Scheduler dead-letter');
   });
 
   it('builds one dashboard with alarm status, job, queue and worker widgets', () => {
@@ -193,8 +206,8 @@ describe('JobMonitoring options', () => {
     });
     const template = Template.fromStack(stack);
 
-    // THEN
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // THEN the throttle alarm is gone (4 queue alarms + the scheduler dead-letter alarm remain)
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: JobMetric.dead, Threshold: 5, Period: 900 });
     expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Throttles' } }))).toEqual(
@@ -283,5 +296,61 @@ describe('JobMonitoring options', () => {
     expect(() => jobSystemStack({ monitoring: { dashboardName: 'jobs prod' } })).toThrow(
       /dashboardName must be 1\.\.255 of A-Z a-z 0-9 _ - \(given 'jobs prod'\)/,
     );
+  });
+});
+
+describe('web dashboard API (opt-in)', () => {
+  it('is not deployed unless enabled', () => {
+    const { stack, jobs } = jobSystemStack();
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Url', 0);
+    expect(jobs.webDashboard).toBeUndefined();
+  });
+
+  it('deploys the API behind a Function URL that requires IAM auth, configured from the stack', () => {
+    // GIVEN
+    const { stack, jobs } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN], webDashboard: { enabled: true } });
+    const template = Template.fromStack(stack);
+
+    // THEN one URL, IAM auth, on the dashboard function
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsWebDashboardApiFunction'), 'Arn'] },
+    });
+    expect(jobs.webDashboard).toBeDefined();
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('dashboard API') } }),
+    ) as Resource[];
+    const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      JOBSTACK_JOBS_TABLE: { Ref: expect.stringMatching(/^JobsJobsTable/) },
+      JOBSTACK_STACK_NAME: 'TestStack',
+    });
+    const queues = JSON.stringify(variables.JOBSTACK_QUEUES);
+    expect(queues).toContain('media-reports');
+    expect(queues).toContain('deadLetterUrl');
+    expect(fn?.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('lets the function read and update job records, send to queues and consume dead letters, and no more', () => {
+    const { stack } = jobSystemStack({ webDashboard: { enabled: true } });
+    const template = Template.fromStack(stack);
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('JobsWebDashboardApiRole'),
+    );
+    expect(policies).toHaveLength(1);
+    const actions = JSON.stringify(policies[0]?.[1]);
+    for (const action of [
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'sqs:PurgeQueue', 'cloudformation:']) {
+      expect(actions).not.toContain(action);
+    }
   });
 });

@@ -6,7 +6,8 @@ import {
   executionConsoleUrl,
   PAYLOAD_SUMMARY_CHARS,
 } from '../../functions/dashboard-api/api.js';
-import { InvalidArgumentError, type JobRecord } from '../../shared/index.js';
+import { readDashboardEnvironment } from '../../functions/dashboard-api/environment.js';
+import { ConfigurationError, InvalidArgumentError, type JobRecord } from '../../shared/index.js';
 import type { JobStats } from '../../shared/stats.js';
 
 const DEAD: JobRecord = {
@@ -212,5 +213,33 @@ describe('dashboard API', () => {
 
   it('builds no execution link from something that is not an ARN', () => {
     expect(executionConsoleUrl('not-an-arn')).toBeUndefined();
+  });
+});
+
+describe('dashboard API environment', () => {
+  const env = {
+    JOBSTACK_STACK_NAME: 'jobstack',
+    JOBSTACK_JOBS_TABLE: 'jobs',
+    JOBSTACK_IDEMPOTENCY_TABLE: 'idem',
+    JOBSTACK_QUEUES: '{"default":{"url":"https://q","deadLetterUrl":"https://dlq"}}',
+  };
+
+  it('reads the stack configuration from the environment', () => {
+    expect(readDashboardEnvironment(env)).toEqual({
+      stackName: 'jobstack',
+      jobsTable: 'jobs',
+      idempotencyTable: 'idem',
+      queues: { default: { url: 'https://q', deadLetterUrl: 'https://dlq' } },
+    });
+  });
+
+  it.each([
+    [{ JOBSTACK_JOBS_TABLE: '' }, /JOBSTACK_JOBS_TABLE is not set/],
+    [{ JOBSTACK_QUEUES: 'nope' }, /JOBSTACK_QUEUES is not JSON \(given nope\)/],
+    [{ JOBSTACK_QUEUES: '{"default":{"url":"https://q"}}' }, /must map queue names to \{ url, deadLetterUrl \}/],
+    [{ JOBSTACK_QUEUES: '{}' }, /must map queue names/],
+  ])('fails with a ConfigurationError for %j', (override, message) => {
+    expect(() => readDashboardEnvironment({ ...env, ...override })).toThrow(ConfigurationError);
+    expect(() => readDashboardEnvironment({ ...env, ...override })).toThrow(message);
   });
 });

@@ -1,0 +1,103 @@
+import { fileURLToPath } from 'node:url';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DashboardEnv } from '../functions/dashboard-api/environment.js';
+import { FunctionEnv } from '../shared/config.js';
+import { JobstackFunction } from './jobstack-function.js';
+
+/** The dashboard API handler shipped with jobstack. */
+export const DEFAULT_DASHBOARD_API_ENTRY = fileURLToPath(new URL('../functions/dashboard-api/handler.ts', import.meta.url));
+
+/** Opt-in settings of the deployed dashboard API. */
+export interface WebDashboardOptions {
+  /** Deploy the dashboard API as a Lambda function with an IAM-authenticated Function URL. */
+  readonly enabled: boolean;
+  /**
+   * Path of the handler file.
+   *
+   * @default DEFAULT_DASHBOARD_API_ENTRY (`functions/dashboard-api/handler.ts`)
+   */
+  readonly entry?: string;
+}
+
+/** Properties of a {@link WebDashboardApi}. */
+export interface WebDashboardApiProps {
+  readonly jobsTable: dynamodb.ITable;
+  readonly idempotencyTable: dynamodb.ITable;
+  readonly queues: ReadonlyMap<string, { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue }>;
+  /** @default DEFAULT_DASHBOARD_API_ENTRY */
+  readonly entry?: string;
+}
+
+/**
+ * The web dashboard's JSON API as a Lambda function behind a Function URL.
+ *
+ * The URL always uses `AWS_IAM` auth: the API retries, cancels and redrives
+ * jobs, so only callers with `lambda:InvokeFunctionUrl` on it (grant with
+ * `grantInvokeUrl`) may reach it, each request signed with SigV4. It is never
+ * public. The function may read job records and queue depths, update job
+ * records (cancel, retry, redrive), send to the job queues and consume their
+ * dead-letter queues (redrive); nothing else.
+ *
+ * @example
+ * const api = new WebDashboardApi(this, 'DashboardApi', { jobsTable, idempotencyTable, queues });
+ * api.grantInvokeUrl(operatorsRole);
+ */
+export class WebDashboardApi extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly functionUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: WebDashboardApiProps) {
+    super(scope, id);
+    const queueUrls = Object.fromEntries(
+      [...props.queues].map(([name, { queue, deadLetterQueue }]) => [
+        name,
+        { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+      ]),
+    );
+    const { function: fn, role } = new JobstackFunction(this, 'Api', {
+      entry: props.entry ?? DEFAULT_DASHBOARD_API_ENTRY,
+      description: 'jobstack dashboard API (Function URL, IAM auth)',
+      serviceName: 'jobstack-dashboard-api',
+      environment: {
+        [FunctionEnv.jobsTable]: props.jobsTable.tableName,
+        [FunctionEnv.idempotencyTable]: props.idempotencyTable.tableName,
+        [DashboardEnv.stackName]: Stack.of(this).stackName,
+        [DashboardEnv.queues]: Stack.of(this).toJsonString(queueUrls),
+      },
+    });
+    this.function = fn;
+    this.functionUrl = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+
+    props.jobsTable.grant(
+      fn,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    );
+    for (const { queue, deadLetterQueue } of props.queues.values()) {
+      queue.grant(fn, 'sqs:GetQueueAttributes');
+      queue.grantSendMessages(fn);
+      deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
+      deadLetterQueue.grantConsumeMessages(fn);
+    }
+
+    const jobsTableLogicalId = Stack.of(this).getLogicalId(props.jobsTable.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
+      reason: "CDK grants table access as table/index/*; the jobs table's only index is the attention index stats read.",
+    });
+  }
+
+  /** Lets `grantee` call the Function URL (`lambda:InvokeFunctionUrl`, SigV4-signed requests). */
+  public grantInvokeUrl(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvokeUrl(grantee);
+  }
+}
