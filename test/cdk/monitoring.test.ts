@@ -321,7 +321,8 @@ describe('web dashboard API (opt-in)', () => {
     const [fn] = Object.values(
       template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('dashboard API') } }),
     ) as Resource[];
-    const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    if (!fn) throw new Error('no dashboard API function in the template');
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toMatchObject({
       JOBSTACK_JOBS_TABLE: { Ref: expect.stringMatching(/^JobsJobsTable/) },
       JOBSTACK_STACK_NAME: 'TestStack',
@@ -329,7 +330,7 @@ describe('web dashboard API (opt-in)', () => {
     const queues = JSON.stringify(variables.JOBSTACK_QUEUES);
     expect(queues).toContain('media-reports');
     expect(queues).toContain('deadLetterUrl');
-    expect(fn?.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   it('lets the function read and update job records, send to queues and consume dead letters, and no more', () => {
