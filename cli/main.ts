@@ -11,6 +11,7 @@ import {
   waitCommand,
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
+import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
 import { ExitCode, UsageError } from './errors.js';
 
@@ -21,7 +22,10 @@ usage: jobstack <command> [options]
 commands:
   local up | down                     start the local emulator and deploy the stack / stop the emulator jobstack started
   demo [--jobs N]                     local up, then run a mix of demo jobs with a progress bar
-  enqueue <type> --payload <json>     enqueue a job [--delay 30s] [--job-id ID]
+  enqueue <type> --payload <json>     enqueue a job [--delay 30s|3h|30d | --run-at ISO] [--job-id ID]
+  schedules                           list recurring schedules (declared in the registry, created at runtime)
+  schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
+  unschedule <name>                   delete a recurring schedule created at runtime
   get <jobId>                         show a job record
   wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
@@ -53,6 +57,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,
+  schedules: schedulesCommand,
+  schedule: scheduleCommand,
+  unschedule: unscheduleCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

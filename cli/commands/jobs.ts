@@ -9,15 +9,25 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...connectionOptions, payload: { type: 'string' }, delay: { type: 'string' }, 'job-id': { type: 'string' } },
+    options: {
+      ...connectionOptions,
+      payload: { type: 'string' },
+      delay: { type: 'string' },
+      'run-at': { type: 'string' },
+      'job-id': { type: 'string' },
+    },
   });
   const [type] = positionals;
   if (!type || positionals.length > 1)
-    throw new UsageError('usage: jobstack enqueue <type> --payload <json> [--delay D] [--job-id ID]');
+    throw new UsageError('usage: jobstack enqueue <type> --payload <json> [--delay D | --run-at ISO] [--job-id ID]');
+  const runAt = values['run-at'] === undefined ? undefined : new Date(values['run-at']);
+  if (runAt !== undefined && Number.isNaN(runAt.getTime()))
+    throw new UsageError(`--run-at must be an ISO date-time such as 2026-03-22T18:00:00Z (given '${values['run-at']}')`);
   const payload = parseJsonOption('--payload', values.payload ?? '{}');
   const jobs = await connect(values);
   const enqueued = await jobs.enqueue(type as never, payload as never, {
     ...(values.delay === undefined ? {} : { delay: values.delay as never }),
+    ...(runAt === undefined ? {} : { runAt }),
     ...(values['job-id'] === undefined ? {} : { jobId: values['job-id'] }),
   });
   if (values.json) printJson(enqueued);
