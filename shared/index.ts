@@ -114,3 +114,28 @@ export {
   MAX_HISTORY_ENTRIES,
   type NewJobRecord,
 } from './store/job-store.js';
+export {
+  defineLongJob,
+  isLongJob,
+  type LongJobPlan,
+  MAX_STEP_TIMEOUT_MS,
+  planLongJobs,
+} from './long-jobs/define-long-job.js';
+export type {
+  LongJobDefinition,
+  LongJobDefinitionInput,
+  LongJobStep,
+  LongJobStepContext,
+  LongJobStepResult,
+} from './long-jobs/types.js';
+export {
+  type DeclaredSchedule,
+  type PlannedSchedule,
+  planSchedules,
+  type ScheduleDeclaration,
+} from './scheduling/declared.js';
+export { DEFAULT_SCHEDULER_THRESHOLD_MS, type DelayPlan, planDelay } from './scheduling/delay.js';
+export { InvalidScheduleError, ScheduleError } from './scheduling/errors.js';
+export { type Recurrence, type RecurrenceInput, toRecurrence } from './scheduling/expressions.js';
+export type { ScheduleInfo, SchedulingConfig } from './scheduling/job-scheduler.js';
+export { executionName, oneTimeScheduleName, recurringJobId } from './scheduling/names.js';
