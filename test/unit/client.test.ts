@@ -100,8 +100,10 @@ describe('job client enqueue', () => {
     expect(harness.dynamo.calls()).toHaveLength(0);
   });
 
-  it('fails with InvalidArgumentError for a delay beyond the SQS limit or a malformed job id', async () => {
-    await expect(harness.jobs.enqueue('mail.send', { to: 'x' }, { delay: '16m' })).rejects.toThrow(InvalidArgumentError);
+  it('fails with InvalidArgumentError for both delay and runAt or a malformed job id', async () => {
+    await expect(
+      harness.jobs.enqueue('mail.send', { to: 'x' }, { delay: '16m', runAt: new Date(Date.now() + 60_000) }),
+    ).rejects.toThrow(InvalidArgumentError);
     await expect(harness.jobs.enqueue('mail.send', { to: 'x' }, { jobId: 'a b' })).rejects.toThrow(InvalidArgumentError);
     expect(harness.dynamo.calls()).toHaveLength(0);
   });

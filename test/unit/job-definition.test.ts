@@ -60,6 +60,7 @@ describe('planQueues', () => {
           'demo.fail',
           'demo.fatal',
           'demo.flaky',
+          'demo.long',
           'demo.once',
           'demo.progress',
           'demo.sleep',
