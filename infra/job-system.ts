@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
@@ -30,6 +31,8 @@ const WORKER_TIMEOUT_HEADROOM = Duration.seconds(30);
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 const MESSAGE_RETENTION = Duration.days(14);
+/** Key prefix of payloads in the payload bucket (see shared/payload-store.ts). */
+const PAYLOAD_PREFIX = 'payloads/';
 /** SQS allows a redrive `maxReceiveCount` of 1..1000. */
 const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
@@ -197,6 +200,8 @@ export class JobSystem extends Construct {
   public readonly idempotencyTable: dynamodb.Table;
   /** The ledger the demo `effect` job writes to (only with `demoJobs`). */
   public readonly demoLedgerTable?: dynamodb.Table;
+  /** Payloads over the client's inline limit (200 KB by default), kept as long as the job records. */
+  public readonly payloadBucket: s3.Bucket;
   /** Queue, dead-letter queue and worker by logical queue name. */
   public readonly queues: ReadonlyMap<string, JobQueueResources>;
   /** Alarms, their SNS topic (`monitoring.alarmTopic`) and the CloudWatch dashboard. */
@@ -244,6 +249,22 @@ export class JobSystem extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
+    });
+
+    this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // A payload is needed as long as its record may be retried: the record's retention plus a day.
+      lifecycleRules: [{ expiration: Duration.days(Math.ceil(recordRetention.toDays({ integral: false })) + 1) }],
+      removalPolicy,
+    });
+    Validations.of(this.payloadBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Objects are written and read only by jobstack itself (enqueue and the worker) and expire with the job ' +
+        'records; access logging would add a second bucket and cost per request without an auditing need.',
     });
 
     if (props.demoJobs === true) {
@@ -322,6 +343,12 @@ export class JobSystem extends Construct {
       'dynamodb:DeleteItem',
     );
     this.idempotencyTable.grantReadWriteData(grantee);
+    // Payloads over the inline limit.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: [this.payloadBucket.arnForObjects(`${PAYLOAD_PREFIX}*`)],
+    });
     // Delays beyond 15 minutes and cancelling them; runtime schedules; stopping cancelled long jobs.
     this.scheduling.grantSchedule(grantee);
     this.longJobs?.grantCancel(grantee);
@@ -404,6 +431,14 @@ export class JobSystem extends Construct {
     return sweeper;
   }
 
+  private acknowledgePayloadWildcard(role: iam.Role): void {
+    const bucketLogicalId = Stack.of(this).getLogicalId(this.payloadBucket.node.defaultChild as CfnElement);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${PAYLOAD_PREFIX}*]`,
+      reason: 'Payload objects are named by job id under one prefix; the grant covers exactly that prefix of this bucket.',
+    });
+  }
+
   private acknowledgeIndexWildcard(role: iam.Role): void {
     const jobsTableLogicalId = Stack.of(this).getLogicalId(this.jobsTable.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge({
@@ -470,6 +505,7 @@ export class JobSystem extends Construct {
       POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     };
     if (this.demoLedgerTable) environment[FunctionEnv.demoLedgerTable] = this.demoLedgerTable.tableName;
+    environment[FunctionEnv.payloadBucket] = this.payloadBucket.bucketName;
 
     // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write
     // to every log group in the account; this one may write only to the worker's own.
@@ -507,6 +543,10 @@ export class JobSystem extends Construct {
     this.idempotencyTable.grantReadWriteData(worker);
     deadLetterQueue.grantSendMessages(worker);
     this.demoLedgerTable?.grantReadWriteData(worker);
+    worker.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.payloadBucket.arnForObjects(`${PAYLOAD_PREFIX}*`)] }),
+    );
+    this.acknowledgePayloadWildcard(role);
 
     this.acknowledgeIndexWildcard(role);
     Validations.of(role).acknowledge({

@@ -89,6 +89,7 @@ export class JobstackStack extends Stack {
     new CfnOutput(this, StackOutput.jobsTableName, { value: jobsTable.tableName });
     new CfnOutput(this, StackOutput.idempotencyTableName, { value: idempotencyTable.tableName });
     if (demoLedgerTable) new CfnOutput(this, StackOutput.demoLedgerTableName, { value: demoLedgerTable.tableName });
+    new CfnOutput(this, StackOutput.payloadBucketName, { value: this.jobSystem.payloadBucket.bucketName });
     new CfnOutput(this, StackOutput.queueNames, { value: [...queues.keys()].join(',') });
     for (const [name, { queue, deadLetterQueue, worker }] of queues) {
       const suffix = queueOutputSuffix(name);

@@ -21,6 +21,8 @@ export const FunctionEnv = {
   recordRetentionDays: 'JOBSTACK_RECORD_RETENTION_DAYS',
   /** Name of the demo ledger table used by `demo.effect` (only when demo jobs are deployed). */
   demoLedgerTable: 'JOBSTACK_DEMO_LEDGER_TABLE',
+  /** Bucket holding payloads too large to travel inline. */
+  payloadBucket: 'JOBSTACK_PAYLOAD_BUCKET',
   /** ARN of the long-job state machine the worker starts long jobs on (only when the registry has long jobs). */
   longJobStateMachineArn: 'JOBSTACK_LONG_JOB_STATE_MACHINE_ARN',
 } as const;
@@ -30,6 +32,7 @@ export const StackOutput = {
   jobsTableName: 'JobsTableName',
   idempotencyTableName: 'IdempotencyTableName',
   demoLedgerTableName: 'DemoLedgerTableName',
+  payloadBucketName: 'PayloadBucketName',
   /** Comma-separated logical queue names, e.g. `default,reports`. */
   queueNames: 'QueueNames',
   /** Prefix of `QueueUrlDefault`, `QueueUrlReports`, ... */

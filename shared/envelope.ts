@@ -18,6 +18,8 @@ export const JobEnvelopeSchema = z.object({
   id: JobIdSchema,
   type: z.string().min(1).max(128),
   payload: z.unknown(),
+  /** Set instead of `payload` when the payload was too large to travel inline (it is in S3). */
+  payloadRef: z.object({ bucket: z.string().min(1), key: z.string().min(1), sizeBytes: z.number().int().min(0) }).optional(),
   /** ISO-8601 time of the `enqueue` call. */
   enqueuedAt: z.iso.datetime(),
   /** Carried into every log line of the job; defaults to the job id. */
@@ -69,4 +71,27 @@ export function serializeEnvelope(envelope: JobEnvelope): string {
 function describeBody(body: string): string {
   const preview = body.length > 40 ? `${body.slice(0, 40)}…` : body;
   return `${body.length} bytes: ${JSON.stringify(preview)}`;
+}
+
+/**
+ * The message that (re)starts a job from its record: used by `retry`, the
+ * sweeper and redrive-like paths, so every re-send carries the same fields.
+ */
+export function envelopeFromRecord(record: {
+  readonly id: string;
+  readonly type: string;
+  readonly payload?: unknown;
+  readonly payloadRef?: JobEnvelope['payloadRef'];
+  readonly correlationId?: string;
+  readonly createdAt: string;
+}): JobEnvelope {
+  return {
+    v: ENVELOPE_VERSION,
+    id: record.id,
+    type: record.type,
+    payload: record.payloadRef ? null : (record.payload ?? null),
+    enqueuedAt: record.createdAt,
+    ...(record.payloadRef ? { payloadRef: record.payloadRef } : {}),
+    ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
+  };
 }

@@ -33,6 +33,7 @@ export { type DurationInput, formatDuration, parseDuration } from './duration.js
 export {
   ENVELOPE_VERSION,
   type EnvelopeParseResult,
+  envelopeFromRecord,
   type JobEnvelope,
   JobEnvelopeSchema,
   JobIdSchema,
@@ -73,6 +74,21 @@ export {
   type QueuePlan,
   type ResultOf,
 } from './job-definition.js';
+export {
+  defineLongJob,
+  isLongJob,
+  type LongJobPlan,
+  MAX_STEP_TIMEOUT_MS,
+  planLongJobs,
+} from './long-jobs/define-long-job.js';
+export type {
+  LongJobDefinition,
+  LongJobDefinitionInput,
+  LongJobStep,
+  LongJobStepContext,
+  LongJobStepResult,
+} from './long-jobs/types.js';
+export { type PayloadRef, PayloadStore } from './payload-store.js';
 export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
 export {
   type JobErrorInfo,
@@ -92,6 +108,17 @@ export {
   resolveRetryPolicy,
   retryDelayMs,
 } from './retry.js';
+export {
+  type DeclaredSchedule,
+  type PlannedSchedule,
+  planSchedules,
+  type ScheduleDeclaration,
+} from './scheduling/declared.js';
+export { DEFAULT_SCHEDULER_THRESHOLD_MS, type DelayPlan, planDelay } from './scheduling/delay.js';
+export { InvalidScheduleError, ScheduleError } from './scheduling/errors.js';
+export { type Recurrence, type RecurrenceInput, toRecurrence } from './scheduling/expressions.js';
+export type { ScheduleInfo, SchedulingConfig } from './scheduling/job-scheduler.js';
+export { executionName, oneTimeScheduleName, recurringJobId } from './scheduling/names.js';
 export {
   assertTransition,
   canTransition,
@@ -114,28 +141,3 @@ export {
   MAX_HISTORY_ENTRIES,
   type NewJobRecord,
 } from './store/job-store.js';
-export {
-  defineLongJob,
-  isLongJob,
-  type LongJobPlan,
-  MAX_STEP_TIMEOUT_MS,
-  planLongJobs,
-} from './long-jobs/define-long-job.js';
-export type {
-  LongJobDefinition,
-  LongJobDefinitionInput,
-  LongJobStep,
-  LongJobStepContext,
-  LongJobStepResult,
-} from './long-jobs/types.js';
-export {
-  type DeclaredSchedule,
-  type PlannedSchedule,
-  planSchedules,
-  type ScheduleDeclaration,
-} from './scheduling/declared.js';
-export { DEFAULT_SCHEDULER_THRESHOLD_MS, type DelayPlan, planDelay } from './scheduling/delay.js';
-export { InvalidScheduleError, ScheduleError } from './scheduling/errors.js';
-export { type Recurrence, type RecurrenceInput, toRecurrence } from './scheduling/expressions.js';
-export type { ScheduleInfo, SchedulingConfig } from './scheduling/job-scheduler.js';
-export { executionName, oneTimeScheduleName, recurringJobId } from './scheduling/names.js';

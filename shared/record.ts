@@ -44,6 +44,8 @@ export const JobRecordSchema = z.object({
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
   payload: z.unknown().optional(),
+  /** Where the payload is when it was too large to keep inline. */
+  payloadRef: z.object({ bucket: z.string(), key: z.string(), sizeBytes: z.number() }).optional(),
   correlationId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
-  ENVELOPE_VERSION,
+  envelopeFromRecord,
   type IdempotencyStore,
   type JobErrorInfo,
   type JobQueue,
   type JobRecord,
   type JobStore,
+  serializeEnvelope,
 } from '../../shared/index.js';
 
 /** When an unfinished job counts as stuck, by state. */
@@ -106,16 +107,7 @@ async function resend(deps: SweepDeps, record: JobRecord): Promise<boolean> {
     return false;
   }
   if (!(await deps.store.markSwept(record))) return false;
-  await queue.send({
-    envelope: {
-      v: ENVELOPE_VERSION,
-      id: record.id,
-      type: record.type,
-      payload: record.payload ?? null,
-      enqueuedAt: record.createdAt,
-      ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
-    },
-  });
+  await queue.send({ envelope: envelopeFromRecord(record) });
   deps.logger.warn('Re-sent the message of a stuck job', {
     jobId: record.id,
     state: record.state,
@@ -132,16 +124,11 @@ async function killStuck(deps: SweepDeps, record: JobRecord, maxSweeps: number):
   };
   if (!(await deps.store.markDead(record.id, error))) return false;
   const queue = deps.queues.get(record.queue);
-  await queue?.sendToDeadLetter(
-    JSON.stringify({
-      v: ENVELOPE_VERSION,
-      id: record.id,
-      type: record.type,
-      payload: record.payload ?? null,
-      enqueuedAt: record.createdAt,
-    }),
-    { jobId: record.id, errorName: error.name, errorMessage: error.message },
-  );
+  await queue?.sendToDeadLetter(serializeEnvelope(envelopeFromRecord(record)), {
+    jobId: record.id,
+    errorName: error.name,
+    errorMessage: error.message,
+  });
   deps.logger.error('Stuck job marked dead', { jobId: record.id, state: record.state });
   return true;
 }

@@ -3,6 +3,8 @@ import { ConfigurationError, FunctionEnv } from '../../shared/index.js';
 export interface WorkerEnvironment {
   readonly jobsTable: string;
   readonly idempotencyTable: string;
+  /** Bucket of payloads over the inline limit, if the stack has one. */
+  readonly payloadBucket?: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly queueName: string;
@@ -29,6 +31,7 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
     idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
+    ...(env[FunctionEnv.payloadBucket] ? { payloadBucket: env[FunctionEnv.payloadBucket] as string } : {}),
     queueUrl: env[FunctionEnv.queueUrl] as string,
     deadLetterQueueUrl: env[FunctionEnv.deadLetterQueueUrl] as string,
     queueName: env[FunctionEnv.queueName] as string,

@@ -16,6 +16,8 @@ import {
   JobstackError,
   JobTimeoutError,
   LeaseLostError,
+  NonRetryableError,
+  type PayloadRef,
   parseEnvelope,
   retryDelayMs,
   UnknownJobTypeError,
@@ -43,6 +45,8 @@ export interface RecordProcessorDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** Reads payloads that travel by reference (over the inline limit). */
+  readonly payloads?: { get(ref: PayloadRef): Promise<unknown> };
   /** Stores `ctx.once` step results; jobs calling `ctx.once` fail without it. */
   readonly idempotency?: IdempotencyStore;
   /** How long `ctx.once` results are kept. @default DEFAULT_STEP_RETENTION_MS */
@@ -88,8 +92,20 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type });
       return;
     }
+    let rawPayload = envelope.payload;
+    if (envelope.payloadRef) {
+      if (!deps.payloads)
+        throw new ConfigurationError(`job ${envelope.id} carries its payload in S3 but this worker has no payload bucket`);
+      try {
+        rawPayload = await deps.payloads.get(envelope.payloadRef);
+      } catch (error) {
+        if (!(error instanceof NonRetryableError)) throw error;
+        await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
+        return;
+      }
+    }
     const schema: ZodType = definition.schema;
-    const payload = schema.safeParse(envelope.payload);
+    const payload = schema.safeParse(rawPayload);
     if (!payload.success) {
       const issues = payload.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
       const error = new InvalidPayloadError(envelope.type, issues, { jobId: envelope.id });

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -29,6 +30,8 @@ export interface AwsClients {
   readonly scheduler?: SchedulerClient;
   /** Stops the executions of cancelled long jobs. */
   readonly sfn?: SFNClient;
+  /** Stores payloads too large to travel inline; without it they fail with PayloadTooLargeError. */
+  readonly s3?: S3Client;
 }
 
 export function createAwsClients(connection: AwsConnection = {}): AwsClients {
@@ -47,5 +50,7 @@ export function createAwsClients(connection: AwsConnection = {}): AwsClients {
     cloudFormation: new CloudFormationClient(config),
     scheduler: new SchedulerClient(config),
     sfn: new SFNClient(config),
+    // Path-style addressing: the local emulator serves buckets under its one host name.
+    s3: new S3Client({ ...config, forcePathStyle: connection.endpoint !== undefined }),
   };
 }

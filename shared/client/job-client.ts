@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import { type DurationInput, parseDuration } from '../duration.js';
-import { ENVELOPE_VERSION, type JobEnvelope, JobIdSchema } from '../envelope.js';
+import { ENVELOPE_VERSION, envelopeFromRecord, type JobEnvelope, JobIdSchema } from '../envelope.js';
 import {
   ConfigurationError,
   EnqueueError,
@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import { newJobId } from '../ids.js';
 import type { AnyJobDefinition, JobRegistry, PayloadOf } from '../job-definition.js';
+import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
 import { createTimeFeatures } from '../scheduling/client-time.js';
@@ -33,6 +34,9 @@ export const DEFAULT_IDEMPOTENCY_WINDOW = '24h';
  * both hold it, and a record must stay below DynamoDB's 400 KB item limit.
  */
 export const MAX_INLINE_PAYLOAD_BYTES = 200_000;
+
+/** Largest payload at all (stored in S3 past the inline limit); the worker holds it in memory. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 export interface EnqueueOptions {
   /**
@@ -172,6 +176,11 @@ export interface JobClientOptions<R extends JobRegistry> {
   readonly aws?: AwsConnection;
   readonly clients?: AwsClients;
   /**
+   * Payloads larger than this (serialized JSON) go to the stack's S3 bucket and
+   * travel by reference, up to MAX_PAYLOAD_BYTES. @default MAX_INLINE_PAYLOAD_BYTES (200 KB)
+   */
+  readonly inlinePayloadLimitBytes?: number;
+  /**
    * Delays up to this go through SQS `DelaySeconds`; longer ones through a
    * one-time EventBridge Scheduler schedule. At most 15 minutes (SQS's limit);
    * lower it to send short delays through the scheduler (tests).
@@ -193,6 +202,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
+  const payloads = config.payloadBucket && clients.s3 ? new PayloadStore(clients.s3, config.payloadBucket) : undefined;
+  const inlineLimitBytes = options.inlinePayloadLimitBytes ?? MAX_INLINE_PAYLOAD_BYTES;
   const time = createTimeFeatures({
     registry,
     config,
@@ -225,7 +236,10 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     const json = JSON.stringify(payload);
     if (json === undefined) throw new InvalidPayloadError(type, ['payload is not JSON-serializable']);
     const sizeBytes = Buffer.byteLength(json);
-    if (sizeBytes > MAX_INLINE_PAYLOAD_BYTES) throw new PayloadTooLargeError(type, sizeBytes, MAX_INLINE_PAYLOAD_BYTES);
+    const offload = sizeBytes > inlineLimitBytes;
+    if (offload && (!payloads || sizeBytes > MAX_PAYLOAD_BYTES)) {
+      throw new PayloadTooLargeError(type, sizeBytes, payloads ? MAX_PAYLOAD_BYTES : inlineLimitBytes);
+    }
     const wirePayload: unknown = JSON.parse(json);
     const schema: ZodType = definition.schema;
     const checked = schema.safeParse(wirePayload);
@@ -260,7 +274,19 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, plan };
+    return { definition, record, envelope, delaySeconds, plan, ...(offload ? { offloadJson: json } : {}) };
+  }
+
+  /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
+  async function offloadPayload<J extends ReturnType<typeof prepare>>(job: J): Promise<J> {
+    if (job.offloadJson === undefined || !payloads) return job;
+    const payloadRef = await payloads.put(job.record.id, job.offloadJson);
+    return {
+      ...job,
+      record: { ...job.record, payload: null, payloadRef },
+      envelope: { ...job.envelope, payload: null, payloadRef },
+      offloadJson: undefined,
+    };
   }
 
   return {
@@ -275,6 +301,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         // the record's create-only condition lets exactly one of them send the message.
         if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
       }
+      job = await offloadPayload(job);
       const created = await store.create(job.record);
       if (!created) {
         const existing = await store.get(job.record.id);
@@ -297,7 +324,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     },
 
     async enqueueMany(requests) {
-      const jobs = requests.map((request, index) => {
+      const prepared = requests.map((request, index) => {
         try {
           return prepare(request.type, request.payload, request.options ?? {});
         } catch (error) {
@@ -305,6 +332,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           throw error;
         }
       });
+      const jobs = await Promise.all(prepared.map((job) => offloadPayload(job)));
       await store.createMany(jobs.map((job) => job.record));
       const failed: { index: number; jobId: string; reason: string }[] = [];
       const byQueue = new Map<JobQueue, number[]>();
@@ -387,16 +415,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         throw new ConfigurationError(
           `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
         );
-      const envelope: JobEnvelope = {
-        v: ENVELOPE_VERSION,
-        id: record.id,
-        type: record.type,
-        payload: record.payload ?? null,
-        enqueuedAt: new Date().toISOString(),
-        ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
-      };
       try {
-        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({ envelope });
+        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({ envelope: envelopeFromRecord(record) });
       } catch (error) {
         throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {
           jobId,

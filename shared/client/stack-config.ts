@@ -9,6 +9,8 @@ export interface JobstackConfig {
   readonly jobsTable: string;
   readonly idempotencyTable: string;
   readonly demoLedgerTable?: string;
+  /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
+  readonly payloadBucket?: string;
   /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
   readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
@@ -65,6 +67,7 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     }),
   );
   const demoLedgerTable = outputs[StackOutput.demoLedgerTableName];
+  const payloadBucket = outputs[StackOutput.payloadBucketName];
   const groupName = outputs[StackOutput.scheduleGroupName];
   const roleArn = outputs[StackOutput.schedulerRoleArn];
   const deadLetterQueueArn = outputs[StackOutput.schedulerDeadLetterQueueArn];
@@ -75,6 +78,7 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     idempotencyTable: need(StackOutput.idempotencyTableName),
     queues,
     ...(demoLedgerTable ? { demoLedgerTable } : {}),
+    ...(payloadBucket ? { payloadBucket } : {}),
     ...(groupName && roleArn && deadLetterQueueArn ? { scheduling: { groupName, roleArn, deadLetterQueueArn } } : {}),
     ...(longJobStateMachineArn ? { longJobStateMachineArn } : {}),
   };

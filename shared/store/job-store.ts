@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ATTENTION_INDEX_NAME } from '../config.js';
+import type { PayloadRef } from '../payload-store.js';
 import type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../record.js';
 import { type JobState, needsAttention, sourcesOf } from '../states.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -26,6 +27,8 @@ export interface NewJobRecord {
   readonly queue: string;
   readonly maxAttempts: number;
   readonly payload: unknown;
+  /** Set (with `payload: null`) when the payload is in S3. */
+  readonly payloadRef?: PayloadRef;
   readonly correlationId: string;
   readonly state: Extract<JobState, 'queued' | 'scheduled'>;
   readonly runAt?: string;
@@ -625,6 +628,7 @@ export class JobStore {
       updatedAt: now,
       ...(needsAttention(job.state) ? { attentionState: job.state } : {}),
       ...(job.runAt === undefined ? {} : { runAt: job.runAt }),
+      ...(job.payloadRef === undefined ? {} : { payloadRef: job.payloadRef }),
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
     };
   }

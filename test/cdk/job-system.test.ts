@@ -148,6 +148,28 @@ describe('JobSystem', () => {
     });
   });
 
+  describe('payload bucket', () => {
+    it('keeps large payloads encrypted, private, TLS-only, and expiring a day after the job records', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 31, Status: 'Enabled' })] },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+  });
+
   describe('tables', () => {
     it('keys the jobs table by id, with TTL, PITR, AWS-managed encryption and on-demand billing', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {

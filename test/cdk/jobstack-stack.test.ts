@@ -45,14 +45,20 @@ describe('JobstackStack', () => {
       StackOutput.idempotencyTableName,
       StackOutput.demoLedgerTableName,
       StackOutput.queueNames,
+      StackOutput.payloadBucketName,
       'DashboardUrl',
       'AlarmTopicArn',
+      StackOutput.scheduleGroupName,
+      StackOutput.schedulerRoleArn,
+      StackOutput.schedulerDeadLetterQueueArn,
+      StackOutput.longJobStateMachineArn,
       ...planQueues(registry).flatMap(({ name }) => {
         const suffix = queueOutputSuffix(name);
         return [
           `${StackOutput.queueUrlPrefix}${suffix}`,
           `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`,
           `WorkerFunctionName${suffix}`,
+          `${StackOutput.queueArnPrefix}${suffix}`,
         ];
       }),
     ];
