@@ -70,14 +70,19 @@ async function main(): Promise<void> {
   for (let run = 0; run < runs + 2; run++) {
     const bareRun = timeNode(bare, {});
     if (run >= 2) bareMs.push(bareRun);
-    targets.forEach(({ fn }, i) => {
+    targets.forEach(({ name, fn }, i) => {
       const loader = join(scratch, `load-${i}.mjs`);
       writeFileSync(
         loader,
         `const m = await import(${JSON.stringify(`file://${join(fn.assetDir, 'index.mjs')}`)});\n` +
           `if (typeof m.${fn.handler.split('.').pop()} !== 'function') { console.error('no handler export'); process.exit(3); }\n`,
       );
-      const ms = timeNode(loader, fn.environment);
+      let ms: number;
+      try {
+        ms = timeNode(loader, fn.environment);
+      } catch (error) {
+        throw new Error(`${name} (${fn.logicalId}) failed to initialise: ${(error as Error).message}`);
+      }
       if (run >= 2) (measured[i] as Measured).initMs.push(ms);
     });
   }
@@ -104,7 +109,11 @@ function timeNode(file: string, environment: Record<string, string>): number {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0) throw new Error(`node ${file} exited ${result.status}: ${result.stderr.toString().slice(0, 2_000)}`);
+  if (result.status !== 0) {
+    // The error is at the end; the start may be a minified source line.
+    const stderr = result.stderr.toString();
+    throw new Error(`node ${file} exited ${result.status}: …${stderr.slice(-1_500)}`);
+  }
   return ms;
 }
 

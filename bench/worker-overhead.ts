@@ -32,7 +32,7 @@ const PIPELINES: { name: PipelineName; label: string }[] = [
 function runPipeline(request: OverheadRequest): Promise<OverheadRound[]> {
   return new Promise((resolve, reject) => {
     const child = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx', '--expose-gc', '--max-semi-space-size=64'],
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-semi-space-size=256'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' },
     });

@@ -47,10 +47,7 @@ export function bundleStackFunctions(options: { workerEntry?: string } = {}): Bu
     const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     if (!existsSync(join(assetDir, 'index.mjs'))) continue;
     const environment = Object.fromEntries(
-      Object.entries(properties.Environment?.Variables ?? {}).map(([name, value]) => [
-        name,
-        typeof value === 'string' ? value : `bench-placeholder-${name.toLowerCase()}`,
-      ]),
+      Object.entries(properties.Environment?.Variables ?? {}).map(([name, value]) => [name, resolvePlaceholders(value)]),
     );
     functions.push({
       logicalId,
@@ -61,6 +58,25 @@ export function bundleStackFunctions(options: { workerEntry?: string } = {}): Bu
     });
   }
   return functions;
+}
+
+/**
+ * A template value with what CloudFormation would resolve at deploy time
+ * (Ref, Fn::GetAtt, ...) replaced by placeholder names, keeping Fn::Join's
+ * structure so a JSON-valued variable stays valid JSON.
+ */
+export function resolvePlaceholders(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const object = (value ?? {}) as Record<string, unknown>;
+  if (typeof object.Ref === 'string') return `bench-${object.Ref}`;
+  const getAtt = object['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `bench-${getAtt.map(String).join('-')}`;
+  const join = object['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    return (join[1] as unknown[]).map(resolvePlaceholders).join(join[0]);
+  }
+  return 'bench-placeholder';
 }
 
 /** Sizes of the files in a bundle folder, in bytes. */

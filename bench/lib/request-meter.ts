@@ -75,7 +75,7 @@ export class RequestMeter {
         service,
         operation,
         calls: 1,
-        billedRequests: service === 'SQS' ? sqsChunks(operation, input, (result as { output: unknown }).output) : 1,
+        billedRequests: billedRequestsOf(service, operation, input, (result as { output: unknown }).output),
         writeUnits: 0,
         indexWriteUnits: 0,
         readUnits: 0,
@@ -92,6 +92,7 @@ export class RequestMeter {
    * fractional: one batch request shared by ten jobs is 0.1 a job.
    */
   model(service: string, operation: string, calls: number, billedRequests = calls): void {
+    if (this.paused) return;
     this.record({ service, operation, calls, billedRequests, writeUnits: 0, indexWriteUnits: 0, readUnits: 0, modelled: true });
   }
 
@@ -293,6 +294,17 @@ function asItem(value: unknown): Item | undefined {
     string,
     AttributeValue
   >;
+}
+
+/**
+ * What a call bills as a request: SQS per 64 KB chunk, Lambda per invocation.
+ * EventBridge Scheduler and Step Functions do not bill API calls (they bill
+ * schedule invocations and state transitions, which are modelled).
+ */
+function billedRequestsOf(service: string, operation: string, input: Record<string, unknown>, output: unknown): number {
+  if (service === 'SQS') return sqsChunks(operation, input, output);
+  if (service === 'Lambda') return operation === 'Invoke' ? 1 : 0;
+  return 0;
 }
 
 /** Billed SQS requests: every started 64 KB of payload sent or received counts as one request. */
