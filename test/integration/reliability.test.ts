@@ -117,3 +117,118 @@ describe('enqueue idempotency', () => {
     expect(a.jobId).not.toBe(b.jobId);
   });
 });
+
+describe('large payloads', () => {
+  it('a payload over the inline limit travels through S3 and reaches the handler intact', async () => {
+    const message = `big:${'x'.repeat(300_000)}:end`;
+    const { jobId } = await jobs.enqueue('demo.echo', { message });
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record.state).toBe('succeeded');
+    expect(record.payloadRef).toMatchObject({ key: `payloads/${jobId}.json` });
+    // The result is over the record's result limit, so it is stored as its size: the round trip is the proof.
+    expect(record.result).toEqual({
+      resultTooLarge: true,
+      sizeBytes: Buffer.byteLength(JSON.stringify({ message })),
+      limitBytes: 100_000,
+    });
+  });
+});
+
+describe('jobs that would otherwise be stuck', () => {
+  it('the sweeper re-sends a queued job whose message never reached the queue, and it runs', async () => {
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const aws = localConnection(testEndpoint());
+    const jobId = uniqueName('stranded');
+    const longAgo = new Date(Date.now() - 60 * 60_000).toISOString();
+    // What a client that crashed between writing the record and sending the message leaves behind.
+    await DynamoDBDocumentClient.from(new DynamoDBClient(aws)).send(
+      new PutCommand({
+        TableName: jobs.config.jobsTable,
+        Item: {
+          id: jobId,
+          type: 'demo.echo',
+          state: 'queued',
+          queue: 'default',
+          attempts: 0,
+          maxAttempts: 3,
+          payload: { message: 'rescued' },
+          correlationId: jobId,
+          createdAt: longAgo,
+          updatedAt: longAgo,
+        },
+      }),
+    );
+    const sweeper = await sweeperFunctionName();
+    const invoked = await new LambdaClient(aws).send(new InvokeCommand({ FunctionName: sweeper }));
+    const summary = JSON.parse(new TextDecoder().decode(invoked.Payload)) as { resent: number };
+    expect(summary.resent).toBeGreaterThanOrEqual(1);
+    expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({
+      state: 'succeeded',
+      result: { message: 'rescued' },
+      sweeps: 1,
+    });
+  });
+
+  it('a message that exceeded the delivery limit marks its job dead and lands in the DLQ', async () => {
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { jobId } = await jobs.enqueue('demo.sleep', { ms: 1 }, { delay: '15m' });
+    // Stand-in for SQS's own redrive after repeated crashes: put the message straight on the undeliverable queue.
+    const undeliverableUrl = await undeliverableQueueUrl();
+    const body = JSON.stringify({
+      v: 1,
+      id: jobId,
+      type: 'demo.sleep',
+      payload: { ms: 1 },
+      enqueuedAt: new Date().toISOString(),
+    });
+    await new SQSClient(localConnection(testEndpoint())).send(
+      new SendMessageCommand({ QueueUrl: undeliverableUrl, MessageBody: body }),
+    );
+    const record = await jobs.wait(jobId, { timeout: '60s' });
+    expect(record).toMatchObject({ state: 'dead', error: { name: 'DeliveryLimitExceeded' } });
+    expect(await deadLetterFor(jobId)).toEqual({ errorName: 'DeliveryLimitExceeded' });
+  });
+});
+
+async function stackResource(logicalIdPrefix: string, type: string): Promise<string> {
+  const { CloudFormationClient, ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
+  const output = await new CloudFormationClient(localConnection(testEndpoint())).send(
+    new ListStackResourcesCommand({ StackName: jobs.config.stackName }),
+  );
+  const found = (output.StackResourceSummaries ?? []).find(
+    (resource) => resource.ResourceType === type && resource.LogicalResourceId?.startsWith(logicalIdPrefix),
+  );
+  if (!found?.PhysicalResourceId) throw new Error(`stack has no ${type} ${logicalIdPrefix}*`);
+  return found.PhysicalResourceId;
+}
+
+const sweeperFunctionName = () => stackResource('JobSystemSweeperFunction', 'AWS::Lambda::Function');
+const undeliverableQueueUrl = () => stackResource('JobSystemUndeliverableQueueDefault', 'AWS::SQS::Queue');
+
+describe('effectively once inside a job, and cancellation of a running job', () => {
+  it('ctx.once keeps a side effect to one run across retries', async () => {
+    const key = uniqueName('once');
+    const { jobId } = await jobs.enqueue('demo.once', { key, failTimes: 2 });
+    expect(await jobs.wait(jobId, { timeout: '90s' })).toMatchObject({
+      state: 'succeeded',
+      attempts: 3,
+      result: { count: 1, attempts: 3 },
+    });
+    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', key)).toBe(1);
+  });
+
+  it('cancel of a running job stops it at its next progress check', async () => {
+    const { jobId } = await jobs.enqueue('demo.progress', { steps: 40, stepMs: 250 });
+    let record = await jobs.get(jobId);
+    for (let i = 0; i < 100 && record?.state !== 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      record = await jobs.get(jobId);
+    }
+    expect((await jobs.cancel(jobId)).outcome).toBe('requested');
+    const ended = await jobs.wait(jobId, { timeout: '30s' });
+    expect(ended.state).toBe('cancelled');
+    expect(ended.progress?.percent ?? 0).toBeLessThan(100);
+  });
+});
