@@ -26,10 +26,12 @@ function el(tag, attributes = {}, ...children) {
 }
 
 async function api(method, path, body) {
+  // Actions always go as JSON: the server takes POSTs only as application/json (a cross-site form cannot send that).
+  const post = method === 'POST';
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: post ? { 'content-type': 'application/json' } : {},
+    body: post ? JSON.stringify(body ?? {}) : undefined,
   });
   const json = await response.json();
   if (!response.ok) throw new Error(json.error ? `${json.error.name}: ${json.error.message}` : `HTTP ${response.status}`);
@@ -48,7 +50,7 @@ function stateBadge(state) {
 
 async function refreshOverview() {
   const stats = await api('GET', '/api/overview');
-  $('#stack').textContent = stats.stackName;
+  $('#stack').textContent = `stack ${stats.stackName}`;
   $('#updated').textContent = `updated ${new Date(stats.at).toLocaleTimeString()}`;
   const rows = stats.queues.map((queue) =>
     el(
@@ -103,6 +105,13 @@ async function refreshJobs() {
   $('#jobs tbody').replaceChildren(...rows);
   $('#next-page').disabled = !view.nextCursor;
   $('#first-page').disabled = !view.cursor;
+}
+
+/** An error's name and message, then its stack without repeating them (a stack starts with both). */
+function errorText(error) {
+  const head = `${error.name}: ${error.message}`;
+  if (!error.stack) return head;
+  return error.stack.startsWith(head) ? error.stack : `${head}\n${error.stack}`;
 }
 
 async function refreshDetail() {
@@ -162,7 +171,7 @@ async function refreshDetail() {
     el(
       'dl',
       {},
-      fields.map(([label, value]) => [el('dt', {}, label), el('dd', { 'data-field': label }, value)]),
+      fields.flatMap(([label, value]) => [el('dt', {}, label), el('dd', { 'data-field': label }, value)]),
     ),
     el('h3', {}, `Payload (${payloadBytes} bytes)`),
     el('pre', { 'data-testid': 'payload' }, payloadSummary),
@@ -172,18 +181,20 @@ async function refreshDetail() {
   if (job.error) {
     sections.push(
       el('h3', {}, `Error${job.error.retryable ? ' (retryable)' : ''}`),
-      el(
-        'pre',
-        { 'data-testid': 'error' },
-        `${job.error.name}: ${job.error.message}${job.error.stack ? `\n\n${job.error.stack}` : ''}`,
-      ),
+      el('pre', { 'data-testid': 'error' }, errorText(job.error)),
     );
   }
   if (Array.isArray(job.history) && job.history.length > 0) {
-    sections.push(
-      el('h3', {}, 'Earlier attempt series'),
-      el('pre', { 'data-testid': 'history' }, JSON.stringify(job.history, null, 2)),
-    );
+    // Earlier attempt series (before a retry or redrive), newest first, each with the error it ended with.
+    const entries = [...job.history].reverse().map((entry) => {
+      const { error, ...rest } = entry;
+      const summary = Object.entries(rest)
+        .map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join('  ');
+      const failure = error ? `\n${errorText(error)}` : '';
+      return el('pre', {}, `${summary}${failure}`);
+    });
+    sections.push(el('h3', {}, 'Earlier attempt series'), el('div', { 'data-testid': 'history' }, entries));
   }
   const detail = $('#detail');
   detail.replaceChildren(...sections);

@@ -1,0 +1,139 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Registry } from '../../functions/jobs/registry.js';
+import type { JobClient } from '../../shared/index.js';
+import { connectTestClient, testEndpoint, uniqueName } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+/**
+ * Debian's Chromium, installed by the test set-up when missing (the suite must pass on a
+ * fresh machine without manual steps). An index that does not know the package yet is
+ * refreshed once.
+ */
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  const install = () =>
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  try {
+    install();
+  } catch {
+    execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+    install();
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing`);
+}
+
+/** Starts the real `jobstack dashboard` on a free port and resolves with the URL it prints. */
+function startDashboard(): Promise<{ process: ChildProcess; url: string }> {
+  const child = spawn('node', [CLI, 'dashboard', '--port', '0', '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n').find((text) => text.startsWith('http://'));
+      if (line) resolve({ process: child, url: line.trim() });
+    });
+    child.once('exit', (code) => reject(new Error(`jobstack dashboard exited with ${code}: ${stderr}`)));
+  });
+}
+
+describe('web dashboard in a browser', () => {
+  let jobs: JobClient<Registry>;
+  let dashboard: { process: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    ensureChromium();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    jobs = await connectTestClient();
+    dashboard = await startDashboard();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // Every action asks for confirmation: accept, and remember what was asked.
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    dashboard?.process.kill('SIGINT');
+  });
+
+  it('shows enqueued jobs, and retrying a dead one from the UI makes it succeed', async () => {
+    // GIVEN two echo jobs that succeed and a flaky job that fails its three attempts and dies
+    const message = uniqueName('hello');
+    const echoes = await Promise.all([0, 1].map((n) => jobs.enqueue('demo.echo', { message: `${message}-${n}` })));
+    const flaky = await jobs.enqueue('demo.flaky', { failTimes: 3 });
+    for (const echo of echoes) expect((await jobs.wait(echo.jobId, { timeout: '60s' })).state).toBe('succeeded');
+    const dead = await jobs.wait(flaky.jobId, { timeout: '120s' });
+    expect(dead).toMatchObject({ state: 'dead', attempts: 3 });
+
+    // WHEN the dashboard is opened
+    await page.goto(dashboard.url);
+
+    // THEN it shows the queue and the state counts, the dead job among the dead ones
+    await page.locator('[data-testid=queues] tr[data-queue=default]').waitFor();
+    const deadCount = Number(await page.locator('[data-testid=count-dead] b').textContent());
+    expect(deadCount).toBeGreaterThanOrEqual(1);
+    await page.locator('[data-testid=count-dead]').click();
+    const deadRow = page.locator(`tr[data-job-id="${flaky.jobId}"]`);
+    await deadRow.waitFor();
+    expect(await deadRow.locator('[data-state]').textContent()).toBe('dead');
+
+    // AND an echo job opened by id shows its result
+    await page.locator('[data-testid=job-id]').fill(echoes[0]?.jobId ?? '');
+    await page.locator('#open-job button').click();
+    await expect.poll(() => page.locator('[data-testid=result]').textContent()).toContain(`${message}-0`);
+
+    // WHEN the dead job is opened and retried (confirming the dialog)
+    await deadRow.click();
+    const detail = page.locator('[data-testid=detail]');
+    await expect.poll(() => detail.locator('h2').textContent()).toBe(`Job ${flaky.jobId}`);
+    expect(await detail.locator('[data-testid=error]').textContent()).toContain('demo.flaky failing on purpose (attempt 3');
+    await detail.locator('[data-testid=retry]').click();
+
+    // THEN attempt 4 runs and the page shows the job succeeded, with its result
+    await expect
+      .poll(() => detail.locator('[data-field=state] [data-state]').textContent(), { timeout: 60_000, interval: 500 })
+      .toBe('succeeded');
+    expect(await detail.locator('[data-field=attempts]').textContent()).toBe('4 of 6');
+    expect(await detail.locator('[data-testid=result]').textContent()).toContain('"attempts": 4');
+    expect(await detail.locator('[data-testid=history]').textContent()).toContain('reason: retry');
+    expect(dialogs).toEqual([expect.stringMatching(new RegExp(`^Retry job ${flaky.jobId}\\?`))]);
+    expect(await page.locator('#status').textContent()).toBe(`retry ${flaky.jobId}: requeued`);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
+
+    // AND the record agrees with what the page shows
+    expect(await jobs.get(flaky.jobId)).toMatchObject({ state: 'succeeded', attempts: 4 });
+  });
+});
