@@ -1,0 +1,25 @@
+/**
+ * `npm run soak [-- --jobs N --seed S]`: brings the local stack up and runs the
+ * fault-injection soak against it, printing the report as JSON.
+ */
+import { parseArgs } from 'node:util';
+import { bringUpLocalStack } from '../../cli/commands/local.js';
+import { registry } from '../../functions/jobs/registry.js';
+import { connectJobClient, localConnection } from '../../shared/index.js';
+import { runSoak } from './soak.js';
+
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000' }, seed: { type: 'string', default: '42' } } });
+const { stackName, endpoint } = await bringUpLocalStack({});
+const aws = localConnection(endpoint);
+const jobs = await connectJobClient({ registry, stackName, aws });
+const report = await runSoak({
+  jobs,
+  aws,
+  count: Number(values.jobs),
+  seed: Number(values.seed),
+  timeoutMs: 30 * 60_000,
+  log: (line) => process.stderr.write(`${line}\n`),
+});
+process.stdout.write(`${JSON.stringify({ ...report, wrongOutcome: report.wrongOutcome.slice(0, 20) }, null, 2)}\n`);
+const clean = report.wrongOutcome.length === 0 && report.duplicatedEffects === 0 && report.missingEffects === 0;
+process.exitCode = clean ? 0 : 1;
