@@ -25,18 +25,32 @@ export function formatRecord(record: JobRecord): string {
     ['created', record.createdAt],
     ['started', record.startedAt],
     ['finished', record.finishedAt],
+    ['run at', record.runAt],
     ['next attempt', record.nextAttemptAt],
     [
       'progress',
       record.progress ? `${record.progress.percent}%${record.progress.message ? ` ${record.progress.message}` : ''}` : undefined,
     ],
-    ['payload', summarize(record.payload)],
+    ['steps', record.steps === undefined ? undefined : String(record.steps)],
+    ['execution', record.executionArn],
+    [
+      'payload',
+      record.payloadRef
+        ? `in s3://${record.payloadRef.bucket}/${record.payloadRef.key} (${record.payloadRef.sizeBytes} bytes)`
+        : summarize(record.payload),
+    ],
     ['result', record.result === undefined ? undefined : summarize(record.result)],
     [
       'error',
       record.error ? `${record.error.name}: ${record.error.message}${record.error.retryable ? ' (retryable)' : ''}` : undefined,
     ],
     ['cancel requested', record.cancelRequested ? 'yes' : undefined],
+    [
+      'history',
+      record.history?.length
+        ? record.history.map((h) => `${h.reason} after ${h.attempts} attempts (${h.state})`).join('; ')
+        : undefined,
+    ],
   ];
   const shown = lines.filter((entry): entry is [string, string] => entry[1] !== undefined);
   const width = Math.max(...shown.map(([label]) => label.length));
