@@ -5,11 +5,15 @@
 import { parseArgs } from 'node:util';
 import { bringUpLocalStack } from '../../cli/commands/local.js';
 import { registry } from '../../functions/jobs/registry.js';
-import { connectJobClient, localConnection } from '../../shared/index.js';
+import { connectJobClient, DEFAULT_STACK_NAME, LOCAL_ENDPOINT, localConnection } from '../../shared/index.js';
 import { runSoak } from './soak.js';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '1000' }, seed: { type: 'string', default: '42' } } });
-const { stackName, endpoint } = await bringUpLocalStack({});
+// JOBSTACK_SKIP_DEPLOY=1 soaks the stack already deployed on the local emulator.
+const { stackName, endpoint } =
+  process.env.JOBSTACK_SKIP_DEPLOY === '1'
+    ? { stackName: process.env.JOBSTACK_STACK ?? DEFAULT_STACK_NAME, endpoint: LOCAL_ENDPOINT }
+    : await bringUpLocalStack({});
 const aws = localConnection(endpoint);
 const jobs = await connectJobClient({ registry, stackName, aws });
 const report = await runSoak({
