@@ -73,9 +73,12 @@ export class JobstackStack extends Stack {
     super(scope, id, props);
 
     const demoJobs = props.demoJobs ?? parseBooleanContext(this.node.tryGetContext('demoJobs'), 'demoJobs') ?? true;
+    // `-c webDashboard=true` deploys the dashboard API behind an IAM-auth Function URL (off by default).
+    const webDashboardContext = parseBooleanContext(this.node.tryGetContext('webDashboard'), 'webDashboard');
     const registry = props.registry ?? defaultRegistry;
     const longJobs = planLongJobs(registry);
     this.jobSystem = new JobSystem(this, 'JobSystem', {
+      ...(webDashboardContext === undefined ? {} : { webDashboard: { enabled: webDashboardContext } }),
       ...props.jobSystem,
       queues: planQueues(registry),
       workerEntry: props.workerEntry ?? DEFAULT_WORKER_ENTRY,

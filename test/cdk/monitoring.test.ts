@@ -1,11 +1,12 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { JobstackStack } from '../../infra/jobstack-stack.js';
 import { JobMonitoring } from '../../infra/monitoring.js';
 import { JobMetric, METRICS_NAMESPACE } from '../../shared/metrics.js';
-import { DEFAULT_PLAN, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
+import { DEFAULT_PLAN, FIXTURE_WORKER_ENTRY, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -353,5 +354,42 @@ describe('web dashboard API (opt-in)', () => {
     for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'sqs:PurgeQueue', 'cloudformation:']) {
       expect(actions).not.toContain(action);
     }
+  });
+});
+
+describe('JobstackStack monitoring outputs', () => {
+  const env = { account: '111111111111', region: 'us-east-1' };
+
+  it('outputs the dashboard URL and alarm topic, and the dashboard API URL only with -c webDashboard=true', () => {
+    const plain = Template.fromStack(
+      new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'plain', {
+        env,
+        workerEntry: FIXTURE_WORKER_ENTRY,
+      }),
+    );
+    plain.hasOutput('DashboardUrl', { Value: Match.anyValue() });
+    plain.hasOutput('AlarmTopicArn', { Value: { Ref: Match.stringLikeRegexp('^JobSystemMonitoringAlarmTopic') } });
+    expect(Object.keys(plain.findOutputs('DashboardApiUrl'))).toEqual([]);
+
+    const withApi = Template.fromStack(
+      new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [], webDashboard: 'true' } }), 'api', {
+        env,
+        workerEntry: FIXTURE_WORKER_ENTRY,
+      }),
+    );
+    withApi.hasOutput('DashboardApiUrl', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobSystemWebDashboardApiFunctionFunctionUrl'), 'FunctionUrl'] },
+    });
+    withApi.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+  });
+
+  it('fails if the webDashboard context is not a boolean', () => {
+    expect(
+      () =>
+        new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [], webDashboard: 'yes' } }), 'bad', {
+          env,
+          workerEntry: FIXTURE_WORKER_ENTRY,
+        }),
+    ).toThrow(/context webDashboard must be true or false \(given "yes"\)/);
   });
 });

@@ -5,7 +5,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/registry.js';
 import type { JobClient } from '../../shared/index.js';
-import { connectTestClient, testEndpoint, uniqueName } from './helpers.js';
+import type { JobStats } from '../../shared/stats.js';
+import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
@@ -87,6 +88,22 @@ describe('web dashboard in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     dashboard?.process.kill('SIGINT');
+  });
+
+  it('jobstack stats counts a job that died, exactly, from the attention index', async () => {
+    const read = async (): Promise<JobStats> => {
+      const { code, stdout, stderr } = await runCli(['stats', '--json']);
+      expect(code, stderr).toBe(0);
+      return JSON.parse(stdout) as JobStats;
+    };
+    const before = await read();
+    const { jobId } = await jobs.enqueue('demo.fatal', {});
+    expect((await jobs.wait(jobId, { timeout: '60s' })).state).toBe('dead');
+    const after = await read();
+    expect(after.states.dead).toBe((before.states.dead ?? 0) + 1);
+    expect(after.states.succeeded).toBeNull();
+    const queue = after.queues.find((q) => q.name === 'default');
+    expect(queue?.deadLetter).toBeGreaterThanOrEqual((before.queues.find((q) => q.name === 'default')?.deadLetter ?? 0) + 1);
   });
 
   it('shows enqueued jobs, and retrying a dead one from the UI makes it succeed', async () => {
