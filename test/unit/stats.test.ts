@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { formatStats } from '../../cli/commands/stats.js';
 import { configFromOutputs } from '../../shared/index.js';
 import { collectStats, computeStats, StatsError } from '../../shared/stats.js';
 
@@ -125,5 +126,24 @@ describe('collectStats', () => {
     await expect(collectStats({ documentClient, sqs }, config)).rejects.toThrow(
       /cannot count 'retrying' jobs in table jobs: throttled/,
     );
+  });
+});
+
+describe('formatStats', () => {
+  it('prints queues and states, marking approximate counts with ~ and the uncounted state with -', () => {
+    const text = formatStats(
+      computeStats({
+        stackName: 'jobstack',
+        at: AT,
+        queues: [{ name: 'default', visible: 3, inFlight: 1, delayed: 2, deadLetter: 4 }],
+        indexed: { scheduled: 1, retrying: 0, dead: 4, cancelled: 2 },
+      }),
+    );
+    expect(text).toContain('stack jobstack at 2026-01-02T03:04:05.000Z');
+    expect(text).toMatch(/^default\s+3\s+1\s+2\s+4$/m);
+    expect(text).toMatch(/^queued\s+~5$/m);
+    expect(text).toMatch(/^running\s+~1$/m);
+    expect(text).toMatch(/^dead\s+4$/m);
+    expect(text).toMatch(/^succeeded\s+- \(not counted/m);
   });
 });
