@@ -222,14 +222,7 @@ export class JobSystem extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const recordRetention = props.recordRetention ?? Duration.days(30);
 
-    this.jobsTable = new dynamodb.Table(this, 'JobsTable', {
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
+    this.jobsTable = jobstackTable(this, 'JobsTable', { partitionKey: 'id', timeToLive: true, removalPolicy });
     // Sparse on purpose: only jobs in `scheduled`, `retrying`, `dead` or `cancelled`
     // carry `attentionState`, and DynamoDB writes an index entry only for items that
     // have the index key. A plain queued → running → succeeded job never has it, so
@@ -242,14 +235,7 @@ export class JobSystem extends Construct {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
-    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
+    this.idempotencyTable = jobstackTable(this, 'IdempotencyTable', { partitionKey: 'id', timeToLive: true, removalPolicy });
 
     this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -268,13 +254,7 @@ export class JobSystem extends Construct {
     });
 
     if (props.demoJobs === true) {
-      this.demoLedgerTable = new dynamodb.Table(this, 'DemoLedgerTable', {
-        partitionKey: { name: 'key', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        removalPolicy,
-      });
+      this.demoLedgerTable = jobstackTable(this, 'DemoLedgerTable', { partitionKey: 'key', timeToLive: false, removalPolicy });
     }
 
     const queues = new Map<string, JobQueueResources>();
@@ -577,6 +557,22 @@ export class JobSystem extends Construct {
 
     return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, deadLetterHandler };
   }
+}
+
+/** A table as every jobstack table is: on-demand, AWS-managed encryption, point-in-time recovery, TTL on `expiresAt`. */
+function jobstackTable(
+  scope: Construct,
+  id: string,
+  options: { partitionKey: string; timeToLive: boolean; removalPolicy: RemovalPolicy },
+): dynamodb.Table {
+  return new dynamodb.Table(scope, id, {
+    partitionKey: { name: options.partitionKey, type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    ...(options.timeToLive ? { timeToLiveAttribute: 'expiresAt' } : {}),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    removalPolicy: options.removalPolicy,
+  });
 }
 
 function defaultWorkerTimeout(plan: QueuePlan): Duration {

@@ -2,7 +2,7 @@ import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -12,6 +12,7 @@ import { DEFAULT_MAX_STEPS_PER_EXECUTION } from '../functions/long-job/step-runn
 import { StepStatus } from '../functions/long-job/types.js';
 import { FunctionEnv } from '../shared/config.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
+import { JOBSTACK_BUNDLING } from './jobstack-function.js';
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 /** Step Lambda timeout over the longest step: the step ends at its own deadline, then records its outcome. */
@@ -100,15 +101,7 @@ export class LongJobs extends Construct {
         [MAX_STEPS_PER_EXECUTION_ENV]: String(maxSteps),
         POWERTOOLS_SERVICE_NAME: 'jobstack-long-job',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        externalModules: [],
-        forceDockerBundling: false,
-        banner:
-          "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
-      },
+      bundling: JOBSTACK_BUNDLING,
     });
     // The record of the job only: no index access, so no index wildcard.
     role.addToPolicy(
