@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -8,21 +9,28 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
 import { readWorkerEnvironment } from '../worker/environment.js';
+import { createWorkerMetrics, MetricsObserver } from '../worker/metrics.js';
 import { createUndeliverableProcessor } from './process-undeliverable.js';
 
 // Same environment as the worker of the queue it serves.
 const environment = readWorkerEnvironment();
 const logger = new Logger({ serviceName: 'jobstack-dead-letter' });
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+// Counted as the worker's own deaths, so the dead-jobs alarm of the queue sees them.
+const metrics = createWorkerMetrics(environment.queueName);
 const processor = new BatchProcessor(EventType.SQS);
 const processUndeliverable = createUndeliverableProcessor({
   store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
   queue: new JobQueue(new SQSClient({}), environment.queueUrl, environment.deadLetterQueueUrl),
   logger,
+  observer: new MetricsObserver(metrics),
+  queueName: environment.queueName,
 });
 
 /** Consumes a queue's undeliverable-message queue (its SQS redrive target). */
 export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
   processPartialResponse(event, processUndeliverable, processor, { context });
 
-export const handler = middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

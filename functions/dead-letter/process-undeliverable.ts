@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { type JobErrorInfo, type JobQueue, type JobStore, parseEnvelope } from '../../shared/index.js';
+import type { JobObserver } from '../worker/job-observer.js';
 
 /** The error recorded on a job whose message SQS gave up on. */
 export const DELIVERY_LIMIT_ERROR = 'DeliveryLimitExceeded';
@@ -10,6 +11,9 @@ export interface UndeliverableDeps {
   /** The queue whose dead-letter queue receives the forwarded message. */
   readonly queue: JobQueue;
   readonly logger: Logger;
+  /** Counts the jobs this marks dead (the `JobsDead` metric the dead-jobs alarm watches). */
+  readonly observer?: JobObserver;
+  readonly queueName?: string;
 }
 
 /**
@@ -48,6 +52,10 @@ export function createUndeliverableProcessor(deps: UndeliverableDeps) {
       errorName: error.name,
       errorMessage: error.message,
     });
+    if (jobId !== undefined) {
+      const jobType = parsed.ok ? parsed.envelope.type : (parsed.jobType ?? 'unknown');
+      deps.observer?.dead({ jobType, queue: deps.queueName ?? 'unknown', attempt: 0 }, error.name);
+    }
     deps.logger.error('Job marked dead: its message exceeded the delivery limit', { jobId, receives });
   };
 }

@@ -59,3 +59,24 @@ describe('undeliverable message handler', () => {
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: DLQ_URL, MessageBody: 'garbage' });
   });
 });
+
+describe('undeliverable message metrics', () => {
+  it('counts the job it marks dead for its queue', async () => {
+    const dead: unknown[] = [];
+    const observed = createUndeliverableProcessor({
+      store: new JobStore(documentClient, 'jobs'),
+      queue: new JobQueue(sqsClient, QUEUE_URL, DLQ_URL),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      queueName: 'default',
+      observer: {
+        started: () => undefined,
+        succeeded: () => undefined,
+        retried: () => undefined,
+        cancelled: () => undefined,
+        dead: (job, reason) => dead.push({ ...job, reason }),
+      },
+    });
+    await observed(sqsRecord(envelopeBody('demo.sleep', { ms: 1 }, 'crashy')));
+    expect(dead).toEqual([{ jobType: 'demo.sleep', queue: 'default', attempt: 0, reason: 'DeliveryLimitExceeded' }]);
+  });
+});
