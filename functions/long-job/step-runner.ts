@@ -17,6 +17,7 @@ import type { LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
 import type { LongJobDefinition } from '../../shared/long-jobs/types.js';
 import { executionName } from '../../shared/scheduling/names.js';
 import { isRetryable, toErrorInfo } from '../worker/error-info.js';
+import { type JobObserver, silentObserver } from '../worker/job-observer.js';
 import { runWithDeadline } from '../worker/run-with-deadline.js';
 import { type FailureInput, type LongJobState, type StepInput, type StepOutput, StepStatus } from './types.js';
 
@@ -54,6 +55,8 @@ export interface StepRunnerDeps {
   readonly random?: () => number;
   /** @default DEFAULT_MAX_STEPS_PER_EXECUTION */
   readonly maxStepsPerExecution?: number;
+  /** Told when an attempt starts and how the job's attempts end (metrics). @default silentObserver */
+  readonly observer?: JobObserver;
 }
 
 /**
@@ -67,6 +70,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
   const clock = deps.clock ?? Date.now;
   const random = deps.random ?? Math.random;
   const maxSteps = deps.maxStepsPerExecution ?? DEFAULT_MAX_STEPS_PER_EXECUTION;
+  const observer = deps.observer ?? silentObserver;
 
   async function runStep(input: StepInput, remainingMs: number): Promise<StepOutput> {
     const state: LongJobState = {
@@ -109,6 +113,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
     }
     if (record.state === 'running' && record.cancelRequested) {
       await deps.records.markCancelledByRun(record.id, record.attempts);
+      observer.cancelled({ jobType: record.type, queue: record.queue, attempt: record.attempts });
       logger.info('Long job cancelled at a step boundary');
       return end(StepStatus.cancelled);
     }
@@ -121,6 +126,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         return end(latest?.state === 'cancelled' ? StepStatus.cancelled : StepStatus.finished);
       }
       record = begun;
+      observer.started({ jobType: record.type, queue: record.queue, attempt: record.attempts });
     }
     return runOwnedStep(record, definition, input, remainingMs, logger, end);
   }
@@ -131,9 +137,19 @@ export function createStepRunner(deps: StepRunnerDeps) {
     input: StepInput,
     remainingMs: number,
     parentLogger: Logger,
-    end: (status: StepStatus, waitSeconds?: number) => StepOutput,
+    endState: (status: StepStatus, waitSeconds?: number) => StepOutput,
   ): Promise<StepOutput> {
     const attempt = record.attempts;
+    const observed = { jobType: record.type, queue: record.queue, attempt };
+    const end = (status: StepStatus, waitSeconds?: number): StepOutput => {
+      // A long job's duration is its attempt's, from its first step to its last.
+      if (status === StepStatus.succeeded)
+        observer.succeeded(observed, clock() - Date.parse(record.startedAt ?? record.createdAt));
+      else if (status === StepStatus.dead) observer.dead(observed, 'LongJobFailed');
+      else if (status === StepStatus.retry) observer.retried(observed, (waitSeconds ?? 0) * 1_000);
+      else if (status === StepStatus.cancelled) observer.cancelled(observed);
+      return endState(status, waitSeconds);
+    };
     const stepsDone = record.steps ?? 0;
     const logger = parentLogger.createChild({ persistentKeys: { jobType: record.type, attempt, step: stepsDone + 1 } });
     const fail = async (thrown: unknown): Promise<StepOutput> => {

@@ -25,7 +25,15 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
  * export const handler = middy(lambdaHandler).use(logMetrics(metrics));
  */
 export class MetricsObserver implements JobObserver {
-  constructor(private readonly metrics: Metrics) {}
+  /**
+   * @param options.queueFromJob publish each value at once with the job's own
+   * queue as dimension, for functions that serve jobs of several queues (the
+   * long-job step function) and so have no queue default dimension.
+   */
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly options: { readonly queueFromJob?: boolean } = {},
+  ) {}
 
   started(job: ObservedJob): void {
     this.count(job, JobMetric.started);
@@ -55,8 +63,15 @@ export class MetricsObserver implements JobObserver {
   private record(job: ObservedJob, name: JobMetric, unit: Unit, value: number): void {
     // A metric must never break a job: a bad value (NaN from a broken clock) is dropped, not thrown.
     if (!Number.isFinite(value)) return;
-    this.metrics.addMetric(name, unit, value);
+    if (this.options.queueFromJob) {
+      const perQueue = this.metrics.singleMetric();
+      perQueue.addDimension(MetricDimension.queue, job.queue);
+      perQueue.addMetric(name, unit, value);
+    } else {
+      this.metrics.addMetric(name, unit, value);
+    }
     const perType = this.metrics.singleMetric();
+    if (this.options.queueFromJob) perType.addDimension(MetricDimension.queue, job.queue);
     perType.addDimension(MetricDimension.jobType, job.jobType);
     perType.addMetric(name, unit, value);
   }

@@ -279,3 +279,32 @@ describe('long-job step loop', () => {
     expect((await runner.runStep({ ...input, jobId: 'missing' }, FIFTEEN_MINUTES)).status).toBe('finished');
   });
 });
+
+describe('long-job metrics', () => {
+  it('reports each attempt start, the retry and the success to the observer, under the job queue', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'm1', type: 'test.count', payload: { steps: 3 } });
+    const events: string[] = [];
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob({ failOnAttempt1AtStep: 2 })),
+      records,
+      logger,
+      clock: () => clock.now,
+      observer: {
+        started: (job) => events.push(`started ${job.jobType} ${job.queue} #${job.attempt}`),
+        retried: (job, delayMs) => events.push(`retried #${job.attempt} after ${delayMs}`),
+        succeeded: (job) => events.push(`succeeded #${job.attempt}`),
+        dead: () => events.push('dead'),
+        cancelled: () => events.push('cancelled'),
+      },
+    });
+    await runMachine(runner, 'm1', clock);
+    expect(events).toEqual([
+      'started test.count default #1',
+      'retried #1 after 10000',
+      'started test.count default #2',
+      'succeeded #2',
+    ]);
+  });
+});
