@@ -358,7 +358,7 @@ export class JobStore {
     options: { extraAttempts: number; reason: 'retry' | 'redrive' },
   ): Promise<{ requeued: true; record: JobRecord } | { requeued: false; record?: JobRecord }> {
     const current = await this.get(id);
-    if (!current || current.state !== 'dead') return current ? { requeued: false, record: current } : { requeued: false };
+    if (current?.state !== 'dead') return current ? { requeued: false, record: current } : { requeued: false };
     const now = new Date(this.clock()).toISOString();
     const entry: JobHistoryEntry = {
       at: now,

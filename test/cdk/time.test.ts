@@ -25,7 +25,8 @@ function withTime() {
 
 function definitionOf(template: Template): Record<string, unknown> {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  const parts = (machine?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  if (!machine) throw new Error('the template has no state machine');
+  const parts = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   // Tokens (ARNs) become placeholders; the structure is what these tests check.
   return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
 }
@@ -90,7 +91,7 @@ describe('LongJobs', () => {
     const { Step, Route, Pause, ContinueAsNew, RecordFailure } = definition.States;
     expect(Step?.Next).toBe('Route');
     expect(Pause).toMatchObject({ Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Step' });
-    const choices = (Route?.Choices as { Next: string }[]).map((choice) => choice.Next);
+    const choices = ((Route?.Choices ?? []) as { Next: string }[]).map((choice) => choice.Next);
     expect(choices).toEqual(['Step', 'Pause', 'ContinueAsNew', 'Succeeded', 'Cancelled', 'AlreadyFinished', 'JobDead']);
     expect(Route?.Default).toBe('UnknownStatus');
     expect(ContinueAsNew).toMatchObject({

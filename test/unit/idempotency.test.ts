@@ -44,15 +44,13 @@ describe('enqueue idempotency keys', () => {
   });
 
   it('returns the owner of a live binding', async () => {
-    dynamo
-      .on(PutCommand)
-      .rejects(
-        new ConditionalCheckFailedException({
-          message: 'taken',
-          $metadata: {},
-          Item: marshall({ id: 'enqueue#mail.send#k1', jobId: 'job-first' }),
-        }),
-      );
+    dynamo.on(PutCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'taken',
+        $metadata: {},
+        Item: marshall({ id: 'enqueue#mail.send#k1', jobId: 'job-first' }),
+      }),
+    );
     expect(await store.bindEnqueueKey('mail.send', 'k1', 'job-b', 60_000)).toEqual({ jobId: 'job-first', bound: false });
   });
 

@@ -195,7 +195,9 @@ describe('JobScheduler', () => {
   });
 
   it('treats an existing one-time schedule of the same job as created (a retried enqueue)', async () => {
-    mock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {}, Message: 'exists' } as never));
+    mock
+      .on(CreateScheduleCommand)
+      .rejects(new ConflictException({ message: 'exists', $metadata: {}, Message: 'exists' } as never));
     await expect(new JobScheduler(client, config).createOneTime(envelope, queueArn, new Date(NOW))).resolves.toBe('once.job-1');
   });
 
