@@ -13,12 +13,19 @@
  * after) so the deployed worker does not compete for the messages; the job
  * table is the deployed stack's, so its layout and index are the real ones.
  *
- *   npx tsx bench/cost.ts [--jobs 50] [--endpoint http://127.0.0.1:4566] [--no-write]
+ *   npx tsx bench/cost.ts [--jobs 50] [--shape 'plain'] [--endpoint http://127.0.0.1:4566] [--redeploy] [--no-write]
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  DescribeStateMachineCommand,
+  SFNClient,
+  type ServiceInputTypes as SfnInput,
+  type ServiceOutputTypes as SfnOutput,
+  type StartExecutionCommandInput,
+} from '@aws-sdk/client-sfn';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -29,7 +36,11 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BuildMiddleware } from '@smithy/types';
 import { registry } from '../functions/jobs/registry.js';
+import { createLongJobStarter } from '../functions/long-job/start-long-job.js';
+import { createStepRunner } from '../functions/long-job/step-runner.js';
+import type { FailureInput, StepInput } from '../functions/long-job/types.js';
 import { createRecordProcessor } from '../functions/worker/process-record.js';
 import {
   createAwsClients,
@@ -42,12 +53,14 @@ import {
   oneTimeScheduleName,
   planQueues,
 } from '../shared/index.js';
+import { LongJobStore } from '../shared/long-jobs/long-job-store.js';
 import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
 import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
 import { captureOutput, lambdaContext, sqsEventFrom } from './lib/lambda.js';
 import { callsPerJob, type PerJobCost, PRICES, perJobCost } from './lib/prices.js';
-import { flag, intOption, markdownTable, num, writeSection } from './lib/report.js';
+import { flag, intOption, markdownTable, num, option, writeSection } from './lib/report.js';
 import { RequestMeter } from './lib/request-meter.js';
+import { type AslDefinition, walkExecution } from './lib/state-machine.js';
 
 /** The stack's event source batch size (JobSystem default): at load every batch is full. */
 const FULL_BATCH = 10;
@@ -108,14 +121,68 @@ async function main(): Promise<void> {
   meter.attach(workerDynamo, 'DynamoDB');
   meter.attach(workerSqs, 'SQS');
   const workerDocuments = DynamoDBDocumentClient.from(workerDynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const workerStore = new JobStore(workerDocuments, config.jobsTable);
+  const workerLogger = new Logger({ serviceName: 'jobstack-worker' });
+
+  // Long jobs: the worker's StartExecution is metered, then answered here instead of starting the
+  // emulator's execution; the benchmark walks that execution itself with the real step code.
+  const startedExecutions: StartExecutionCommandInput[] = [];
+  const stateMachineArn = config.longJobStateMachineArn;
+  const workerSfn = new SFNClient(aws);
+  meter.attach(workerSfn, 'StepFunctions');
+  const answerStart: BuildMiddleware<SfnInput, SfnOutput> = () => async (args) => {
+    const input = args.input as StartExecutionCommandInput;
+    startedExecutions.push(input);
+    const executionArn = `${(input.stateMachineArn ?? '').replace(':stateMachine:', ':execution:')}:${input.name}`;
+    return { output: { executionArn, startDate: new Date(), $metadata: {} }, response: {} };
+  };
+  workerSfn.middlewareStack.add(answerStart, { step: 'build', priority: 'low', name: 'benchAnswerStartExecution' });
+  const stepRunner = createStepRunner({
+    registry,
+    records: new LongJobStore(workerDocuments, config.jobsTable),
+    logger: workerLogger,
+  });
+  let stateMachine: AslDefinition | undefined;
   const processRecord = createRecordProcessor({
     registry,
-    store: new JobStore(workerDocuments, config.jobsTable),
+    store: workerStore,
     queue: new JobQueue(workerSqs, queueUrl, dlqUrl),
     queueName: 'default',
     idempotency: new IdempotencyStore(workerDocuments, config.idempotencyTable),
-    logger: new Logger({ serviceName: 'jobstack-worker' }),
+    logger: workerLogger,
+    ...(stateMachineArn ? { startLongJob: createLongJobStarter({ sfn: workerSfn, stateMachineArn, store: workerStore }) } : {}),
   });
+
+  /** Runs the executions the worker started, as Step Functions would, metering transitions and step invocations. */
+  const runExecutions = async (): Promise<number> => {
+    let logBytes = 0;
+    while (startedExecutions.length > 0) {
+      const start = startedExecutions.shift() as StartExecutionCommandInput;
+      stateMachine ??= JSON.parse(
+        (await new SFNClient(aws).send(new DescribeStateMachineCommand({ stateMachineArn: start.stateMachineArn }))).definition ??
+          '{}',
+      ) as AslDefinition;
+      const executionArn = `${(start.stateMachineArn ?? '').replace(':stateMachine:', ':execution:')}:${start.name}`;
+      const { result, bytes } = await captureOutput(() =>
+        walkExecution(
+          stateMachine as AslDefinition,
+          JSON.parse(start.input ?? '{}'),
+          async (resource, payload) => {
+            if (!resource.startsWith('arn:aws:lambda:')) throw new Error(`task resource ${resource} is not simulated`);
+            meter.model('Lambda', 'Invoke (by Step Functions)', 1);
+            const event = payload as StepInput | FailureInput;
+            if ('action' in event && event.action === 'record-failure') return stepRunner.recordFailure(event);
+            return stepRunner.runStep(event as StepInput, 15 * 60_000);
+          },
+          { executionArn },
+        ),
+      );
+      logBytes += bytes;
+      meter.model('StepFunctions', 'StateTransition', result.transitions);
+      if (result.endType !== 'Succeed') throw new Error(`execution ${executionArn} ended in ${result.endState}`);
+    }
+    return logBytes;
+  };
   const processor = new BatchProcessor(EventType.SQS);
 
   // Unmetered: the stand-in for the event source mapping's poller, and the benchmark's own checks.
@@ -169,8 +236,10 @@ async function main(): Promise<void> {
             throwOnFullBatchFailure: false,
           }),
         );
+        // A long job's message only starts its execution: run that execution now, as Step Functions would
+        // (its step invocations are Lambda compute too, so they count in the handler time).
+        logBytes += bytes + (shape.viaStepFunctions ? await runExecutions() : 0);
         handlerMs += performance.now() - started;
-        logBytes += bytes;
         batches++;
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         deliveries += Messages.length;
@@ -199,7 +268,8 @@ async function main(): Promise<void> {
 
   const results: ShapeResult[] = [];
   try {
-    for (const shape of COST_SHAPES) {
+    const only = option('shape', 'BENCH_COST_SHAPE', '');
+    for (const shape of COST_SHAPES.filter((s) => s.name.includes(only))) {
       console.error(`cost: ${shape.name}: ${jobsPerShape} jobs`);
       meter.reset();
       const { ids, deliveries, completions, logBytes, batches } = await runShape(shape);
