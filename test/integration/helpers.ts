@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { type Registry, registry } from '../../functions/jobs/registry.js';
@@ -45,5 +46,47 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
       stdout: failure.stdout ?? '',
       stderr: failure.stderr ?? '',
     };
+  }
+}
+
+/**
+ * Finds a message in a dead-letter queue whose body contains `needle`, leaving
+ * the queue as it was: it receives with a short visibility timeout so each
+ * receive moves on to messages not yet seen (an emulator returns the oldest
+ * first), then makes every received message visible again.
+ */
+export async function findDeadLetter(
+  deadLetterUrl: string,
+  needle: string,
+): Promise<{ body: string; errorName?: string } | undefined> {
+  const sqs = new SQSClient(localConnection(testEndpoint()));
+  const received: string[] = [];
+  try {
+    for (let round = 0; round < 100; round++) {
+      const output = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: deadLetterUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: round === 0 ? 1 : 0,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = output.Messages ?? [];
+      received.push(...messages.map((message) => message.ReceiptHandle ?? ''));
+      const found = messages.find((message) => message.Body?.includes(needle));
+      if (found) {
+        const errorName = found.MessageAttributes?.['jobstack-error-name']?.StringValue;
+        return { body: found.Body ?? '', ...(errorName === undefined ? {} : { errorName }) };
+      }
+      if (messages.length === 0) return undefined;
+    }
+    return undefined;
+  } finally {
+    await Promise.all(
+      received.map((handle) =>
+        sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deadLetterUrl, ReceiptHandle: handle, VisibilityTimeout: 0 })),
+      ),
+    );
   }
 }

@@ -1,8 +1,8 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/registry.js';
 import { type JobClient, type JobRecord, localConnection } from '../../shared/index.js';
-import { connectTestClient, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
+import { connectTestClient, findDeadLetter, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 let jobs: JobClient<Registry>;
 
@@ -10,23 +10,10 @@ beforeAll(async () => {
   jobs = await connectTestClient();
 });
 
-/** Peeks at the dead-letter queue (visibility 0, so the messages stay available) for a job's message. */
+/** The dead-letter message of a job, with the error name the worker attached. */
 async function deadLetterFor(jobId: string): Promise<{ errorName?: string } | undefined> {
-  const sqs = new SQSClient(localConnection(testEndpoint()));
-  for (let round = 0; round < 15; round++) {
-    const output = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: jobs.config.queues.default?.deadLetterUrl ?? '',
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 0,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const found = (output.Messages ?? []).find((message) => message.Body?.includes(jobId));
-    if (found) return { errorName: found.MessageAttributes?.['jobstack-error-name']?.StringValue };
-  }
-  return undefined;
+  const found = await findDeadLetter(jobs.config.queues.default?.deadLetterUrl ?? '', jobId);
+  return found && (found.errorName === undefined ? {} : { errorName: found.errorName });
 }
 
 describe('retries with backoff', () => {
