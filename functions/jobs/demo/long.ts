@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineLongJob } from '../../../shared/long-jobs/define-long-job.js';
 import { DEMO_RETRY } from './retry-policy.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJob } from '../../../shared/index.js';
 import { effectJob } from './effect.js';
 import { DEMO_RETRY } from './retry-policy.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJob } from '../../../shared/index.js';
 import { DEMO_RETRY } from './retry-policy.js';
 
