@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidEnvelopeError } from './errors.js';
 
 /** Version of the message format; a worker rejects versions it does not know instead of guessing. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobIdSchema } from './envelope.js';
 import { JobState } from './states.js';
 

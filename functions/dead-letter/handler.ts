@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
 import { readWorkerEnvironment } from '../worker/environment.js';
-import { createWorkerMetrics, MetricsObserver } from '../worker/metrics.js';
+import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { createUndeliverableProcessor } from './process-undeliverable.js';
 
 // Same environment as the worker of the queue it serves.
@@ -18,12 +18,13 @@ const logger = new Logger({ serviceName: 'jobstack-dead-letter' });
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 // Counted as the worker's own deaths, so the dead-jobs alarm of the queue sees them.
 const metrics = createWorkerMetrics(environment.queueName);
+const observer = new MetricsObserver(metrics);
 const processor = new BatchProcessor(EventType.SQS);
 const processUndeliverable = createUndeliverableProcessor({
   store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
   queue: new JobQueue(new SQSClient({}), environment.queueUrl, environment.deadLetterQueueUrl),
   logger,
-  observer: new MetricsObserver(metrics),
+  observer,
   queueName: environment.queueName,
 });
 
@@ -33,4 +34,5 @@ export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(logMetrics(metrics))
+  .use(flushJobMetrics(observer));

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -9,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { LongJobStore } from '../../shared/long-jobs/long-job-store.js';
 import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
 import { registry } from '../jobs/registry.js';
-import { MetricsObserver } from '../worker/metrics.js';
+import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { readStepEnvironment } from './environment.js';
 import { createStepRunner } from './step-runner.js';
 import type { FailureInput, StepInput, StepOutput } from './types.js';
@@ -18,6 +17,7 @@ const environment = readStepEnvironment();
 const logger = new Logger({ serviceName: 'jobstack-long-job' });
 // Published under the worker's service and each job's own queue, so the queue's dead-jobs alarm covers long jobs too.
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME });
+const observer = new MetricsObserver(metrics, { queueFromJob: true });
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
@@ -26,7 +26,7 @@ const runner = createStepRunner({
   records: new LongJobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
   logger,
   maxStepsPerExecution: environment.maxStepsPerExecution,
-  observer: new MetricsObserver(metrics, { queueFromJob: true }),
+  observer,
 });
 
 /**
@@ -44,4 +44,5 @@ export const lambdaHandler = async (
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  // Every value carries its job's queue, so all go out through the observer's own lines.
+  .use(flushJobMetrics(observer));

@@ -161,7 +161,9 @@ export function createStepRunner(deps: StepRunnerDeps) {
         return end(marked ? StepStatus.dead : StepStatus.finished);
       }
       const delayMs = retryDelayMs(definition.retry, attempt, random);
-      const owned = await deps.records.scheduleRetry(record.id, attempt, error, clock() + delayMs);
+      // Without the stack the record stays small (fewer write units); the stack is logged below.
+      const { stack: _stack, ...errorWithoutStack } = error;
+      const owned = await deps.records.scheduleRetry(record.id, attempt, errorWithoutStack, clock() + delayMs);
       if (!owned) return end(StepStatus.finished);
       logger.warn('Long job step failed; retrying from the last checkpoint after backoff', { error: thrown as Error, delayMs });
       return end(StepStatus.retry, Math.ceil(delayMs / 1_000));

@@ -15,7 +15,7 @@ import type { PayloadRef, PayloadStore } from '../../shared/payload-store.js';
 import { registry } from '../jobs/registry.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
-import { createWorkerMetrics, MetricsObserver } from './metrics.js';
+import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
 
 const environment = readWorkerEnvironment();
@@ -31,6 +31,7 @@ const store = new JobStore(documentClient, environment.jobsTable, { retentionDay
 // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
 const longJobStateMachineArn = process.env[FunctionEnv.longJobStateMachineArn];
 
+const observer = new MetricsObserver(metrics);
 const processor = new BatchProcessor(EventType.SQS);
 const processRecord = createRecordProcessor({
   registry,
@@ -40,7 +41,7 @@ const processRecord = createRecordProcessor({
   idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
   ...(environment.payloadBucket ? { payloads: lazyPayloadStore(environment.payloadBucket) } : {}),
   logger,
-  observer: new MetricsObserver(metrics),
+  observer,
   ...(longJobStateMachineArn
     ? {
         startLongJob: createLongJobStarter({
@@ -80,4 +81,5 @@ export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<
 export const handler = middy(lambdaHandler)
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+  .use(logMetrics(metrics))
+  .use(flushJobMetrics(observer));
