@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConfigurationError,
   type IdempotencyStore,
@@ -10,6 +9,7 @@ import {
   LeaseLostError,
   NonRetryableError,
 } from '../../shared/index.js';
+import type { JobLog } from './job-log.js';
 
 /** A `ctx.once` result must fit in one DynamoDB item with room to spare. */
 export const MAX_ONCE_RESULT_BYTES = 300_000;
@@ -26,7 +26,7 @@ export interface AttemptInfo {
   readonly record: JobRecord;
   readonly attempt: number;
   readonly correlationId: string;
-  readonly logger: Logger;
+  readonly logger: JobLog;
   readonly signal: AbortSignal;
   readonly deadline: number;
 }
@@ -39,7 +39,9 @@ export function createJobContext(deps: JobContextDeps, info: AttemptInfo): JobCo
     jobType: record.type,
     attempt,
     correlationId: info.correlationId,
-    logger: info.logger,
+    get logger() {
+      return info.logger.child;
+    },
     signal: info.signal,
     deadline: info.deadline,
 

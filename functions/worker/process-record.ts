@@ -25,6 +25,7 @@ import {
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { isRetryable, toErrorInfo } from './error-info.js';
 import { createJobContext } from './job-context.js';
+import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
 import { runWithDeadline } from './run-with-deadline.js';
 
@@ -149,14 +150,11 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       enqueuedAt: envelope.enqueuedAt,
       leaseUntil: deadline + LEASE_SLACK_MS,
     });
-    // One child logger per job (creating one is not free on a hot path): the attempt is known once claimed.
-    const logger = deps.logger.createChild({
-      persistentKeys: {
-        jobId: envelope.id,
-        jobType: envelope.type,
-        correlation_id: correlationId,
-        attempt: claim.record.attempts,
-      },
+    const logger = jobLog(deps.logger, {
+      jobId: envelope.id,
+      jobType: envelope.type,
+      correlation_id: correlationId,
+      attempt: claim.record.attempts,
     });
 
     if (claim.outcome === 'finished') {
@@ -206,7 +204,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
                 stepRetentionMs: deps.stepRetentionMs ?? DEFAULT_STEP_RETENTION_MS,
                 ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
               },
-              { record, attempt, correlationId, logger: logger, signal, deadline },
+              { record, attempt, correlationId, logger, signal, deadline },
             ),
           ),
         deadline,
@@ -229,7 +227,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     attempt: number,
     thrown: unknown,
     definition: AnyJobDefinition,
-    logger: Logger,
+    logger: JobLog,
     durationMs: number,
   ): Promise<void> {
     if (thrown instanceof JobCancelledError) {
@@ -271,7 +269,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   }
 
   /** Dead-letters the message first, then the record: if the second write fails, the redelivery finds the job still owned and retries the whole step. */
-  async function killJob(message: SQSRecord, record: JobRecord, attempt: number, error: JobErrorInfo, logger: Logger) {
+  async function killJob(message: SQSRecord, record: JobRecord, attempt: number, error: JobErrorInfo, logger: JobLog) {
     await deps.queue.sendToDeadLetter(message.body, { jobId: record.id, errorName: error.name, errorMessage: error.message });
     const marked = await deps.store.markDead(record.id, error, { attempt });
     if (marked) {
@@ -313,7 +311,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   }
 }
 
-function storableResult(result: unknown, logger: Logger): unknown {
+function storableResult(result: unknown, logger: JobLog): unknown {
   if (result === undefined) return null;
   const json = JSON.stringify(result);
   if (json === undefined) return null;

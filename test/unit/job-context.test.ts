@@ -5,6 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createJobContext } from '../../functions/worker/job-context.js';
+import { jobLog } from '../../functions/worker/job-log.js';
 import { IdempotencyStore, JobCancelledError, JobStore, LeaseLostError } from '../../shared/index.js';
 import { claimedRecord } from '../helpers/events.js';
 
@@ -20,7 +21,14 @@ function context(attempt = 1) {
       idempotency: new IdempotencyStore(documentClient, 'idem'),
       stepRetentionMs: 60_000,
     },
-    { record, attempt, correlationId: 'job-1', logger, signal: new AbortController().signal, deadline: Date.now() + 60_000 },
+    {
+      record,
+      attempt,
+      correlationId: 'job-1',
+      logger: jobLog(logger, { jobId: 'job-1' }),
+      signal: new AbortController().signal,
+      deadline: Date.now() + 60_000,
+    },
   );
 }
 
