@@ -32,6 +32,8 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
  * export const handler = middy(lambdaHandler).use(logMetrics(metrics));
  */
 export class MetricsObserver implements JobObserver {
+  /** Writers of the per-type (and per-queue) lines, by dimension set. */
+  private readonly lines = new Map<string, Metrics>();
   /** Values per (queue, job type), then per metric name. */
   private readonly pending = new Map<
     string,
@@ -100,7 +102,13 @@ export class MetricsObserver implements JobObserver {
   }
 
   private writeLine(dimensions: Record<string, string>, values: Map<JobMetric, { unit: Unit; values: number[] }>): void {
-    const line = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME, defaultDimensions: dimensions });
+    // One Powertools Metrics per dimension set, kept across invocations: building one reads the environment.
+    const key = JSON.stringify(dimensions);
+    let line = this.lines.get(key);
+    if (!line) {
+      line = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME, defaultDimensions: dimensions });
+      this.lines.set(key, line);
+    }
     for (const [name, { unit, values: numbers }] of values) {
       for (const value of numbers) line.addMetric(name, unit, value);
     }
