@@ -17,6 +17,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
@@ -41,6 +42,7 @@ import { registry } from '../functions/jobs/registry.js';
 import { createLongJobStarter } from '../functions/long-job/start-long-job.js';
 import { createStepRunner } from '../functions/long-job/step-runner.js';
 import type { FailureInput, StepInput } from '../functions/long-job/types.js';
+import { createWorkerMetrics, MetricsObserver } from '../functions/worker/metrics.js';
 import { createRecordProcessor } from '../functions/worker/process-record.js';
 import {
   createAwsClients,
@@ -54,6 +56,7 @@ import {
   planQueues,
 } from '../shared/index.js';
 import { LongJobStore } from '../shared/long-jobs/long-job-store.js';
+import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../shared/metrics.js';
 import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
 import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
 import { captureOutput, lambdaContext, sqsEventFrom } from './lib/lambda.js';
@@ -123,6 +126,14 @@ async function main(): Promise<void> {
   const workerDocuments = DynamoDBDocumentClient.from(workerDynamo, { marshallOptions: { removeUndefinedValues: true } });
   const workerStore = new JobStore(workerDocuments, config.jobsTable);
   const workerLogger = new Logger({ serviceName: 'jobstack-worker' });
+  // Metrics as the deployed functions write them (EMF log lines, so they count in the log bytes): the worker's
+  // queue-level metrics flushed by `logMetrics` and its per-type lines by `flushJobMetrics`, once per invocation;
+  // the long-job step function's per-queue and per-type lines once per step invocation.
+  const workerMetrics = createWorkerMetrics('default');
+  const workerObserver = new MetricsObserver(workerMetrics);
+  const stepObserver = new MetricsObserver(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME }), {
+    queueFromJob: true,
+  });
 
   // Long jobs: the worker's StartExecution is metered, then answered here instead of starting the
   // emulator's execution; the benchmark walks that execution itself with the real step code.
@@ -141,6 +152,7 @@ async function main(): Promise<void> {
     registry,
     records: new LongJobStore(workerDocuments, config.jobsTable),
     logger: workerLogger,
+    observer: stepObserver,
   });
   let stateMachine: AslDefinition | undefined;
   const processRecord = createRecordProcessor({
@@ -150,6 +162,7 @@ async function main(): Promise<void> {
     queueName: 'default',
     idempotency: new IdempotencyStore(workerDocuments, config.idempotencyTable),
     logger: workerLogger,
+    observer: workerObserver,
     ...(stateMachineArn ? { startLongJob: createLongJobStarter({ sfn: workerSfn, stateMachineArn, store: workerStore }) } : {}),
   });
 
@@ -171,8 +184,12 @@ async function main(): Promise<void> {
             if (!resource.startsWith('arn:aws:lambda:')) throw new Error(`task resource ${resource} is not simulated`);
             meter.model('Lambda', 'Invoke (by Step Functions)', 1);
             const event = payload as StepInput | FailureInput;
-            if ('action' in event && event.action === 'record-failure') return stepRunner.recordFailure(event);
-            return stepRunner.runStep(event as StepInput, 15 * 60_000);
+            try {
+              if ('action' in event && event.action === 'record-failure') return await stepRunner.recordFailure(event);
+              return await stepRunner.runStep(event as StepInput, 15 * 60_000);
+            } finally {
+              stepObserver.flush();
+            }
           },
           { executionArn },
         ),
@@ -230,12 +247,18 @@ async function main(): Promise<void> {
       if (Messages.length > 0) {
         const event = sqsEventFrom(Messages, queueArn);
         const started = performance.now();
-        const { result: response, bytes } = await captureOutput(() =>
-          processPartialResponse(event, processRecord, processor, {
-            context: lambdaContext(WORKER_TIMEOUT_MS),
-            throwOnFullBatchFailure: false,
-          }),
-        );
+        const { result: response, bytes } = await captureOutput(async () => {
+          try {
+            return await processPartialResponse(event, processRecord, processor, {
+              context: lambdaContext(WORKER_TIMEOUT_MS),
+              throwOnFullBatchFailure: false,
+            });
+          } finally {
+            // What the handler's middlewares write at the end of every invocation.
+            workerObserver.flush();
+            workerMetrics.publishStoredMetrics();
+          }
+        });
         // A long job's message only starts its execution: run that execution now, as Step Functions would
         // (its step invocations are Lambda compute too, so they count in the handler time).
         logBytes += bytes + (shape.viaStepFunctions ? await runExecutions() : 0);
@@ -414,12 +437,11 @@ ${detail}
 
 Compute and logs (not in the request price). Handler time is measured against the emulator, whose DynamoDB and SQS
 answer in about a millisecond; on AWS each call takes several, so treat GB-s as a lower bound. Log bytes are what the
-Powertools Logger wrote, plus about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda START/END/REPORT lines per invocation (modelled).
+Powertools Logger and Metrics (EMF lines, once per invocation) wrote, plus about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda START/END/REPORT lines per invocation (modelled).
 
 ${markdownTable(['shape', 'handler ms/job', 'GB-s/job (512 MB)', 'compute $/M jobs (arm64)', 'log bytes/job', 'logs $/M jobs ($0.50/GB)'], computeRows)}
 
-Shapes still to add when their features land: ${SHAPES_TO_ADD.join('; ')}.
-`;
+${SHAPES_TO_ADD.length > 0 ? `Shapes still to add: ${SHAPES_TO_ADD.join('; ')}.\n` : ''}`;
 }
 
 main().catch((error: unknown) => {
