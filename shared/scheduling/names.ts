@@ -3,7 +3,7 @@ import { InvalidScheduleError } from './errors.js';
 
 /**
  * Scheduler puts the time a fire was due (e.g. `2026-03-22T18:59:00Z`) in
- * place of this placeholder in the target input, so every fire of a recurring
+ * place of this context attribute in the target input, so every fire of a recurring
  * schedule carries its own deterministic job id.
  */
 export const SCHEDULED_TIME_PLACEHOLDER = '<aws.scheduler.scheduled-time>';
