@@ -161,6 +161,36 @@ async function packageBreakdown(fn: BundledFunction): Promise<Breakdown> {
   };
 }
 
+/**
+ * The worker bundle's parts, by what they are for (first match wins), so the
+ * report says what a size target is up against. Unlisted packages go to "other".
+ */
+const BUNDLE_PARTS: readonly { name: string; test: RegExp }[] = [
+  {
+    name: 'S3 client for large payloads (loaded lazily; bytes still in the one-file bundle)',
+    test: /^@aws-sdk\/(client-s3|middleware-sdk-s3|checksums|xml-builder|signature-v4-multi-region|middleware-(bucket-endpoint|expect-continue|flexible-checksums|location-constraint|ssec))$|^@aws-crypto\/crc32/,
+  },
+  { name: 'Step Functions client (long jobs)', test: /^@aws-sdk\/client-sfn$/ },
+  {
+    name: 'AWS SDK core + DynamoDB and SQS clients (@smithy/*, @aws-sdk/*, their helpers)',
+    test: /^@smithy\/|^@aws-sdk\/|^@aws-crypto\/|^bowser$|^mnemonist$|^obliterator$|^fast-xml-parser$|^strnum$|^tslib$|^uuid$/,
+  },
+  {
+    name: 'Tracer: X-Ray SDK and its dependencies',
+    test: /^aws-xray-sdk-core$|^semver$|^cls-hooked$|^emitter-listener$|^shimmer$|^atomic-batcher$|^async-hook-jl$|^stack-chain$|^@aws-lambda-powertools\/tracer$/,
+  },
+  {
+    name: 'Powertools (logger, metrics, batch, commons) and middy',
+    test: /^@aws-lambda-powertools\/|^@middy\/|^@aws\/lambda-invoke-store$/,
+  },
+  { name: 'zod', test: /^zod$/ },
+  { name: 'jobstack code', test: /^\(jobstack / },
+];
+
+function partOf(pkg: string): string {
+  return BUNDLE_PARTS.find((part) => part.test.test(pkg))?.name ?? 'other';
+}
+
 function packageOf(input: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   if (match) return match[1] as string;
@@ -192,6 +222,16 @@ function render(measured: readonly Measured[], bareMs: number, runs: number, bre
         breakdown.packages.slice(0, 15).map((p) => [p.name, kb(p.bytes), `${num((100 * p.bytes) / breakdown.totalBytes, 1)}%`]),
       )
     : '';
+  const byPart = new Map<string, number>();
+  for (const p of breakdown?.packages ?? []) byPart.set(partOf(p.name), (byPart.get(partOf(p.name)) ?? 0) + p.bytes);
+  const parts = breakdown
+    ? markdownTable(
+        ['part', 'bytes in worker bundle', 'share'],
+        [...byPart.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, bytes]) => [name, kb(bytes), `${num((100 * bytes) / breakdown.totalBytes, 1)}%`]),
+      )
+    : '';
   return `
 ### Cold start
 
@@ -202,7 +242,7 @@ time of a fresh \`node\` importing the bundle (module scope builds the handler),
 
 ${markdownTable(['function', 'bundle (index.mjs)', 'source map', '≤ 500 KB', 'init ms (median)', 'init IQR', '≤ 150 ms'], rows)}
 
-${breakdown ? `Worker bundle by package (esbuild metafile with the same options; ${breakdown.matchesDeployed ? 'same size as the deployed bundle' : '**size differs from the deployed bundle, treat as approximate**'}):\n\n${packages}` : ''}
+${breakdown ? `Worker bundle by package (esbuild metafile with the same options; ${breakdown.matchesDeployed ? 'same size as the deployed bundle' : '**size differs from the deployed bundle, treat as approximate**'}):\n\n${packages}\n\nThe same bundle by part (every package, grouped by what it is for; the rest of the file is esbuild's own glue):\n\n${parts}` : ''}
 `;
 }
 
