@@ -165,7 +165,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
       const { stack: _stack, ...errorWithoutStack } = error;
       const owned = await deps.records.scheduleRetry(record.id, attempt, errorWithoutStack, clock() + delayMs);
       if (!owned) return end(StepStatus.finished);
-      logger.warn('Long job step failed; retrying from the last checkpoint after backoff', { error: thrown as Error, delayMs });
+      logger.warn('Long job step failed; retrying from the last checkpoint after backoff', { error: errorWithoutStack, delayMs });
       return end(StepStatus.retry, Math.ceil(delayMs / 1_000));
     };
 

@@ -260,7 +260,12 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
     observer.retried({ jobType: record.type, queue: deps.queueName, attempt }, delayMs);
-    logger.warn('Job attempt failed; retrying after backoff', { error: thrown as Error, delayMs, durationMs });
+    // The stack is logged once, when the job dies; a retry line carries its first frames only (log bytes cost).
+    logger.warn('Job attempt failed; retrying after backoff', {
+      error: { name: error.name, message: error.message, stack: firstFrames(error.stack) },
+      delayMs,
+      durationMs,
+    });
     throw new RedeliveryRequestedError(`attempt ${attempt} failed; retry in ${delayMs} ms`, {
       jobId: record.id,
       jobType: record.type,
@@ -309,6 +314,13 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       recordMarkedDead: marked,
     });
   }
+}
+
+function firstFrames(stack: string | undefined, frames = 3): string | undefined {
+  return stack
+    ?.split('\n')
+    .slice(0, frames + 1)
+    .join('\n');
 }
 
 function storableResult(result: unknown, logger: JobLog): unknown {
