@@ -36,7 +36,6 @@ export interface LongJobRecords {
  */
 export class LongJobStore implements LongJobRecords {
   private readonly jobStore: JobStore;
-  private readonly retentionSeconds: number;
   private readonly clock: () => number;
 
   constructor(
@@ -45,7 +44,6 @@ export class LongJobStore implements LongJobRecords {
     options: JobStoreOptions = {},
   ) {
     this.jobStore = new JobStore(documentClient, tableName, options);
-    this.retentionSeconds = Math.round((options.retentionDays ?? 30) * 86_400);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -112,7 +110,7 @@ export class LongJobStore implements LongJobRecords {
         ':arn': executionArn,
         ':done': { percent: 100 },
         ':now': new Date(now).toISOString(),
-        ':expiresAt': Math.floor(now / 1_000) + this.retentionSeconds,
+        ':expiresAt': this.jobStore.expiresAt(now),
       },
     });
     return record !== undefined;

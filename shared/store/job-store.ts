@@ -633,7 +633,8 @@ export class JobStore {
     };
   }
 
-  private expiresAt(now: number): number {
+  /** The TTL (epoch seconds) of a record that reaches a terminal state at `now`. */
+  expiresAt(now: number): number {
     return Math.floor(now / 1_000) + this.retentionSeconds;
   }
 
