@@ -129,6 +129,7 @@ export {
   needsAttention,
   sourcesOf,
 } from './states.js';
+export { ATTENTION_SHARDS, attentionKey, attentionKeysOf } from './store/attention.js';
 export { IdempotencyStore } from './store/idempotency-store.js';
 export {
   type CancelResult,

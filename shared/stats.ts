@@ -4,6 +4,7 @@ import type { JobstackConfig } from './client/stack-config.js';
 import { ATTENTION_INDEX_NAME } from './config.js';
 import { JobstackError } from './errors.js';
 import type { JobState } from './states.js';
+import { attentionKeysOf } from './store/attention.js';
 
 /** One queue's depths, from its SQS attributes (approximate by SQS's own definition). */
 export interface QueueStats {
@@ -143,25 +144,30 @@ async function readQueue(
   };
 }
 
-/** Counts one state in the attention index, following pages (each reads at most 1 MB of index entries). */
+/**
+ * Counts one state in the attention index: one COUNT query per shard of the
+ * state, following pages (each reads at most 1 MB of index entries).
+ */
 async function countState(documentClient: DynamoDBDocumentClient, table: string, state: JobState): Promise<number> {
   let total = 0;
-  let startKey: Record<string, unknown> | undefined;
   try {
-    do {
-      const output = await documentClient.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: ATTENTION_INDEX_NAME,
-          KeyConditionExpression: 'attentionState = :state',
-          ExpressionAttributeValues: { ':state': state },
-          Select: 'COUNT',
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      total += output.Count ?? 0;
-      startKey = output.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for (const shard of attentionKeysOf(state)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const output = await documentClient.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: ATTENTION_INDEX_NAME,
+            KeyConditionExpression: 'attentionState = :state',
+            ExpressionAttributeValues: { ':state': shard },
+            Select: 'COUNT',
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        total += output.Count ?? 0;
+        startKey = output.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    }
   } catch (error) {
     throw new StatsError(`cannot count '${state}' jobs in table ${table}: ${(error as Error).message}`, { cause: error });
   }

@@ -15,6 +15,7 @@ import { ATTENTION_INDEX_NAME } from '../config.js';
 import type { PayloadRef } from '../payload-store.js';
 import type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../record.js';
 import { type JobState, needsAttention, sourcesOf } from '../states.js';
+import { attentionKey, attentionKeysOf } from './attention.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** Attempt series kept on a record; older ones are dropped to keep the item small. */
@@ -265,11 +266,12 @@ export class JobStore {
     return this.conditionalUpdate({
       Key: { id },
       UpdateExpression:
-        'SET #state = :retrying, attentionState = :retrying, #error = :error, nextAttemptAt = :next, updatedAt = :now REMOVE leaseUntil',
+        'SET #state = :retrying, attentionState = :attention, #error = :error, nextAttemptAt = :next, updatedAt = :now REMOVE leaseUntil',
       ConditionExpression: '#state = :running AND attempts = :attempt',
       ExpressionAttributeNames: { '#state': 'state', '#error': 'error' },
       ExpressionAttributeValues: {
         ':retrying': 'retrying',
+        ':attention': attentionKey('retrying', id),
         ':running': 'running',
         ':attempt': attempt,
         ':error': error,
@@ -294,13 +296,14 @@ export class JobStore {
     const nowIso = new Date(now).toISOString();
     const values: Record<string, unknown> = {
       ':dead': 'dead',
+      ':attention': attentionKey('dead', id),
       ':error': error,
       ':now': nowIso,
       ':expiresAt': this.expiresAt(now),
     };
     const set = [
       '#state = :dead',
-      'attentionState = :dead',
+      'attentionState = :attention',
       '#error = :error',
       'finishedAt = :now',
       'updatedAt = :now',
@@ -483,11 +486,12 @@ export class JobStore {
     return this.conditionalUpdate({
       Key: { id },
       UpdateExpression:
-        'SET #state = :cancelled, attentionState = :cancelled, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil',
+        'SET #state = :cancelled, attentionState = :attention, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil',
       ConditionExpression: '#state = :running AND attempts = :attempt',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: {
         ':cancelled': 'cancelled',
+        ':attention': attentionKey('cancelled', id),
         ':running': 'running',
         ':attempt': attempt,
         ':now': new Date(now).toISOString(),
@@ -509,11 +513,12 @@ export class JobStore {
           TableName: this.tableName,
           Key: { id },
           UpdateExpression:
-            'SET #state = :cancelled, attentionState = :cancelled, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE nextAttemptAt',
+            'SET #state = :cancelled, attentionState = :attention, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE nextAttemptAt',
           ConditionExpression: '#state IN (:scheduled, :queued, :retrying)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':cancelled': 'cancelled',
+            ':attention': attentionKey('cancelled', id),
             ':scheduled': 'scheduled',
             ':queued': 'queued',
             ':retrying': 'retrying',
@@ -562,7 +567,8 @@ export class JobStore {
    */
   async list(query: ListQuery = {}): Promise<ListPage> {
     const limit = query.limit ?? 50;
-    const fromIndex = query.state !== undefined && needsAttention(query.state);
+    if (query.state !== undefined && needsAttention(query.state))
+      return this.listNeedingAttention(query.state, query.type, limit, query.cursor);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const filters: string[] = [];
@@ -571,7 +577,7 @@ export class JobStore {
       values[':type'] = query.type;
       filters.push('#type = :type');
     }
-    if (query.state !== undefined && !fromIndex) {
+    if (query.state !== undefined) {
       names['#state'] = 'state';
       values[':state'] = query.state;
       filters.push('#state = :state');
@@ -579,38 +585,102 @@ export class JobStore {
     const jobs: JobRecord[] = [];
     let startKey = decodeCursor(query.cursor);
     do {
-      const common = {
-        TableName: this.tableName,
-        // Limit counts items read before the filter, so a filtered page may take several rounds.
-        Limit: limit - jobs.length,
-        ExclusiveStartKey: startKey,
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      };
-      const output = fromIndex
-        ? await this.documentClient.send(
-            new QueryCommand({
-              ...common,
-              IndexName: ATTENTION_INDEX_NAME,
-              KeyConditionExpression: 'attentionState = :attention',
-              ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-              ExpressionAttributeValues: { ...values, ':attention': query.state },
-              ScanIndexForward: false,
-            }),
-          )
-        : await this.documentClient.send(
-            new ScanCommand({
-              ...common,
-              ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-              ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
-            }),
-          );
+      const output = await this.documentClient.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          // Limit counts items read before the filter, so a filtered page may take several rounds.
+          Limit: limit - jobs.length,
+          ExclusiveStartKey: startKey,
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+        }),
+      );
       jobs.push(...((output.Items ?? []) as JobRecord[]));
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined && jobs.length < limit);
     // A Scan returns items in hash order; sorting within the page is the best it can do.
-    if (!fromIndex) jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const cursor = encodeCursor(startKey);
     return cursor === undefined ? { jobs } : { jobs, cursor };
+  }
+
+  /**
+   * Newest first across the state's index shards: each shard is read in order
+   * from where the previous page left it, the reads are merged, and the cursor
+   * remembers, per shard, the last job shown (or that the shard is exhausted).
+   */
+  private async listNeedingAttention(
+    state: JobState,
+    type: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<ListPage> {
+    const positions = (decodeCursor(cursor) ?? {}) as Record<string, Record<string, unknown> | 'done' | undefined>;
+    const candidates: { shard: string; record: JobRecord }[] = [];
+    const exhausted = new Set<string>();
+    for (const shard of attentionKeysOf(state)) {
+      const position = positions[shard];
+      if (position === 'done') {
+        exhausted.add(shard);
+        continue;
+      }
+      let startKey = position;
+      let read = 0;
+      do {
+        const output = await this.documentClient.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: ATTENTION_INDEX_NAME,
+            KeyConditionExpression: 'attentionState = :attention',
+            ScanIndexForward: false,
+            Limit: limit - read,
+            ExclusiveStartKey: startKey,
+            ...(type === undefined
+              ? { ExpressionAttributeValues: { ':attention': shard } }
+              : {
+                  FilterExpression: '#type = :type',
+                  ExpressionAttributeNames: { '#type': 'type' },
+                  ExpressionAttributeValues: { ':attention': shard, ':type': type },
+                }),
+          }),
+        );
+        const items = (output.Items ?? []) as JobRecord[];
+        read += items.length;
+        candidates.push(...items.map((record) => ({ shard, record })));
+        startKey = output.LastEvaluatedKey;
+      } while (startKey !== undefined && read < limit);
+      if (startKey === undefined) exhausted.add(shard);
+    }
+    // Merge the shards newest first, taking from each only in its own order: what is shown from a
+    // shard is always a prefix of what the index returned, so its cursor never skips a job (even on
+    // equal timestamps, whose order only the index knows).
+    const queues = attentionKeysOf(state).map((shard) => candidates.filter((candidate) => candidate.shard === shard));
+    const heads = queues.map(() => 0);
+    const shown: typeof candidates = [];
+    while (shown.length < limit) {
+      let best = -1;
+      for (const [i, queue] of queues.entries()) {
+        const head = queue[heads[i] ?? 0];
+        const current = best < 0 ? undefined : queues[best]?.[heads[best] ?? 0];
+        if (head && (!current || head.record.updatedAt > current.record.updatedAt)) best = i;
+      }
+      const pick = best < 0 ? undefined : queues[best]?.[heads[best] ?? 0];
+      if (!pick) break;
+      shown.push(pick);
+      heads[best] = (heads[best] ?? 0) + 1;
+    }
+    const next: Record<string, unknown> = {};
+    for (const shard of attentionKeysOf(state)) {
+      const lastShown = shown.filter((candidate) => candidate.shard === shard).at(-1)?.record;
+      const allShown = !candidates.some((candidate) => candidate.shard === shard && !shown.includes(candidate));
+      if (exhausted.has(shard) && allShown) next[shard] = 'done';
+      else if (lastShown) next[shard] = { id: lastShown.id, attentionState: shard, updatedAt: lastShown.updatedAt };
+      else next[shard] = positions[shard];
+    }
+    const more = Object.values(next).some((position) => position !== 'done');
+    const jobs = shown.map((candidate) => candidate.record);
+    return more ? { jobs, cursor: encodeCursor(next) as string } : { jobs };
   }
 
   private newItem(job: NewJobRecord): Record<string, unknown> {
@@ -626,7 +696,7 @@ export class JobStore {
       correlationId: job.correlationId,
       createdAt: now,
       updatedAt: now,
-      ...(needsAttention(job.state) ? { attentionState: job.state } : {}),
+      ...(needsAttention(job.state) ? { attentionState: attentionKey(job.state, job.id) } : {}),
       ...(job.runAt === undefined ? {} : { runAt: job.runAt }),
       ...(job.payloadRef === undefined ? {} : { payloadRef: job.payloadRef }),
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { formatStats } from '../../cli/commands/stats.js';
-import { configFromOutputs } from '../../shared/index.js';
+import { ATTENTION_SHARDS, configFromOutputs } from '../../shared/index.js';
 import { collectStats, computeStats, StatsError } from '../../shared/stats.js';
 
 const config = configFromOutputs('test', {
@@ -80,9 +80,11 @@ describe('collectStats', () => {
     dynamo
       .on(QueryCommand)
       .callsFake((input: { ExpressionAttributeValues: { ':state': string }; ExclusiveStartKey?: unknown }) => {
-        const state = input.ExpressionAttributeValues[':state'];
+        // Each state is spread over ATTENTION_SHARDS index keys `<state>#<shard>`; these counts sit in shard 0.
+        const [state, shard] = input.ExpressionAttributeValues[':state'].split('#');
+        if (shard !== '0') return { Count: 0 };
         if (state === 'dead' && input.ExclusiveStartKey === undefined) return { Count: 1000, LastEvaluatedKey: { id: 'x' } };
-        return { Count: { scheduled: 2, retrying: 1, dead: 5, cancelled: 0 }[state] ?? 0 };
+        return { Count: { scheduled: 2, retrying: 1, dead: 5, cancelled: 0 }[state ?? ''] ?? 0 };
       });
 
     // WHEN
@@ -99,12 +101,12 @@ describe('collectStats', () => {
       TableName: 'jobs',
       IndexName: 'byAttentionState',
       KeyConditionExpression: 'attentionState = :state',
-      ExpressionAttributeValues: { ':state': 'dead' },
+      ExpressionAttributeValues: { ':state': 'dead#0' },
       Select: 'COUNT',
       ExclusiveStartKey: { id: 'x' },
     });
-    // One query per indexed state plus the second 'dead' page; never a scan.
-    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 5);
+    // One query per shard of each indexed state plus the second 'dead' page; never a scan.
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 4 * ATTENTION_SHARDS + 1);
     expect(dynamo.commandCalls(QueryCommand).every((call) => call.args[0].input.Select === 'COUNT')).toBe(true);
   });
 
@@ -122,7 +124,7 @@ describe('collectStats', () => {
     const { documentClient, sqs, dynamo, sqsMock } = setup();
     sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
     dynamo.on(QueryCommand).resolves({ Count: 0 });
-    dynamo.on(QueryCommand, { ExpressionAttributeValues: { ':state': 'retrying' } }).rejects(new Error('throttled'));
+    dynamo.on(QueryCommand, { ExpressionAttributeValues: { ':state': 'retrying#1' } }).rejects(new Error('throttled'));
     await expect(collectStats({ documentClient, sqs }, config)).rejects.toThrow(
       /cannot count 'retrying' jobs in table jobs: throttled/,
     );
