@@ -26,7 +26,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { emulatorEnv, readStackOutputs, runCommand } from '../cli/local/index.js';
+import { cdkDeployArgs, emulatorEnv, emulatorFiles, readStackOutputs, runCommand } from '../cli/local/index.js';
 import { registry } from '../functions/jobs/registry.js';
 import {
   createAwsClients,
@@ -179,21 +179,10 @@ function idsOf(result: { jobIds: (string | undefined)[] }): string[] {
 
 async function deployBareConsumer(endpoint: string): Promise<{ queueUrl: string; tableName: string }> {
   const cloudFormation = new CloudFormationClient(emulatorClientConfig(endpoint));
-  const assemblyDir = join(REPO_ROOT, '.jobstack', `port-${new URL(endpoint).port || '80'}`, 'bench-cdk.out');
+  const assemblyDir = join(emulatorFiles(endpoint).dir, 'bench-cdk.out');
   await runCommand(
     join(REPO_ROOT, 'node_modules', '.bin', 'cdk'),
-    [
-      'deploy',
-      BARE_CONSUMER_STACK,
-      '--app',
-      `npx tsx ${join('bench', 'infra', 'bare-consumer-app.ts')}`,
-      '--require-approval',
-      'never',
-      '--method=direct',
-      '--no-notices',
-      '--output',
-      assemblyDir,
-    ],
+    cdkDeployArgs(BARE_CONSUMER_STACK, assemblyDir, ['--app', `npx tsx ${join('bench', 'infra', 'bare-consumer-app.ts')}`]),
     { cwd: REPO_ROOT, env: emulatorEnv(endpoint) },
   );
   const outputs = await readStackOutputs(cloudFormation, BARE_CONSUMER_STACK);

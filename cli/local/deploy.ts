@@ -80,19 +80,11 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
   const started = Date.now();
   await runCommand(
     cdk,
-    [
-      'deploy',
-      stackName,
+    cdkDeployArgs(stackName, assemblyDir, [
       '--context',
       `stackName=${stackName}`,
       ...Object.entries(options.context ?? {}).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
-      '--require-approval',
-      'never',
-      '--method=direct',
-      '--no-notices',
-      '--output',
-      assemblyDir,
-    ],
+    ]),
     { cwd: REPO_ROOT, env, log: cdkLog },
   );
   log(`deploy: ${stackName} deployed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -100,6 +92,24 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
   const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as Template;
   await applyEmulatorFixUps({ clients, stackName, template, log });
   return readStackOutputs(clients.cloudFormation, stackName);
+}
+
+/**
+ * Arguments of a `cdk deploy` to the emulator: non-interactive, and `--method=direct`
+ * because change-set deploys after a no-change deploy fail there.
+ */
+export function cdkDeployArgs(stackName: string, assemblyDir: string, extra: readonly string[] = []): string[] {
+  return [
+    'deploy',
+    stackName,
+    ...extra,
+    '--require-approval',
+    'never',
+    '--method=direct',
+    '--no-notices',
+    '--output',
+    assemblyDir,
+  ];
 }
 
 /** The environment the CDK CLI and SDK clients need to talk to the emulator. */

@@ -1,5 +1,6 @@
 export {
   applyEmulatorFixUps,
+  cdkDeployArgs,
   type DeployToEmulatorOptions,
   deployToEmulator,
   EMULATOR_ACCOUNT,
