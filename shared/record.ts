@@ -74,6 +74,11 @@ export const JobRecordSchema = z.object({
   sweptAt: z.string().optional(),
   /** Earlier attempt series, oldest first (kept short: see MAX_HISTORY_ENTRIES). */
   history: z.array(JobHistoryEntrySchema).optional(),
+  /**
+   * Set on a `dead` job whose dead-letter copy could not be sent yet; the next
+   * delivery of its message (or the undeliverable consumer) sends it and clears this.
+   */
+  deadLetterPending: z.boolean().optional(),
   /** Present only in states that need attention: the sparse index key. */
   attentionState: z.string().optional(),
 });

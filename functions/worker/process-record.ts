@@ -162,9 +162,12 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       return;
     }
     if (claim.outcome === 'busy') {
-      const waitMs = Math.max(1_000, (claim.record.leaseUntil ?? clock()) - clock());
+      const waitMs = Math.max(1_000, claim.retryAt - clock());
       await deps.queue.delayRedelivery(message.receiptHandle, waitMs / 1_000);
-      logger.info('Another delivery holds the job; checking again after its lease', { waitMs });
+      logger.info("Not this delivery's turn (another holds the lease, or the backoff has not passed); checking again later", {
+        waitMs,
+        state: claim.record.state,
+      });
       throw new RedeliveryRequestedError(`job ${envelope.id} is running under another delivery`, {
         jobId: envelope.id,
         jobType: envelope.type,

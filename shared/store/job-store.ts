@@ -53,8 +53,11 @@ export type ClaimResult =
   | { readonly outcome: 'claimed'; readonly record: JobRecord }
   /** The job is already in a terminal state: this delivery is a duplicate. */
   | { readonly outcome: 'finished'; readonly record: JobRecord }
-  /** Another delivery holds a live lease on the job. */
-  | { readonly outcome: 'busy'; readonly record: JobRecord };
+  /**
+   * Not this delivery's turn: another delivery holds a live lease, or the job is
+   * `retrying` and its backoff has not passed. Check again at `retryAt` (epoch ms).
+   */
+  | { readonly outcome: 'busy'; readonly record: JobRecord; readonly retryAt: number };
 
 export type CancelResult =
   | { readonly outcome: 'cancelled'; readonly record: JobRecord }
@@ -199,7 +202,8 @@ export class JobStore {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const now = this.clock();
     const nowIso = new Date(now).toISOString();
-    const sources = sourcesOf('running').filter((state) => state !== 'running');
+    // `running` (a takeover) and `retrying` (a backoff) have a time condition of their own below.
+    const sources = sourcesOf('running').filter((state) => state !== 'running' && state !== 'retrying');
     try {
       const output = await this.documentClient.send(
         new UpdateCommand({
@@ -213,10 +217,11 @@ export class JobStore {
             'ADD attempts :one',
             'REMOVE attentionState, nextAttemptAt',
           ].join(' '),
-          ConditionExpression: `attribute_not_exists(id) OR #state IN (${sources.map((_, i) => `:from${i}`).join(', ')}) OR (#state = :running AND leaseUntil < :nowMs)`,
+          ConditionExpression: `attribute_not_exists(id) OR #state IN (${sources.map((_, i) => `:from${i}`).join(', ')}) OR (#state = :running AND leaseUntil < :nowMs) OR (#state = :retrying AND nextAttemptAt <= :now)`,
           ExpressionAttributeNames: { '#state': 'state', '#type': 'type', '#queue': 'queue' },
           ExpressionAttributeValues: {
             ':running': 'running',
+            ':retrying': 'retrying',
             ':now': nowIso,
             ':nowMs': now,
             ':lease': request.leaseUntil,
@@ -237,7 +242,12 @@ export class JobStore {
     } catch (error) {
       const current = conditionFailureItem(error);
       if (!current) throw error;
-      return current.state === 'running' ? { outcome: 'busy', record: current } : { outcome: 'finished', record: current };
+      if (current.state === 'running') return { outcome: 'busy', record: current, retryAt: current.leaseUntil ?? now };
+      if (current.state === 'retrying') {
+        const retryAt = current.nextAttemptAt === undefined ? now : Date.parse(current.nextAttemptAt);
+        return { outcome: 'busy', record: current, retryAt };
+      }
+      return { outcome: 'finished', record: current };
     }
   }
 
@@ -290,7 +300,7 @@ export class JobStore {
   async markDead(
     id: string,
     error: JobErrorInfo,
-    options: { attempt?: number; type?: string; queue?: string; maxAttempts?: number } = {},
+    options: { attempt?: number; type?: string; queue?: string; maxAttempts?: number; deadLetterPending?: boolean } = {},
   ): Promise<boolean> {
     const now = this.clock();
     const nowIso = new Date(now).toISOString();
@@ -309,6 +319,10 @@ export class JobStore {
       'updatedAt = :now',
       'expiresAt = :expiresAt',
     ];
+    if (options.deadLetterPending) {
+      set.push('deadLetterPending = :pending');
+      values[':pending'] = true;
+    }
     let condition: string;
     if (options.attempt !== undefined) {
       condition = '#state = :running AND attempts = :attempt';
@@ -342,6 +356,17 @@ export class JobStore {
         ...(options.attempt === undefined ? { '#type': 'type', '#queue': 'queue' } : {}),
       },
       ExpressionAttributeValues: values,
+    });
+  }
+
+  /** Records that a dead job's dead-letter copy was sent after all (clears `deadLetterPending`). */
+  async confirmDeadLetter(id: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { id },
+      UpdateExpression: 'REMOVE deadLetterPending',
+      ConditionExpression: '#state = :dead AND deadLetterPending = :true',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':dead': 'dead', ':true': true },
     });
   }
 
