@@ -77,6 +77,14 @@ export type AnyJobDefinition = JobDefinition<string, any, any>;
 /** Job types by name. Build one with `defineRegistry`. */
 export type JobRegistry = { readonly [name: string]: AnyJobDefinition };
 
+/**
+ * The definition of `type`, or undefined. Only the registry's own keys count, so a
+ * type named `constructor`, `toString` or `__proto__` is unknown, not an Object method.
+ */
+export function findJobDefinition(registry: JobRegistry, type: string): AnyJobDefinition | undefined {
+  return Object.hasOwn(registry, type) ? registry[type] : undefined;
+}
+
 /** Payload type a job type accepts at enqueue (the schema's input). */
 export type PayloadOf<R extends JobRegistry, T extends keyof R> = z.input<R[T]['schema']>;
 /** Result type a job type's handler returns. */
@@ -133,7 +141,7 @@ export function defineRegistry<const Jobs extends readonly AnyJobDefinition[]>(
 ): { readonly [J in Jobs[number] as J['name']]: J } {
   const registry: Record<string, AnyJobDefinition> = {};
   for (const job of jobs) {
-    if (registry[job.name]) throw new RangeError(`job type '${job.name}' is defined twice`);
+    if (Object.hasOwn(registry, job.name)) throw new RangeError(`job type '${job.name}' is defined twice`);
     registry[job.name] = job;
   }
   return registry as { readonly [J in Jobs[number] as J['name']]: J };
