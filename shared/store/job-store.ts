@@ -215,7 +215,7 @@ export class JobStore {
             'createdAt = if_not_exists(createdAt, :enqueuedAt), maxAttempts = if_not_exists(maxAttempts, :maxAttempts),',
             'payload = if_not_exists(payload, :payload), correlationId = if_not_exists(correlationId, :correlationId)',
             'ADD attempts :one',
-            'REMOVE attentionState, nextAttemptAt',
+            'REMOVE attentionState, nextAttemptAt, sweeps, sweptAt',
           ].join(' '),
           ConditionExpression: `attribute_not_exists(id) OR #state IN (${sources.map((_, i) => `:from${i}`).join(', ')}) OR (#state = :running AND leaseUntil < :nowMs) OR (#state = :retrying AND nextAttemptAt <= :now)`,
           ExpressionAttributeNames: { '#state': 'state', '#type': 'type', '#queue': 'queue' },
@@ -402,7 +402,7 @@ export class JobStore {
           TableName: this.tableName,
           Key: { id },
           UpdateExpression:
-            'SET #state = :queued, maxAttempts = :maxAttempts, updatedAt = :now, #history = :history REMOVE attentionState, #error, finishedAt, expiresAt, nextAttemptAt, leaseUntil, cancelRequested',
+            'SET #state = :queued, maxAttempts = :maxAttempts, updatedAt = :now, #history = :history REMOVE attentionState, #error, finishedAt, expiresAt, nextAttemptAt, leaseUntil, cancelRequested, sweeps, sweptAt',
           ConditionExpression: '#state = :dead AND updatedAt = :seen',
           ExpressionAttributeNames: { '#state': 'state', '#error': 'error', '#history': 'history' },
           ExpressionAttributeValues: {
