@@ -166,3 +166,20 @@ export class LeaseLostError extends JobstackError {
     this.name = 'LeaseLostError';
   }
 }
+
+/**
+ * Names of the errors jobstack records on a job that ended without its handler
+ * throwing them: the `name` of the record's `error` and of the dead-letter
+ * message's `jobstack-error-name` attribute. Operators filter on them
+ * (`jobstack redrive --error StuckJobError`), so they are defined once here.
+ */
+export const JobErrorName = {
+  /** The job failed on its last allowed attempt (recorded by the worker). */
+  attemptsExhausted: 'AttemptsExhaustedError',
+  /** The sweeper re-sent the job's message `maxSweeps` times and it still did not move. */
+  stuckJob: 'StuckJobError',
+  /** SQS moved the job's message off its queue after too many receives without a finish (crashes, timeouts). */
+  deliveryLimitExceeded: 'DeliveryLimitExceeded',
+} as const;
+
+export type JobErrorName = (typeof JobErrorName)[keyof typeof JobErrorName];

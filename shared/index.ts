@@ -49,6 +49,7 @@ export {
   InvalidEnvelopeError,
   InvalidPayloadError,
   JobCancelledError,
+  JobErrorName,
   JobNotFoundError,
   JobstackError,
   JobTimeoutError,
@@ -130,15 +131,30 @@ export {
   sourcesOf,
 } from './states.js';
 export { ATTENTION_SHARDS, attentionKey, attentionKeysOf } from './store/attention.js';
-export { IdempotencyStore } from './store/idempotency-store.js';
 export {
-  type CancelResult,
-  type ClaimRequest,
-  type ClaimResult,
-  JobStore,
-  type JobStoreOptions,
-  type ListPage,
-  type ListQuery,
-  MAX_HISTORY_ENTRIES,
-  type NewJobRecord,
-} from './store/job-store.js';
+  allOf,
+  anyOf,
+  type Condition,
+  fromSourcesOf,
+  ownedByAttempt,
+  recordAbsent,
+  stateIn,
+  term,
+  transitionFrom,
+  unchangedSince,
+  withCondition,
+} from './store/conditions.js';
+export { IdempotencyStore } from './store/idempotency-store.js';
+export { JobMaintenance, UNFINISHED_STATES } from './store/job-maintenance.js';
+export { JobReader } from './store/job-reads.js';
+export { claimCondition, type DeadJobOptions, JobStore, MAX_HISTORY_ENTRIES } from './store/job-store.js';
+export type {
+  CancelResult,
+  ClaimRequest,
+  ClaimResult,
+  JobStoreOptions,
+  ListPage,
+  ListQuery,
+  NewJobRecord,
+  ScanPage,
+} from './store/types.js';

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { IdempotencyStore, JobQueue, JobStore } from '../../shared/index.js';
+import { IdempotencyStore, JobMaintenance, JobQueue } from '../../shared/index.js';
 import { readSweeperEnvironment } from './environment.js';
 import { type SweepResult, sweep } from './sweep.js';
 
@@ -19,7 +19,7 @@ const queues = new Map(
 /** Runs on a schedule (every few minutes); can also be invoked by hand. */
 export const lambdaHandler = async (): Promise<SweepResult> =>
   sweep({
-    store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
+    store: new JobMaintenance(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
     cursors: new IdempotencyStore(documentClient, environment.idempotencyTable),
     queues,
     logger,

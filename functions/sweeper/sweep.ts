@@ -3,9 +3,9 @@ import {
   envelopeFromRecord,
   type IdempotencyStore,
   type JobErrorInfo,
+  type JobMaintenance,
   type JobQueue,
   type JobRecord,
-  type JobStore,
   serializeEnvelope,
 } from '../../shared/index.js';
 
@@ -22,7 +22,7 @@ export interface StaleThresholds {
 }
 
 export interface SweepDeps {
-  readonly store: JobStore;
+  readonly store: JobMaintenance;
   readonly cursors: IdempotencyStore;
   readonly queues: ReadonlyMap<string, JobQueue>;
   readonly logger: Logger;

@@ -5,7 +5,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanComm
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isStuck, type StaleThresholds, sweep } from '../../functions/sweeper/sweep.js';
-import { IdempotencyStore, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
+import { IdempotencyStore, JobMaintenance, JobQueue, type JobRecord } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from '../helpers/events.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -44,7 +44,7 @@ describe('sweep', () => {
   const dynamo = mockClient(documentClient);
   const sqs = mockClient(sqsClient);
   const deps = () => ({
-    store: new JobStore(documentClient, 'jobs', { clock: () => NOW }),
+    store: new JobMaintenance(documentClient, 'jobs', { clock: () => NOW }),
     cursors: new IdempotencyStore(documentClient, 'idem', { clock: () => NOW }),
     queues: new Map([['default', new JobQueue(sqsClient, QUEUE_URL, DLQ_URL)]]),
     logger: new Logger({ logLevel: 'SILENT' }),
@@ -67,7 +67,8 @@ describe('sweep', () => {
     expect(await sweep(deps())).toEqual({ scanned: 2, resent: 1, killed: 0, passComplete: true });
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'stuck' },
-      ConditionExpression: '#state = :state AND updatedAt = :seen',
+      ConditionExpression:
+        '#state = :queued AND updatedAt = :seenUpdatedAt AND attempts = :seenAttempts AND attribute_not_exists(sweeps)',
     });
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     const body = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '{}');
