@@ -386,9 +386,9 @@ export class JobSystem extends Construct {
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
         JOBSTACK_QUEUES: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue }]) => [
               name,
-              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, undeliverableUrl: undeliverableQueue.queueUrl },
             ]),
           ),
         ),
@@ -398,9 +398,12 @@ export class JobSystem extends Construct {
     }).function;
     this.jobsTable.grantReadWriteData(sweeper);
     this.idempotencyTable.grantReadWriteData(sweeper);
-    for (const { queue, deadLetterQueue } of queues.values()) {
+    for (const { queue, deadLetterQueue, undeliverableQueue } of queues.values()) {
       queue.grantSendMessages(sweeper);
       deadLetterQueue.grantSendMessages(sweeper);
+      // Message counts and retention: the sweeper's evidence that no message for a job exists.
+      queue.grant(sweeper, 'sqs:GetQueueAttributes');
+      undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
     new events.Rule(this, 'SweeperSchedule', {

@@ -13,7 +13,16 @@ const logger = new Logger({ serviceName: 'jobstack-sweeper' });
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const sqs = new SQSClient({});
 const queues = new Map(
-  Object.entries(environment.queues).map(([name, urls]) => [name, new JobQueue(sqs, urls.url, urls.deadLetterUrl)] as const),
+  Object.entries(environment.queues).map(
+    ([name, urls]) =>
+      [
+        name,
+        {
+          queue: new JobQueue(sqs, urls.url, urls.deadLetterUrl),
+          ...(urls.undeliverableUrl === undefined ? {} : { undeliverable: new JobQueue(sqs, urls.undeliverableUrl) }),
+        },
+      ] as const,
+  ),
 );
 
 /** Runs on a schedule (every few minutes); can also be invoked by hand. */
@@ -24,6 +33,8 @@ export const lambdaHandler = async (): Promise<SweepResult> =>
     queues,
     logger,
     thresholds: environment.thresholds,
+    maxSweeps: environment.maxSweeps,
+    evidence: environment.evidence,
   });
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -11,6 +11,7 @@ import {
   type QueueEvidence,
   type StaleThresholds,
 } from '../../functions/sweeper/decide.js';
+import { readSweeperEnvironment, SweeperEnv } from '../../functions/sweeper/environment.js';
 import { sweep } from '../../functions/sweeper/sweep.js';
 import { IdempotencyStore, JobMaintenance, JobQueue, type JobRecord } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from '../helpers/events.js';
@@ -241,5 +242,51 @@ describe('sweep', () => {
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ id: 'cursor#sweeper', cursor: { id: 'job-900' } }),
     });
+  });
+});
+
+describe('sweeper environment', () => {
+  const base = {
+    JOBSTACK_JOBS_TABLE: 'jobs',
+    JOBSTACK_IDEMPOTENCY_TABLE: 'idem',
+    [SweeperEnv.queues]: JSON.stringify({
+      default: { url: QUEUE_URL, deadLetterUrl: DLQ_URL, undeliverableUrl: UNDELIVERABLE_URL },
+    }),
+    [SweeperEnv.runningGraceMs]: '600000',
+  };
+
+  it('keeps the former thresholds as defaults', () => {
+    const environment = readSweeperEnvironment(base);
+    expect(environment.thresholds).toEqual({ ...thresholds, runningGraceMs: 600_000 });
+    expect(environment.maxSweeps).toBe(3);
+    expect(environment.evidence).toEqual(DEFAULT_EVIDENCE_RULES);
+    expect(environment.queues.default?.undeliverableUrl).toBe(UNDELIVERABLE_URL);
+  });
+
+  it('takes every threshold from the environment (the soak sets them low)', () => {
+    const environment = readSweeperEnvironment({
+      ...base,
+      [SweeperEnv.queuedMs]: '30000',
+      [SweeperEnv.retryingGraceMs]: '10000',
+      [SweeperEnv.scheduledGraceMs]: '10000',
+      [SweeperEnv.maxSweeps]: '2',
+      [SweeperEnv.countSettleMs]: '5000',
+      [SweeperEnv.retentionMarginMs]: '1000',
+    });
+    expect(environment.thresholds).toEqual({
+      queuedMs: 30_000,
+      runningGraceMs: 600_000,
+      retryingGraceMs: 10_000,
+      scheduledGraceMs: 10_000,
+    });
+    expect(environment.maxSweeps).toBe(2);
+    expect(environment.evidence).toEqual({ countSettleMs: 5_000, retentionMarginMs: 1_000 });
+  });
+
+  it('fails if a threshold is not a positive number', () => {
+    expect(() => readSweeperEnvironment({ ...base, [SweeperEnv.queuedMs]: '-1' })).toThrow(
+      /JOBSTACK_SWEEP_QUEUED_MS must be a positive number \(given -1\)/,
+    );
+    expect(() => readSweeperEnvironment({ ...base, [SweeperEnv.maxSweeps]: '1.5' })).toThrow(/positive integer/);
   });
 });
