@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
@@ -554,6 +555,8 @@ export class JobSystem extends Construct {
       serviceName: 'jobstack-dead-letter',
     }).function;
     deadLetterHandler.addEventSource(new SqsEventSource(undeliverableQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    // Lets it hold back the copy of a job under a live lease until the lease ends (the event source grants ChangeMessageVisibility).
+    deadLetterHandler.addEnvironment(DeadLetterEnv.undeliverableQueueUrl, undeliverableQueue.queueUrl);
     this.jobsTable.grantReadWriteData(deadLetterHandler);
     deadLetterQueue.grantSendMessages(deadLetterHandler);
     this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);

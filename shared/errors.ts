@@ -168,6 +168,23 @@ export class LeaseLostError extends JobstackError {
 }
 
 /**
+ * A queue consumer put a message back to be handled later instead of acting on
+ * it now (its job is alive under a live lease, or moved between the read and
+ * the write). Thrown so the batch reports the message as failed and SQS
+ * delivers it again.
+ */
+export class MessageDeferredError extends JobstackError {
+  constructor(
+    jobId: string,
+    readonly reason: string,
+    context: Omit<JobErrorContext, 'jobId'> = {},
+  ) {
+    super(`message of job '${jobId}' deferred: ${reason}`, { ...context, jobId });
+    this.name = 'MessageDeferredError';
+  }
+}
+
+/**
  * Names of the errors jobstack records on a job that ended without its handler
  * throwing them: the `name` of the record's `error` and of the dead-letter
  * message's `jobstack-error-name` attribute. Operators filter on them

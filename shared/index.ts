@@ -54,6 +54,7 @@ export {
   JobstackError,
   JobTimeoutError,
   LeaseLostError,
+  MessageDeferredError,
   NonRetryableError,
   PayloadTooLargeError,
   UnknownJobTypeError,
