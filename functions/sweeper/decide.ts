@@ -71,7 +71,12 @@ export type SweepDecision =
        */
       readonly reason: 'fresh' | 'message-may-exist' | 'driven-by-execution';
     }
-  | { readonly action: 'resend' | 'kill'; readonly evidence: NoMessageEvidence };
+  /**
+   * `resend` the job's message; `kill`: mark it dead after `maxSweeps` re-sends
+   * did not move it; `forward`: send the missing dead-letter copy of a dead job
+   * (`deadLetterPending`) whose own message, which would have sent it, is gone.
+   */
+  | { readonly action: 'resend' | 'kill' | 'forward'; readonly evidence: NoMessageEvidence };
 
 /** Why the sweeper may conclude that no message for a job exists. */
 export type NoMessageEvidence = 'queue-empty' | 'retention-passed';
@@ -94,6 +99,9 @@ export function isStale(record: JobRecord, thresholds: StaleThresholds, now: num
       return since(record.nextAttemptAt ?? record.updatedAt) > thresholds.retryingGraceMs;
     case 'scheduled':
       return since(record.runAt ?? record.updatedAt) > thresholds.scheduledGraceMs;
+    case 'dead':
+      // Dead with its dead-letter copy never confirmed: whoever marked it dead had time to send it.
+      return record.deadLetterPending === true && since(record.updatedAt) > thresholds.queuedMs;
     default:
       return false;
   }
@@ -142,9 +150,10 @@ export function noMessageEvidence(
 }
 
 /**
- * What the sweeper does with one unfinished record: nothing unless the job is
+ * What the sweeper does with one scanned record: nothing unless the job is
  * stale and no message can move it; then re-send its message, or, when
  * `maxSweeps` re-sends were already consumed without moving it, mark it dead.
+ * A dead job whose dead-letter copy is still pending gets that copy sent.
  */
 export function decideSweep(
   record: JobRecord,
@@ -160,5 +169,6 @@ export function decideSweep(
   }
   const evidence = noMessageEvidence(record, queue, config.evidence, now);
   if (evidence === undefined) return { action: 'leave', reason: 'message-may-exist' };
+  if (record.state === 'dead') return { action: 'forward', evidence };
   return { action: (record.sweeps ?? 0) >= config.maxSweeps ? 'kill' : 'resend', evidence };
 }

@@ -51,6 +51,8 @@ export interface SweepResult {
   readonly scanned: number;
   readonly resent: number;
   readonly killed: number;
+  /** Dead jobs whose missing dead-letter copy this run sent. */
+  readonly forwarded: number;
   /** True when this run reached the end of the table (the next starts over). */
   readonly passComplete: boolean;
 }
@@ -70,6 +72,8 @@ const CURSOR_NAME = 'sweeper';
  * queue was read empty before the scan, or the queue's retention has passed
  * since the last possible send. Every write is conditional on the record
  * version the scan read, so a job claimed after the scan is never touched.
+ * On the same evidence it also sends the dead-letter copy of a dead job that
+ * never got one (`deadLetterPending`), so every dead job can be redriven.
  */
 export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   const clock = deps.clock ?? Date.now;
@@ -85,6 +89,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   let scanned = 0;
   let resent = 0;
   let killed = 0;
+  let forwarded = 0;
   let passComplete = false;
   while (scanned < budget) {
     const page = await deps.store.scanUnfinished({ limit: Math.min(500, budget - scanned), ...(cursor ? { cursor } : {}) });
@@ -99,6 +104,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
       }
       if (decision.action === 'kill') {
         if (await killStuck(deps, swept.queue, record, config.maxSweeps)) killed++;
+      } else if (decision.action === 'forward') {
+        if (await forwardPending(deps, swept.queue, record)) forwarded++;
       } else if (await resend(deps, swept.queue, record, decision.evidence)) {
         resent++;
       }
@@ -110,8 +117,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     }
   }
   await deps.cursors.saveCursor(CURSOR_NAME, cursor);
-  deps.logger.info('Sweep finished', { scanned, resent, killed, passComplete });
-  return { scanned, resent, killed, passComplete };
+  deps.logger.info('Sweep finished', { scanned, resent, killed, forwarded, passComplete });
+  return { scanned, resent, killed, forwarded, passComplete };
 }
 
 /** Reads every queue's message counts and retention; a queue that cannot be read gives no `empty` evidence. */
@@ -180,5 +187,29 @@ async function killStuck(deps: SweepDeps, queue: JobQueue, record: JobRecord, ma
     return true;
   }
   deps.logger.error('Stuck job marked dead', { jobId: record.id, state: record.state });
+  return true;
+}
+
+/**
+ * Sends the dead-letter copy of a dead job that never got one (the writer that
+ * marked it dead could not send it, and no message is left to try again), then
+ * clears `deadLetterPending`, so every dead job has a copy to redrive.
+ */
+async function forwardPending(deps: SweepDeps, queue: JobQueue, record: JobRecord): Promise<boolean> {
+  try {
+    await queue.sendToDeadLetter(serializeEnvelope(envelopeFromRecord(record)), {
+      jobId: record.id,
+      errorName: record.error?.name ?? 'UnknownError',
+      errorMessage: record.error?.message ?? 'the job was marked dead without a recorded error',
+    });
+    await deps.store.confirmDeadLetter(record.id);
+  } catch (error) {
+    deps.logger.error('Could not send the pending dead-letter copy of a dead job; the next sweep tries again', {
+      jobId: record.id,
+      error,
+    });
+    return false;
+  }
+  deps.logger.warn('Sent the pending dead-letter copy of a dead job', { jobId: record.id });
   return true;
 }

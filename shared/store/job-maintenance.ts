@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { JobRecord } from '../record.js';
 import { isTerminal, JOB_STATES } from '../states.js';
-import { stateIn, unchangedSince, withCondition } from './conditions.js';
+import { allOf, anyOf, stateIn, term, unchangedSince, withCondition } from './conditions.js';
 import { conditionalUpdate } from './dynamo.js';
 import { JobStore } from './job-store.js';
 import type { ScanPage } from './types.js';
@@ -11,7 +11,8 @@ export const UNFINISHED_STATES = JOB_STATES.filter((state) => !isTerminal(state)
 
 /**
  * The stuck-job sweeper's view of the job table: every transition of
- * `JobStore`, plus a bounded scan of unfinished records and the re-send count.
+ * `JobStore`, plus a bounded scan of unfinished records (and dead ones whose
+ * dead-letter copy is pending) and the re-send count.
  * Every write it makes is conditional on the record version it read
  * (`unchangedSince`), so a job that moved after the scan — claimed, retried,
  * swept by an overlapping run — is left alone. Its kill is
@@ -20,12 +21,15 @@ export const UNFINISHED_STATES = JOB_STATES.filter((state) => !isTerminal(state)
 export class JobMaintenance extends JobStore {
   /**
    * One page of records not yet finished (queued, scheduled, running,
-   * retrying). A Scan: the sweeper bounds it per run and resumes from
-   * `cursor`, so each record is read once per full pass. Eventually consistent,
-   * which is why every write that follows is conditional on what was read.
+   * retrying), and of dead records whose dead-letter copy is still pending.
+   * A Scan: the sweeper bounds it per run and resumes from `cursor`, so each
+   * record is read once per full pass. Eventually consistent, which is why
+   * every write that follows is conditional on what was read.
    */
   async scanUnfinished(options: { cursor?: Record<string, unknown>; limit: number }): Promise<ScanPage> {
-    const filter = withCondition(stateIn(UNFINISHED_STATES));
+    const filter = withCondition(
+      anyOf(stateIn(UNFINISHED_STATES), allOf(stateIn(['dead']), term('deadLetterPending = :true', {}, { ':true': true }))),
+    );
     const output = await this.documentClient.send(
       new ScanCommand({
         TableName: this.tableName,

@@ -107,6 +107,14 @@ describe('decideSweep (fault 1)', () => {
     expect(decideSweep(job, emptyQueue, config, NOW)).toEqual({ action: 'leave', reason: 'driven-by-execution' });
   });
 
+  it('sends the pending dead-letter copy of a dead job only when no message can still send it', () => {
+    const deadJob = record({ state: 'dead', updatedAt: ago(minutes(30)), deadLetterPending: true });
+    expect(decideSweep(deadJob, emptyQueue, config, NOW)).toEqual({ action: 'forward', evidence: 'queue-empty' });
+    expect(decideSweep(deadJob, busyQueue, config, NOW).action).toBe('leave');
+    expect(decideSweep({ ...deadJob, deadLetterPending: undefined }, emptyQueue, config, NOW).action).toBe('leave');
+    expect(decideSweep({ ...deadJob, updatedAt: ago(minutes(1)) }, emptyQueue, config, NOW).action).toBe('leave');
+  });
+
   it('leaves a fresh job alone', () => {
     expect(decideSweep(record({ state: 'queued', updatedAt: ago(minutes(1)) }), emptyQueue, config, NOW)).toEqual({
       action: 'leave',
@@ -155,7 +163,7 @@ describe('sweep', () => {
     const exhausted = record({ id: 'old', state: 'queued', updatedAt: ago(days(3)), sweeps: 3, sweptAt: ago(days(2)) });
     dynamo.on(ScanCommand).resolves({ Items: [...staleJobs.map(([, job]) => job), exhausted] });
 
-    expect(await sweep(deps())).toEqual({ scanned: 5, resent: 0, killed: 0, passComplete: true });
+    expect(await sweep(deps())).toEqual({ scanned: 5, resent: 0, killed: 0, forwarded: 0, passComplete: true });
     expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
@@ -172,7 +180,7 @@ describe('sweep', () => {
     const fresh = record({ id: 'fresh', state: 'queued', updatedAt: ago(minutes(1)) });
     dynamo.on(ScanCommand).resolves({ Items: [stuck, fresh] });
 
-    expect(await sweep(deps())).toEqual({ scanned: 2, resent: 1, killed: 0, passComplete: true });
+    expect(await sweep(deps())).toEqual({ scanned: 2, resent: 1, killed: 0, forwarded: 0, passComplete: true });
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'stuck' },
       ConditionExpression:
@@ -224,6 +232,27 @@ describe('sweep', () => {
     dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'claimed', $metadata: {} }));
     expect((await sweep(deps())).killed).toBe(0);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('scans dead jobs with a pending copy too, and sends and confirms that copy', async () => {
+    const error = { name: 'NonRetryableError', message: 'no such user', retryable: false };
+    dynamo.on(ScanCommand).resolves({
+      Items: [record({ state: 'dead', updatedAt: ago(minutes(30)), deadLetterPending: true, error })],
+    });
+    expect((await sweep(deps())).forwarded).toBe(1);
+    expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
+      FilterExpression: '#state IN (:scheduled, :queued, :running, :retrying) OR (#state = :dead AND deadLetterPending = :true)',
+    });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: DLQ_URL,
+      MessageAttributes: expect.objectContaining({
+        'jobstack-error-name': { DataType: 'String', StringValue: 'NonRetryableError' },
+      }),
+    });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'job-1' },
+      UpdateExpression: 'REMOVE deadLetterPending',
+    });
   });
 
   it('acts on nothing it cannot prove when the queue counts cannot be read', async () => {
