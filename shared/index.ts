@@ -91,7 +91,14 @@ export type {
   LongJobStepResult,
 } from './long-jobs/types.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
-export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
+export {
+  DeadLetterAttribute,
+  JobQueue,
+  MAX_SQS_DELAY_SECONDS,
+  MAX_VISIBILITY_SECONDS,
+  type OutgoingJob,
+  type QueueMessageCounts,
+} from './queue.js';
 export {
   type JobErrorInfo,
   JobErrorInfoSchema,
