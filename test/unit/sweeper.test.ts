@@ -319,3 +319,36 @@ describe('sweeper environment', () => {
     expect(() => readSweeperEnvironment({ ...base, [SweeperEnv.maxSweeps]: '1.5' })).toThrow(/positive integer/);
   });
 });
+
+describe('JobQueue read-only attributes', () => {
+  const sqsClient = new SQSClient({ region: 'us-east-1' });
+  const sqs = mockClient(sqsClient);
+  const queue = new JobQueue(sqsClient, QUEUE_URL);
+  beforeEach(() => sqs.reset());
+
+  it('reads the waiting, in-flight and delayed counts and the retention period', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '3',
+        ApproximateNumberOfMessagesNotVisible: '2',
+        ApproximateNumberOfMessagesDelayed: '1',
+        MessageRetentionPeriod: '345600',
+      },
+    });
+    expect(await queue.messageCounts()).toEqual({ visible: 3, inFlight: 2, delayed: 1 });
+    expect(await queue.retentionPeriodSeconds()).toBe(345_600);
+    expect(sqs).toHaveReceivedCommandWith(GetQueueAttributesCommand, {
+      QueueUrl: QUEUE_URL,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    });
+  });
+
+  it('treats a missing count as an error, never as an empty queue', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
+    await expect(queue.messageCounts()).rejects.toThrow(/ApproximateNumberOfMessagesNotVisible/);
+  });
+});
