@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type ClaimRequest, type JobRecord, JobStore } from '../../shared/index.js';
+import { type ClaimRequest, IllegalTransitionError, type JobRecord, JobStore } from '../../shared/index.js';
 import { claimedRecord } from '../helpers/events.js';
 
 // Mocked document client: these tests prove which expressions the store sends (wiring), not that
@@ -72,11 +72,52 @@ describe('claim', () => {
 
 describe('requeueDead', () => {
   it('starts the sweeper count afresh for the new attempt series (fault 9)', async () => {
-    const dead = claimedRecord({ id: 'job-1', type: 'demo.echo', state: 'dead', sweeps: 3, sweptAt: new Date(NOW).toISOString() });
+    const dead = claimedRecord({
+      id: 'job-1',
+      type: 'demo.echo',
+      state: 'dead',
+      sweeps: 3,
+      sweptAt: new Date(NOW).toISOString(),
+    });
     dynamo.on(GetCommand).resolves({ Item: dead });
     dynamo.on(UpdateCommand).resolves({ Attributes: { ...dead, state: 'queued' } });
     await store.requeueDead('job-1', { extraAttempts: 3, reason: 'retry' });
     expect(lastUpdate().UpdateExpression).toMatch(/REMOVE [^=]*\bsweeps\b/);
     expect(lastUpdate().UpdateExpression).toMatch(/REMOVE [^=]*\bsweptAt\b/);
+  });
+});
+
+describe('markDeadIfUnchanged', () => {
+  const error = { name: 'StuckJobError', message: 'stuck', retryable: true };
+
+  it('kills only the version it read, leaving deadLetterPending', async () => {
+    const seen = claimedRecord({ id: 'job-1', type: 'demo.echo', state: 'retrying', attempts: 2, sweeps: 3 });
+    expect(await store.markDeadIfUnchanged(seen, 'job-1', error, { deadLetterPending: true })).toBe(true);
+    expect(lastUpdate()).toMatchObject({
+      ConditionExpression:
+        '#state = :retrying AND updatedAt = :seenUpdatedAt AND attempts = :seenAttempts AND sweeps = :seenSweeps',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':dead': 'dead',
+        ':pending': true,
+        ':seenAttempts': 2,
+        ':seenSweeps': 3,
+      }),
+    });
+  });
+
+  it('creates the dead record only while there still is none', async () => {
+    await store.markDeadIfUnchanged(undefined, 'job-1', error, { type: 'demo.echo', queue: 'default' });
+    expect(lastUpdate()).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(id)',
+      ExpressionAttributeValues: expect.objectContaining({ ':type': 'demo.echo', ':queue': 'default' }),
+    });
+  });
+
+  it('reports false when the job moved, and refuses a version that cannot become dead', async () => {
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'moved', $metadata: {} }));
+    expect(await store.markDeadIfUnchanged(claimedRecord({ id: 'job-1', type: 'demo.echo' }), 'job-1', error)).toBe(false);
+    await expect(
+      store.markDeadIfUnchanged(claimedRecord({ id: 'job-1', type: 'demo.echo', state: 'succeeded' }), 'job-1', error),
+    ).rejects.toThrow(IllegalTransitionError);
   });
 });
