@@ -1,8 +1,7 @@
-import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Registry } from '../../functions/jobs/registry.js';
 import {
   type AwsConnection,
@@ -12,6 +11,7 @@ import {
   newJobId,
   serializeEnvelope,
 } from '../../shared/index.js';
+import { overrideSweeperEnvironment, pauseWorkers, stackFunctions } from './stack-controls.js';
 
 /** What the soak injects, per job. */
 export type Fault =
@@ -23,7 +23,11 @@ export type Fault =
   | 'crashed-run'
   | 'lost-send'
   | 'cancelled-before-start'
-  | 'poison-payload';
+  | 'poison-payload'
+  | 'crash-inside-once'
+  | 'crash-after-once'
+  | 'control-characters'
+  | 'large-numbers';
 
 export interface SoakOptions {
   readonly jobs: JobClient<Registry>;
@@ -32,6 +36,23 @@ export interface SoakOptions {
   readonly seed?: number;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Enqueue everything while the workers are paused and hold the backlog this
+   * long, sweeping with thresholds of a second, before resuming them: a backlog
+   * older than every sweeper threshold must kill, re-send and delay nothing.
+   * @default 0 (no backlog phase)
+   */
+  readonly backlogMs?: number;
+}
+
+/** What the sweeper did while the backlog was held: every figure must be 0. */
+export interface BacklogReport {
+  readonly heldMs: number;
+  readonly sweeps: number;
+  /** Jobs the sweeper re-sent although their message was waiting in the queue. */
+  readonly resent: number;
+  /** Jobs that ended (dead or otherwise) while no worker ran. */
+  readonly ended: number;
 }
 
 export interface SoakReport {
@@ -44,6 +65,9 @@ export interface SoakReport {
   readonly duplicatedEffects: number;
   /** demo.effect jobs that succeeded without their side effect. */
   readonly missingEffects: number;
+  /** Dead jobs whose dead-letter copy was never confirmed (`deadLetterPending` left set). */
+  readonly deadWithoutCopy: number;
+  readonly backlog?: BacklogReport;
   readonly elapsedMs: number;
 }
 
@@ -52,6 +76,8 @@ interface PlannedJob {
   readonly fault: Fault;
   readonly expected: JobState;
   readonly effectKey?: string;
+  /** How many times the side effect must have run: 1 for a job that succeeds, 0 where a crash hid the outcome. @default 1 when expected succeeded */
+  readonly effectRuns?: number;
 }
 
 /**
@@ -80,24 +106,47 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const planned: PlannedJob[] = [];
   const faults = Object.fromEntries(FAULTS.map((fault) => [fault, 0])) as Record<Fault, number>;
 
-  for (let i = 0; i < options.count; i++) {
-    const fault = pickFault(random());
-    faults[fault]++;
-    planned.push(await inject(fault, i));
-  }
-  log(`soak: enqueued ${planned.length} jobs with faults ${JSON.stringify(faults)}`);
-
-  const sweeper = await sweeperFunction(options.aws, jobs.config.stackName);
+  const [sweeper] = await stackFunctions(options.aws, jobs.config.stackName, 'JobSystemSweeper');
   const lambda = new LambdaClient(options.aws);
-  const deadline = started + (options.timeoutMs ?? 600_000);
+  const runSweeper = async () => {
+    await lambda.send(new InvokeCommand({ FunctionName: sweeper }));
+  };
+  const backlogMs = options.backlogMs ?? 0;
+  const undo: (() => Promise<void>)[] = [];
+  let backlog: BacklogReport | undefined;
   let states = new Map<string, string>();
-  for (let round = 0; ; round++) {
-    states = await readStates(planned.map((job) => job.jobId));
-    const unfinished = planned.filter((job) => !['succeeded', 'dead', 'cancelled'].includes(states.get(job.jobId) ?? ''));
-    if (unfinished.length === 0 || Date.now() > deadline) break;
-    if (round % 5 === 4) await lambda.send(new InvokeCommand({ FunctionName: sweeper }));
-    log(`soak: ${planned.length - unfinished.length}/${planned.length} settled`);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  try {
+    if (backlogMs > 0) {
+      // Thresholds of a second: every job in the backlog is "stale" many times over while it waits.
+      undo.push(await overrideSweeperEnvironment(options.aws, jobs.config.stackName, FAST_SWEEPER));
+      undo.push(await pauseWorkers(options.aws, jobs.config.stackName));
+    }
+    for (let i = 0; i < options.count; i++) {
+      const fault = pickFault(random());
+      faults[fault]++;
+      planned.push(await inject(fault, i));
+    }
+    log(`soak: enqueued ${planned.length} jobs with faults ${JSON.stringify(faults)}`);
+
+    if (backlogMs > 0) {
+      backlog = await holdBacklog(backlogMs);
+      log(
+        `soak: backlog held ${backlog.heldMs} ms over ${backlog.sweeps} sweeps: ${backlog.resent} re-sent, ${backlog.ended} ended`,
+      );
+      await (undo.pop() as () => Promise<void>)(); // resume the workers; the fast sweeper stays for the drain
+    }
+
+    const deadline = started + (options.timeoutMs ?? 600_000);
+    for (let round = 0; ; round++) {
+      states = await readStates(planned.map((job) => job.jobId));
+      const unfinished = planned.filter((job) => !['succeeded', 'dead', 'cancelled'].includes(states.get(job.jobId) ?? ''));
+      if (unfinished.length === 0 || Date.now() > deadline) break;
+      if (round % 5 === 4) await runSweeper();
+      log(`soak: ${planned.length - unfinished.length}/${planned.length} settled`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  } finally {
+    for (const step of undo.reverse()) await step();
   }
 
   const outcome = { succeeded: 0, dead: 0, cancelled: 0, unfinished: 0, missing: 0 };
@@ -110,10 +159,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (state !== job.expected)
       wrongOutcome.push({ jobId: job.jobId, fault: job.fault, expected: job.expected, actual: state ?? 'missing' });
   }
-  const effects = planned.filter((job) => job.effectKey !== undefined && job.expected === 'succeeded');
+  const effects = planned.filter(
+    (job) => job.effectKey !== undefined && (job.effectRuns !== undefined || job.expected === 'succeeded'),
+  );
   const counts = await ledgerCounts(effects.map((job) => job.effectKey as string));
-  const duplicatedEffects = effects.filter((job) => (counts.get(job.effectKey as string) ?? 0) > 1).length;
-  const missingEffects = effects.filter((job) => (counts.get(job.effectKey as string) ?? 0) < 1).length;
+  const runs = (job: PlannedJob) => counts.get(job.effectKey as string) ?? 0;
+  const duplicatedEffects = effects.filter((job) => runs(job) > (job.effectRuns ?? 1)).length;
+  const missingEffects = effects.filter((job) => runs(job) < (job.effectRuns ?? 1)).length;
+  const deadRecords = await jobs.getMany(planned.filter((job) => states.get(job.jobId) === 'dead').map((job) => job.jobId));
+  const deadWithoutCopy = deadRecords.filter((record) => record.deadLetterPending === true).length;
   return {
     enqueued: planned.length,
     faults,
@@ -121,8 +175,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     wrongOutcome,
     duplicatedEffects,
     missingEffects,
+    deadWithoutCopy,
+    ...(backlog === undefined ? {} : { backlog }),
     elapsedMs: Date.now() - started,
   };
+
+  /**
+   * With the workers paused, sweeps every couple of seconds for `holdMs`. Every
+   * job's message is in the queue, so the only right thing for the sweeper to do
+   * is nothing: a re-send would duplicate, a kill would lose a healthy job.
+   */
+  async function holdBacklog(holdMs: number): Promise<BacklogReport> {
+    const holdStarted = Date.now();
+    const before = await readStates(planned.map((job) => job.jobId));
+    let sweeps = 0;
+    while (Date.now() - holdStarted < holdMs) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await runSweeper();
+      sweeps++;
+    }
+    const records = await jobs.getMany(planned.map((job) => job.jobId));
+    return {
+      heldMs: Date.now() - holdStarted,
+      sweeps,
+      resent: records.filter((record) => (record.sweeps ?? 0) > 0).length,
+      ended: records.filter((record) => record.state !== before.get(record.id)).length,
+    };
+  }
 
   async function inject(fault: Fault, index: number): Promise<PlannedJob> {
     const effectKey = `${runId}-${index}`;
@@ -179,6 +258,42 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await sendRaw(jobId, 'demo.sleep', { ms: 'not a number' });
         return { jobId, fault, expected: 'dead' };
       }
+      case 'crash-inside-once': {
+        // A run killed inside its ctx.once step: the step's marker is in progress and nobody knows
+        // whether the side effect happened. The default is to end the job for a person to resolve,
+        // never to run the step again.
+        const jobId = newJobId();
+        await putRecord(jobId, 'demo.once', { key: effectKey, failTimes: 0 }, crashedRun());
+        await putStepMarker(jobId, 'ledger-increment', { status: 'in_progress', attempt: 1 });
+        await sendRaw(jobId, 'demo.once', { key: effectKey, failTimes: 0 });
+        return { jobId, fault, expected: 'dead', effectKey, effectRuns: 0 };
+      }
+      case 'crash-after-once': {
+        // A run killed after its ctx.once step completed: the retry takes the stored result and
+        // the side effect (done here, as the crashed run did it) stays at one.
+        const jobId = newJobId();
+        await putRecord(jobId, 'demo.once', { key: effectKey, failTimes: 0 }, crashedRun());
+        await incrementLedger(effectKey);
+        await putStepMarker(jobId, 'ledger-increment', {
+          status: 'completed',
+          attempt: 1,
+          resultJson: JSON.stringify({ count: 1 }),
+        });
+        await sendRaw(jobId, 'demo.once', { key: effectKey, failTimes: 0 });
+        return { jobId, fault, expected: 'succeeded', effectKey };
+      }
+      case 'control-characters': {
+        // SQS refuses most control characters in message attributes; the dead-letter copy carries the message.
+        const message = `refused \u0000 with \u0001\u0007\u001b[31m control characters \uFFFF\uFFFE`;
+        return { jobId: (await jobs.enqueue('demo.fatal', { message })).jobId, fault, expected: 'dead' };
+      }
+      case 'large-numbers':
+        return {
+          jobId: (await jobs.enqueue('demo.large-numbers', { key: effectKey })).jobId,
+          fault,
+          expected: 'succeeded',
+          effectKey,
+        };
     }
   }
 
@@ -203,6 +318,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           updatedAt: now,
           ...fields,
         },
+      }),
+    );
+  }
+
+  /** What a run killed mid-attempt leaves: `running`, attempt 1, its lease already expired. */
+  function crashedRun(): Record<string, unknown> {
+    return { state: 'running', attempts: 1, leaseUntil: Date.now() - 1_000 };
+  }
+
+  async function putStepMarker(jobId: string, step: string, fields: Record<string, unknown>): Promise<void> {
+    await documentClient.send(
+      new PutCommand({
+        TableName: jobs.config.idempotencyTable,
+        Item: { id: `step#${jobId}#${step}`, expiresAt: Math.floor(Date.now() / 1_000) + 86_400, ...fields },
+      }),
+    );
+  }
+
+  async function incrementLedger(key: string): Promise<void> {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: jobs.config.demoLedgerTable as string,
+        Key: { key },
+        UpdateExpression: 'ADD #count :one',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1 },
       }),
     );
   }
@@ -240,20 +381,37 @@ const FAULTS: readonly Fault[] = [
   'lost-send',
   'cancelled-before-start',
   'poison-payload',
+  'crash-inside-once',
+  'crash-after-once',
+  'control-characters',
+  'large-numbers',
 ];
+
+/** Sweeper thresholds of a second (and counts trusted a second after a send), for the backlog phase. */
+const FAST_SWEEPER: Record<string, string> = {
+  JOBSTACK_SWEEP_QUEUED_MS: '1000',
+  JOBSTACK_SWEEP_RUNNING_GRACE_MS: '1000',
+  JOBSTACK_SWEEP_RETRYING_GRACE_MS: '1000',
+  JOBSTACK_SWEEP_SCHEDULED_GRACE_MS: '1000',
+  JOBSTACK_SWEEP_COUNT_SETTLE_MS: '1000',
+};
 
 /** The mix: mostly healthy jobs, every fault present in a run of a few dozen. */
 function pickFault(roll: number): Fault {
   const weights: [Fault, number][] = [
-    ['none', 0.3],
-    ['transient-failures', 0.15],
+    ['none', 0.22],
+    ['transient-failures', 0.12],
     ['exhausted-retries', 0.05],
     ['non-retryable', 0.05],
-    ['duplicate-delivery', 0.15],
-    ['crashed-run', 0.1],
-    ['lost-send', 0.08],
-    ['cancelled-before-start', 0.07],
+    ['duplicate-delivery', 0.12],
+    ['crashed-run', 0.08],
+    ['lost-send', 0.07],
+    ['cancelled-before-start', 0.06],
     ['poison-payload', 0.05],
+    ['crash-inside-once', 0.05],
+    ['crash-after-once', 0.05],
+    ['control-characters', 0.04],
+    ['large-numbers', 0.04],
   ];
   let acc = 0;
   for (const [fault, weight] of weights) {
@@ -261,15 +419,6 @@ function pickFault(roll: number): Fault {
     if (roll < acc) return fault;
   }
   return 'none';
-}
-
-async function sweeperFunction(aws: AwsConnection, stackName: string): Promise<string> {
-  const output = await new CloudFormationClient(aws).send(new ListStackResourcesCommand({ StackName: stackName }));
-  const sweeper = (output.StackResourceSummaries ?? []).find(
-    (resource) => resource.ResourceType === 'AWS::Lambda::Function' && resource.LogicalResourceId?.startsWith('JobSystemSweeper'),
-  );
-  if (!sweeper?.PhysicalResourceId) throw new Error(`stack '${stackName}' has no sweeper function`);
-  return sweeper.PhysicalResourceId;
 }
 
 /** A small seeded PRNG so a soak run can be repeated exactly. */
