@@ -15,6 +15,7 @@ import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
 import type { PlannedSchedule } from '../shared/scheduling/declared.js';
+import { ENQUEUE_KEY_PREFIX } from '../shared/store/idempotency-store.js';
 import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
@@ -305,12 +306,10 @@ export class JobSystem extends Construct {
    * `dynamodb:PutItem` (create), `dynamodb:BatchWriteItem` (enqueueMany),
    * `dynamodb:GetItem` (idempotent re-enqueue), `dynamodb:UpdateItem` (cancel),
    * `dynamodb:DeleteItem` (rolls back a record whose message could not be sent;
-   * conditional on it never having run); read/write data on the idempotency
-   * table (`dynamodb:BatchGetItem`, `dynamodb:GetRecords`,
-   * `dynamodb:GetShardIterator`, `dynamodb:Query`, `dynamodb:GetItem`,
-   * `dynamodb:Scan`, `dynamodb:ConditionCheckItem`, `dynamodb:BatchWriteItem`,
-   * `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
-   * `dynamodb:DescribeTable`).
+   * conditional on it never having run); on the idempotency table only
+   * `dynamodb:PutItem`, and only on enqueue keys (`dynamodb:LeadingKeys`
+   * `enqueue#*`): an enqueuer can neither read nor forge the `ctx.once` results
+   * that share the table. `s3:PutObject` under `payloads/` (large payloads).
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
     for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
@@ -322,7 +321,15 @@ export class JobSystem extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    this.idempotencyTable.grantReadWriteData(grantee);
+    // Binding a key is one conditional PutItem (the loser learns the owner from ReturnValuesOnConditionCheckFailure).
+    // ForAllValues: every partition key the request touches must match; LeadingKeys is the partition key.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.idempotencyTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ENQUEUE_KEY_PREFIX}*`] } },
+    });
     // Payloads over the inline limit.
     iam.Grant.addToPrincipal({
       grantee,

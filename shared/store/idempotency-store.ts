@@ -148,8 +148,14 @@ export class IdempotencyStore {
   }
 }
 
+/**
+ * Partition-key prefix of enqueue keys. The enqueue grant is limited to keys
+ * with it (IAM `dynamodb:LeadingKeys`), so enqueuers cannot touch step results.
+ */
+export const ENQUEUE_KEY_PREFIX = 'enqueue#';
+
 export function enqueueKeyId(jobType: string, key: string): string {
-  return `enqueue#${jobType}#${key}`;
+  return `${ENQUEUE_KEY_PREFIX}${jobType}#${key}`;
 }
 
 function stepId(jobId: string, name: string): string {
