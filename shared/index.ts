@@ -55,6 +55,7 @@ export {
   LeaseLostError,
   NonRetryableError,
   PayloadTooLargeError,
+  StepOutcomeUnknownError,
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
@@ -63,12 +64,14 @@ export {
   type AnyJobDefinition,
   defineJob,
   defineRegistry,
+  type InterruptedStep,
   type JobContext,
   type JobDefinition,
   type JobDefinitionInput,
   type JobHandler,
   type JobRegistry,
   MAX_JOB_TIMEOUT_MS,
+  type OnceOptions,
   type PayloadOf,
   planQueues,
   type QueuePlan,
@@ -130,7 +133,7 @@ export {
   sourcesOf,
 } from './states.js';
 export { ATTENTION_SHARDS, attentionKey, attentionKeysOf } from './store/attention.js';
-export { IdempotencyStore } from './store/idempotency-store.js';
+export { ENQUEUE_KEY_PREFIX, IdempotencyStore, type StepState } from './store/idempotency-store.js';
 export {
   type CancelResult,
   type ClaimRequest,

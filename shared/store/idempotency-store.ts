@@ -54,21 +54,84 @@ export class IdempotencyStore {
     }
   }
 
-  /** The stored result of a completed step, if any. */
-  async completedStep(jobId: string, name: string): Promise<{ result: unknown } | undefined> {
+  /**
+   * The state of a `ctx.once` step: completed with its result (stored as JSON
+   * text, so any JSON value round-trips, numbers beyond 2^53 included), started
+   * by `attempt` and not finished, or never started (undefined).
+   */
+  async readStep(jobId: string, name: string): Promise<StepState | undefined> {
     const output = await this.documentClient.send(
       new GetCommand({ TableName: this.tableName, Key: { id: stepId(jobId, name) }, ConsistentRead: true }),
     );
     const item = output.Item;
-    return item?.status === 'completed' ? { result: item.result ?? null } : undefined;
+    if (!item) return undefined;
+    if (item.status === 'completed') {
+      // Items written before results were stored as text hold the value itself in `result`.
+      const result: unknown = typeof item.resultJson === 'string' ? JSON.parse(item.resultJson) : (item.result ?? null);
+      return { status: 'completed', result };
+    }
+    return { status: 'in_progress', attempt: Number(item.attempt) };
   }
 
   /**
-   * Marks a step as started by `attempt`. Fails (returns false) only if the same
-   * or a later attempt of the job started it, which the job's own claim makes
-   * impossible unless two runs overlap; an earlier attempt's marker is taken over.
+   * Marks a step as started by `attempt`, only if nobody started it before.
+   * @returns false when a marker exists (read it with `readStep` to learn whose)
    */
   async beginStep(jobId: string, name: string, attempt: number, retentionMs: number): Promise<boolean> {
+    return this.putStepMarker(jobId, name, attempt, retentionMs, { ConditionExpression: 'attribute_not_exists(id)' });
+  }
+
+  /**
+   * Takes over the marker an earlier attempt (`seenAttempt`) left in progress,
+   * exactly as it was read: of two attempts racing for it, one wins.
+   * @returns false when the marker changed since it was read
+   */
+  async takeOverStep(jobId: string, name: string, seenAttempt: number, attempt: number, retentionMs: number): Promise<boolean> {
+    return this.putStepMarker(jobId, name, attempt, retentionMs, {
+      ConditionExpression: '#status = :inProgress AND attempt = :seenAttempt',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':inProgress': 'in_progress', ':seenAttempt': seenAttempt },
+    });
+  }
+
+  /**
+   * Stores a step's result (its JSON text) if `attempt` still holds the marker.
+   * @returns false when another attempt took the step over
+   */
+  async completeStep(jobId: string, name: string, attempt: number, resultJson: string): Promise<boolean> {
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: stepId(jobId, name) },
+          UpdateExpression: 'SET #status = :completed, resultJson = :resultJson',
+          ConditionExpression: '#status = :inProgress AND attempt = :attempt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':completed': 'completed',
+            ':inProgress': 'in_progress',
+            ':attempt': attempt,
+            ':resultJson': resultJson,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async putStepMarker(
+    jobId: string,
+    name: string,
+    attempt: number,
+    retentionMs: number,
+    condition: Pick<
+      ConstructorParameters<typeof PutCommand>[0],
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
     try {
       await this.documentClient.send(
         new PutCommand({
@@ -79,9 +142,7 @@ export class IdempotencyStore {
             attempt,
             expiresAt: toEpochSeconds(this.clock() + retentionMs),
           },
-          ConditionExpression: 'attribute_not_exists(id) OR (#status = :inProgress AND attempt < :attempt)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':attempt': attempt },
+          ...condition,
         }),
       );
       return true;
@@ -89,24 +150,6 @@ export class IdempotencyStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  async completeStep(jobId: string, name: string, attempt: number, result: unknown): Promise<void> {
-    await this.documentClient.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id: stepId(jobId, name) },
-        UpdateExpression: 'SET #status = :completed, #result = :result',
-        ConditionExpression: '#status = :inProgress AND attempt = :attempt',
-        ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-        ExpressionAttributeValues: {
-          ':completed': 'completed',
-          ':inProgress': 'in_progress',
-          ':attempt': attempt,
-          ':result': result ?? null,
-        },
-      }),
-    );
   }
 
   /** Where a long-running scan (the sweeper's) resumes; kept in this table as small operational state. */
@@ -130,7 +173,7 @@ export class IdempotencyStore {
     );
   }
 
-  /** Forgets a step that failed, so the next attempt runs it again. */
+  /** Forgets a step that threw (known not completed), so the next attempt runs it again. */
   async abandonStep(jobId: string, name: string, attempt: number): Promise<void> {
     await this.documentClient
       .send(
@@ -153,6 +196,11 @@ export class IdempotencyStore {
  * with it (IAM `dynamodb:LeadingKeys`), so enqueuers cannot touch step results.
  */
 export const ENQUEUE_KEY_PREFIX = 'enqueue#';
+
+/** A `ctx.once` step as stored. */
+export type StepState =
+  | { readonly status: 'completed'; readonly result: unknown }
+  | { readonly status: 'in_progress'; readonly attempt: number };
 
 export function enqueueKeyId(jobType: string, key: string): string {
   return `${ENQUEUE_KEY_PREFIX}${jobType}#${key}`;
