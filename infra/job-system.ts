@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
+import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import type { PlannedSchedule } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX } from '../shared/store/idempotency-store.js';
 import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
@@ -33,7 +34,7 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 const MESSAGE_RETENTION = Duration.days(14);
 /** Key prefix of payloads in the payload bucket (see shared/payload-store.ts). */
-const PAYLOAD_PREFIX = 'payloads/';
+const PAYLOAD_PREFIX = PAYLOAD_KEY_PREFIX;
 /** SQS allows a redrive `maxReceiveCount` of 1..1000. */
 const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */

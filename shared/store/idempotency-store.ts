@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { JobstackError } from '../errors.js';
 
 /**
  * The idempotency table: enqueue keys (`enqueue#<type>#<key>` → job id, for
@@ -19,9 +20,19 @@ export class IdempotencyStore {
   }
 
   /**
-   * Binds an enqueue idempotency key to `jobId` for `windowMs`, unless a live
-   * binding exists. One conditional write; under concurrent calls exactly one
-   * binding wins and every caller learns the winner's job id.
+   * Binds an enqueue idempotency key to `jobId`, unless another job holds it.
+   * The binding lasts `windowMs` from the job's start (`runAt`, default now).
+   * A binding past its window still holds while its job is not finished (a
+   * job delayed or backlogged beyond the window); only a binding whose job is
+   * finished or gone is taken over, by a write conditional on the binding
+   * exactly as read, so under concurrent calls exactly one caller binds and
+   * every caller learns the winner's job id.
+   *
+   * Conditions (proven on the real-DynamoDB layer): a new binding needs
+   * `attribute_not_exists(id)`; a takeover needs
+   * `jobId = :seenJobId AND expiresAt = :seenExpiresAt`.
+   *
+   * @param options.jobFinished whether a job is finished or gone (read its record); asked only for an expired binding
    * @returns the job id that owns the key, and whether this call bound it.
    */
   async bindEnqueueKey(
@@ -29,28 +40,53 @@ export class IdempotencyStore {
     key: string,
     jobId: string,
     windowMs: number,
+    options: { readonly runAt?: number; readonly jobFinished: (jobId: string) => Promise<boolean> },
   ): Promise<{ jobId: string; bound: boolean }> {
     const now = this.clock();
+    const item = {
+      id: enqueueKeyId(jobType, key),
+      jobId,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: toEpochSeconds(Math.max(now, options.runAt ?? now) + windowMs),
+    };
+    const newBinding = { ConditionExpression: 'attribute_not_exists(id)' };
+    let condition: BindingCondition = newBinding;
+    // Each round binds, honours the holder, or finds that another caller changed the binding since it was read.
+    for (let round = 1; ; round++) {
+      const held = await this.putBinding(item, condition);
+      if (held === 'written') return { jobId, bound: true };
+      if (held === 'gone') condition = newBinding;
+      else {
+        // A binding without a readable expiry counts as live: honouring it is the safe side.
+        const live = !(held.expiresAt < toEpochSeconds(now));
+        if (live || !(await options.jobFinished(held.jobId))) return { jobId: held.jobId, bound: false };
+        condition = {
+          ConditionExpression: 'jobId = :seenJobId AND expiresAt = :seenExpiresAt',
+          ExpressionAttributeValues: { ':seenJobId': held.jobId, ':seenExpiresAt': held.expiresAt },
+        };
+      }
+      if (round >= MAX_BINDING_ROUNDS) {
+        throw new JobstackError(`idempotency key '${key}' kept changing hands while binding it; try again`, { jobType });
+      }
+    }
+  }
+
+  /** Puts a binding under `condition`. @returns what holds the key instead when the condition failed */
+  private async putBinding(
+    item: Record<string, unknown>,
+    condition: BindingCondition,
+  ): Promise<'written' | 'gone' | { jobId: string; expiresAt: number }> {
     try {
       await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            id: enqueueKeyId(jobType, key),
-            jobId,
-            createdAt: new Date(now).toISOString(),
-            expiresAt: toEpochSeconds(now + windowMs),
-          },
-          // TTL deletes lag by up to days: an expired binding counts as free.
-          ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': toEpochSeconds(now) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        new PutCommand({ TableName: this.tableName, Item: item, ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
       );
-      return { jobId, bound: true };
+      return 'written';
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
-      return { jobId: String(unmarshall(error.Item).jobId), bound: false };
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // No item: the binding read earlier was deleted (TTL) before the takeover.
+      if (!error.Item) return 'gone';
+      const old = unmarshall(error.Item);
+      return { jobId: String(old.jobId), expiresAt: Number(old.expiresAt) };
     }
   }
 
@@ -201,6 +237,11 @@ export const ENQUEUE_KEY_PREFIX = 'enqueue#';
 export type StepState =
   | { readonly status: 'completed'; readonly result: unknown }
   | { readonly status: 'in_progress'; readonly attempt: number };
+
+type BindingCondition = Pick<ConstructorParameters<typeof PutCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>;
+
+/** Conditional writes a binding may take under contention before giving up. */
+const MAX_BINDING_ROUNDS = 5;
 
 export function enqueueKeyId(jobType: string, key: string): string {
   return `${ENQUEUE_KEY_PREFIX}${jobType}#${key}`;
