@@ -59,9 +59,11 @@ export interface EnqueueOptions {
   /**
    * Enqueueing again with the same key (for the same job type) within the
    * window returns the first job's id and creates nothing, also under
-   * concurrent calls: the first payload wins, the later one is dropped. A
-   * delayed job holds its key until it runs plus the window, and past that for
-   * as long as the job is not finished. Costs one extra write.
+   * concurrent calls. The first payload wins: once the job exists, a later
+   * enqueue with the key sends nothing and changes nothing (if the caller that
+   * bound the key died before creating the job, the next caller creates it, with
+   * its own payload). A delayed job holds its key until it runs plus the window,
+   * and past that for as long as the job is not finished. Costs one extra write.
    */
   readonly idempotencyKey?: string;
   /** How long an idempotency key holds. @default '24h' */
