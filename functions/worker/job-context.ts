@@ -102,7 +102,14 @@ export function createJobContext(deps: JobContextDeps, info: AttemptInfo): JobCo
         try {
           result = await step();
         } catch (error) {
-          await idempotency.abandonStep(record.id, name, attempt);
+          await idempotency.abandonStep(record.id, name, attempt).catch((abandonError: unknown) => {
+            // The marker stays, so the next attempt treats the step as interrupted: the safe side. The step's own
+            // error is the one that explains the failure.
+            info.logger.warn('Could not forget a failed step; the next attempt will see it as interrupted', {
+              step: name,
+              error: abandonError as Error,
+            });
+          });
           throw error;
         }
       }

@@ -91,6 +91,13 @@ describe('ctx.once', () => {
     expect(dynamo).toHaveReceivedCommandWith(DeleteCommand, { Key: { id: stepId } });
   });
 
+  it("keeps the step's own error when forgetting the step fails (the marker stays: the next attempt sees it interrupted)", async () => {
+    dynamo.on(DeleteCommand).rejects(new Error('throttled'));
+    await expect(context().once('charge', async () => Promise.reject(new Error('card declined')))).rejects.toThrow(
+      'card declined',
+    );
+  });
+
   describe('a step an earlier attempt started and never finished (outcome unknown)', () => {
     beforeEach(() => {
       dynamo.on(GetCommand).resolves({ Item: { id: stepId, status: 'in_progress', attempt: 1 } });
