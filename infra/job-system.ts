@@ -16,7 +16,7 @@ import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import type { PlannedSchedule } from '../shared/scheduling/declared.js';
-import { ENQUEUE_KEY_PREFIX } from '../shared/store/idempotency-store.js';
+import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
 import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
@@ -340,6 +340,22 @@ export class JobSystem extends Construct {
     // Delays beyond 15 minutes and cancelling them; runtime schedules; stopping cancelled long jobs.
     this.scheduling.grantSchedule(grantee);
     this.longJobs?.grantCancel(grantee);
+  }
+
+  /**
+   * Lets `grantee` resolve `ctx.once` steps whose outcome was unknown (the
+   * client SDK's `resolveStep`), an operator's task after checking the side
+   * effect. Actions: `dynamodb:UpdateItem` and `dynamodb:DeleteItem` on the
+   * idempotency table, only on step items (`dynamodb:LeadingKeys` `step#*`).
+   * Retrying the job afterwards needs `grantEnqueue`.
+   */
+  public grantResolveSteps(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.idempotencyTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STEP_KEY_PREFIX}*`] } },
+    });
   }
 
   /**

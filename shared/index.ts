@@ -133,7 +133,14 @@ export {
   sourcesOf,
 } from './states.js';
 export { ATTENTION_SHARDS, attentionKey, attentionKeysOf } from './store/attention.js';
-export { ENQUEUE_KEY_PREFIX, IdempotencyStore, type StepState } from './store/idempotency-store.js';
+export {
+  ENQUEUE_KEY_PREFIX,
+  IdempotencyStore,
+  MAX_STEP_RESULT_BYTES,
+  STEP_KEY_PREFIX,
+  type StepResolution,
+  type StepState,
+} from './store/idempotency-store.js';
 export {
   type CancelResult,
   type ClaimRequest,

@@ -12,10 +12,11 @@ import {
   type OnceOptions,
   StepOutcomeUnknownError,
 } from '../../shared/index.js';
+import { MAX_STEP_RESULT_BYTES, stepResultJson } from '../../shared/store/idempotency-store.js';
 import type { JobLog } from './job-log.js';
 
 /** A `ctx.once` result must fit in one DynamoDB item with room to spare. */
-export const MAX_ONCE_RESULT_BYTES = 300_000;
+export const MAX_ONCE_RESULT_BYTES = MAX_STEP_RESULT_BYTES;
 
 export interface JobContextDeps {
   readonly store: JobStore;
@@ -138,20 +139,13 @@ export function createJobContext(deps: JobContextDeps, info: AttemptInfo): JobCo
  * again unasked.
  */
 function resultJson(name: string, result: unknown, record: JobRecord): string {
-  const context = { jobId: record.id, jobType: record.type };
-  let json: string | undefined;
   try {
-    json = JSON.stringify(result);
+    return stepResultJson(result);
   } catch (error) {
-    throw new NonRetryableError(`ctx.once('${name}') result is not JSON: ${(error as Error).message}`, {
-      ...context,
+    throw new NonRetryableError(`ctx.once('${name}'): ${(error as Error).message}`, {
+      jobId: record.id,
+      jobType: record.type,
       cause: error,
     });
   }
-  const text = json ?? 'null';
-  const sizeBytes = Buffer.byteLength(text);
-  if (sizeBytes > MAX_ONCE_RESULT_BYTES) {
-    throw new NonRetryableError(`ctx.once('${name}') result is ${sizeBytes} bytes, over ${MAX_ONCE_RESULT_BYTES}`, context);
-  }
-  return text;
 }

@@ -21,7 +21,7 @@ import type { RecurrenceInput } from '../scheduling/expressions.js';
 import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
 import { unstorableNumbers } from '../storable.js';
-import { IdempotencyStore } from '../store/idempotency-store.js';
+import { IdempotencyStore, type StepResolution } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
 import { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './redrive.js';
@@ -139,6 +139,19 @@ export interface JobClient<R extends JobRegistry> {
    * @throws WaitTimeoutError when the timeout passes first.
    */
   wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
+  /**
+   * Records a person's verdict on a `ctx.once` step whose outcome was unknown
+   * (the job is dead with StepOutcomeUnknownError): `{ result }` when the side
+   * effect did happen (later attempts return that result), `{ rerun: true }`
+   * when it did not (the next attempt runs the step). Then `retry(jobId)`.
+   * Needs `grantResolveSteps`.
+   * @example
+   * await jobs.resolveStep(jobId, 'charge', { result: { chargeId: 'ch_123' } });
+   * await jobs.retry(jobId);
+   * @returns false when the step is not waiting for a verdict (completed, or never started)
+   * @throws InvalidArgumentError when the result is not JSON or too large
+   */
+  resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
@@ -420,6 +433,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     },
 
     list: (query) => store.list(query),
+
+    resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 
     cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
 

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { JobstackError } from '../errors.js';
+import { InvalidArgumentError, JobstackError } from '../errors.js';
 
 /**
  * The idempotency table: enqueue keys (`enqueue#<type>#<key>` → job id, for
@@ -188,6 +188,52 @@ export class IdempotencyStore {
     }
   }
 
+  /**
+   * A person's verdict on a step whose outcome was unknown (the job died with
+   * StepOutcomeUnknownError): `{ result }` records the step as completed with
+   * that result (the side effect happened), `{ rerun: true }` forgets it (it did
+   * not happen; the next attempt runs it). Applies only to a step still in
+   * progress; retry the job afterwards.
+   * @returns false when the step is not in progress (completed, or never started)
+   */
+  async resolveStep(jobId: string, name: string, resolution: StepResolution): Promise<boolean> {
+    const key = { id: stepId(jobId, name) };
+    const inProgress = {
+      ConditionExpression: '#status = :inProgress',
+      ExpressionAttributeNames: { '#status': 'status' },
+    };
+    try {
+      if ('rerun' in resolution) {
+        await this.documentClient.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: key,
+            ...inProgress,
+            ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+          }),
+        );
+      } else {
+        await this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET #status = :completed, resultJson = :resultJson',
+            ...inProgress,
+            ExpressionAttributeValues: {
+              ':inProgress': 'in_progress',
+              ':completed': 'completed',
+              ':resultJson': stepResultJson(resolution.result),
+            },
+          }),
+        );
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Where a long-running scan (the sweeper's) resumes; kept in this table as small operational state. */
   async loadCursor(name: string): Promise<Record<string, unknown> | undefined> {
     const output = await this.documentClient.send(
@@ -233,6 +279,34 @@ export class IdempotencyStore {
  */
 export const ENQUEUE_KEY_PREFIX = 'enqueue#';
 
+/** Largest `ctx.once` result, as JSON text: one item with room to spare below DynamoDB's 400 KB. */
+export const MAX_STEP_RESULT_BYTES = 300_000;
+
+/** Prefix of `ctx.once` step items; the step-resolving grant is limited to it. */
+export const STEP_KEY_PREFIX = 'step#';
+
+/** How a person resolves an interrupted step: it happened (with this result), or it did not (run it again). */
+export type StepResolution = { readonly result: unknown } | { readonly rerun: true };
+
+/**
+ * The JSON text a step result is stored as.
+ * @throws InvalidArgumentError when the result is not JSON or over MAX_STEP_RESULT_BYTES
+ */
+export function stepResultJson(result: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch (error) {
+    throw new InvalidArgumentError(`step result is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const text = json ?? 'null';
+  const sizeBytes = Buffer.byteLength(text);
+  if (sizeBytes > MAX_STEP_RESULT_BYTES) {
+    throw new InvalidArgumentError(`step result is ${sizeBytes} bytes, over ${MAX_STEP_RESULT_BYTES}`);
+  }
+  return text;
+}
+
 /** A `ctx.once` step as stored. */
 export type StepState =
   | { readonly status: 'completed'; readonly result: unknown }
@@ -248,7 +322,7 @@ export function enqueueKeyId(jobType: string, key: string): string {
 }
 
 function stepId(jobId: string, name: string): string {
-  return `step#${jobId}#${name}`;
+  return `${STEP_KEY_PREFIX}${jobId}#${name}`;
 }
 
 function toEpochSeconds(ms: number): number {

@@ -85,6 +85,20 @@ describe('least privilege (fault 15)', () => {
     ]);
   });
 
+  it('grantResolveSteps may only update or delete ctx.once step items', () => {
+    const { stack: appStack, jobs } = jobSystemStack();
+    const operators = new iam.Role(appStack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() });
+    jobs.grantResolveSteps(operators);
+    expect(statementsOfRole(Template.fromStack(appStack), '^Operators')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/IdempotencyTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['step#*'] } },
+      },
+    ]);
+  });
+
   // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html: "Starting in October 2025, new function URLs
   // will require both lambda:InvokeFunctionUrl and lambda:InvokeFunction permissions."
   it('grantInvokeUrl of the dashboard API gives both lambda:InvokeFunctionUrl and lambda:InvokeFunction (via the URL only)', () => {

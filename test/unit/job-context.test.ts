@@ -8,6 +8,7 @@ import { createJobContext } from '../../functions/worker/job-context.js';
 import { jobLog } from '../../functions/worker/job-log.js';
 import {
   IdempotencyStore,
+  InvalidArgumentError,
   JobCancelledError,
   JobStore,
   LeaseLostError,
@@ -205,5 +206,35 @@ describe('ctx.progress', () => {
 
   it('fails if the percent is out of range', async () => {
     await expect(context().progress(120)).rejects.toThrow(/0..100 \(given 120\)/);
+  });
+});
+
+describe('resolving an interrupted step (operator)', () => {
+  const store = new IdempotencyStore(documentClient, 'idem');
+
+  it('records the step as completed with the given result, only while it is in progress', async () => {
+    expect(await store.resolveStep('job-1', 'charge', { result: { chargeId: 'ch_1', big: 2 ** 60 } })).toBe(true);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'step#job-1#charge' },
+      ConditionExpression: '#status = :inProgress',
+      ExpressionAttributeValues: expect.objectContaining({ ':resultJson': JSON.stringify({ chargeId: 'ch_1', big: 2 ** 60 }) }),
+    });
+  });
+
+  it('forgets the step for a rerun, only while it is in progress', async () => {
+    expect(await store.resolveStep('job-1', 'charge', { rerun: true })).toBe(true);
+    expect(dynamo).toHaveReceivedCommandWith(DeleteCommand, {
+      Key: { id: 'step#job-1#charge' },
+      ConditionExpression: '#status = :inProgress',
+    });
+  });
+
+  it('answers false for a step that is not waiting for a verdict', async () => {
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    expect(await store.resolveStep('job-1', 'charge', { result: 1 })).toBe(false);
+  });
+
+  it('fails if the result is not JSON', async () => {
+    await expect(store.resolveStep('job-1', 'charge', { result: 1n })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
