@@ -37,9 +37,12 @@ export interface JobContext {
    * - A step whose attempt ended between starting it and storing its result
    *   (a timeout, a crash, a lost lease) has an unknown outcome. It is never
    *   silently run again: `onInterrupted` decides. `'fail'` (the default) ends
-   *   the job `dead` with `StepOutcomeUnknownError` for a person to resolve;
-   *   `'rerun'` runs the step again (choose it only when repeating is harmless,
-   *   e.g. the step passes its own idempotency key downstream); a function is
+   *   the job `dead` with `StepOutcomeUnknownError` for a person to resolve
+   *   (`jobs.resolveStep(jobId, name, { result } | { rerun: true })`, then
+   *   `jobs.retry(jobId)`); `'rerun'` runs the step again (choose it only when
+   *   repeating is harmless, e.g. the step passes its own idempotency key
+   *   downstream: the earlier run may even still be finishing it, if it ignored
+   *   its signal past its deadline); a function is
    *   called instead of the step, to look the side effect up (by that key) and
    *   return its result, which is stored like the step's. If it throws, the
    *   step stays unresolved and the next attempt asks again.
