@@ -214,6 +214,19 @@ describe('payloads that cannot round-trip through DynamoDB (fault 3)', () => {
   });
 });
 
+describe('declared schedules whose payload cannot round-trip (fault 3)', () => {
+  it('fail when the job is defined, naming the schedule and the path', () => {
+    expect(() =>
+      defineJob({
+        name: 'ledger.nightly',
+        schema: z.object({ amount: z.number() }),
+        schedule: { rate: '1 day', payload: { amount: 2 ** 60 } },
+        handler: async () => null,
+      }),
+    ).toThrow(/schedule 1 \(ledger\.nightly\): payload cannot be stored exactly: amount/);
+  });
+});
+
 describe('an idempotency key holds while its job is pending (fault 14)', () => {
   const store = new IdempotencyStore(documentClient, 'idem', { clock: () => NOW });
   const key = { id: 'enqueue#mail.send#k' };
