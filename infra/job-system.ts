@@ -15,7 +15,9 @@ import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
+import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import type { PlannedSchedule } from '../shared/scheduling/declared.js';
+import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
 import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
@@ -33,7 +35,7 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
 const MESSAGE_RETENTION = Duration.days(14);
 /** Key prefix of payloads in the payload bucket (see shared/payload-store.ts). */
-const PAYLOAD_PREFIX = 'payloads/';
+const PAYLOAD_PREFIX = PAYLOAD_KEY_PREFIX;
 /** SQS allows a redrive `maxReceiveCount` of 1..1000. */
 const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
@@ -306,12 +308,10 @@ export class JobSystem extends Construct {
    * `dynamodb:PutItem` (create), `dynamodb:BatchWriteItem` (enqueueMany),
    * `dynamodb:GetItem` (idempotent re-enqueue), `dynamodb:UpdateItem` (cancel),
    * `dynamodb:DeleteItem` (rolls back a record whose message could not be sent;
-   * conditional on it never having run); read/write data on the idempotency
-   * table (`dynamodb:BatchGetItem`, `dynamodb:GetRecords`,
-   * `dynamodb:GetShardIterator`, `dynamodb:Query`, `dynamodb:GetItem`,
-   * `dynamodb:Scan`, `dynamodb:ConditionCheckItem`, `dynamodb:BatchWriteItem`,
-   * `dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
-   * `dynamodb:DescribeTable`).
+   * conditional on it never having run); on the idempotency table only
+   * `dynamodb:PutItem`, and only on enqueue keys (`dynamodb:LeadingKeys`
+   * `enqueue#*`): an enqueuer can neither read nor forge the `ctx.once` results
+   * that share the table. `s3:PutObject` under `payloads/` (large payloads).
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
     for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
@@ -323,7 +323,15 @@ export class JobSystem extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    this.idempotencyTable.grantReadWriteData(grantee);
+    // Binding a key is one conditional PutItem (the loser learns the owner from ReturnValuesOnConditionCheckFailure).
+    // ForAllValues: every partition key the request touches must match; LeadingKeys is the partition key.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.idempotencyTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ENQUEUE_KEY_PREFIX}*`] } },
+    });
     // Payloads over the inline limit.
     iam.Grant.addToPrincipal({
       grantee,
@@ -333,6 +341,22 @@ export class JobSystem extends Construct {
     // Delays beyond 15 minutes and cancelling them; runtime schedules; stopping cancelled long jobs.
     this.scheduling.grantSchedule(grantee);
     this.longJobs?.grantCancel(grantee);
+  }
+
+  /**
+   * Lets `grantee` resolve `ctx.once` steps whose outcome was unknown (the
+   * client SDK's `resolveStep`), an operator's task after checking the side
+   * effect. Actions: `dynamodb:UpdateItem` and `dynamodb:DeleteItem` on the
+   * idempotency table, only on step items (`dynamodb:LeadingKeys` `step#*`).
+   * Retrying the job afterwards needs `grantEnqueue`.
+   */
+  public grantResolveSteps(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.idempotencyTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STEP_KEY_PREFIX}*`] } },
+    });
   }
 
   /**

@@ -72,13 +72,14 @@ export class JobScheduling extends Construct {
 
     this.role = new iam.Role(this, 'SchedulerRole', {
       description: 'jobstack: EventBridge Scheduler sends delayed and recurring jobs to the job queues',
-      // Only Scheduler, only for schedules of this account's group: no confused deputy.
+      // Only Scheduler, only for this account's schedule group: no confused deputy. Scheduler sets
+      // aws:SourceArn to the schedule GROUP's ARN, so a schedule ARN or a `schedule/<group>/*` pattern never
+      // matches and every fire would fail to assume the role. AWS's rule, pinned in test/cdk/aws-rules.test.ts:
+      // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.groupName}/*` }),
-          },
+          ArnEquals: { 'aws:SourceArn': this.group.attrArn },
         },
       }),
     });

@@ -38,7 +38,7 @@ export interface WebDashboardApiProps {
  * The web dashboard's JSON API as a Lambda function behind a Function URL.
  *
  * The URL always uses `AWS_IAM` auth: the API retries, cancels and redrives
- * jobs, so only callers with `lambda:InvokeFunctionUrl` on it (grant with
+ * jobs, so only callers with `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` on it (grant with
  * `grantInvokeUrl`) may reach it, each request signed with SigV4. It is never
  * public. The function may read job records and queue depths, update job
  * records (cancel, retry, redrive), send to the job queues and consume their
@@ -96,7 +96,14 @@ export class WebDashboardApi extends Construct {
     });
   }
 
-  /** Lets `grantee` call the Function URL (`lambda:InvokeFunctionUrl`, SigV4-signed requests). */
+  /**
+   * Lets `grantee` call the Function URL with SigV4-signed requests:
+   * `lambda:InvokeFunctionUrl` (auth type `AWS_IAM`) and `lambda:InvokeFunction`
+   * only when invoked through the URL (`lambda:InvokedViaFunctionUrl`). Function
+   * URLs created since October 2025 need both
+   * (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html); aws-cdk-lib's
+   * `grantInvokeUrl` adds both, and test/cdk/aws-rules.test.ts keeps it so.
+   */
   public grantInvokeUrl(grantee: iam.IGrantable): iam.Grant {
     return this.function.grantInvokeUrl(grantee);
   }

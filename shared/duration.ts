@@ -12,6 +12,13 @@ const MS_PER_UNIT: Record<DurationUnit, number> = {
   d: 86_400_000,
 };
 
+/**
+ * Longest duration accepted: 2^53 − 1 ms (about 285,000 years), the largest
+ * whole number a double holds exactly. Callers that turn a duration into a date
+ * check their own, shorter limits.
+ */
+export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
+
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /**
@@ -20,11 +27,12 @@ const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
  * @example
  * parseDuration('90s'); // 90000
  * parseDuration(250);   // 250
- * @throws InvalidDurationError for negative, non-finite or malformed input.
+ * @throws InvalidDurationError for negative, non-finite or malformed input, and
+ * beyond MAX_DURATION_MS (no longer exact as a number of milliseconds).
  */
 export function parseDuration(input: unknown): number {
   if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) throw new InvalidDurationError(input);
+    if (!Number.isFinite(input) || input < 0 || input > MAX_DURATION_MS) throw new InvalidDurationError(input);
     return Math.round(input);
   }
   if (typeof input !== 'string') throw new InvalidDurationError(input);
@@ -32,7 +40,7 @@ export function parseDuration(input: unknown): number {
   if (!match) throw new InvalidDurationError(input);
   const [, amount, unit] = match as unknown as [string, string, DurationUnit];
   const ms = Number(amount) * MS_PER_UNIT[unit];
-  if (!Number.isFinite(ms)) throw new InvalidDurationError(input);
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) throw new InvalidDurationError(input);
   return Math.round(ms);
 }
 

@@ -200,3 +200,26 @@ export const JobErrorName = {
 } as const;
 
 export type JobErrorName = (typeof JobErrorName)[keyof typeof JobErrorName];
+
+/**
+ * A `ctx.once` step was started by an earlier attempt that never recorded its
+ * outcome (it timed out or crashed between the side effect and storing the
+ * result), and the handler did not say how to resolve that (`onInterrupted`).
+ * Whether the side effect happened is unknown, so the job fails for good rather
+ * than risk doing it twice: a person checks the side effect and then either
+ * retries the job with `onInterrupted` set, or leaves it dead.
+ */
+export class StepOutcomeUnknownError extends NonRetryableError {
+  constructor(
+    readonly step: string,
+    readonly startedByAttempt: number,
+    context: { readonly jobId: string; readonly jobType: string; readonly cause?: unknown },
+  ) {
+    super(
+      `ctx.once('${step}') of job '${context.jobId}' (${context.jobType}) was started by attempt ${startedByAttempt}, ` +
+        'which never recorded its outcome; the step is not run again without onInterrupted',
+      context,
+    );
+    this.name = 'StepOutcomeUnknownError';
+  }
+}

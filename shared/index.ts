@@ -57,6 +57,7 @@ export {
   MessageDeferredError,
   NonRetryableError,
   PayloadTooLargeError,
+  StepOutcomeUnknownError,
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
@@ -65,12 +66,14 @@ export {
   type AnyJobDefinition,
   defineJob,
   defineRegistry,
+  type InterruptedStep,
   type JobContext,
   type JobDefinition,
   type JobDefinitionInput,
   type JobHandler,
   type JobRegistry,
   MAX_JOB_TIMEOUT_MS,
+  type OnceOptions,
   type PayloadOf,
   planQueues,
   type QueuePlan,
@@ -152,7 +155,14 @@ export {
   unchangedSince,
   withCondition,
 } from './store/conditions.js';
-export { IdempotencyStore } from './store/idempotency-store.js';
+export {
+  ENQUEUE_KEY_PREFIX,
+  IdempotencyStore,
+  MAX_STEP_RESULT_BYTES,
+  STEP_KEY_PREFIX,
+  type StepResolution,
+  type StepState,
+} from './store/idempotency-store.js';
 export { JobMaintenance, UNFINISHED_STATES } from './store/job-maintenance.js';
 export { JobReader } from './store/job-reads.js';
 export { claimCondition, type DeadJobOptions, JobStore, MAX_HISTORY_ENTRIES } from './store/job-store.js';

@@ -20,21 +20,68 @@ export interface JobContext {
   /** Epoch milliseconds at which `signal` aborts. */
   readonly deadline: number;
   /**
-   * Runs `step` at most once per job, across retries and redeliveries: a later
-   * attempt gets the stored result instead of running it again. Use it for side
-   * effects that must not repeat (charging a card, sending an email) inside a
-   * job that may be retried. The result is stored as JSON (≤ 100 KB).
+   * Runs `step` at most once per job and remembers its result: a later attempt
+   * (retry, redelivery, manual retry) gets the stored result instead of running
+   * it again. Use it for side effects that must not repeat (charging a card,
+   * sending an email) inside a job that may be retried.
+   *
+   * What is promised, per job and step `name`:
+   * - A step that returned is never run again; every later call returns its
+   *   result as stored: the JSON round-trip of the value (any JSON value,
+   *   numbers beyond 2^53 included; `undefined` becomes `null`, Dates become
+   *   strings), the same value in the attempt that ran it. The result must
+   *   serialize to at most 300 KB; otherwise, or if it is not JSON (a BigInt),
+   *   the job fails for good and the step is treated as interrupted.
+   * - A step that threw is known not to have completed: the error propagates
+   *   (retried like any handler error) and the next attempt runs it again.
+   * - A step whose attempt ended between starting it and storing its result
+   *   (a timeout, a crash, a lost lease) has an unknown outcome. It is never
+   *   silently run again: `onInterrupted` decides. `'fail'` (the default) ends
+   *   the job `dead` with `StepOutcomeUnknownError` for a person to resolve
+   *   (`jobs.resolveStep(jobId, name, { result } | { rerun: true })`, then
+   *   `jobs.retry(jobId)`); `'rerun'` runs the step again (choose it only when
+   *   repeating is harmless, e.g. the step passes its own idempotency key
+   *   downstream: the earlier run may even still be finishing it, if it ignored
+   *   its signal past its deadline); a function is
+   *   called instead of the step, to look the side effect up (by that key) and
+   *   return its result, which is stored like the step's. If it throws, the
+   *   step stays unresolved and the next attempt asks again.
+   * - Two overlapping attempts of the job (a takeover after a lease expired)
+   *   never both run or resolve the step: one conditional write decides, and
+   *   the other attempt stops with `LeaseLostError`.
+   * - Results are kept 30 days (the job's whole life in practice).
    *
    * @example
-   * const charge = await ctx.once('charge', () => payments.charge(order));
+   * const charge = await ctx.once('charge', () => payments.charge(order, { idempotencyKey: order.id }), {
+   *   onInterrupted: async () => payments.findCharge({ idempotencyKey: order.id }),
+   * });
+   * @throws StepOutcomeUnknownError, LeaseLostError, or what `step` throws
    */
-  once<T>(name: string, step: () => Promise<T>): Promise<T>;
+  once<T>(name: string, step: () => Promise<T>, options?: OnceOptions<T>): Promise<T>;
   /**
    * Records progress on the job record (one write: call it every few seconds at
    * most, not per item) and checks for cancellation: throws JobCancelledError
    * when `cancel()` was called, so the job stops at a safe point.
    */
   progress(percent: number, message?: string): Promise<void>;
+}
+
+/** The step an interrupted earlier attempt left behind, as `onInterrupted` gets it. */
+export interface InterruptedStep {
+  readonly jobId: string;
+  readonly step: string;
+  /** The attempt that started the step and never recorded its outcome. */
+  readonly startedByAttempt: number;
+}
+
+export interface OnceOptions<T> {
+  /**
+   * What to do when an earlier attempt started this step and never recorded its
+   * outcome: `'fail'` the job (StepOutcomeUnknownError, non-retryable), `'rerun'`
+   * the step, or call a function that finds out and returns the step's result.
+   * @default 'fail'
+   */
+  readonly onInterrupted?: 'fail' | 'rerun' | ((step: InterruptedStep) => Promise<T>);
 }
 
 export type JobHandler<Payload, Result> = (payload: Payload, context: JobContext) => Promise<Result>;

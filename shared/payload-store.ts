@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NonRetryableError } from './errors.js';
 
@@ -8,11 +9,20 @@ export interface PayloadRef {
   readonly sizeBytes: number;
 }
 
+/** Key prefix of payload objects; the stack's grants are scoped to it. */
+export const PAYLOAD_KEY_PREFIX = 'payloads/';
+
 /**
  * Payloads above the inline limit go to S3 and travel by reference: an SQS
  * message holds at most 1 MiB and a DynamoDB item at most 400 KB, and the
  * record keeps a copy of the payload for retries. The bucket's lifecycle rule
  * deletes them with the records.
+ *
+ * Every upload gets a key of its own (`payloads/<jobId>/<uuid>.json`), never
+ * one derived from the job id alone: a second enqueue with the same job id or
+ * idempotency key uploads before it learns the job exists, and must not replace
+ * the object the live job points to. The object of an enqueue that created
+ * nothing is left to the lifecycle rule.
  */
 export class PayloadStore {
   constructor(
@@ -21,7 +31,7 @@ export class PayloadStore {
   ) {}
 
   async put(jobId: string, json: string): Promise<PayloadRef> {
-    const key = `payloads/${jobId}.json`;
+    const key = `${PAYLOAD_KEY_PREFIX}${jobId}/${randomUUID()}.json`;
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

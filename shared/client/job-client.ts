@@ -11,7 +11,7 @@ import {
   WaitTimeoutError,
 } from '../errors.js';
 import { newJobId } from '../ids.js';
-import type { AnyJobDefinition, JobRegistry, PayloadOf } from '../job-definition.js';
+import { type AnyJobDefinition, findJobDefinition, type JobRegistry, type PayloadOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -20,7 +20,8 @@ import { DEFAULT_SCHEDULER_THRESHOLD_MS } from '../scheduling/delay.js';
 import type { RecurrenceInput } from '../scheduling/expressions.js';
 import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
-import { IdempotencyStore } from '../store/idempotency-store.js';
+import { unstorableNumbers } from '../storable.js';
+import { IdempotencyStore, type StepResolution } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
 import { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './redrive.js';
@@ -47,14 +48,22 @@ export interface EnqueueOptions {
   readonly delay?: DurationInput;
   /** Start no earlier than this time (instead of `delay`); a past time starts now. */
   readonly runAt?: Date;
-  /** Your own job id (1..128 of `A-Za-z0-9._:-`); enqueueing the same id twice creates one job. @default a new ULID */
+  /**
+   * Your own job id (1..128 of `A-Za-z0-9._:-`); enqueueing the same id twice
+   * creates one job and the first payload wins: the later call sends nothing and
+   * changes nothing. @default a new ULID
+   */
   readonly jobId?: string;
   /** Carried into every log line of the job. @default the job id */
   readonly correlationId?: string;
   /**
    * Enqueueing again with the same key (for the same job type) within the
    * window returns the first job's id and creates nothing, also under
-   * concurrent calls. The first payload wins. Costs one extra write.
+   * concurrent calls. The first payload wins: once the job exists, a later
+   * enqueue with the key sends nothing and changes nothing (if the caller that
+   * bound the key died before creating the job, the next caller creates it, with
+   * its own payload). A delayed job holds its key until it runs plus the window,
+   * and past that for as long as the job is not finished. Costs one extra write.
    */
   readonly idempotencyKey?: string;
   /** How long an idempotency key holds. @default '24h' */
@@ -130,6 +139,19 @@ export interface JobClient<R extends JobRegistry> {
    * @throws WaitTimeoutError when the timeout passes first.
    */
   wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
+  /**
+   * Records a person's verdict on a `ctx.once` step whose outcome was unknown
+   * (the job is dead with StepOutcomeUnknownError): `{ result }` when the side
+   * effect did happen (later attempts return that result), `{ rerun: true }`
+   * when it did not (the next attempt runs the step). Then `retry(jobId)`.
+   * Needs `grantResolveSteps`.
+   * @example
+   * await jobs.resolveStep(jobId, 'charge', { result: { chargeId: 'ch_123' } });
+   * await jobs.retry(jobId);
+   * @returns false when the step is not waiting for a verdict (completed, or never started)
+   * @throws InvalidArgumentError when the result is not JSON or too large
+   */
+  resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
@@ -231,8 +253,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   };
 
   function prepare(type: string, payload: unknown, options: EnqueueOptions) {
-    const definition = registry[type];
+    const definition = findJobDefinition(registry, type);
     if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+    // Checked before serializing: JSON.stringify throws a bare TypeError on a BigInt.
+    const unstorable = unstorableNumbers(payload);
+    if (unstorable.length > 0) throw new InvalidPayloadError(type, unstorable);
     const json = JSON.stringify(payload);
     if (json === undefined) throw new InvalidPayloadError(type, ['payload is not JSON-serializable']);
     const sizeBytes = Buffer.byteLength(json);
@@ -296,7 +321,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       let job = prepare(type, payload, options);
       if (options.idempotencyKey !== undefined) {
         const windowMs = parseDuration(options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW);
-        const owner = await idempotency.bindEnqueueKey(type, options.idempotencyKey, job.record.id, windowMs);
+        const owner = await idempotency.bindEnqueueKey(type, options.idempotencyKey, job.record.id, windowMs, {
+          // A delayed job keeps its key until it has run, plus the window.
+          ...(job.plan.route === 'now' ? {} : { runAt: job.plan.runAt.getTime() }),
+          jobFinished: async (jobId) => {
+            const record = await store.get(jobId);
+            return record === undefined || isTerminal(record.state);
+          },
+        });
         // A caller that lost the race still creates the owner's record if the winner never did (it crashed):
         // the record's create-only condition lets exactly one of them send the message.
         if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
@@ -326,6 +358,15 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     async enqueueMany(requests) {
       const prepared = requests.map((request, index) => {
         try {
+          // The batch write has no condition: only fresh ids are safe, so an id or key given anyway is refused.
+          const given = ['jobId', 'idempotencyKey', 'idempotencyWindow'].filter(
+            (name) => (request.options as Record<string, unknown> | undefined)?.[name] !== undefined,
+          );
+          if (given.length > 0) {
+            throw new InvalidArgumentError(
+              `enqueueMany takes no ${given.join(', ')} (given for job type '${request.type}'): use enqueue for those`,
+            );
+          }
           return prepare(request.type, request.payload, request.options ?? {});
         } catch (error) {
           if (error instanceof Error) error.message = `request ${index}: ${error.message}`;
@@ -393,6 +434,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     list: (query) => store.list(query),
 
+    resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
+
     cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
 
     schedule: (name, recurrence, type, payload) => time.schedule(name, recurrence, type, payload),
@@ -404,7 +447,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     async retry(jobId) {
       const current = await store.get(jobId);
       if (!current) return { jobId, outcome: 'not-found' };
-      const extraAttempts = registry[current.type]?.retry.maxAttempts ?? current.maxAttempts;
+      const extraAttempts = findJobDefinition(registry, current.type)?.retry.maxAttempts ?? current.maxAttempts;
       const outcome = await store.requeueDead(jobId, { extraAttempts, reason: 'retry' });
       if (!outcome.requeued) {
         return outcome.record ? { jobId, outcome: 'not-dead', state: outcome.record.state } : { jobId, outcome: 'not-found' };

@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../envelope.js';
-import type { JobRegistry } from '../job-definition.js';
+import { findJobDefinition, type JobRegistry } from '../job-definition.js';
 import { DeadLetterAttribute } from '../queue.js';
 import type { JobStore } from '../store/job-store.js';
 
@@ -104,7 +104,7 @@ async function decide(deps: RedriveDeps, message: Message): Promise<'send' | 'di
   const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
   if (jobId === undefined) return 'send';
   const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
-  const extraAttempts = (jobType !== undefined ? deps.registry[jobType]?.retry.maxAttempts : undefined) ?? 1;
+  const extraAttempts = (jobType !== undefined ? findJobDefinition(deps.registry, jobType)?.retry.maxAttempts : undefined) ?? 1;
   const outcome = await deps.store.requeueDead(jobId, { extraAttempts, reason: 'redrive' });
   if (outcome.requeued || outcome.record === undefined) return 'send';
   switch (outcome.record.state) {

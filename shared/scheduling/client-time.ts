@@ -4,8 +4,9 @@ import type { ZodType } from 'zod';
 import type { JobstackConfig } from '../client/stack-config.js';
 import type { JobEnvelope } from '../envelope.js';
 import { ConfigurationError, InvalidPayloadError, UnknownJobTypeError } from '../errors.js';
-import type { AnyJobDefinition, JobRegistry } from '../job-definition.js';
+import { type AnyJobDefinition, findJobDefinition, type JobRegistry } from '../job-definition.js';
 import type { JobRecord } from '../record.js';
+import { unstorableNumbers } from '../storable.js';
 import type { CancelResult, JobStore } from '../store/job-store.js';
 import { type DelayPlan, type DelayRequest, planDelay } from './delay.js';
 import { type RecurrenceInput, toRecurrence } from './expressions.js';
@@ -58,8 +59,11 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
   }
 
   function checkedPayload(type: string, payload: unknown): { definition: AnyJobDefinition; payload: unknown } {
-    const definition = registry[type];
+    const definition = findJobDefinition(registry, type);
     if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+    // Each fire's job record stores the payload: refuse what DynamoDB cannot hold before creating the schedule.
+    const unstorable = unstorableNumbers(payload);
+    if (unstorable.length > 0) throw new InvalidPayloadError(type, unstorable);
     const json = JSON.stringify(payload);
     if (json === undefined) throw new InvalidPayloadError(type, ['payload is not JSON-serializable']);
     const wire: unknown = JSON.parse(json);
@@ -112,7 +116,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
       if (result.outcome === 'cancelled' && record.runAt !== undefined && config.scheduling && options.scheduler) {
         await schedulerOrThrow().deleteOneTime(record.id);
       }
-      if (registry[record.type]?.mode !== 'long') return result;
+      if (findJobDefinition(registry, record.type)?.mode !== 'long') return result;
       await stopExecution(record);
       if (result.outcome === 'requested') {
         const cancelled = await store.markCancelledByRun(record.id, record.attempts);

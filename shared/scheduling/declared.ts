@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { unstorableNumbers } from '../storable.js';
 import { type RecurrenceInput, toRecurrence } from './expressions.js';
 import { assertRecurringScheduleName } from './names.js';
 
@@ -46,6 +47,8 @@ export function resolveDeclaredSchedules(
       if (seen.has(name)) throw new Error(`schedule name '${name}' is used twice`);
       seen.add(name);
       const recurrence = toRecurrence(declaration, name);
+      const unstorable = unstorableNumbers(declaration.payload);
+      if (unstorable.length > 0) throw new Error(`payload cannot be stored exactly: ${unstorable.join('; ')}`);
       const json = JSON.stringify(declaration.payload);
       if (json === undefined) throw new Error('payload is not JSON-serializable');
       const payload: unknown = JSON.parse(json);

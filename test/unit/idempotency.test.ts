@@ -34,12 +34,16 @@ beforeEach(() => {
 describe('enqueue idempotency keys', () => {
   const store = new IdempotencyStore(documentClient, 'idem', { clock: () => NOW });
 
-  it('binds a free key for the window, treating an expired binding as free', async () => {
-    expect(await store.bindEnqueueKey('mail.send', 'k1', 'job-a', 24 * 3_600_000)).toEqual({ jobId: 'job-a', bound: true });
+  const jobFinished = async () => true;
+
+  it('binds a free key for the window', async () => {
+    expect(await store.bindEnqueueKey('mail.send', 'k1', 'job-a', 24 * 3_600_000, { jobFinished })).toEqual({
+      jobId: 'job-a',
+      bound: true,
+    });
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ id: 'enqueue#mail.send#k1', jobId: 'job-a', expiresAt: NOW / 1_000 + 24 * 3_600 }),
-      ConditionExpression: 'attribute_not_exists(id) OR expiresAt < :now',
-      ExpressionAttributeValues: { ':now': NOW / 1_000 },
+      ConditionExpression: 'attribute_not_exists(id)',
     });
   });
 
@@ -48,10 +52,13 @@ describe('enqueue idempotency keys', () => {
       new ConditionalCheckFailedException({
         message: 'taken',
         $metadata: {},
-        Item: marshall({ id: 'enqueue#mail.send#k1', jobId: 'job-first' }),
+        Item: marshall({ id: 'enqueue#mail.send#k1', jobId: 'job-first', expiresAt: NOW / 1_000 + 60 }),
       }),
     );
-    expect(await store.bindEnqueueKey('mail.send', 'k1', 'job-b', 60_000)).toEqual({ jobId: 'job-first', bound: false });
+    expect(await store.bindEnqueueKey('mail.send', 'k1', 'job-b', 60_000, { jobFinished })).toEqual({
+      jobId: 'job-first',
+      bound: false,
+    });
   });
 
   it("a caller that lost the race creates the owner's job if the owner never did, and sends it once", async () => {
@@ -61,7 +68,11 @@ describe('enqueue idempotency keys', () => {
     const jobs = createJobClient({ registry, config: config(), clients: clients() });
     dynamo.on(PutCommand).callsFake((input: { TableName: string }) => {
       if (input.TableName === 'idem') {
-        throw new ConditionalCheckFailedException({ message: 'taken', $metadata: {}, Item: marshall({ jobId: 'job-first' }) });
+        throw new ConditionalCheckFailedException({
+          message: 'taken',
+          $metadata: {},
+          Item: marshall({ jobId: 'job-first', expiresAt: 9_999_999_999 }),
+        });
       }
       return {};
     });
