@@ -1,0 +1,137 @@
+import * as fc from 'fast-check';
+import { LEASE_SLACK_MS } from '../../../functions/worker/process-record.js';
+import { checkInvariants } from './invariants.js';
+import { MODEL_JOB_TIMEOUT_MS, VISIBILITY_TIMEOUT_MS, type World } from './world.js';
+
+/**
+ * The steps of the interleaving test. Each picks its target by index (taken
+ * modulo what exists, so any sequence is valid and shrinks well), acts on the
+ * real system, then checks every invariant. Add an actor by adding a class here
+ * and its arbitrary to `commandArbitraries`.
+ */
+type Model = Record<string, never>;
+
+abstract class Step implements fc.AsyncCommand<Model, World> {
+  check(): boolean {
+    return true;
+  }
+
+  async run(_model: Model, world: World): Promise<void> {
+    await this.act(world);
+    await checkInvariants(world, this.toString());
+  }
+
+  protected abstract act(world: World): Promise<unknown>;
+  abstract toString(): string;
+}
+
+/** SQS hands a message to the worker: a visible one, or (duplicate) any undeleted one. */
+class Deliver extends Step {
+  constructor(
+    readonly pick: number,
+    readonly duplicate: boolean,
+  ) {
+    super();
+  }
+  protected act(world: World) {
+    return world.deliver(this.pick, this.duplicate);
+  }
+  toString() {
+    return `deliver(${this.pick}${this.duplicate ? ', duplicate' : ''})`;
+  }
+}
+
+/** A paused handler returns. */
+class Complete extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected act(world: World) {
+    return world.finish(this.pick, { kind: 'complete' });
+  }
+  toString() {
+    return `complete(${this.pick})`;
+  }
+}
+
+/** A paused handler throws, retryable or not. */
+class Throw extends Step {
+  constructor(
+    readonly pick: number,
+    readonly retryable: boolean,
+  ) {
+    super();
+  }
+  protected act(world: World) {
+    return world.finish(this.pick, { kind: 'throw', retryable: this.retryable });
+  }
+  toString() {
+    return `throw(${this.pick}, ${this.retryable ? 'retryable' : 'non-retryable'})`;
+  }
+}
+
+/** The Lambda running a paused handler dies: no outcome is written. */
+class Crash extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected async act(world: World) {
+    return world.crash(this.pick);
+  }
+  toString() {
+    return `crash(${this.pick})`;
+  }
+}
+
+/** Time passes: a backoff ends, a lease expires, a crashed run's message comes back. */
+class AdvanceClock extends Step {
+  constructor(readonly ms: number) {
+    super();
+  }
+  protected async act(world: World) {
+    world.clock.advance(this.ms);
+  }
+  toString() {
+    return `advance(${this.ms} ms)`;
+  }
+}
+
+class Cancel extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected act(world: World) {
+    return world.cancel(this.pick);
+  }
+  toString() {
+    return `cancel(job ${this.pick})`;
+  }
+}
+
+class Retry extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected act(world: World) {
+    return world.retry(this.pick);
+  }
+  toString() {
+    return `retry(job ${this.pick})`;
+  }
+}
+
+const pick = fc.nat({ max: 7 });
+/** Just under and past a lease, a backoff, a visibility timeout. */
+const durations = fc.constantFrom(1_000, 5_000, MODEL_JOB_TIMEOUT_MS + LEASE_SLACK_MS + 1, VISIBILITY_TIMEOUT_MS + 1);
+
+export const commandArbitraries: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] = [
+  fc.tuple(pick, fc.boolean()).map(([index, duplicate]) => new Deliver(index, duplicate)),
+  pick.map((index) => new Complete(index)),
+  fc.tuple(pick, fc.boolean()).map(([index, retryable]) => new Throw(index, retryable)),
+  pick.map((index) => new Crash(index)),
+  durations.map((ms) => new AdvanceClock(ms)),
+  pick.map((index) => new Cancel(index)),
+  pick.map((index) => new Retry(index)),
+];
+
+export type { Model };
