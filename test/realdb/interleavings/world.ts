@@ -191,6 +191,28 @@ export class World {
     this.addMessage(job.id, serializeEnvelope(envelopeFromRecord(outcome.record)));
   }
 
+  /**
+   * Lets the system settle with nothing going wrong any more: paused handlers
+   * return, time passes, every message is delivered until none is left.
+   * `afterStep` runs after each step (the invariants).
+   */
+  async drain(afterStep: (step: string) => Promise<void>, maxSteps = 60): Promise<void> {
+    for (let step = 0; step < maxSteps; step++) {
+      if (this.running().length > 0) {
+        await this.finish(0, { kind: 'complete' });
+        await afterStep('drain: complete');
+        continue;
+      }
+      const pending = this.messages.filter((message) => !message.deleted);
+      if (pending.length === 0) return;
+      const nextVisible = Math.min(...pending.map((message) => message.visibleAt));
+      if (nextVisible > this.clock.now()) this.clock.set(nextVisible);
+      await this.deliver(0, false);
+      await afterStep('drain: deliver');
+    }
+    throw new Error(`the system did not settle within ${maxSteps} steps`);
+  }
+
   running(): Invocation[] {
     return this.invocations.filter((invocation) => invocation.status === 'running');
   }
