@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -59,7 +59,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   project.provide('dynamoEndpoint', endpoint);
-  return () => stop(child);
+  return async () => {
+    await stop(child);
+    // The log matters only when start-up fails; one per port would pile up.
+    rmSync(logFile, { force: true });
+  };
 }
 
 /** Stops the process this setup started (by its own handle, so by PID), waiting for it to exit. */

@@ -26,7 +26,7 @@ abstract class Step implements fc.AsyncCommand<Model, World> {
 }
 
 /** SQS hands a message to the worker: a visible one, or (duplicate) any undeleted one. */
-class Deliver extends Step {
+export class Deliver extends Step {
   constructor(
     readonly pick: number,
     readonly duplicate: boolean,
@@ -42,7 +42,7 @@ class Deliver extends Step {
 }
 
 /** A paused handler returns. */
-class Complete extends Step {
+export class Complete extends Step {
   constructor(readonly pick: number) {
     super();
   }
@@ -55,7 +55,7 @@ class Complete extends Step {
 }
 
 /** A paused handler throws, retryable or not. */
-class Throw extends Step {
+export class Throw extends Step {
   constructor(
     readonly pick: number,
     readonly retryable: boolean,
@@ -71,7 +71,7 @@ class Throw extends Step {
 }
 
 /** The Lambda running a paused handler dies: no outcome is written. */
-class Crash extends Step {
+export class Crash extends Step {
   constructor(readonly pick: number) {
     super();
   }
@@ -84,7 +84,7 @@ class Crash extends Step {
 }
 
 /** Time passes: a backoff ends, a lease expires, a crashed run's message comes back. */
-class AdvanceClock extends Step {
+export class AdvanceClock extends Step {
   constructor(readonly ms: number) {
     super();
   }
@@ -96,7 +96,7 @@ class AdvanceClock extends Step {
   }
 }
 
-class Cancel extends Step {
+export class Cancel extends Step {
   constructor(readonly pick: number) {
     super();
   }
@@ -108,7 +108,7 @@ class Cancel extends Step {
   }
 }
 
-class Retry extends Step {
+export class Retry extends Step {
   constructor(readonly pick: number) {
     super();
   }
@@ -124,12 +124,25 @@ const pick = fc.nat({ max: 7 });
 /** Just under and past a lease, a backoff, a visibility timeout. */
 const durations = fc.constantFrom(1_000, 5_000, MODEL_JOB_TIMEOUT_MS + LEASE_SLACK_MS + 1, VISIBILITY_TIMEOUT_MS + 1);
 
+const deliver = fc.tuple(pick, fc.boolean()).map(([index, duplicate]) => new Deliver(index, duplicate));
+const complete = pick.map((index) => new Complete(index));
+const advance = durations.map((ms) => new AdvanceClock(ms));
+
+/**
+ * What a run draws from, uniformly: deliveries, completions and time are listed
+ * more than once, so that runs reach takeovers and late returns often instead of
+ * spending their steps on commands with nothing to act on.
+ */
 export const commandArbitraries: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] = [
-  fc.tuple(pick, fc.boolean()).map(([index, duplicate]) => new Deliver(index, duplicate)),
-  pick.map((index) => new Complete(index)),
+  deliver,
+  deliver,
+  deliver,
+  complete,
+  complete,
   fc.tuple(pick, fc.boolean()).map(([index, retryable]) => new Throw(index, retryable)),
   pick.map((index) => new Crash(index)),
-  durations.map((ms) => new AdvanceClock(ms)),
+  advance,
+  advance,
   pick.map((index) => new Cancel(index)),
   pick.map((index) => new Retry(index)),
 ];
