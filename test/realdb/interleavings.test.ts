@@ -74,6 +74,14 @@ describe('interleavings of deliveries, crashes, time, cancel and retry', () => {
       'a job dies, is retried and runs again',
       [new Deliver(0, false), new Throw(0, false), new Retry(0), new Deliver(0, false), new Complete(0)],
     ],
+    [
+      'a handler returns a number beyond 2^53: its outcome is recorded, it never runs again (fault 3)',
+      [new Deliver(0, false), new Complete(0, 'unsafe-integer')],
+    ],
+    [
+      'a handler returns 1e-200, which DynamoDB refuses: its outcome is recorded, it never runs again (fault 3)',
+      [new Deliver(0, false), new Complete(0, 'out-of-range-number')],
+    ],
   ] as const)('%s', async (_name, commands) => {
     await runSequence(commands);
   });

@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { LEASE_SLACK_MS } from '../../../functions/worker/process-record.js';
 import { checkInvariants } from './invariants.js';
-import { MODEL_JOB_TIMEOUT_MS, VISIBILITY_TIMEOUT_MS, type World } from './world.js';
+import { type HandlerResult, MODEL_JOB_TIMEOUT_MS, VISIBILITY_TIMEOUT_MS, type World } from './world.js';
 
 /**
  * The steps of the interleaving test. Each picks its target by index (taken
@@ -41,16 +41,19 @@ export class Deliver extends Step {
   }
 }
 
-/** A paused handler returns. */
+/** A paused handler returns; its result may hold a number DynamoDB or its document client cannot store. */
 export class Complete extends Step {
-  constructor(readonly pick: number) {
+  constructor(
+    readonly pick: number,
+    readonly result: HandlerResult = 'plain',
+  ) {
     super();
   }
   protected act(world: World) {
-    return world.finish(this.pick, { kind: 'complete' });
+    return world.finish(this.pick, { kind: 'complete', result: this.result });
   }
   toString() {
-    return `complete(${this.pick})`;
+    return `complete(${this.pick}${this.result === 'plain' ? '' : `, ${this.result}`})`;
   }
 }
 
@@ -126,6 +129,9 @@ const durations = fc.constantFrom(1_000, 5_000, MODEL_JOB_TIMEOUT_MS + LEASE_SLA
 
 const deliver = fc.tuple(pick, fc.boolean()).map(([index, duplicate]) => new Deliver(index, duplicate));
 const complete = pick.map((index) => new Complete(index));
+const completeWithAwkwardNumber = fc
+  .tuple(pick, fc.constantFrom<HandlerResult>('unsafe-integer', 'out-of-range-number'))
+  .map(([index, result]) => new Complete(index, result));
 const advance = durations.map((ms) => new AdvanceClock(ms));
 
 /**
@@ -139,6 +145,7 @@ export const commandArbitraries: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] =
   deliver,
   complete,
   complete,
+  completeWithAwkwardNumber,
   fc.tuple(pick, fc.boolean()).map(([index, retryable]) => new Throw(index, retryable)),
   pick.map((index) => new Crash(index)),
   advance,

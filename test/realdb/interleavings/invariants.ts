@@ -51,6 +51,14 @@ export const invariants: readonly Invariant[] = [
     },
   },
   {
+    name: 'a handler that returned while its attempt owned the job never runs again (its outcome is recorded)',
+    check(_world, job) {
+      return job.startsAfterOwnedReturn === 0
+        ? undefined
+        : `the handler started ${job.startsAfterOwnedReturn} more time(s) after a run returned as the owner`;
+    },
+  },
+  {
     name: 'a terminal state is final (only a manual retry brings a dead job back)',
     check(_world, job, record) {
       const before = job.lastRecord?.state;

@@ -27,6 +27,20 @@ export const MODEL_MAX_ATTEMPTS = 3;
  */
 export const VISIBILITY_TIMEOUT_MS = 6 * MODEL_JOB_TIMEOUT_MS;
 
+/**
+ * What a completing handler returns: a plain result, or one with a number the
+ * document client cannot write exactly (beyond 2^53) or DynamoDB refuses (1e-200).
+ */
+export type HandlerResult = 'plain' | 'unsafe-integer' | 'out-of-range-number';
+
+const RESULTS: Record<HandlerResult, (attempt: number) => unknown> = {
+  plain: (attempt) => ({ attempt }),
+  'unsafe-integer': (attempt) => ({ attempt, total: 2 ** 60 }),
+  'out-of-range-number': (attempt) => ({ attempt, ratio: 1e-200 }),
+};
+
+export type HandlerOutcome = { kind: 'complete'; result: HandlerResult } | { kind: 'throw'; retryable: boolean };
+
 /** One SQS message of a job. SQS may hand it to several deliveries (at-least-once). */
 export interface ModelMessage {
   readonly id: number;
@@ -49,7 +63,7 @@ export interface Invocation {
   readonly leaseUntil: number;
   readonly delivery: Delivery;
   status: 'running' | 'completed' | 'threw' | 'crashed';
-  finish(outcome: { kind: 'complete' } | { kind: 'throw'; retryable: boolean }): void;
+  finish(outcome: HandlerOutcome): void;
 }
 
 /** One receive of a message and the worker's processing of it. */
@@ -73,6 +87,10 @@ export interface JobObservations {
   lastRecord?: JobRecord;
   /** A manual retry requeued the job since the last read (dead → queued is allowed then). */
   retriedSinceLastRead: boolean;
+  /** A handler returned while its attempt still owned the job: its outcome had to be recorded. */
+  returnedWhileOwner: boolean;
+  /** Handler runs started after that (a completed handler run again). */
+  startsAfterOwnedReturn: number;
 }
 
 /**
@@ -109,7 +127,14 @@ export class World {
     });
     const enqueuedAt = new Date(this.clock.now()).toISOString();
     this.addMessage(id, serializeEnvelope({ v: ENVELOPE_VERSION, id, type: MODEL_JOB_TYPE, payload: { n: 1 }, enqueuedAt }));
-    this.jobs.push({ id, handlerStarts: new Map(), completedAttempts: new Set(), retriedSinceLastRead: false });
+    this.jobs.push({
+      id,
+      handlerStarts: new Map(),
+      completedAttempts: new Set(),
+      retriedSinceLastRead: false,
+      returnedWhileOwner: false,
+      startsAfterOwnedReturn: 0,
+    });
     return id;
   }
 
@@ -157,9 +182,14 @@ export class World {
   }
 
   /** Lets a paused handler return (or throw), then waits for the worker to record the outcome. */
-  async finish(pick: number, outcome: { kind: 'complete' } | { kind: 'throw'; retryable: boolean }): Promise<boolean> {
+  async finish(pick: number, outcome: HandlerOutcome): Promise<boolean> {
     const invocation = this.running()[pick % Math.max(this.running().length, 1)];
     if (!invocation?.delivery.settled) return false;
+    if (outcome.kind === 'complete') {
+      const record = await this.store.get(invocation.jobId);
+      const job = this.jobs.find((candidate) => candidate.id === invocation.jobId);
+      if (job && record?.state === 'running' && record.attempts === invocation.attempt) job.returnedWhileOwner = true;
+    }
     invocation.finish(outcome);
     this.settle(invocation.delivery, await invocation.delivery.settled);
     return true;
@@ -199,7 +229,7 @@ export class World {
   async drain(afterStep: (step: string) => Promise<void>, maxSteps = 60): Promise<void> {
     for (let step = 0; step < maxSteps; step++) {
       if (this.running().length > 0) {
-        await this.finish(0, { kind: 'complete' });
+        await this.finish(0, { kind: 'complete', result: 'plain' });
         await afterStep('drain: complete');
         continue;
       }
@@ -252,10 +282,11 @@ export class World {
     });
   }
 
-  private runHandler(delivery: Delivery, ctx: JobContext, entered: () => void): Promise<{ attempt: number }> {
+  private runHandler(delivery: Delivery, ctx: JobContext, entered: () => void): Promise<unknown> {
     const job = this.jobs.find((candidate) => candidate.id === ctx.jobId);
     if (!job) throw new Error(`handler ran for unknown job ${ctx.jobId}`);
     job.handlerStarts.set(ctx.attempt, (job.handlerStarts.get(ctx.attempt) ?? 0) + 1);
+    if (job.returnedWhileOwner) job.startsAfterOwnedReturn++;
     return new Promise((resolve, reject) => {
       const invocation: Invocation = {
         id: this.nextId++,
@@ -268,7 +299,7 @@ export class World {
           if (outcome.kind === 'complete') {
             if (invocation.status === 'running') invocation.status = 'completed';
             job.completedAttempts.add(ctx.attempt);
-            resolve({ attempt: ctx.attempt });
+            resolve(RESULTS[outcome.result](ctx.attempt));
             return;
           }
           if (invocation.status === 'running') invocation.status = 'threw';
