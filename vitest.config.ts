@@ -26,6 +26,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'realdb',
+          include: ['test/realdb/**/*.test.ts'],
+          // Starts MiniStack's DynamoDB alone on a free port (installing it into .venv first if needed).
+          globalSetup: ['test/realdb/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],

@@ -174,7 +174,15 @@ export async function isHealthy(endpoint: string): Promise<boolean> {
   }
 }
 
-async function installMiniStack(log: Log): Promise<void> {
+/** The `ministack` command that {@link installMiniStack} puts into `.venv`. */
+export const MINISTACK_BIN = join(VENV_DIR, 'bin', 'ministack');
+
+/**
+ * Installs MiniStack {@link MINISTACK_VERSION} into `.venv` in the repo root
+ * (created with `python3 -m venv` when missing) unless that version is there.
+ * Also used on its own by the `realdb` tests, which start MiniStack's DynamoDB alone.
+ */
+export async function installMiniStack(log: Log = () => {}): Promise<void> {
   const python = join(VENV_DIR, 'bin', 'python');
   if (!existsSync(python)) {
     log(`emulator: creating Python virtualenv ${VENV_DIR}`);
