@@ -41,6 +41,8 @@ export {
   serializeEnvelope,
 } from './envelope.js';
 export {
+  CheckpointNotStorableError,
+  CheckpointTooLargeError,
   ConfigurationError,
   EnqueueError,
   IllegalTransitionError,
@@ -54,6 +56,7 @@ export {
   JobTimeoutError,
   LeaseLostError,
   NonRetryableError,
+  OutcomeNotRecordedError,
   PayloadTooLargeError,
   UnknownJobTypeError,
   WaitTimeoutError,
