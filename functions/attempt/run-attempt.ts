@@ -55,8 +55,11 @@ export interface AttemptRunOptions {
  * - On cancel the signal aborts with JobCancelledError as its reason, so a
  *   cooperative handler (fetch with the signal) stops at once. If `work` then
  *   rejects, with whatever error, the attempt rejects with that
- *   JobCancelledError and the job ends `cancelled`; a handler that ignores the
- *   signal runs on to its deadline or its result, as without the watch.
+ *   JobCancelledError and the job ends `cancelled`, never retried. A handler
+ *   that ignores the signal runs on as without the watch: a result it returns
+ *   is stored; if it runs into its deadline instead, the attempt rejects with
+ *   the JobCancelledError too (a cancelled job must not be retried, nor end
+ *   `dead` for a timeout on its last attempt).
  */
 export async function runAttempt<T>(work: (signal: AbortSignal) => Promise<T>, options: AttemptRunOptions): Promise<T> {
   const clock = options.clock ?? Date.now;

@@ -425,6 +425,26 @@ describe('cancel aborts the signal of a running handler (fault 13)', () => {
     expect(sqs.calls()).toHaveLength(0);
   });
 
+  it('lets a handler that ignores the abort run to its deadline, then ends the job cancelled rather than retried', async () => {
+    vi.useFakeTimers();
+    const deaf = defineRegistry(
+      defineJob({ name: 'test.deaf', schema: z.object({}), timeout: '10s', handler: () => new Promise(() => undefined) }),
+    );
+    const { processRecord, dynamo, sqs } = workerHarness(deaf, {
+      get: (id) => claimedRecord({ id, type: 'test.deaf', cancelRequested: true }),
+    });
+    let settled = false;
+    const done = processRecord(sqsRecord(envelopeBody('test.deaf', {}, 'job-z')), lambdaContext(120_000)).finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await done;
+    expect(updates(dynamo).at(-1)?.ExpressionAttributeValues).toMatchObject({ ':cancelled': 'cancelled' });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('does not look at the record at all while the first seconds of a run pass', async () => {
     vi.useFakeTimers();
     const { processRecord, dynamo } = workerHarness(cooperative, {
