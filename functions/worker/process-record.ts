@@ -71,10 +71,16 @@ export class RedeliveryRequestedError extends JobstackError {
  * Builds the per-message step of the worker. It returns normally when the
  * message may be deleted (the job finished, was dead-lettered, or the delivery
  * was a duplicate) and throws when SQS should deliver it again (a retry after
- * the backoff delay, or another delivery still holds the job).
+ * the backoff delay, another delivery still holds the job, a dead-letter copy
+ * is still owed, or DynamoDB could not be written).
  *
- * Poison input never throws: it is recorded and moved to the dead-letter queue,
- * so it can neither fail its batch mates nor be retried forever.
+ * Poison input is recorded and moved to the dead-letter queue, so it can
+ * neither fail its batch mates nor be retried forever; it throws only when that
+ * copy fails (the record is then dead with the copy owed, and the next delivery
+ * sends it).
+ *
+ * The attempt itself runs the shared pipeline of functions/attempt/, as the
+ * long-job step runner does.
  */
 export function createRecordProcessor(deps: RecordProcessorDeps) {
   const clock = deps.clock ?? Date.now;
