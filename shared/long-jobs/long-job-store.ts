@@ -33,7 +33,8 @@ export interface LongJobRecords {
  * stale step can never overwrite what came after it.
  *
  * Cost: a step costs one strongly consistent read and one write; the first
- * step of an attempt one write more.
+ * step of an attempt one write more; a step running past 5 s one eventually
+ * consistent read every 5 s (the cancellation watch, see CANCEL_WATCH_INTERVAL_MS).
  */
 export class LongJobStore implements LongJobRecords {
   private readonly jobStore: JobStore;
