@@ -22,12 +22,14 @@ const MAX_EXECUTION_NAME = 80;
 /**
  * Maps a job id (`A-Za-z0-9._:-`, up to 128) to a name of `A-Za-z0-9._-` of at
  * most `maxLength` characters, one-to-one: `_` becomes `__` and `:` becomes
- * `_c`, so no two ids share a name; ids too long for that get a readable
- * prefix and a hash (`_h` plus 24 hex digits), which escaping never produces.
- * The usual ULID id maps to itself.
+ * `_c` (and, with `escapeDots`, `.` becomes `_d`, leaving `A-Za-z0-9_-`), so no
+ * two ids share a name; ids too long for that get a readable prefix and a hash
+ * (`_h` plus 24 hex digits), which escaping never produces. The usual ULID id
+ * maps to itself.
  */
-export function safeName(id: string, maxLength: number): string {
-  const escaped = id.replaceAll('_', '__').replaceAll(':', '_c');
+export function safeName(id: string, maxLength: number, options: { escapeDots?: boolean } = {}): string {
+  let escaped = id.replaceAll('_', '__').replaceAll(':', '_c');
+  if (options.escapeDots) escaped = escaped.replaceAll('.', '_d');
   if (escaped.length <= maxLength) return escaped;
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 24);
   let prefix = escaped.slice(0, maxLength - hash.length - 2);
@@ -61,12 +63,15 @@ export interface ExecutionSeries {
  * so Step Functions refuses the second start), and new for every series: a
  * `retry` of a dead job rewrites `updatedAt`, even when its attempts did not
  * change (a job that died before its first attempt). At most 80 characters of
- * `A-Za-z0-9-_.`, with room left for the continuations' `_g<n>`.
+ * `A-Za-z0-9-_` (what CloudWatch logging of executions accepts), with room
+ * left for the continuations' `_g<n>`.
  */
 export function executionName(jobId: string, series: ExecutionSeries): string {
   const hash = createHash('sha256').update(`${series.attempts}|${series.queuedAt}`).digest('hex').slice(0, 8);
   const suffix = `_r${series.attempts}_q${hash}`;
-  return `${safeName(jobId, MAX_EXECUTION_NAME - GENERATION_SUFFIX_ROOM - suffix.length)}${suffix}`;
+  // Dots are allowed in execution names, but not when executions log to CloudWatch Logs (this state machine does).
+  const id = safeName(jobId, MAX_EXECUTION_NAME - GENERATION_SUFFIX_ROOM - suffix.length, { escapeDots: true });
+  return `${id}${suffix}`;
 }
 
 /**

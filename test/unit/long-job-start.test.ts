@@ -73,6 +73,16 @@ describe('long-job execution names (fault 10)', () => {
     expect(continuedExecutionName(continued, 1_000_000 - 1)).toBe(continued);
   });
 
+  it('uses only characters CloudWatch logging of executions accepts, also for ids with dots and colons', () => {
+    // "To enable logging with CloudWatch Logs, the name should only contain 0-9, A-Z, a-z, - and _."
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+    const series = { attempts: 0, queuedAt: '2026-03-22T03:00:00.000Z' };
+    const dotted = executionName('sched:nightly.report:2026-03-22T03:00:00Z', series);
+    expect(dotted).toMatch(EXECUTION_NAME);
+    expect(dotted).not.toBe(executionName('sched:nightly_dreport:2026-03-22T03:00:00Z', series));
+    expect(executionName(`a.${'b'.repeat(127)}`.slice(0, 128), series)).toMatch(EXECUTION_NAME);
+  });
+
   it('tells the executions of one chain from those of another', () => {
     const a = executionName('job-1', { attempts: 0, queuedAt: '2026-03-01T00:00:00.000Z' });
     const b = executionName('job-1', { attempts: 0, queuedAt: '2026-03-02T00:00:00.000Z' });
