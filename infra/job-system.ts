@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
 import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
 import type { QueuePlan } from '../shared/job-definition.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
@@ -388,9 +389,9 @@ export class JobSystem extends Construct {
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
         JOBSTACK_QUEUES: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue }]) => [
               name,
-              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, undeliverableUrl: undeliverableQueue.queueUrl },
             ]),
           ),
         ),
@@ -400,9 +401,12 @@ export class JobSystem extends Construct {
     }).function;
     this.jobsTable.grantReadWriteData(sweeper);
     this.idempotencyTable.grantReadWriteData(sweeper);
-    for (const { queue, deadLetterQueue } of queues.values()) {
+    for (const { queue, deadLetterQueue, undeliverableQueue } of queues.values()) {
       queue.grantSendMessages(sweeper);
       deadLetterQueue.grantSendMessages(sweeper);
+      // Message counts and retention: the sweeper's evidence that no message for a job exists.
+      queue.grant(sweeper, 'sqs:GetQueueAttributes');
+      undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
     new events.Rule(this, 'SweeperSchedule', {
@@ -553,6 +557,8 @@ export class JobSystem extends Construct {
       serviceName: 'jobstack-dead-letter',
     }).function;
     deadLetterHandler.addEventSource(new SqsEventSource(undeliverableQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    // Lets it hold back the copy of a job under a live lease until the lease ends (the event source grants ChangeMessageVisibility).
+    deadLetterHandler.addEnvironment(DeadLetterEnv.undeliverableQueueUrl, undeliverableQueue.queueUrl);
     this.jobsTable.grantReadWriteData(deadLetterHandler);
     deadLetterQueue.grantSendMessages(deadLetterHandler);
     this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);

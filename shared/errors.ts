@@ -168,6 +168,40 @@ export class LeaseLostError extends JobstackError {
 }
 
 /**
+ * A queue consumer put a message back to be handled later instead of acting on
+ * it now (its job is alive under a live lease, or moved between the read and
+ * the write). Thrown so the batch reports the message as failed and SQS
+ * delivers it again.
+ */
+export class MessageDeferredError extends JobstackError {
+  constructor(
+    jobId: string,
+    readonly reason: string,
+    context: Omit<JobErrorContext, 'jobId'> = {},
+  ) {
+    super(`message of job '${jobId}' deferred: ${reason}`, { ...context, jobId });
+    this.name = 'MessageDeferredError';
+  }
+}
+
+/**
+ * Names of the errors jobstack records on a job that ended without its handler
+ * throwing them: the `name` of the record's `error` and of the dead-letter
+ * message's `jobstack-error-name` attribute. Operators filter on them
+ * (`jobstack redrive --error StuckJobError`), so they are defined once here.
+ */
+export const JobErrorName = {
+  /** The job failed on its last allowed attempt (recorded by the worker). */
+  attemptsExhausted: 'AttemptsExhaustedError',
+  /** The sweeper re-sent the job's message `maxSweeps` times and it still did not move. */
+  stuckJob: 'StuckJobError',
+  /** SQS moved the job's message off its queue after too many receives without a finish (crashes, timeouts). */
+  deliveryLimitExceeded: 'DeliveryLimitExceeded',
+} as const;
+
+export type JobErrorName = (typeof JobErrorName)[keyof typeof JobErrorName];
+
+/**
  * A handler (or a long job's last step) returned, but its outcome could not be
  * written to the job record even after retries. The job ends `dead` with this
  * error instead of running its handler again: the side effects already happened.

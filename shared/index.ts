@@ -51,10 +51,12 @@ export {
   InvalidEnvelopeError,
   InvalidPayloadError,
   JobCancelledError,
+  JobErrorName,
   JobNotFoundError,
   JobstackError,
   JobTimeoutError,
   LeaseLostError,
+  MessageDeferredError,
   NonRetryableError,
   OutcomeNotRecordedError,
   PayloadTooLargeError,
@@ -92,7 +94,14 @@ export type {
   LongJobStepResult,
 } from './long-jobs/types.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
-export { DeadLetterAttribute, JobQueue, MAX_SQS_DELAY_SECONDS, MAX_VISIBILITY_SECONDS, type OutgoingJob } from './queue.js';
+export {
+  DeadLetterAttribute,
+  JobQueue,
+  MAX_SQS_DELAY_SECONDS,
+  MAX_VISIBILITY_SECONDS,
+  type OutgoingJob,
+  type QueueMessageCounts,
+} from './queue.js';
 export {
   type JobErrorInfo,
   JobErrorInfoSchema,
@@ -133,15 +142,30 @@ export {
   sourcesOf,
 } from './states.js';
 export { ATTENTION_SHARDS, attentionKey, attentionKeysOf } from './store/attention.js';
-export { IdempotencyStore } from './store/idempotency-store.js';
 export {
-  type CancelResult,
-  type ClaimRequest,
-  type ClaimResult,
-  JobStore,
-  type JobStoreOptions,
-  type ListPage,
-  type ListQuery,
-  MAX_HISTORY_ENTRIES,
-  type NewJobRecord,
-} from './store/job-store.js';
+  allOf,
+  anyOf,
+  type Condition,
+  fromSourcesOf,
+  ownedByAttempt,
+  recordAbsent,
+  stateIn,
+  term,
+  transitionFrom,
+  unchangedSince,
+  withCondition,
+} from './store/conditions.js';
+export { IdempotencyStore } from './store/idempotency-store.js';
+export { JobMaintenance, UNFINISHED_STATES } from './store/job-maintenance.js';
+export { JobReader } from './store/job-reads.js';
+export { claimCondition, type DeadJobOptions, JobStore, MAX_HISTORY_ENTRIES } from './store/job-store.js';
+export type {
+  CancelResult,
+  ClaimRequest,
+  ClaimResult,
+  JobStoreOptions,
+  ListPage,
+  ListQuery,
+  NewJobRecord,
+  ScanPage,
+} from './store/types.js';

@@ -1,6 +1,8 @@
 import {
   ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
   type MessageAttributeValue,
+  type QueueAttributeName,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
@@ -52,6 +54,16 @@ export function sqsAttributeValue(value: string, maxChars: number): string {
     count++;
   }
   return result.length > 0 ? result : '-';
+}
+
+/** How many messages a queue holds, by where they are (SQS's approximate counts). */
+export interface QueueMessageCounts {
+  /** Waiting to be received. */
+  readonly visible: number;
+  /** Received and not yet deleted, or hidden by a changed visibility (a job waiting out its retry backoff). */
+  readonly inFlight: number;
+  /** Sent with a delay that has not passed yet. */
+  readonly delayed: number;
 }
 
 export interface OutgoingJob {
@@ -114,6 +126,29 @@ export class JobQueue {
     return failed;
   }
 
+  /**
+   * The queue's approximate message counts (GetQueueAttributes). SQS says they
+   * are eventually consistent: a send shows in them after about a minute, so
+   * a reader must not take "empty" as proof about sends made just before.
+   */
+  async messageCounts(): Promise<QueueMessageCounts> {
+    const attributes = await this.attributes([
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ]);
+    return {
+      visible: count(attributes, 'ApproximateNumberOfMessages'),
+      inFlight: count(attributes, 'ApproximateNumberOfMessagesNotVisible'),
+      delayed: count(attributes, 'ApproximateNumberOfMessagesDelayed'),
+    };
+  }
+
+  /** How long SQS keeps a message before deleting it (`MessageRetentionPeriod`), in seconds. */
+  async retentionPeriodSeconds(): Promise<number> {
+    return count(await this.attributes(['MessageRetentionPeriod']), 'MessageRetentionPeriod');
+  }
+
   /** Makes a received message visible again after `seconds` (the retry delay). */
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(
@@ -146,4 +181,18 @@ export class JobQueue {
       new SendMessageCommand({ QueueUrl: this.deadLetterUrl, MessageBody: body, MessageAttributes: attributes }),
     );
   }
+
+  private async attributes(names: QueueAttributeName[]): Promise<Partial<Record<string, string>>> {
+    const output = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.url, AttributeNames: names }));
+    return output.Attributes ?? {};
+  }
+}
+
+function count(attributes: Partial<Record<string, string>>, name: string): number {
+  const value = Number(attributes[name]);
+  // A missing or malformed count must not read as "empty".
+  if (attributes[name] === undefined || !Number.isFinite(value) || value < 0) {
+    throw new Error(`SQS returned no usable ${name} (given ${JSON.stringify(attributes[name])})`);
+  }
+  return value;
 }

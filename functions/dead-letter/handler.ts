@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
 import { readWorkerEnvironment } from '../worker/environment.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
+import { DeadLetterEnv } from './environment.js';
 import { createUndeliverableProcessor } from './process-undeliverable.js';
 
 // Same environment as the worker of the queue it serves.
@@ -20,9 +21,12 @@ const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { mar
 const metrics = createWorkerMetrics(environment.queueName);
 const observer = new MetricsObserver(metrics);
 const processor = new BatchProcessor(EventType.SQS);
+const sqs = new SQSClient({});
+const undeliverableQueueUrl = process.env[DeadLetterEnv.undeliverableQueueUrl];
 const processUndeliverable = createUndeliverableProcessor({
   store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
-  queue: new JobQueue(new SQSClient({}), environment.queueUrl, environment.deadLetterQueueUrl),
+  queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+  ...(undeliverableQueueUrl ? { undeliverable: new JobQueue(sqs, undeliverableQueueUrl) } : {}),
   logger,
   observer,
   queueName: environment.queueName,

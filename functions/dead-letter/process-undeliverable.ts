@@ -1,61 +1,152 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import { type JobErrorInfo, type JobQueue, type JobStore, parseEnvelope } from '../../shared/index.js';
+import {
+  isTerminal,
+  type JobErrorInfo,
+  JobErrorName,
+  type JobQueue,
+  type JobRecord,
+  type JobStore,
+  MessageDeferredError,
+  parseEnvelope,
+} from '../../shared/index.js';
 import type { JobObserver } from '../worker/job-observer.js';
 
 /** The error recorded on a job whose message SQS gave up on. */
-export const DELIVERY_LIMIT_ERROR = 'DeliveryLimitExceeded';
+export const DELIVERY_LIMIT_ERROR = JobErrorName.deliveryLimitExceeded;
 
 export interface UndeliverableDeps {
   readonly store: JobStore;
   /** The queue whose dead-letter queue receives the forwarded message. */
   readonly queue: JobQueue;
+  /**
+   * The undeliverable queue itself, to hold a message back until a live lease
+   * ends. Without it a deferred message comes back after the queue's own
+   * visibility timeout.
+   */
+  readonly undeliverable?: JobQueue;
   readonly logger: Logger;
   /** Counts the jobs this marks dead (the `JobsDead` metric the dead-jobs alarm watches). */
   readonly observer?: JobObserver;
   readonly queueName?: string;
+  readonly clock?: () => number;
+}
+
+export type UndeliverableDecision =
+  /** No message can move the job any more: mark it dead (on the version read) and forward the copy. */
+  | { readonly action: 'kill' }
+  /** The job is dead but its dead-letter copy was never confirmed: forward this one. */
+  | { readonly action: 'forward-pending' }
+  /** A run holds a live lease: look again when it ends. */
+  | { readonly action: 'redeliver'; readonly afterMs: number }
+  | { readonly action: 'drop'; readonly reason: 'finished' | 'duplicate' | 'held-by-execution' };
+
+/**
+ * What to do with an undeliverable message, from the job's record (read
+ * strongly consistent). Pure, so each case can be tested on its own.
+ *
+ * A message lands here after too many receives without a delete. That proves
+ * only that *this* message did not finish the job: a duplicate that used up its
+ * receives says nothing about a job alive under its own message. So the job is
+ * killed only when nothing else can move it — no record, `queued`/`scheduled`
+ * (this was its message), `retrying` with its backoff passed, or `running`
+ * with its lease expired.
+ */
+export function decideUndeliverable(record: JobRecord | undefined, now: number): UndeliverableDecision {
+  if (record === undefined) return { action: 'kill' };
+  if (isTerminal(record.state)) {
+    return record.state === 'dead' && record.deadLetterPending === true
+      ? { action: 'forward-pending' }
+      : { action: 'drop', reason: 'finished' };
+  }
+  if (record.state === 'running') {
+    if (record.leaseUntil !== undefined && record.leaseUntil > now)
+      return { action: 'redeliver', afterMs: record.leaseUntil - now };
+    // A long job runs in its Step Functions execution without a lease; this copy only started it.
+    if (record.leaseUntil === undefined && record.executionArn !== undefined)
+      return { action: 'drop', reason: 'held-by-execution' };
+  }
+  if (record.state === 'retrying') {
+    if (record.executionArn !== undefined) return { action: 'drop', reason: 'held-by-execution' };
+    // SQS moves a message here only when it is received, and the job's own message stays hidden until
+    // nextAttemptAt: a copy arriving before then is another message, a duplicate.
+    if (record.nextAttemptAt !== undefined && Date.parse(record.nextAttemptAt) > now)
+      return { action: 'drop', reason: 'duplicate' };
+  }
+  return { action: 'kill' };
 }
 
 /**
  * Handles one message that SQS moved off a job queue after `maxReceiveCount`
- * receives without a delete: the worker never finished it (Lambda timeouts,
- * crashes, out of memory), so it never got to record an outcome. Marks the job
- * `dead` with that reason and forwards the message to the dead-letter queue,
- * where redrive can find it. A copy whose job already finished is dropped.
+ * receives without a delete: usually the worker never finished it (Lambda
+ * timeouts, crashes, out of memory), so it never got to record an outcome.
+ * Reads the job and acts as `decideUndeliverable` says. A kill is
+ * `markDeadIfUnchanged` on the version read, with `deadLetterPending` until the
+ * copy is in the dead-letter queue, where redrive can find it; if forwarding
+ * fails this throws, the message comes back, and the next try forwards it.
+ * A job that moved between the read and the write is decided again on
+ * redelivery.
  *
  * Why a separate queue and not a consumer on the dead-letter queue itself: a
  * Lambda consumer deletes what it consumes, and the dead-letter queue must keep
  * its messages for inspection and redrive.
  */
 export function createUndeliverableProcessor(deps: UndeliverableDeps) {
+  const clock = deps.clock ?? Date.now;
   return async function processUndeliverable(message: SQSRecord): Promise<void> {
     const receives = message.attributes.ApproximateReceiveCount;
     const parsed = parseEnvelope(message.body);
     const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
+    const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
     const error: JobErrorInfo = {
       name: DELIVERY_LIMIT_ERROR,
       message: `the job's message was received ${receives} times without the job finishing: the worker timed out or crashed each time`,
       retryable: true,
     };
-    if (jobId !== undefined) {
-      const marked = await deps.store.markDead(jobId, error, {
-        ...(parsed.ok ? { type: parsed.envelope.type } : parsed.jobType === undefined ? {} : { type: parsed.jobType }),
+    const forward = (reason: { name: string; message: string }) =>
+      deps.queue.sendToDeadLetter(message.body, {
+        ...(jobId === undefined ? {} : { jobId }),
+        errorName: reason.name,
+        errorMessage: reason.message,
       });
-      if (!marked) {
-        const record = await deps.store.get(jobId);
-        deps.logger.info('Undeliverable message of a job that already ended; dropping the copy', { jobId, state: record?.state });
+
+    if (jobId === undefined) {
+      await forward(error);
+      deps.logger.error('Unreadable message exceeded the delivery limit; forwarded to the dead-letter queue', { receives });
+      return;
+    }
+    const record = await deps.store.get(jobId, { consistent: true });
+    const decision = decideUndeliverable(record, clock());
+    switch (decision.action) {
+      case 'drop':
+        deps.logger.info('Undeliverable copy of a job that does not need it; dropping it', {
+          jobId,
+          state: record?.state,
+          reason: decision.reason,
+        });
+        return;
+      case 'redeliver':
+        await deps.undeliverable?.delayRedelivery(message.receiptHandle, decision.afterMs / 1_000);
+        throw new MessageDeferredError(jobId, `the job is running under a live lease for ${decision.afterMs} ms more`);
+      case 'forward-pending':
+        await forward(record?.error ?? error);
+        await deps.store.confirmDeadLetter(jobId);
+        deps.logger.info('Forwarded the pending dead-letter copy of a dead job', { jobId });
+        return;
+      case 'kill': {
+        const marked = await deps.store.markDeadIfUnchanged(record, jobId, error, {
+          ...(jobType === undefined ? {} : { type: jobType }),
+          ...(deps.queueName === undefined ? {} : { queue: deps.queueName }),
+          deadLetterPending: true,
+        });
+        if (!marked) throw new MessageDeferredError(jobId, 'the job moved since it was read; deciding again on redelivery');
+        deps.observer?.dead({ jobType: jobType ?? 'unknown', queue: deps.queueName ?? 'unknown', attempt: 0 }, error.name);
+        deps.logger.error('Job marked dead: its message exceeded the delivery limit', { jobId, receives, state: record?.state });
+        // A failure here throws: the record keeps deadLetterPending and the redelivered message forwards it.
+        await forward(error);
+        await deps.store.confirmDeadLetter(jobId);
         return;
       }
     }
-    await deps.queue.sendToDeadLetter(message.body, {
-      ...(jobId === undefined ? {} : { jobId }),
-      errorName: error.name,
-      errorMessage: error.message,
-    });
-    if (jobId !== undefined) {
-      const jobType = parsed.ok ? parsed.envelope.type : (parsed.jobType ?? 'unknown');
-      deps.observer?.dead({ jobType, queue: deps.queueName ?? 'unknown', attempt: 0 }, error.name);
-    }
-    deps.logger.error('Job marked dead: its message exceeded the delivery limit', { jobId, receives });
   };
 }

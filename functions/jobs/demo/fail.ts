@@ -13,13 +13,17 @@ export const failJob = defineJob({
   },
 });
 
-/** Fails with a non-retryable error: ends `dead` after one attempt. */
+/**
+ * Fails with a non-retryable error: ends `dead` after one attempt. `message`
+ * replaces the error message (the soak sends control characters through it,
+ * which SQS refuses in the dead-letter copy's attributes unless they are cleaned).
+ */
 export const fatalJob = defineJob({
   name: 'demo.fatal',
   description: 'Throws a non-retryable error.',
-  schema: z.object({}),
+  schema: z.object({ message: z.string().max(2_000).optional() }),
   retry: DEMO_RETRY,
-  handler: async (): Promise<never> => {
-    throw new NonRetryableError('demo.fatal failing on purpose; retrying cannot help');
+  handler: async ({ message }): Promise<never> => {
+    throw new NonRetryableError(message ?? 'demo.fatal failing on purpose; retrying cannot help');
   },
 });

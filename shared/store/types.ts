@@ -1,0 +1,73 @@
+import type { PayloadRef } from '../payload-store.js';
+import type { JobRecord } from '../record.js';
+import type { JobState } from '../states.js';
+
+/** What `create` writes for a new job. */
+export interface NewJobRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly payload: unknown;
+  /** Set (with `payload: null`) when the payload is in S3. */
+  readonly payloadRef?: PayloadRef;
+  readonly correlationId: string;
+  readonly state: Extract<JobState, 'queued' | 'scheduled'>;
+  readonly runAt?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** What the worker knows about a delivery when it claims it. */
+export interface ClaimRequest {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly payload: unknown;
+  readonly correlationId: string;
+  readonly enqueuedAt: string;
+  /** Epoch ms the claim lasts; past it another delivery may take the job over. */
+  readonly leaseUntil: number;
+}
+
+export type ClaimResult =
+  | { readonly outcome: 'claimed'; readonly record: JobRecord }
+  /** The job is already in a terminal state: this delivery is a duplicate. */
+  | { readonly outcome: 'finished'; readonly record: JobRecord }
+  /**
+   * Not this delivery's turn: another delivery holds a live lease, or the job is
+   * `retrying` and its backoff has not passed. Check again at `retryAt` (epoch ms).
+   */
+  | { readonly outcome: 'busy'; readonly record: JobRecord; readonly retryAt: number };
+
+export type CancelResult =
+  | { readonly outcome: 'cancelled'; readonly record: JobRecord }
+  /** Running: the run was asked to stop and ends `cancelled` at its next check. */
+  | { readonly outcome: 'requested'; readonly record: JobRecord }
+  | { readonly outcome: 'finished'; readonly record: JobRecord }
+  | { readonly outcome: 'not-found' };
+
+export interface ListQuery {
+  readonly state?: JobState;
+  readonly type?: string;
+  /** @default 50 */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ListPage {
+  readonly jobs: JobRecord[];
+  readonly cursor?: string;
+}
+
+export interface JobStoreOptions {
+  /** Days a terminal record is kept before TTL removes it. @default 30 */
+  readonly retentionDays?: number;
+  readonly clock?: () => number;
+}
+
+/** One page of a maintenance scan; `cursor` is DynamoDB's LastEvaluatedKey, absent at the end of the table. */
+export interface ScanPage {
+  readonly records: JobRecord[];
+  readonly cursor?: Record<string, unknown>;
+}
