@@ -60,6 +60,7 @@ describe('planQueues', () => {
           'demo.fail',
           'demo.fatal',
           'demo.flaky',
+          'demo.large-numbers',
           'demo.long',
           'demo.once',
           'demo.progress',
