@@ -277,6 +277,8 @@ export class JobSystem extends Construct {
         plan: props.longJobs,
         stepEntry: props.longJobStepEntry,
         jobsTable: this.jobsTable,
+        payloadBucket: this.payloadBucket,
+        payloadPrefix: PAYLOAD_PREFIX,
         recordRetentionDays: recordRetention.toDays({ integral: false }),
         ...(props.maxStepsPerExecution === undefined ? {} : { maxStepsPerExecution: props.maxStepsPerExecution }),
       });

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -34,6 +35,13 @@ export interface LongJobsProps {
   readonly stepEntry: string;
   /** The job-status table the steps read and write. */
   readonly jobsTable: dynamodb.ITable;
+  /**
+   * The bucket of payloads over the inline limit: the steps read them (`s3:GetObject` under `payloadPrefix`).
+   * @default - no bucket: a long job whose payload is in S3 cannot run
+   */
+  readonly payloadBucket?: s3.IBucket;
+  /** Key prefix of the payload objects in `payloadBucket`, e.g. `payloads/`. @default 'payloads/' */
+  readonly payloadPrefix?: string;
   /** Days a finished record is kept (TTL). */
   readonly recordRetentionDays: number;
   /**
@@ -109,6 +117,17 @@ export class LongJobs extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.jobsTable.tableArn] }),
     );
+    if (props.payloadBucket) {
+      // Payloads over the inline limit travel by reference; each step reads its job's object, as the worker does.
+      const payloadObjects = props.payloadBucket.arnForObjects(`${props.payloadPrefix ?? 'payloads/'}*`);
+      this.stepFunction.addEnvironment(FunctionEnv.payloadBucket, props.payloadBucket.bucketName);
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [payloadObjects] }));
+      const bucketLogicalId = stack.getLogicalId(props.payloadBucket.node.defaultChild as CfnElement);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${props.payloadPrefix ?? 'payloads/'}*]`,
+        reason: 'Payload objects are named by job id under one prefix; the grant covers exactly that prefix of this bucket.',
+      });
+    }
 
     // A fixed name lets the state machine start its own continuation without a dependency cycle.
     const stateMachineName = `${stack.stackName}-long-jobs`;

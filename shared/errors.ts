@@ -223,3 +223,46 @@ export class StepOutcomeUnknownError extends NonRetryableError {
     this.name = 'StepOutcomeUnknownError';
   }
 }
+
+/**
+ * A handler (or a long job's last step) returned, but its outcome could not be
+ * written to the job record even after retries. The job ends `dead` with this
+ * error instead of running its handler again: the side effects already happened.
+ */
+export class OutcomeNotRecordedError extends NonRetryableError {
+  constructor(jobId: string, jobType: string, attempt: number, cause: unknown) {
+    super(
+      `attempt ${attempt} of job '${jobId}' (${jobType}) finished, but its outcome could not be stored: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`.slice(0, 2_000),
+      { jobId, jobType, cause },
+    );
+    this.name = 'OutcomeNotRecordedError';
+  }
+}
+
+/** A long job's step returned a checkpoint larger than a job record can hold. */
+export class CheckpointTooLargeError extends NonRetryableError {
+  constructor(jobId: string, jobType: string, sizeBytes: number, limitBytes: number) {
+    super(
+      `checkpoint of job '${jobId}' is ${sizeBytes} bytes as JSON, over the ${limitBytes}-byte limit: store large state elsewhere (S3) and checkpoint a reference`,
+      { jobId, jobType },
+    );
+    this.name = 'CheckpointTooLargeError';
+  }
+}
+
+/**
+ * A long job's step returned a checkpoint DynamoDB cannot hold exactly (a number
+ * beyond ±(2^53 − 1), a BigInt, a cycle). Storing it rounded would resume the job
+ * from a state it never had; the job ends `dead` instead.
+ */
+export class CheckpointNotStorableError extends NonRetryableError {
+  constructor(jobId: string, jobType: string, reason: string) {
+    super(`checkpoint of job '${jobId}' cannot be stored exactly: ${reason}; send such numbers as strings`, {
+      jobId,
+      jobType,
+    });
+    this.name = 'CheckpointNotStorableError';
+  }
+}

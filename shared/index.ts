@@ -41,6 +41,8 @@ export {
   serializeEnvelope,
 } from './envelope.js';
 export {
+  CheckpointNotStorableError,
+  CheckpointTooLargeError,
   ConfigurationError,
   EnqueueError,
   IllegalTransitionError,
@@ -56,6 +58,7 @@ export {
   LeaseLostError,
   MessageDeferredError,
   NonRetryableError,
+  OutcomeNotRecordedError,
   PayloadTooLargeError,
   StepOutcomeUnknownError,
   UnknownJobTypeError,

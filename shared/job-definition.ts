@@ -15,7 +15,12 @@ export interface JobContext {
   readonly correlationId: string;
   /** A logger with the job id, type and attempt already attached. */
   readonly logger: Logger;
-  /** Aborts when the job's timeout or the Lambda deadline (whichever is first) is near. Pass it to fetch/SDK calls. */
+  /**
+   * Aborts when the job's timeout or the Lambda deadline (whichever is first) is
+   * near, with JobTimeoutError as its reason, or within about 5 s of `cancel()`
+   * (checked from the fifth second of a run on), with JobCancelledError. Pass it
+   * to fetch/SDK calls: a handler that then throws ends the job `cancelled`.
+   */
   readonly signal: AbortSignal;
   /** Epoch milliseconds at which `signal` aborts. */
   readonly deadline: number;

@@ -21,6 +21,41 @@ export const DeadLetterAttribute = {
   errorMessage: 'jobstack-error-message',
 } as const;
 
+/** Longest error message kept in a dead-letter attribute, in characters (the record keeps up to 2,000). */
+const MAX_ERROR_MESSAGE_ATTRIBUTE_CHARS = 1_000;
+/** Longest job id or error name kept in a dead-letter attribute, in characters. */
+const MAX_SHORT_ATTRIBUTE_CHARS = 256;
+/** Stands in for every character SQS refuses in an attribute. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/**
+ * `value` as SQS accepts it in a String message attribute: characters outside
+ * #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF (control
+ * characters, unpaired surrogates, U+FFFE/U+FFFF) become U+FFFD, the value is
+ * cut to `maxChars` characters (never inside a surrogate pair), and an empty
+ * value, which SQS also refuses, becomes `-`.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ */
+export function sqsAttributeValue(value: string, maxChars: number): string {
+  let result = '';
+  let count = 0;
+  // Iterating a string yields code points, and an unpaired surrogate as itself.
+  for (const character of value) {
+    if (count >= maxChars) break;
+    const code = character.codePointAt(0) ?? 0;
+    const allowed =
+      code === 0x9 ||
+      code === 0xa ||
+      code === 0xd ||
+      (code >= 0x20 && code <= 0xd7ff) ||
+      (code >= 0xe000 && code <= 0xfffd) ||
+      (code >= 0x10000 && code <= 0x10ffff);
+    result += allowed ? character : REPLACEMENT_CHARACTER;
+    count++;
+  }
+  return result.length > 0 ? result : '-';
+}
+
 /** How many messages a queue holds, by where they are (SQS's approximate counts). */
 export interface QueueMessageCounts {
   /** Waiting to be received. */
@@ -125,14 +160,23 @@ export class JobQueue {
     );
   }
 
-  /** Copies a message body to the dead-letter queue with the reason as message attributes. */
+  /**
+   * Copies a message body to the dead-letter queue with the reason as message
+   * attributes. Every value is made acceptable to SQS first (see
+   * `sqsAttributeValue`): an error message is whatever a handler threw, and a
+   * refused copy must not be what keeps a job from ending.
+   */
   async sendToDeadLetter(body: string, reason: { jobId?: string; errorName: string; errorMessage: string }): Promise<void> {
     if (!this.deadLetterUrl) throw new Error(`queue ${this.url} has no dead-letter queue configured`);
+    const attribute = (value: string, maxChars: number): MessageAttributeValue => ({
+      DataType: 'String',
+      StringValue: sqsAttributeValue(value, maxChars),
+    });
     const attributes: Record<string, MessageAttributeValue> = {
-      [DeadLetterAttribute.errorName]: { DataType: 'String', StringValue: reason.errorName },
-      [DeadLetterAttribute.errorMessage]: { DataType: 'String', StringValue: reason.errorMessage.slice(0, 1_000) || '-' },
+      [DeadLetterAttribute.errorName]: attribute(reason.errorName, MAX_SHORT_ATTRIBUTE_CHARS),
+      [DeadLetterAttribute.errorMessage]: attribute(reason.errorMessage, MAX_ERROR_MESSAGE_ATTRIBUTE_CHARS),
     };
-    if (reason.jobId) attributes[DeadLetterAttribute.jobId] = { DataType: 'String', StringValue: reason.jobId };
+    if (reason.jobId) attributes[DeadLetterAttribute.jobId] = attribute(reason.jobId, MAX_SHORT_ATTRIBUTE_CHARS);
     await this.sqs.send(
       new SendMessageCommand({ QueueUrl: this.deadLetterUrl, MessageBody: body, MessageAttributes: attributes }),
     );

@@ -6,6 +6,8 @@ export const MAX_STEPS_PER_EXECUTION_ENV = 'JOBSTACK_MAX_STEPS_PER_EXECUTION';
 
 export interface StepEnvironment {
   readonly jobsTable: string;
+  /** Bucket of payloads over the inline limit, if the stack has one. */
+  readonly payloadBucket?: string;
   readonly recordRetentionDays: number;
   readonly maxStepsPerExecution: number;
 }
@@ -26,5 +28,11 @@ export function readStepEnvironment(env: NodeJS.ProcessEnv = process.env): StepE
       `${MAX_STEPS_PER_EXECUTION_ENV} must be a positive integer (given ${env[MAX_STEPS_PER_EXECUTION_ENV]})`,
     );
   }
-  return { jobsTable, recordRetentionDays: retention, maxStepsPerExecution: maxSteps };
+  const payloadBucket = env[FunctionEnv.payloadBucket];
+  return {
+    jobsTable,
+    ...(payloadBucket ? { payloadBucket } : {}),
+    recordRetentionDays: retention,
+    maxStepsPerExecution: maxSteps,
+  };
 }

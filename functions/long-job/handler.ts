@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { LongJobStore } from '../../shared/long-jobs/long-job-store.js';
 import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
+import { lazyPayloadReader } from '../attempt/payload.js';
 import { registry } from '../jobs/registry.js';
 import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { readStepEnvironment } from './environment.js';
@@ -24,6 +25,7 @@ const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 const runner = createStepRunner({
   registry,
   records: new LongJobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
+  ...(environment.payloadBucket ? { payloads: lazyPayloadReader(environment.payloadBucket) } : {}),
   logger,
   maxStepsPerExecution: environment.maxStepsPerExecution,
   observer,

@@ -20,8 +20,9 @@ export type LongJobStarter = (
 /**
  * Long jobs reach the worker like any job (an immediate enqueue, an SQS delay,
  * a one-time or recurring schedule all end as a queue message); the worker
- * does not run them but starts their execution, named from the job id, so a
- * repeated delivery finds the execution already there and starts nothing.
+ * does not run them but starts their execution, named from the job id and its
+ * attempt series (`executionName`), so a repeated delivery finds the execution
+ * already there and starts nothing.
  *
  * The record is created when missing (the fire of a recurring schedule), and
  * only a job still waiting to start (`queued`, `scheduled`) is started: a
@@ -47,7 +48,9 @@ export function createLongJobStarter(deps: LongJobStarterDeps): LongJobStarter {
       return;
     }
     const state: LongJobState = { jobId: envelope.id, startAttempt: record.attempts, generation: 0, executionSteps: 0 };
-    const name = executionName(envelope.id, record.attempts);
+    // Named from the record as it waits: a repeated delivery sees the same record and the same name, so Step
+    // Functions refuses the second start; a `retry` of a dead job rewrote updatedAt, so its series gets a new name.
+    const name = executionName(envelope.id, { attempts: record.attempts, queuedAt: record.updatedAt });
     try {
       const output = await deps.sfn.send(
         new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(state) }),

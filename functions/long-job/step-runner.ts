@@ -1,56 +1,53 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ZodType } from 'zod';
 import {
-  InvalidPayloadError,
   type JobErrorInfo,
   type JobProgress,
   type JobRecord,
   type JobRegistry,
   JobTimeoutError,
   NonRetryableError,
+  OutcomeNotRecordedError,
   parseDuration,
-  retryDelayMs,
   UnknownJobTypeError,
 } from '../../shared/index.js';
+import { findJobDefinition } from '../../shared/job-definition.js';
 import { isLongJob } from '../../shared/long-jobs/define-long-job.js';
 import type { LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
 import type { LongJobDefinition } from '../../shared/long-jobs/types.js';
-import { executionName } from '../../shared/scheduling/names.js';
-import { isRetryable, toErrorInfo } from '../worker/error-info.js';
+import { continuedExecutionName, sameExecutionChain } from '../../shared/scheduling/names.js';
+import { classifyFailure } from '../attempt/failure.js';
+import { storableCheckpoint, storableResult, writeOutcome } from '../attempt/outcome.js';
+import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
+import { runAttempt, type Timers } from '../attempt/run-attempt.js';
+import { toErrorInfo } from '../worker/error-info.js';
 import { type JobObserver, silentObserver } from '../worker/job-observer.js';
-import { runWithDeadline } from '../worker/run-with-deadline.js';
 import { type FailureInput, type LongJobState, type StepInput, type StepOutput, StepStatus } from './types.js';
+
+export { MAX_CHECKPOINT_BYTES } from '../attempt/outcome.js';
 
 /** Time kept back from the Lambda deadline to record a step's outcome. */
 export const STEP_SAFETY_MS = 5_000;
+/** The last outcome write starts at least this long before the Lambda ends, so it can finish. */
+const LAST_WRITE_MARGIN_MS = 1_000;
 /**
  * Step invocations per execution before continuing as a new one. A loop turn
  * costs about 9 history events (task 5, choice 2, wait 2), so 1,000 turns stay
  * far below Step Functions' 25,000-event limit, even with task retries.
  */
 export const DEFAULT_MAX_STEPS_PER_EXECUTION = 1_000;
-/** Largest checkpoint stored on the record, as JSON (with a ≤ 200 KB payload, the item stays below 400 KB). */
-export const MAX_CHECKPOINT_BYTES = 100_000;
 /** Largest `waitFor` (a Standard execution lives at most a year). */
 const MAX_WAIT_SECONDS = 30 * 86_400;
-
-/** A step's checkpoint does not fit on the job record. */
-export class CheckpointTooLargeError extends NonRetryableError {
-  constructor(jobId: string, jobType: string, sizeBytes: number) {
-    super(
-      `checkpoint of job '${jobId}' is ${sizeBytes} bytes as JSON, over the ${MAX_CHECKPOINT_BYTES}-byte limit: store large state elsewhere (S3) and checkpoint a reference`,
-      { jobId, jobType },
-    );
-    this.name = 'CheckpointTooLargeError';
-  }
-}
 
 export interface StepRunnerDeps {
   readonly registry: JobRegistry;
   readonly records: LongJobRecords;
   readonly logger: Logger;
+  /** Reads payloads that travel by reference (over the inline limit). */
+  readonly payloads?: PayloadReader;
   /** @default Date.now */
   readonly clock?: () => number;
+  /** Timers of the step's deadline, cancellation watch and outcome-write backoff. @default the real ones */
+  readonly timers?: Timers;
   /** @default Math.random */
   readonly random?: () => number;
   /** @default DEFAULT_MAX_STEPS_PER_EXECUTION */
@@ -87,7 +84,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         ...next,
         status: StepStatus.continueAsNew,
         waitSeconds: 0,
-        nextExecutionName: executionName(input.jobId, input.startAttempt, next.generation),
+        nextExecutionName: continuedExecutionName(input.executionArn, next.generation),
       };
     }
     const counted = { ...state, executionSteps: state.executionSteps + 1 };
@@ -102,7 +99,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
       logger.info('Long job is already finished', { state: record.state });
       return end(record.state === 'cancelled' ? StepStatus.cancelled : StepStatus.finished);
     }
-    const definition = deps.registry[record.type];
+    const definition = findJobDefinition(deps.registry, record.type);
     if (!definition || !isLongJob(definition)) {
       const error = definition
         ? new NonRetryableError(`job type '${record.type}' is not a long job`, { jobId: record.id, jobType: record.type })
@@ -110,6 +107,11 @@ export function createStepRunner(deps: StepRunnerDeps) {
       await deps.records.markDead(record.id, toErrorInfo(error, false), {});
       logger.error('Long job cannot run', { reason: error.message });
       return end(StepStatus.dead);
+    }
+    if (record.state === 'running' && record.executionArn && !sameExecutionChain(record.executionArn, input.executionArn)) {
+      // A stray second execution (started for the same series under another name): the job is not its to run.
+      logger.warn('Another execution runs this long job; ending this one', { runningIn: record.executionArn });
+      return end(StepStatus.finished);
     }
     if (record.state === 'running' && record.cancelRequested) {
       await deps.records.markCancelledByRun(record.id, record.attempts);
@@ -139,6 +141,8 @@ export function createStepRunner(deps: StepRunnerDeps) {
     parentLogger: Logger,
     endState: (status: StepStatus, waitSeconds?: number) => StepOutput,
   ): Promise<StepOutput> {
+    const startedAt = clock();
+    const lambdaDeadline = startedAt + remainingMs;
     const attempt = record.attempts;
     const observed = { jobType: record.type, queue: record.queue, attempt };
     const end = (status: StepStatus, waitSeconds?: number): StepOutput => {
@@ -152,37 +156,76 @@ export function createStepRunner(deps: StepRunnerDeps) {
     };
     const stepsDone = record.steps ?? 0;
     const logger = parentLogger.createChild({ persistentKeys: { jobType: record.type, attempt, step: stepsDone + 1 } });
-    const fail = async (thrown: unknown): Promise<StepOutput> => {
-      const retryable = isRetryable(thrown) && attempt < record.maxAttempts;
-      const error = toErrorInfo(thrown, isRetryable(thrown));
-      if (!retryable) {
-        const marked = await deps.records.markDead(record.id, error, { attempt });
-        logger.error('Long job failed for good', { error: thrown as Error, recorded: marked });
-        return end(marked ? StepStatus.dead : StepStatus.finished);
-      }
-      const delayMs = retryDelayMs(definition.retry, attempt, random);
-      // Without the stack the record stays small (fewer write units); the stack is logged below.
-      const { stack: _stack, ...errorWithoutStack } = error;
-      const owned = await deps.records.scheduleRetry(record.id, attempt, errorWithoutStack, clock() + delayMs);
-      if (!owned) return end(StepStatus.finished);
-      logger.warn('Long job step failed; retrying from the last checkpoint after backoff', { error: errorWithoutStack, delayMs });
-      return end(StepStatus.retry, Math.ceil(delayMs / 1_000));
+    const writeOptions = {
+      until: lambdaDeadline - LAST_WRITE_MARGIN_MS,
+      clock,
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      onRetry: (error: unknown, delayMs: number) => logger.warn('Could not record the step; trying again', { error, delayMs }),
     };
 
-    const schema: ZodType = definition.schema;
-    const payload = schema.safeParse(record.payload);
-    if (!payload.success) {
-      const issues = payload.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      return fail(new InvalidPayloadError(record.type, issues, { jobId: record.id }));
-    }
+    const fail = async (thrown: unknown): Promise<StepOutput> => {
+      const decision = classifyFailure(thrown, { attempt, maxAttempts: record.maxAttempts, retry: definition.retry, random });
+      switch (decision.kind) {
+        case 'cancelled': {
+          const cancelled = await deps.records.markCancelledByRun(record.id, attempt);
+          logger.info('Long job stopped on a cancel request', { recorded: cancelled });
+          return end(cancelled ? StepStatus.cancelled : StepStatus.finished);
+        }
+        case 'lease-lost':
+          logger.warn('Long job step no longer owns the job; ending this execution');
+          return end(StepStatus.finished);
+        case 'dead': {
+          const marked = await deps.records.markDead(record.id, decision.error, { attempt });
+          logger.error('Long job failed for good', { error: thrown as Error, recorded: marked });
+          return end(marked ? StepStatus.dead : StepStatus.finished);
+        }
+        case 'retry': {
+          const owned = await deps.records.scheduleRetry(record.id, attempt, decision.error, clock() + decision.delayMs);
+          if (!owned) return end(StepStatus.finished);
+          logger.warn('Long job step failed; retrying from the last checkpoint after backoff', {
+            error: decision.error,
+            delayMs: decision.delayMs,
+          });
+          return end(StepStatus.retry, Math.ceil(decision.delayMs / 1_000));
+        }
+      }
+    };
 
-    const startedAt = clock();
-    const deadline = Math.min(startedAt + definition.stepTimeoutMs, startedAt + remainingMs - STEP_SAFETY_MS);
+    /**
+     * The step returned but what it returned could not be written: the job ends
+     * dead rather than run the step again. Should that write fail too, the error
+     * goes to the state machine, whose task retries run the step again: only a
+     * DynamoDB outage that outlasts these writes and ends before those retries
+     * (seconds later) can re-run a step that completed.
+     */
+    const outcomeNotRecorded = async (writeError: unknown): Promise<StepOutput> => {
+      const error = toErrorInfo(new OutcomeNotRecordedError(record.id, record.type, attempt, writeError), false);
+      const marked = await deps.records.markDead(record.id, error, { attempt });
+      logger.error('Long job step returned but its outcome could not be stored; the job is dead', {
+        error: writeError as Error,
+        recorded: marked,
+      });
+      return end(marked ? StepStatus.dead : StepStatus.finished);
+    };
+
+    let rawPayload: unknown;
+    try {
+      // A payload in S3 is read at every step (one GET): the step Lambda keeps no state between steps.
+      rawPayload = await resolvePayload(record, deps.payloads);
+    } catch (thrown) {
+      // Anything else (S3 throttled, no bucket configured) is an infrastructure failure: the state machine retries it.
+      if (!(thrown instanceof NonRetryableError)) throw thrown;
+      return fail(thrown);
+    }
+    const payload = validatePayload(definition, rawPayload, record.id);
+    if (!payload.ok) return fail(payload.error);
+
+    const deadline = Math.min(startedAt + definition.stepTimeoutMs, lambdaDeadline - STEP_SAFETY_MS);
     let outcome: Awaited<ReturnType<LongJobDefinition['step']>>;
     try {
-      outcome = await runWithDeadline(
+      outcome = await runAttempt(
         (signal) =>
-          definition.step(payload.data, {
+          definition.step(payload.payload, {
             jobId: record.id,
             jobType: record.type,
             attempt,
@@ -193,37 +236,54 @@ export function createStepRunner(deps: StepRunnerDeps) {
             signal,
             deadline,
           }),
-        deadline,
-        () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
-        clock,
+        {
+          deadline,
+          timeoutError: () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
+          clock,
+          ...(deps.timers ? { timers: deps.timers } : {}),
+          cancelWatch: {
+            jobId: record.id,
+            isCancelRequested: async () => {
+              const latest = await deps.records.get(record.id, { consistent: false });
+              return latest?.cancelRequested === true || latest?.state === 'cancelled';
+            },
+            onError: (error) => logger.warn('Could not check the job for a cancel request; checking again later', { error }),
+          },
+        },
       );
       if (outcome === null || typeof outcome !== 'object') {
         throw new NonRetryableError(
           `step of '${record.type}' returned ${String(outcome)}, not { done, result } or { checkpoint }`,
-          {
-            jobId: record.id,
-            jobType: record.type,
-          },
+          { jobId: record.id, jobType: record.type },
         );
       }
     } catch (thrown) {
       return fail(thrown);
     }
 
+    // From here the step has returned: its outcome is recorded, or the job ends dead; the step never runs again for it.
     if (outcome.done === true) {
-      const stored = await deps.records.succeed(record.id, attempt, storable(outcome.result), stepsDone + 1, input.executionArn);
-      logger.info(stored ? 'Long job succeeded' : 'Long job finished but no longer owned its attempt', {
-        steps: stepsDone + 1,
-      });
-      return end(stored ? StepStatus.succeeded : StepStatus.finished);
+      const stored = storableResult(outcome.result);
+      if (stored.note)
+        logger.warn('Long job result cannot be stored as it is; storing a placeholder that says why', { reason: stored.reason });
+      let owned: boolean;
+      try {
+        owned = await writeOutcome(
+          () => deps.records.succeed(record.id, attempt, stored.value, stepsDone + 1, input.executionArn),
+          writeOptions,
+        );
+      } catch (writeError) {
+        return outcomeNotRecorded(writeError);
+      }
+      logger.info(owned ? 'Long job succeeded' : 'Long job finished but no longer owned its attempt', { steps: stepsDone + 1 });
+      return end(owned ? StepStatus.succeeded : StepStatus.finished);
     }
 
+    let checkpoint: unknown;
     let waitSeconds = 0;
     let progress: JobProgress | undefined;
     try {
-      const json = JSON.stringify(outcome.checkpoint ?? null);
-      const sizeBytes = Buffer.byteLength(json);
-      if (sizeBytes > MAX_CHECKPOINT_BYTES) throw new CheckpointTooLargeError(record.id, record.type, sizeBytes);
+      checkpoint = storableCheckpoint(outcome.checkpoint, record);
       progress = toProgress(outcome.progress);
       if (outcome.waitFor !== undefined) {
         waitSeconds = Math.ceil(parseDuration(outcome.waitFor) / 1_000);
@@ -235,15 +295,29 @@ export function createStepRunner(deps: StepRunnerDeps) {
         }
       }
     } catch (thrown) {
-      return fail(thrown instanceof NonRetryableError ? thrown : new NonRetryableError((thrown as Error).message));
+      // What the step returned cannot be kept: retrying would run the step again for the same answer.
+      return fail(
+        thrown instanceof NonRetryableError
+          ? thrown
+          : new NonRetryableError((thrown as Error).message, { jobId: record.id, jobType: record.type, cause: thrown }),
+      );
     }
 
-    const saved = await deps.records.saveCheckpoint(record.id, attempt, {
-      checkpoint: JSON.parse(JSON.stringify(outcome.checkpoint ?? null)),
-      steps: stepsDone + 1,
-      executionArn: input.executionArn,
-      ...(progress === undefined ? {} : { progress }),
-    });
+    let saved: JobRecord | undefined;
+    try {
+      saved = await writeOutcome(
+        () =>
+          deps.records.saveCheckpoint(record.id, attempt, {
+            checkpoint,
+            steps: stepsDone + 1,
+            executionArn: input.executionArn,
+            ...(progress === undefined ? {} : { progress }),
+          }),
+        writeOptions,
+      );
+    } catch (writeError) {
+      return outcomeNotRecorded(writeError);
+    }
     if (!saved) {
       const latest = await deps.records.get(record.id);
       logger.info('Checkpoint not stored: the job changed during the step', { state: latest?.state });
@@ -290,13 +364,4 @@ function toProgress(progress: number | JobProgress | undefined): JobProgress | u
     throw new NonRetryableError(`progress must be a number 0..100 (given ${String(value.percent)})`);
   const percent = Math.max(0, Math.min(100, value.percent));
   return value.message === undefined ? { percent } : { percent, message: String(value.message).slice(0, 500) };
-}
-
-function storable(result: unknown): unknown {
-  if (result === undefined) return null;
-  const json = JSON.stringify(result);
-  if (json === undefined) return null;
-  const sizeBytes = Buffer.byteLength(json);
-  if (sizeBytes <= 100_000) return JSON.parse(json);
-  return { resultTooLarge: true, sizeBytes, limitBytes: 100_000 };
 }

@@ -3,7 +3,11 @@ import { InvalidPayloadError, type JobErrorInfo, NonRetryableError } from '../..
 const MAX_STACK_CHARS = 4_000;
 const MAX_MESSAGE_CHARS = 2_000;
 
-/** Errors that retrying cannot fix. */
+/**
+ * Whether another attempt might succeed: false for errors that retrying cannot
+ * fix (NonRetryableError and its subclasses, an invalid payload), true for
+ * everything else, including errors that are not Error instances.
+ */
 export function isRetryable(error: unknown): boolean {
   return !(error instanceof NonRetryableError || error instanceof InvalidPayloadError);
 }

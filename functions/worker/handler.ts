@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { FunctionEnv, IdempotencyStore, JobQueue, JobStore } from '../../shared/index.js';
-import type { PayloadRef, PayloadStore } from '../../shared/payload-store.js';
+import { lazyPayloadReader } from '../attempt/payload.js';
 import { registry } from '../jobs/registry.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
@@ -39,7 +39,9 @@ const processRecord = createRecordProcessor({
   queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
   queueName: environment.queueName,
   idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
-  ...(environment.payloadBucket ? { payloads: lazyPayloadStore(environment.payloadBucket) } : {}),
+  ...(environment.payloadBucket
+    ? { payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }) }
+    : {}),
   logger,
   observer,
   ...(longJobStateMachineArn
@@ -52,21 +54,6 @@ const processRecord = createRecordProcessor({
       }
     : {}),
 });
-
-/**
- * Large payloads are rare: the S3 client is loaded on first use, not at cold start.
- */
-function lazyPayloadStore(bucket: string) {
-  let store: Promise<PayloadStore> | undefined;
-  return {
-    async get(ref: PayloadRef): Promise<unknown> {
-      store ??= Promise.all([import('@aws-sdk/client-s3'), import('../../shared/payload-store.js')]).then(
-        ([{ S3Client }, { PayloadStore }]) => new PayloadStore(tracer.captureAWSv3Client(new S3Client({})), bucket),
-      );
-      return (await store).get(ref);
-    },
-  };
-}
 
 /**
  * SQS-triggered worker. Records run concurrently within a batch; only the ones

@@ -1,12 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
-import type { ZodType } from 'zod';
 import {
   type AnyJobDefinition,
   ConfigurationError,
   type IdempotencyStore,
-  InvalidPayloadError,
-  JobCancelledError,
   type JobEnvelope,
   type JobErrorInfo,
   type JobQueue,
@@ -15,28 +12,30 @@ import {
   type JobStore,
   JobstackError,
   JobTimeoutError,
-  LeaseLostError,
   NonRetryableError,
-  type PayloadRef,
+  OutcomeNotRecordedError,
   parseEnvelope,
-  retryDelayMs,
   UnknownJobTypeError,
 } from '../../shared/index.js';
+import { findJobDefinition } from '../../shared/job-definition.js';
+import { classifyFailure } from '../attempt/failure.js';
+import { storableResult, writeOutcome } from '../attempt/outcome.js';
+import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
+import { runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
-import { isRetryable, toErrorInfo } from './error-info.js';
+import { toErrorInfo } from './error-info.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
-import { runWithDeadline } from './run-with-deadline.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
 export const DEADLINE_SAFETY_MS = 3_000;
 /** Slack added to a lease beyond the attempt's own deadline before another delivery may take over. */
 export const LEASE_SLACK_MS = 10_000;
+/** The last outcome write starts at least this long before the Lambda ends, so it can finish. */
+const LAST_WRITE_MARGIN_MS = 1_000;
 /** `ctx.once` results outlive any retry series: 30 days. */
 export const DEFAULT_STEP_RETENTION_MS = 30 * 86_400_000;
-/** Results larger than this are not stored on the record (DynamoDB items stop at 400 KB). */
-export const MAX_STORED_RESULT_BYTES = 100_000;
 
 export interface RecordProcessorDeps {
   readonly registry: JobRegistry;
@@ -46,8 +45,10 @@ export interface RecordProcessorDeps {
   readonly logger: Logger;
   readonly clock?: () => number;
   readonly random?: () => number;
+  /** Timers of the attempt's deadline, cancellation watch and outcome-write backoff. @default the real ones */
+  readonly timers?: Timers;
   /** Reads payloads that travel by reference (over the inline limit). */
-  readonly payloads?: { get(ref: PayloadRef): Promise<unknown> };
+  readonly payloads?: PayloadReader;
   /** Stores `ctx.once` step results; jobs calling `ctx.once` fail without it. */
   readonly idempotency?: IdempotencyStore;
   /** How long `ctx.once` results are kept. @default DEFAULT_STEP_RETENTION_MS */
@@ -70,10 +71,16 @@ export class RedeliveryRequestedError extends JobstackError {
  * Builds the per-message step of the worker. It returns normally when the
  * message may be deleted (the job finished, was dead-lettered, or the delivery
  * was a duplicate) and throws when SQS should deliver it again (a retry after
- * the backoff delay, or another delivery still holds the job).
+ * the backoff delay, another delivery still holds the job, a dead-letter copy
+ * is still owed, or DynamoDB could not be written).
  *
- * Poison input never throws: it is recorded and moved to the dead-letter queue,
- * so it can neither fail its batch mates nor be retried forever.
+ * Poison input is recorded and moved to the dead-letter queue, so it can
+ * neither fail its batch mates nor be retried forever; it throws only when that
+ * copy fails (the record is then dead with the copy owed, and the next delivery
+ * sends it).
+ *
+ * The attempt itself runs the shared pipeline of functions/attempt/, as the
+ * long-job step runner does.
  */
 export function createRecordProcessor(deps: RecordProcessorDeps) {
   const clock = deps.clock ?? Date.now;
@@ -87,30 +94,24 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       return;
     }
     const envelope = parsed.envelope;
-    const definition = deps.registry[envelope.type];
+    const definition = findJobDefinition(deps.registry, envelope.type);
     if (!definition) {
       const error = new UnknownJobTypeError(envelope.type, Object.keys(deps.registry), { jobId: envelope.id });
       await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type });
       return;
     }
-    let rawPayload = envelope.payload;
-    if (envelope.payloadRef) {
-      if (!deps.payloads)
-        throw new ConfigurationError(`job ${envelope.id} carries its payload in S3 but this worker has no payload bucket`);
-      try {
-        rawPayload = await deps.payloads.get(envelope.payloadRef);
-      } catch (error) {
-        if (!(error instanceof NonRetryableError)) throw error;
-        await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
-        return;
-      }
-    }
-    const schema: ZodType = definition.schema;
-    const payload = schema.safeParse(rawPayload);
-    if (!payload.success) {
-      const issues = payload.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      const error = new InvalidPayloadError(envelope.type, issues, { jobId: envelope.id });
+    let rawPayload: unknown;
+    try {
+      rawPayload = await resolvePayload(envelope, deps.payloads);
+    } catch (error) {
+      // Anything else (S3 throttled, no bucket configured) may pass: the message comes back.
+      if (!(error instanceof NonRetryableError)) throw error;
       await rejectPoison(message, error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    const payload = validatePayload(definition, rawPayload, envelope.id);
+    if (!payload.ok) {
+      await rejectPoison(message, payload.error, { jobId: envelope.id, jobType: envelope.type, definition });
       return;
     }
     if (definition.mode === 'long') {
@@ -126,7 +127,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       await deps.startLongJob(envelope, definition, { queueName: deps.queueName, logger: deps.logger });
       return;
     }
-    await runJob(message, envelope, definition, payload.data, lambdaContext);
+    await runJob(message, envelope, definition, payload.payload, lambdaContext);
   };
 
   async function runJob(
@@ -158,6 +159,10 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     });
 
     if (claim.outcome === 'finished') {
+      if (claim.record.state === 'dead' && claim.record.deadLetterPending) {
+        await sendOwedDeadLetter(message, claim.record, logger);
+        return;
+      }
       logger.info('Skipping delivery: the job is already finished', { state: claim.record.state });
       return;
     }
@@ -196,8 +201,9 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
 
     logger.debug('Job started');
     observer.started(observed);
+    let result: unknown;
     try {
-      const result = await runWithDeadline(
+      result = await runAttempt(
         (signal) =>
           definition.handler(
             payload,
@@ -210,18 +216,71 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
               { record, attempt, correlationId, logger, signal, deadline },
             ),
           ),
-        deadline,
-        () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
-        clock,
+        {
+          deadline,
+          timeoutError: () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
+          clock,
+          ...(deps.timers ? { timers: deps.timers } : {}),
+          cancelWatch: {
+            jobId: record.id,
+            // Eventually consistent: half the read cost, and a cancel seen a second late is still seen.
+            isCancelRequested: async () => {
+              const latest = await deps.store.get(record.id, { consistent: false });
+              return latest?.cancelRequested === true || latest?.state === 'cancelled';
+            },
+            onError: (error) => logger.warn('Could not check the job for a cancel request; checking again later', { error }),
+          },
+        },
       );
-      const stored = await deps.store.succeed(record.id, attempt, storableResult(result, logger));
-      if (stored) {
-        observer.succeeded(observed, clock() - startedAt);
-        logger.info('Job succeeded', { durationMs: clock() - startedAt });
-      } else logger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
     } catch (thrown) {
       await handleFailure(message, record, attempt, thrown, definition, logger, clock() - startedAt);
+      return;
     }
+    // Outside the try: the handler has returned, and a failure to record that is never a handler failure.
+    await recordSuccess(message, record, attempt, result, logger, { startedAt, lambdaDeadline });
+  }
+
+  /**
+   * Stores the result of a handler that returned. The handler never runs again
+   * because of this write: a result DynamoDB cannot hold is stored as a
+   * placeholder, a failing write is tried again, and if it still fails the job
+   * ends dead with OutcomeNotRecordedError.
+   */
+  async function recordSuccess(
+    message: SQSRecord,
+    record: JobRecord,
+    attempt: number,
+    result: unknown,
+    logger: JobLog,
+    times: { startedAt: number; lambdaDeadline: number },
+  ): Promise<void> {
+    const stored = storableResult(result);
+    if (stored.note)
+      logger.warn('Job result cannot be stored as it is; storing a placeholder that says why', { reason: stored.reason });
+    let owned: boolean;
+    try {
+      owned = await writeOutcome(() => deps.store.succeed(record.id, attempt, stored.value), {
+        until: times.lambdaDeadline - LAST_WRITE_MARGIN_MS,
+        clock,
+        ...(deps.timers ? { timers: deps.timers } : {}),
+        onRetry: (error, delayMs) => logger.warn('Could not record the job success; trying again', { error, delayMs }),
+      });
+    } catch (writeError) {
+      logger.error('Job returned but its success could not be recorded; ending it dead so it does not run again', {
+        error: writeError as Error,
+      });
+      const error = toErrorInfo(new OutcomeNotRecordedError(record.id, record.type, attempt, writeError), false);
+      // Should this write fail as well, the error below lets SQS deliver the message again. The redelivery finds the
+      // job `running` under this attempt's lease and waits; only a DynamoDB outage longer than the lease (the job
+      // timeout plus LEASE_SLACK_MS) lets a later delivery take the job over and run the handler again.
+      await killJob(message, record, attempt, error, logger);
+      return;
+    }
+    const durationMs = clock() - times.startedAt;
+    if (owned) {
+      observer.succeeded({ jobType: record.type, queue: deps.queueName, attempt }, durationMs);
+      logger.info('Job succeeded', { durationMs });
+    } else logger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
   }
 
   async function handleFailure(
@@ -233,57 +292,93 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     logger: JobLog,
     durationMs: number,
   ): Promise<void> {
-    if (thrown instanceof JobCancelledError) {
-      if (await deps.store.markCancelledByRun(record.id, attempt)) {
-        observer.cancelled({ jobType: record.type, queue: deps.queueName, attempt });
-        logger.info('Job stopped at a cancellation check and is cancelled', { durationMs });
+    const observed = { jobType: record.type, queue: deps.queueName, attempt };
+    const decision = classifyFailure(thrown, { attempt, maxAttempts: record.maxAttempts, retry: definition.retry, random });
+    switch (decision.kind) {
+      case 'cancelled':
+        if (await deps.store.markCancelledByRun(record.id, attempt)) {
+          observer.cancelled(observed);
+          logger.info('Job stopped on a cancel request and is cancelled', { durationMs });
+        }
+        return;
+      case 'lease-lost':
+        // Another delivery owns the job now; keep the message so it is not lost if that run dies too.
+        logger.warn('Attempt lost ownership of the job; leaving the message to the current owner', { durationMs });
+        throw new RedeliveryRequestedError(decision.error.message, {
+          jobId: record.id,
+          jobType: record.type,
+          cause: decision.error,
+        });
+      case 'dead':
+        logger.error('Job failed for good', { error: thrown as Error, durationMs });
+        await killJob(message, record, attempt, decision.error, logger);
+        return;
+      case 'retry': {
+        const { delayMs, error } = decision;
+        const owned = await deps.store.scheduleRetry(record.id, attempt, error, clock() + delayMs);
+        if (!owned) {
+          logger.warn('Attempt failed but no longer owns the job (cancelled or taken over); dropping this delivery');
+          return;
+        }
+        await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
+        observer.retried(observed, delayMs);
+        // The stack is logged once, when the job dies; a retry line carries its first frames only (log bytes cost).
+        logger.warn('Job attempt failed; retrying after backoff', {
+          error: { name: error.name, message: error.message, stack: firstFrames((thrown as Error | undefined)?.stack) },
+          delayMs,
+          durationMs,
+        });
+        throw new RedeliveryRequestedError(`attempt ${attempt} failed; retry in ${delayMs} ms`, {
+          jobId: record.id,
+          jobType: record.type,
+          cause: thrown,
+        });
       }
-      return;
     }
-    if (thrown instanceof LeaseLostError) {
-      // Another delivery owns the job now; keep the message so it is not lost if that run dies too.
-      logger.warn('Attempt lost ownership of the job; leaving the message to the current owner', { durationMs });
-      throw new RedeliveryRequestedError(thrown.message, { jobId: record.id, jobType: record.type, cause: thrown });
-    }
-    const retryable = isRetryable(thrown) && attempt < record.maxAttempts;
-    const error = toErrorInfo(thrown, isRetryable(thrown));
-    if (!retryable) {
-      logger.error('Job failed for good', { error: thrown as Error, durationMs });
-      await killJob(message, record, attempt, error, logger);
-      return;
-    }
-    const delayMs = retryDelayMs(definition.retry, attempt, random);
-    // Without the stack, a retrying record stays under 1 KB: one write unit instead of two or more.
-    // The stack is in this attempt's log line, and stored with the error when the job dies.
-    const { stack: _stack, ...errorWithoutStack } = error;
-    const owned = await deps.store.scheduleRetry(record.id, attempt, errorWithoutStack, clock() + delayMs);
-    if (!owned) {
-      logger.warn('Attempt failed but no longer owns the job (cancelled or taken over); dropping this delivery');
-      return;
-    }
-    await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
-    observer.retried({ jobType: record.type, queue: deps.queueName, attempt }, delayMs);
-    // The stack is logged once, when the job dies; a retry line carries its first frames only (log bytes cost).
-    logger.warn('Job attempt failed; retrying after backoff', {
-      error: { name: error.name, message: error.message, stack: firstFrames(error.stack) },
-      delayMs,
-      durationMs,
-    });
-    throw new RedeliveryRequestedError(`attempt ${attempt} failed; retry in ${delayMs} ms`, {
-      jobId: record.id,
-      jobType: record.type,
-      cause: thrown,
-    });
   }
 
-  /** Dead-letters the message first, then the record: if the second write fails, the redelivery finds the job still owned and retries the whole step. */
+  /**
+   * Ends the job `dead` with a copy of its message in the dead-letter queue.
+   * The copy goes first. If it fails, the job is marked dead anyway, with the
+   * copy owed (`deadLetterPending`), and the message comes back: a job left
+   * `running` would be run again by a later delivery once its lease ran out.
+   * The redelivery finds the job dead with the copy owed and sends it.
+   */
   async function killJob(message: SQSRecord, record: JobRecord, attempt: number, error: JobErrorInfo, logger: JobLog) {
-    await deps.queue.sendToDeadLetter(message.body, { jobId: record.id, errorName: error.name, errorMessage: error.message });
+    const observed = { jobType: record.type, queue: deps.queueName, attempt };
+    try {
+      await deps.queue.sendToDeadLetter(message.body, { jobId: record.id, errorName: error.name, errorMessage: error.message });
+    } catch (copyError) {
+      const marked = await deps.store.markDead(record.id, error, { attempt, deadLetterPending: true });
+      if (marked) observer.dead(observed, error.name);
+      logger.error('Job is dead; its dead-letter copy failed and is sent when the message comes back', {
+        reason: error.message,
+        copyError: copyError as Error,
+        recordMarkedDead: marked,
+      });
+      throw new RedeliveryRequestedError(`job ${record.id} is dead but its dead-letter copy failed`, {
+        jobId: record.id,
+        jobType: record.type,
+        cause: copyError,
+      });
+    }
+    // If this write fails, the redelivery finds the job still owned and, after the lease, handles it again.
     const marked = await deps.store.markDead(record.id, error, { attempt });
     if (marked) {
-      observer.dead({ jobType: record.type, queue: deps.queueName, attempt }, error.name);
+      observer.dead(observed, error.name);
       logger.error('Job is dead', { reason: error.message });
     } else logger.warn('Job could not be marked dead: it is no longer owned by this attempt');
+  }
+
+  /** A delivery of a job that died with its dead-letter copy owed: sends the copy and clears the debt. */
+  async function sendOwedDeadLetter(message: SQSRecord, record: JobRecord, logger: JobLog): Promise<void> {
+    await deps.queue.sendToDeadLetter(message.body, {
+      jobId: record.id,
+      errorName: record.error?.name ?? 'UnknownError',
+      errorMessage: record.error?.message ?? 'the job is dead',
+    });
+    await deps.store.confirmDeadLetter(record.id);
+    logger.info('Sent the dead-letter copy a previous delivery could not send');
   }
 
   async function rejectPoison(
@@ -292,11 +387,33 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     context: { jobId: string | undefined; jobType: string | undefined; definition?: AnyJobDefinition },
   ): Promise<void> {
     const errorInfo = toErrorInfo(error, false);
-    await deps.queue.sendToDeadLetter(message.body, {
-      ...(context.jobId === undefined ? {} : { jobId: context.jobId }),
-      errorName: errorInfo.name,
-      errorMessage: errorInfo.message,
-    });
+    const deadOptions = {
+      type: context.jobType ?? 'unknown',
+      queue: deps.queueName,
+      maxAttempts: context.definition?.retry.maxAttempts ?? 1,
+    };
+    try {
+      await deps.queue.sendToDeadLetter(message.body, {
+        ...(context.jobId === undefined ? {} : { jobId: context.jobId }),
+        errorName: errorInfo.name,
+        errorMessage: errorInfo.message,
+      });
+    } catch (copyError) {
+      // Without an id there is no record to keep: the message comes back and the copy is tried again.
+      if (context.jobId === undefined) throw copyError;
+      const marked = await deps.store.markDead(context.jobId, errorInfo, { ...deadOptions, deadLetterPending: true });
+      if (marked) observer.dead({ jobType: deadOptions.type, queue: deps.queueName, attempt: 0 }, errorInfo.name);
+      deps.logger.error('Job rejected: its message is invalid; the dead-letter copy failed and is sent when it comes back', {
+        jobId: context.jobId,
+        reason: error.message,
+        copyError: copyError as Error,
+      });
+      throw new RedeliveryRequestedError(`job ${context.jobId} is dead but its dead-letter copy failed`, {
+        jobId: context.jobId,
+        jobType: deadOptions.type,
+        cause: copyError,
+      });
+    }
     if (context.jobId === undefined) {
       deps.logger.error('Unreadable message moved to the dead-letter queue', {
         messageId: message.messageId,
@@ -304,12 +421,10 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       });
       return;
     }
-    const marked = await deps.store.markDead(context.jobId, errorInfo, {
-      type: context.jobType ?? 'unknown',
-      queue: deps.queueName,
-      maxAttempts: context.definition?.retry.maxAttempts ?? 1,
-    });
-    if (marked) observer.dead({ jobType: context.jobType ?? 'unknown', queue: deps.queueName, attempt: 0 }, errorInfo.name);
+    const marked = await deps.store.markDead(context.jobId, errorInfo, deadOptions);
+    if (marked) observer.dead({ jobType: deadOptions.type, queue: deps.queueName, attempt: 0 }, errorInfo.name);
+    // Already dead: perhaps by an earlier delivery whose copy failed; this copy pays that debt.
+    else await deps.store.confirmDeadLetter(context.jobId);
     deps.logger.error('Job rejected: its message is invalid', {
       jobId: context.jobId,
       jobType: context.jobType,
@@ -324,14 +439,4 @@ function firstFrames(stack: string | undefined, frames = 3): string | undefined 
     ?.split('\n')
     .slice(0, frames + 1)
     .join('\n');
-}
-
-function storableResult(result: unknown, logger: JobLog): unknown {
-  if (result === undefined) return null;
-  const json = JSON.stringify(result);
-  if (json === undefined) return null;
-  const sizeBytes = Buffer.byteLength(json);
-  if (sizeBytes <= MAX_STORED_RESULT_BYTES) return JSON.parse(json);
-  logger.warn('Job result too large to store on the record; storing its size only', { sizeBytes });
-  return { resultTooLarge: true, sizeBytes, limitBytes: MAX_STORED_RESULT_BYTES };
 }

@@ -14,7 +14,8 @@ export interface CheckpointUpdate {
 
 /** The record operations the step runner needs (the DynamoDB implementation is `LongJobStore`). */
 export interface LongJobRecords {
-  get(id: string): Promise<JobRecord | undefined>;
+  /** Strongly consistent unless `consistent: false` (half the read cost: the cancellation watch). */
+  get(id: string, options?: { consistent?: boolean }): Promise<JobRecord | undefined>;
   /** Starts an attempt: `queued`/`scheduled`/`retrying` → `running`, attempts + 1. @returns the record, or undefined when the job was not in one of those states. */
   beginAttempt(id: string, executionArn: string): Promise<JobRecord | undefined>;
   /** Stores a step's checkpoint if `attempt` still owns the job. @returns the record after the write, or undefined when it no longer owns it. */
@@ -32,7 +33,8 @@ export interface LongJobRecords {
  * stale step can never overwrite what came after it.
  *
  * Cost: a step costs one strongly consistent read and one write; the first
- * step of an attempt one write more.
+ * step of an attempt one write more; a step running past 5 s one eventually
+ * consistent read every 5 s (the cancellation watch, see CANCEL_WATCH_INTERVAL_MS).
  */
 export class LongJobStore implements LongJobRecords {
   private readonly jobStore: JobStore;
@@ -47,8 +49,8 @@ export class LongJobStore implements LongJobRecords {
     this.clock = options.clock ?? Date.now;
   }
 
-  get(id: string): Promise<JobRecord | undefined> {
-    return this.jobStore.get(id);
+  get(id: string, options: { consistent?: boolean } = {}): Promise<JobRecord | undefined> {
+    return this.jobStore.get(id, options);
   }
 
   async beginAttempt(id: string, executionArn: string): Promise<JobRecord | undefined> {

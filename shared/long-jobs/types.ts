@@ -19,7 +19,11 @@ export interface LongJobStepContext<Checkpoint> {
   readonly correlationId: string;
   /** A logger with the job id, type, attempt and step attached. */
   readonly logger: Logger;
-  /** Aborts when the step's time is up: stop, and return a checkpoint soon after. */
+  /**
+   * Aborts when the step's time is up (stop, and return a checkpoint soon after),
+   * or within about 5 s of `cancel()` with JobCancelledError as its reason (a step
+   * that then throws ends the job `cancelled`).
+   */
   readonly signal: AbortSignal;
   /** Epoch ms at which `signal` aborts; a step still running then fails and is retried from the last checkpoint. */
   readonly deadline: number;

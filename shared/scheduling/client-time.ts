@@ -11,7 +11,6 @@ import type { CancelResult, JobStore } from '../store/job-store.js';
 import { type DelayPlan, type DelayRequest, planDelay } from './delay.js';
 import { type RecurrenceInput, toRecurrence } from './expressions.js';
 import { JobScheduler, type ScheduleInfo } from './job-scheduler.js';
-import { executionName } from './names.js';
 
 export interface TimeFeaturesOptions {
   readonly registry: JobRegistry;
@@ -80,9 +79,9 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
 
   async function stopExecution(record: JobRecord): Promise<void> {
     if (!options.sfn || !config.longJobStateMachineArn) return;
-    const executionArn =
-      record.executionArn ??
-      `${config.longJobStateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(record.id, record.attempts)}`;
+    // No execution ARN yet: no step has begun the attempt, and the first one finds the job cancelled and ends.
+    const executionArn = record.executionArn;
+    if (executionArn === undefined) return;
     try {
       await options.sfn.send(
         new StopExecutionCommand({ executionArn, error: 'JobCancelled', cause: `job ${record.id} was cancelled` }),

@@ -22,12 +22,14 @@ const MAX_EXECUTION_NAME = 80;
 /**
  * Maps a job id (`A-Za-z0-9._:-`, up to 128) to a name of `A-Za-z0-9._-` of at
  * most `maxLength` characters, one-to-one: `_` becomes `__` and `:` becomes
- * `_c`, so no two ids share a name; ids too long for that get a readable
- * prefix and a hash (`_h` plus 24 hex digits), which escaping never produces.
- * The usual ULID id maps to itself.
+ * `_c` (and, with `escapeDots`, `.` becomes `_d`, leaving `A-Za-z0-9_-`), so no
+ * two ids share a name; ids too long for that get a readable prefix and a hash
+ * (`_h` plus 24 hex digits), which escaping never produces. The usual ULID id
+ * maps to itself.
  */
-export function safeName(id: string, maxLength: number): string {
-  const escaped = id.replaceAll('_', '__').replaceAll(':', '_c');
+export function safeName(id: string, maxLength: number, options: { escapeDots?: boolean } = {}): string {
+  let escaped = id.replaceAll('_', '__').replaceAll(':', '_c');
+  if (options.escapeDots) escaped = escaped.replaceAll('.', '_d');
   if (escaped.length <= maxLength) return escaped;
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 24);
   let prefix = escaped.slice(0, maxLength - hash.length - 2);
@@ -41,18 +43,53 @@ export function oneTimeScheduleName(jobId: string): string {
   return `${ONE_TIME_SCHEDULE_PREFIX}${safeName(jobId, MAX_SCHEDULE_NAME - ONE_TIME_SCHEDULE_PREFIX.length)}`;
 }
 
+/** Room kept at the end of an execution name for a continuation's `_g<generation>`. */
+const GENERATION_SUFFIX_ROOM = 8;
+const GENERATION_SUFFIX = /_g\d+$/;
+
+/** What tells one attempt series of a long job from another: the record as the worker found it, waiting to start. */
+export interface ExecutionSeries {
+  /** Attempts the job had when the series was started. */
+  readonly attempts: number;
+  /** The record's `updatedAt` when it was queued (written by enqueue, `retry` or `redrive`; not by a start). */
+  readonly queuedAt: string;
+}
+
 /**
- * Name of the Step Functions execution that runs long job `jobId`, started
- * when the job has had `priorAttempts` attempts (0 normally; more after a
- * manual retry of a dead job, which needs a fresh execution), in its
- * `generation`-th continuation (0 for the first execution).
+ * Name of the first Step Functions execution of an attempt series of long job
+ * `jobId`: `<job id, escaped>_r<attempts>_q<8 hex digits of a hash of when it was queued>`.
  *
- * Deterministic, so starting twice (a duplicate delivery) finds the same name
- * and Step Functions refuses the second start.
+ * Stable for repeated deliveries of the same message (they see the same record,
+ * so Step Functions refuses the second start), and new for every series: a
+ * `retry` of a dead job rewrites `updatedAt`, even when its attempts did not
+ * change (a job that died before its first attempt). At most 80 characters of
+ * `A-Za-z0-9-_` (what CloudWatch logging of executions accepts), with room
+ * left for the continuations' `_g<n>`.
  */
-export function executionName(jobId: string, priorAttempts = 0, generation = 0): string {
-  const suffix = `${priorAttempts > 0 ? `_r${priorAttempts}` : ''}${generation > 0 ? `_g${generation}` : ''}`;
-  return `${safeName(jobId, MAX_EXECUTION_NAME - suffix.length)}${suffix}`;
+export function executionName(jobId: string, series: ExecutionSeries): string {
+  const hash = createHash('sha256').update(`${series.attempts}|${series.queuedAt}`).digest('hex').slice(0, 8);
+  const suffix = `_r${series.attempts}_q${hash}`;
+  // Dots are allowed in execution names, but not when executions log to CloudWatch Logs (this state machine does).
+  const id = safeName(jobId, MAX_EXECUTION_NAME - GENERATION_SUFFIX_ROOM - suffix.length, { escapeDots: true });
+  return `${id}${suffix}`;
+}
+
+/**
+ * Name of the `generation`-th continuation (continue-as-new) of the execution
+ * `current` (its name or ARN): the series' first name plus `_g<generation>`.
+ */
+export function continuedExecutionName(current: string, generation: number): string {
+  const name = current.slice(current.lastIndexOf(':') + 1);
+  return `${name.replace(GENERATION_SUFFIX, '')}_g${generation}`;
+}
+
+/**
+ * True when two executions (names or ARNs) belong to the same chain: one
+ * attempt series and its continuations. A step run by another chain (a stray
+ * second start) must not touch the job.
+ */
+export function sameExecutionChain(a: string, b: string): boolean {
+  return a.replace(GENERATION_SUFFIX, '') === b.replace(GENERATION_SUFFIX, '');
 }
 
 /** @throws InvalidScheduleError unless `name` is a valid recurring schedule name. */

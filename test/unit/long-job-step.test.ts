@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createStepRunner, MAX_CHECKPOINT_BYTES } from '../../functions/long-job/step-runner.js';
 import type { StepInput, StepOutput } from '../../functions/long-job/types.js';
@@ -7,10 +8,23 @@ import { defineRegistry, type JobErrorInfo, type JobRecord, NonRetryableError } 
 import { defineLongJob } from '../../shared/long-jobs/define-long-job.js';
 import type { CheckpointUpdate, LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
 
-/** An in-memory job table with the same conditions as the DynamoDB store. */
+/**
+ * An in-memory job table with the same conditions as the DynamoDB store. Like
+ * the document client, it refuses values DynamoDB cannot hold exactly, and
+ * `failWrites` makes the next writes of a kind throw (an outage).
+ */
 class MemoryRecords implements LongJobRecords {
   readonly records = new Map<string, JobRecord>();
+  readonly failWrites = { succeed: 0, saveCheckpoint: 0, markDead: 0 };
   constructor(private readonly clock: () => number) {}
+
+  private write(kind: keyof MemoryRecords['failWrites'], values: Record<string, unknown>): void {
+    if (this.failWrites[kind] > 0) {
+      this.failWrites[kind]--;
+      throw new Error(`InternalServerError in ${kind}`);
+    }
+    marshall(values, { removeUndefinedValues: true });
+  }
 
   add(record: Partial<JobRecord> & { id: string; type: string }): void {
     const now = new Date(this.clock()).toISOString();
@@ -39,12 +53,14 @@ class MemoryRecords implements LongJobRecords {
     return structuredClone(record);
   }
   async saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate) {
+    this.write('saveCheckpoint', { ...update });
     const record = this.owned(id, attempt);
     if (!record) return undefined;
     Object.assign(record, update);
     return structuredClone(record);
   }
   async succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string) {
+    this.write('succeed', { result });
     const record = this.owned(id, attempt);
     if (!record) return false;
     Object.assign(record, { state: 'succeeded', result, steps, executionArn, progress: { percent: 100 } });
@@ -57,6 +73,7 @@ class MemoryRecords implements LongJobRecords {
     return true;
   }
   async markDead(id: string, error: JobErrorInfo, options: { attempt?: number }) {
+    this.write('markDead', { error });
     const record = options.attempt === undefined ? this.records.get(id) : this.owned(id, options.attempt);
     if (!record) return false;
     Object.assign(record, { state: 'dead', error });
@@ -73,9 +90,14 @@ class MemoryRecords implements LongJobRecords {
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 const FIFTEEN_MINUTES = 15 * 60_000;
 
+/** The ARN of a job's first execution, as the worker names it (series suffix with a made-up hash). */
+function firstExecutionArn(jobId: string): string {
+  return `arn:exec:${jobId}_r0_q0123abcd`;
+}
+
 /** Plays the state machine: calls the runner until a final status, sleeping waits on the fake clock. */
 async function runMachine(runner: ReturnType<typeof createStepRunner>, jobId: string, clock: { now: number }, maxTurns = 100) {
-  let state: StepInput = { jobId, startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
+  let state: StepInput = { jobId, startAttempt: 0, generation: 0, executionSteps: 0, executionArn: firstExecutionArn(jobId) };
   const statuses: StepOutput[] = [];
   for (let turn = 0; turn < maxTurns; turn++) {
     const output = await runner.runStep(state, FIFTEEN_MINUTES);
@@ -124,7 +146,7 @@ describe('long-job step loop', () => {
       steps: 4,
       result: { steps: 4 },
       progress: { percent: 100 },
-      executionArn: 'arn:exec:0',
+      executionArn: firstExecutionArn('j1'),
     });
   });
 
@@ -219,9 +241,13 @@ describe('long-job step loop', () => {
       'continue-as-new',
       'succeeded',
     ]);
-    expect(statuses[2]).toMatchObject({ generation: 1, executionSteps: 0, nextExecutionName: 'many_g1' });
-    expect(statuses[5]).toMatchObject({ generation: 2, nextExecutionName: 'many_g2' });
-    expect(await records.get('many')).toMatchObject({ state: 'succeeded', steps: 5, executionArn: 'arn:exec:many_g2' });
+    expect(statuses[2]).toMatchObject({ generation: 1, executionSteps: 0, nextExecutionName: 'many_r0_q0123abcd_g1' });
+    expect(statuses[5]).toMatchObject({ generation: 2, nextExecutionName: 'many_r0_q0123abcd_g2' });
+    expect(await records.get('many')).toMatchObject({
+      state: 'succeeded',
+      steps: 5,
+      executionArn: 'arn:exec:many_r0_q0123abcd_g2',
+    });
   });
 
   it('ends cancelled at the next step boundary when cancellation was requested', async () => {
@@ -306,5 +332,181 @@ describe('long-job metrics', () => {
       'started test.count default #2',
       'succeeded #2',
     ]);
+  });
+});
+
+describe('long jobs whose payload is in S3 (fault 8)', () => {
+  it('reads the payload by its reference, as the worker does, and runs the job', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    const payloadRef = { bucket: 'payloads', key: 'payloads/big.json', sizeBytes: 300_000 };
+    records.add({ id: 'big', type: 'test.count', payload: null, payloadRef });
+    const payloads = { get: vi.fn(async () => ({ steps: 2 })) };
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      payloads,
+      clock: () => clock.now,
+    });
+
+    expect((await runMachine(runner, 'big', clock)).map((s) => s.status)).toEqual(['continue', 'succeeded']);
+    expect(payloads.get).toHaveBeenCalledWith(payloadRef);
+    expect(await records.get('big')).toMatchObject({ state: 'succeeded', result: { steps: 2 } });
+  });
+
+  it('ends dead when the payload object is gone', async () => {
+    const records = new MemoryRecords(Date.now);
+    records.add({ id: 'gone', type: 'test.count', payload: null, payloadRef: { bucket: 'b', key: 'k', sizeBytes: 1 } });
+    const payloads = {
+      get: async () => {
+        throw new NonRetryableError('payload s3://b/k no longer exists');
+      },
+    };
+    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger, payloads });
+    expect((await runMachine(runner, 'gone', { now: 0 })).map((s) => s.status)).toEqual(['dead']);
+    expect(await records.get('gone')).toMatchObject({
+      state: 'dead',
+      error: { message: expect.stringMatching(/no longer exists/) },
+    });
+  });
+});
+
+describe('recording what a long job step returned (fault 3)', () => {
+  const ran = vi.fn();
+  const returning = (value: { done: true; result: unknown } | { checkpoint: unknown }) =>
+    defineLongJob({
+      name: 'test.returns',
+      schema: z.object({}),
+      retry: { maxAttempts: 3, baseDelay: '1s', jitter: 'none' },
+      step: async () => {
+        ran();
+        return value as { done: true; result: unknown };
+      },
+    });
+  afterEach(() => ran.mockReset());
+
+  async function run(value: Parameters<typeof returning>[0], failWrites: Partial<MemoryRecords['failWrites']> = {}) {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    Object.assign(records.failWrites, failWrites);
+    records.add({ id: 'r', type: 'test.returns', payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(returning(value)), records, logger, clock: () => clock.now });
+    const statuses = await runMachine(runner, 'r', clock, 10);
+    return { statuses: statuses.map((s) => s.status), record: await records.get('r') };
+  }
+
+  it('stores a final result with numbers beyond 2^53 as a placeholder with its JSON text; the last step runs once', async () => {
+    const { statuses, record } = await run({ done: true, result: { total: 2 ** 60 } });
+    expect(statuses).toEqual(['succeeded']);
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(record?.result).toEqual({
+      resultNotStorable: true,
+      reason: expect.stringMatching(/total: .* is beyond/),
+      json: JSON.stringify({ total: 2 ** 60 }),
+    });
+  });
+
+  it('ends the job dead with a clear error when a checkpoint holds numbers it cannot store exactly, never re-running', async () => {
+    const { statuses, record } = await run({ checkpoint: { cursor: 2 ** 60 } });
+    expect(statuses).toEqual(['dead']);
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(record).toMatchObject({
+      state: 'dead',
+      error: { name: 'CheckpointNotStorableError', message: expect.stringMatching(/cursor/), retryable: false },
+    });
+    expect(record?.checkpoint).toBeUndefined();
+  });
+
+  it('tries a failing final write again and succeeds, running the last step once', async () => {
+    const { statuses, record } = await run({ done: true, result: { ok: true } }, { succeed: 2 });
+    expect(statuses).toEqual(['succeeded']);
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(record).toMatchObject({ state: 'succeeded', result: { ok: true } });
+  });
+
+  it('ends the job dead with OutcomeNotRecordedError when the final result cannot be written', async () => {
+    const { statuses, record } = await run({ done: true, result: { ok: true } }, { succeed: 99 });
+    expect(statuses).toEqual(['dead']);
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(record).toMatchObject({ state: 'dead', error: { name: 'OutcomeNotRecordedError', retryable: false } });
+  });
+
+  it('ends the job dead with OutcomeNotRecordedError when a checkpoint cannot be written', async () => {
+    const { statuses, record } = await run({ checkpoint: { page: 2 } }, { saveCheckpoint: 99 });
+    expect(statuses).toEqual(['dead']);
+    expect(ran).toHaveBeenCalledTimes(1);
+    expect(record).toMatchObject({ state: 'dead', error: { name: 'OutcomeNotRecordedError' } });
+  });
+});
+
+describe('cancel aborts the signal of a running step (fault 13)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('aborts the step soon after a cancel request; a step that stops on it ends the job cancelled', async () => {
+    vi.useFakeTimers();
+    const listening = defineLongJob({
+      name: 'test.listening',
+      schema: z.object({}),
+      stepTimeout: '10m',
+      step: (_payload, { signal }) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    });
+    const records = new MemoryRecords(Date.now);
+    records.add({ id: 'l', type: 'test.listening', payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(listening), records, logger });
+    const output = runner.runStep(
+      { jobId: 'l', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: firstExecutionArn('l') },
+      FIFTEEN_MINUTES,
+    );
+    await vi.advanceTimersByTimeAsync(6_000);
+    (records.records.get('l') as JobRecord).cancelRequested = true;
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect((await output).status).toBe('cancelled');
+    expect(await records.get('l')).toMatchObject({ state: 'cancelled', attempts: 1 });
+  });
+});
+
+describe('one execution chain per attempt series (fault 10)', () => {
+  it('ends a stray execution without running the step when another chain runs the job', async () => {
+    const records = new MemoryRecords(Date.now);
+    const ran = vi.fn();
+    const job = defineLongJob({
+      name: 'test.once',
+      schema: z.object({}),
+      step: async () => {
+        ran();
+        return { done: true, result: null };
+      },
+    });
+    records.add({
+      id: 'o',
+      type: 'test.once',
+      payload: {},
+      state: 'running',
+      attempts: 1,
+      executionArn: 'arn:exec:o_r0_qaaaaaaaa',
+    });
+    const runner = createStepRunner({ registry: defineRegistry(job), records, logger });
+    const output = await runner.runStep(
+      { jobId: 'o', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:o_r0_qbbbbbbbb' },
+      FIFTEEN_MINUTES,
+    );
+    expect(output.status).toBe('finished');
+    expect(ran).not.toHaveBeenCalled();
+    expect(await records.get('o')).toMatchObject({ state: 'running', attempts: 1 });
+  });
+});
+
+describe('job types that are names of Object members (fault 11)', () => {
+  it.each(['constructor', '__proto__', 'toString'])('ends a long job of type %s dead as an unknown type', async (type) => {
+    const records = new MemoryRecords(Date.now);
+    records.add({ id: 'p', type, payload: {} });
+    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger });
+    expect((await runMachine(runner, 'p', { now: 0 })).map((s) => s.status)).toEqual(['dead']);
+    expect(await records.get('p')).toMatchObject({ state: 'dead', error: { name: 'UnknownJobTypeError' } });
   });
 });

@@ -76,11 +76,11 @@ describe('names', () => {
     const long = `sched:${'n'.repeat(64)}:2026-03-22T03:00:00Z`;
     expect(oneTimeScheduleName(long)).toMatch(/^once\.[A-Za-z0-9._-]{1,59}$/);
     expect(oneTimeScheduleName(long)).toBe(oneTimeScheduleName(long));
-    expect(executionName('job-1')).toBe('job-1');
-    expect(executionName('job-1', 3)).toBe('job-1_r3');
-    expect(executionName('job-1', 0, 2)).toBe('job-1_g2');
-    expect(executionName(long, 5, 12).length).toBeLessThanOrEqual(80);
-    expect(executionName(long)).not.toContain(':');
+    const series = { attempts: 5, queuedAt: '2026-03-22T03:00:00.000Z' };
+    expect(executionName('job-1', series)).toMatch(/^job-1_r5_q[0-9a-f]{8}$/);
+    expect(executionName('job-1', series)).toBe(executionName('job-1', { ...series }));
+    expect(executionName(long, series).length).toBeLessThanOrEqual(72);
+    expect(executionName(long, series)).not.toContain(':');
   });
 
   it('gives each fire of a recurring schedule an id from its name and due time', () => {
