@@ -6,6 +6,7 @@ import {
   type IdempotencyStore,
   type JobEnvelope,
   type JobErrorInfo,
+  JobErrorName,
   type JobQueue,
   type JobRecord,
   type JobRegistry,
@@ -191,7 +192,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     if (attempt > record.maxAttempts) {
       // The previous run died (timeout or crash) on the last attempt it had.
       const error: JobErrorInfo = {
-        name: 'AttemptsExhaustedError',
+        name: JobErrorName.attemptsExhausted,
         message: `attempt ${attempt - 1} of ${record.maxAttempts} did not finish (the function timed out or crashed)`,
         retryable: false,
       };
