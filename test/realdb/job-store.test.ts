@@ -1,7 +1,15 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME } from '../../shared/config.js';
-import { attentionKey, type ClaimRequest, type JobErrorInfo, type JobRecord, JobStore, newJobId } from '../../shared/index.js';
+import {
+  attentionKey,
+  type ClaimRequest,
+  IllegalTransitionError,
+  type JobErrorInfo,
+  JobMaintenance,
+  type JobRecord,
+  newJobId,
+} from '../../shared/index.js';
 import { JOB_STATES, type JobState } from '../../shared/states.js';
 import { createTestTables, FakeClock, realDocumentClient, type TestTables } from './tables.js';
 
@@ -13,11 +21,12 @@ const LEASE_MS = 60_000;
 const documentClient = realDocumentClient();
 const clock = new FakeClock(START);
 let tables: TestTables;
-let store: JobStore;
+// JobMaintenance is JobStore plus the sweeper's scan and markSwept: one store covers every write.
+let store: JobMaintenance;
 
 beforeAll(async () => {
   tables = await createTestTables(documentClient, 'job-store');
-  store = new JobStore(documentClient, tables.jobs, { clock: clock.now });
+  store = new JobMaintenance(documentClient, tables.jobs, { clock: clock.now });
 });
 afterAll(() => tables.drop());
 
@@ -292,9 +301,9 @@ describe('requeueDead', () => {
 
   it('a requeued job no longer carries the sweeper count of its previous life (fault 9)', async () => {
     const id = await newJob();
-    const record = await current(id);
-    expect(await store.markSwept(record)).toBe(true);
-    expect(await store.markSwept(record)).toBe(true);
+    expect(await store.markSwept(await current(id))).toBe(true);
+    expect(await store.markSwept(await current(id))).toBe(true);
+    expect((await current(id)).sweeps).toBe(2);
     await store.markDead(id, failure);
     await store.requeueDead(id, { extraAttempts: 1, reason: 'retry' });
     const requeued = await current(id);
@@ -406,3 +415,135 @@ describe('list', () => {
     expect([...seen].sort()).toEqual([...queued].sort());
   });
 });
+
+describe('writes pinned to the version read (sweeper, undeliverable consumer, retry)', () => {
+  const stuck: JobErrorInfo = { name: 'StuckJobError', message: 'no progress', retryable: true };
+
+  it('markDeadIfUnchanged racing a claim of the same version: exactly one of them wins', async () => {
+    for (let round = 0; round < 8; round++) {
+      const id = await newJob();
+      const seen = await current(id);
+      const [killed, claimed] = await Promise.all([
+        store.markDeadIfUnchanged(seen, id, stuck, { deadLetterPending: true }),
+        store.claim(claimRequest(id)),
+      ]);
+      const record = await current(id);
+      if (claimed.outcome === 'claimed') {
+        expect(killed).toBe(false);
+        expect(record).toMatchObject({ state: 'running', attempts: 1 });
+        expect(record.deadLetterPending).toBeUndefined();
+      } else {
+        expect(killed).toBe(true);
+        expect(claimed).toMatchObject({ outcome: 'finished', record: { state: 'dead' } });
+        expect(record).toMatchObject({ state: 'dead', attempts: 0, deadLetterPending: true });
+      }
+    }
+  });
+
+  it.each([
+    ['a claim', (id: string) => store.claim(claimRequest(id))],
+    ['a sweeper re-send', async (id: string) => expect(await store.markSwept(await current(id))).toBe(true)],
+    [
+      'a run that died and a retry (dead again, at a later attempt)',
+      async (id: string) => {
+        await store.claim(claimRequest(id));
+        await store.markDead(id, failure, { attempt: 1 });
+        await store.requeueDead(id, { extraAttempts: 1, reason: 'retry' });
+      },
+    ],
+  ])('markDeadIfUnchanged refuses a job that moved since the read: %s', async (_name, move) => {
+    const id = await newJob();
+    const seen = await current(id);
+    clock.advance(1);
+    await move(id);
+    const moved = await current(id);
+    expect(await store.markDeadIfUnchanged(seen, id, stuck)).toBe(false);
+    expect(await current(id)).toEqual(moved);
+  });
+
+  it('markDeadIfUnchanged without a record read creates the dead record only while none exists', async () => {
+    const absent = newJobId(clock.now());
+    expect(await store.markDeadIfUnchanged(undefined, absent, stuck, { type: 'x.y', queue: 'default' })).toBe(true);
+    expect(await current(absent)).toMatchObject({ state: 'dead', type: 'x.y', attempts: 0 });
+    const present = await newJob();
+    expect(await store.markDeadIfUnchanged(undefined, present, stuck)).toBe(false);
+    expect((await current(present)).state).toBe('queued');
+  });
+
+  it('markDeadIfUnchanged of a finished version throws (the table forbids it) and writes nothing', async () => {
+    const id = await newJob();
+    await store.claim(claimRequest(id));
+    await store.succeed(id, 1, 'done');
+    const seen = await current(id);
+    await expect(store.markDeadIfUnchanged(seen, id, stuck)).rejects.toBeInstanceOf(IllegalTransitionError);
+    expect(await current(id)).toEqual(seen);
+  });
+
+  it('markSwept counts only on the version read: a second sweep of the same read, or one after a claim, is refused', async () => {
+    const id = await newJob();
+    const seen = await current(id);
+    const concurrent = await Promise.all(Array.from({ length: 5 }, () => store.markSwept(seen)));
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
+    expect(await current(id)).toMatchObject({ sweeps: 1, state: 'queued', updatedAt: seen.updatedAt });
+    const swept = await current(id);
+    await store.claim(claimRequest(id));
+    expect(await store.markSwept(swept)).toBe(false);
+    expect((await current(id)).sweeps).toBeUndefined();
+  });
+
+  it('requeueDead does not requeue a job that died again between its read and its write', async () => {
+    const id = await newJob();
+    await store.claim(claimRequest(id));
+    await store.markDead(id, failure, { attempt: 1 });
+    // Another retry runs, in full, between this requeueDead's read and its conditional write.
+    const interleaved = new JobMaintenance(
+      racingClient(id, async () => {
+        clock.advance(1);
+        await store.requeueDead(id, { extraAttempts: 1, reason: 'retry' });
+        await store.claim(claimRequest(id));
+        await store.markDead(id, failure, { attempt: 2 });
+      }),
+      tables.jobs,
+      { clock: clock.now },
+    );
+    const outcome = await interleaved.requeueDead(id, { extraAttempts: 5, reason: 'retry' });
+    expect(outcome).toMatchObject({ requeued: false, record: { state: 'dead', attempts: 2 } });
+    // Still dead as the other retry left it: no requeue computed from the stale read (attempts 1 + 5).
+    expect(await current(id)).toMatchObject({ state: 'dead', attempts: 2, maxAttempts: 2 });
+  });
+
+  it('confirmDeadLetter clears the flag of a dead job only; a job requeued meanwhile is left alone', async () => {
+    const id = await newJob();
+    await store.claim(claimRequest(id));
+    await store.markDead(id, failure, { attempt: 1, deadLetterPending: true });
+    const [first, second] = await Promise.all([store.confirmDeadLetter(id), store.confirmDeadLetter(id)]);
+    expect([first, second].filter(Boolean)).toHaveLength(1);
+
+    const other = await newJob();
+    expect(await store.confirmDeadLetter(other)).toBe(false);
+    expect(await store.confirmDeadLetter(newJobId(clock.now()))).toBe(false);
+    expect(await store.get(newJobId(clock.now()))).toBeUndefined();
+  });
+});
+
+/**
+ * The test's document client, which runs `between` once, right after the
+ * first read of job `id` returns: a writer acting between a store's read and
+ * its conditional write.
+ */
+function racingClient(id: string, between: () => Promise<void>): typeof documentClient {
+  let fired = false;
+  return new Proxy(documentClient, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver);
+      return async (command: unknown) => {
+        const output = await target.send(command as GetCommand);
+        if (!fired && command instanceof GetCommand && command.input.Key?.id === id) {
+          fired = true;
+          await between();
+        }
+        return output;
+      };
+    },
+  });
+}

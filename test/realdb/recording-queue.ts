@@ -1,10 +1,13 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { JobQueue, type OutgoingJob } from '../../shared/index.js';
+import { JobQueue, type OutgoingJob, type QueueMessageCounts } from '../../shared/index.js';
 
 export interface DeadLetterCopy {
   readonly body: string;
   readonly reason: { jobId?: string; errorName: string; errorMessage: string };
 }
+
+/** Four days, SQS's default `MessageRetentionPeriod`. */
+export const DEFAULT_RETENTION_SECONDS = 345_600;
 
 /**
  * A JobQueue that keeps what it is asked to do in memory instead of calling
@@ -12,6 +15,10 @@ export interface DeadLetterCopy {
  * copies. The real-DynamoDB tests drive the worker and the sweeper with it, so
  * the only real service under test is DynamoDB. It extends JobQueue (whose SQS
  * client it never uses) so it is accepted wherever a JobQueue is.
+ *
+ * What the sweeper reads as evidence (`messageCounts`, `retentionPeriodSeconds`)
+ * is whatever the test says: set `counts` (or `countMessages`, for a model that
+ * knows its messages), or `failCounts` to make the read fail as SQS may.
  */
 export class RecordingQueue extends JobQueue {
   readonly sent: OutgoingJob[] = [];
@@ -19,6 +26,13 @@ export class RecordingQueue extends JobQueue {
   readonly deadLetters: DeadLetterCopy[] = [];
   /** Set to make the next `sendToDeadLetter` calls fail, as SQS may. */
   failDeadLetters = false;
+  /** The counts `messageCounts` answers; an empty queue unless set. */
+  counts: QueueMessageCounts = { visible: 0, inFlight: 0, delayed: 0 };
+  /** When set, `messageCounts` answers this instead of `counts` (the interleaving model counts its own messages). */
+  countMessages?: () => QueueMessageCounts;
+  /** Set to make `messageCounts` fail, as GetQueueAttributes may. */
+  failCounts = false;
+  retentionSeconds = DEFAULT_RETENTION_SECONDS;
 
   constructor(name = 'default') {
     super(
@@ -47,5 +61,14 @@ export class RecordingQueue extends JobQueue {
   ): Promise<void> {
     if (this.failDeadLetters) throw new Error('dead-letter send failed (RecordingQueue.failDeadLetters)');
     this.deadLetters.push({ body, reason });
+  }
+
+  override async messageCounts(): Promise<QueueMessageCounts> {
+    if (this.failCounts) throw new Error('GetQueueAttributes failed (RecordingQueue.failCounts)');
+    return this.countMessages ? this.countMessages() : this.counts;
+  }
+
+  override async retentionPeriodSeconds(): Promise<number> {
+    return this.retentionSeconds;
   }
 }
