@@ -253,7 +253,9 @@ export class JobStore extends JobReader {
    * id and `extraAttempts` more attempts. The attempt count goes on, so
    * `ctx.attempt` keeps counting over the job's whole life, and the outcome of
    * the previous series is appended to `history` (the last MAX_HISTORY_ENTRIES).
-   * The sweeper's re-send count starts afresh.
+   * The sweeper's re-send count starts afresh, and a dead-letter copy the
+   * previous series still owed (`deadLetterPending`) is owed no more: the job
+   * lives again, and a copy owed later must not be confused with it.
    *
    * Reads the record, then updates it on the condition that it is still dead and
    * unchanged since the read, so two concurrent retries requeue it once.
@@ -281,7 +283,7 @@ export class JobStore extends JobReader {
           TableName: this.tableName,
           Key: { id },
           UpdateExpression:
-            'SET #state = :queued, maxAttempts = :maxAttempts, updatedAt = :now, #history = :history REMOVE attentionState, #error, finishedAt, expiresAt, nextAttemptAt, leaseUntil, cancelRequested, sweeps, sweptAt',
+            'SET #state = :queued, maxAttempts = :maxAttempts, updatedAt = :now, #history = :history REMOVE attentionState, #error, finishedAt, expiresAt, nextAttemptAt, leaseUntil, cancelRequested, sweeps, sweptAt, deadLetterPending',
           ...withCondition(allOf(transitionFrom('dead', 'queued'), unchangedSince(current)), {
             names: { '#state': 'state', '#error': 'error', '#history': 'history' },
             values: {

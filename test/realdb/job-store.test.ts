@@ -311,6 +311,19 @@ describe('requeueDead', () => {
     expect(requeued.sweptAt).toBeUndefined();
   });
 
+  it('a requeued job no longer owes the dead-letter copy of its previous life (deadLetterPending)', async () => {
+    const id = await newJob();
+    await store.claim(claimRequest(id));
+    await store.markDead(id, failure, { attempt: 1, deadLetterPending: true });
+    expect(await store.requeueDead(id, { extraAttempts: 1, reason: 'retry' })).toMatchObject({ requeued: true });
+    expect((await current(id)).deadLetterPending).toBeUndefined();
+    // So a later death whose copy was sent does not read as still owing one.
+    await store.claim(claimRequest(id));
+    await store.markDead(id, failure, { attempt: 2 });
+    expect(await current(id)).toMatchObject({ state: 'dead' });
+    expect((await current(id)).deadLetterPending).toBeUndefined();
+  });
+
   it('a claim resets the sweeper count: the job moved (fault 9)', async () => {
     const id = await newJob();
     expect(await store.markSwept(await current(id))).toBe(true);

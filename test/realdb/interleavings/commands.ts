@@ -41,7 +41,11 @@ export class Deliver extends Step {
   }
 }
 
-/** A paused handler returns; its result may hold a number DynamoDB or its document client cannot store. */
+/**
+ * A paused handler goes on: a plain one returns; a once handler moves to its next
+ * pause (into its step, out of it) and returns from the last. Its result may hold
+ * a number DynamoDB or its document client cannot store.
+ */
 export class Complete extends Step {
   constructor(
     readonly pick: number,
@@ -57,7 +61,7 @@ export class Complete extends Step {
   }
 }
 
-/** A paused handler throws, retryable or not. */
+/** A paused handler throws where it is, retryable or not (inside a ctx.once step: the step throws). */
 export class Throw extends Step {
   constructor(
     readonly pick: number,
@@ -73,7 +77,7 @@ export class Throw extends Step {
   }
 }
 
-/** The Lambda running a paused handler dies: no outcome is written. */
+/** The Lambda running a paused handler dies where it is (before, inside or after a ctx.once step): nothing more is written. */
 export class Crash extends Step {
   constructor(readonly pick: number) {
     super();
@@ -123,6 +127,81 @@ export class Retry extends Step {
   }
 }
 
+/** One run of the real sweeper, with the model's queues as its evidence. */
+export class Sweep extends Step {
+  protected act(world: World) {
+    return world.sweep();
+  }
+  toString() {
+    return 'sweep';
+  }
+}
+
+/** The undeliverable queue's consumer takes one of its visible messages (moved there by SQS's redrive). */
+export class ConsumeUndeliverable extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected act(world: World) {
+    return world.consumeUndeliverable(this.pick);
+  }
+  toString() {
+    return `consume-undeliverable(${this.pick})`;
+  }
+}
+
+/** `jobstack redrive` of one dead-letter copy: requeue its dead job and send the copy back. */
+export class Redrive extends Step {
+  constructor(readonly pick: number) {
+    super();
+  }
+  protected act(world: World) {
+    return world.redrive(this.pick);
+  }
+  toString() {
+    return `redrive(copy ${this.pick})`;
+  }
+}
+
+/** A person resolves the interrupted ctx.once step of a dead job (it happened, or `rerun`), then retries it. */
+export class ResolveStep extends Step {
+  constructor(
+    readonly pick: number,
+    readonly rerun: boolean,
+  ) {
+    super();
+  }
+  protected act(world: World) {
+    return world.resolveStep(this.pick, this.rerun);
+  }
+  toString() {
+    return `resolve-step(once job ${this.pick}, ${this.rerun ? 'rerun' : 'with a result'})`;
+  }
+}
+
+/** SQS starts (or stops) refusing sends to the dead-letter queue. */
+export class DeadLetterOutage extends Step {
+  constructor(readonly down: boolean) {
+    super();
+  }
+  protected async act(world: World) {
+    world.setDeadLetterOutage(this.down);
+  }
+  toString() {
+    return `dead-letter queue ${this.down ? 'down' : 'up'}`;
+  }
+}
+
+/** An enqueue wrote its record, but its send failed and so did the rollback: only the sweeper can move the job. */
+export class EnqueueUnsent extends Step {
+  protected act(world: World) {
+    return world.enqueue('plain', { sendLost: true });
+  }
+  toString() {
+    return 'enqueue (send lost)';
+  }
+}
+
 const pick = fc.nat({ max: 7 });
 /** Just under and past a lease, a backoff, a visibility timeout. */
 const durations = fc.constantFrom(1_000, 5_000, MODEL_JOB_TIMEOUT_MS + LEASE_SLACK_MS + 1, VISIBILITY_TIMEOUT_MS + 1);
@@ -134,24 +213,40 @@ const completeWithAwkwardNumber = fc
   .map(([index, result]) => new Complete(index, result));
 const advance = durations.map((ms) => new AdvanceClock(ms));
 
+const throwing = fc.tuple(pick, fc.boolean()).map(([index, retryable]) => new Throw(index, retryable));
+const crash = pick.map((index) => new Crash(index));
+const consumeUndeliverable = pick.map((index) => new ConsumeUndeliverable(index));
+
 /**
- * What a run draws from, uniformly: deliveries, completions and time are listed
- * more than once, so that runs reach takeovers and late returns often instead of
- * spending their steps on commands with nothing to act on.
+ * What a run draws from, uniformly: deliveries, handlers going on, crashes and
+ * time are listed more than once, so that runs reach takeovers, late returns,
+ * crashes inside a ctx.once step and messages past their receive limit often,
+ * instead of spending their steps on commands with nothing to act on.
  */
 export const commandArbitraries: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] = [
   deliver,
   deliver,
   deliver,
+  deliver,
+  complete,
   complete,
   complete,
   completeWithAwkwardNumber,
-  fc.tuple(pick, fc.boolean()).map(([index, retryable]) => new Throw(index, retryable)),
-  pick.map((index) => new Crash(index)),
+  throwing,
+  crash,
+  crash,
+  advance,
   advance,
   advance,
   pick.map((index) => new Cancel(index)),
   pick.map((index) => new Retry(index)),
+  fc.constant(new Sweep()),
+  consumeUndeliverable,
+  consumeUndeliverable,
+  pick.map((index) => new Redrive(index)),
+  fc.tuple(pick, fc.boolean()).map(([index, rerun]) => new ResolveStep(index, rerun)),
+  fc.boolean().map((down) => new DeadLetterOutage(down)),
+  fc.constant(new EnqueueUnsent()),
 ];
 
 export type { Model };

@@ -25,12 +25,13 @@ export const invariants: readonly Invariant[] = [
     },
   },
   {
-    name: "a succeeded job's handler completed (in the attempt that recorded it)",
+    name: "a succeeded job's handler completed (in the attempt that recorded it), its ctx.once step included",
     check(_world, job, record) {
       if (record?.state !== 'succeeded') return undefined;
-      return job.completedAttempts.has(record.attempts)
-        ? undefined
-        : `succeeded as attempt ${record.attempts}, whose handler never returned`;
+      if (!job.completedAttempts.has(record.attempts))
+        return `succeeded as attempt ${record.attempts}, whose handler never returned`;
+      if (job.kind !== 'plain' && !job.stepCompleted) return 'succeeded without its ctx.once step completed';
+      return undefined;
     },
   },
   {
@@ -63,32 +64,79 @@ export const invariants: readonly Invariant[] = [
     check(_world, job, record) {
       const before = job.lastRecord?.state;
       if (before === undefined || record === undefined || !isTerminal(before) || record.state === before) return undefined;
-      if (before === 'dead' && record.state === 'queued' && job.retriedSinceLastRead) return undefined;
+      // A retry or a redrive requeues it (and it may run on before the next read).
+      if (before === 'dead' && job.retriedSinceLastRead) return undefined;
       return `moved from ${before} to ${record.state}`;
     },
   },
   {
-    name: 'every dead job has a dead-letter copy (or is marked as still owing one)',
+    name: 'every dead job has a dead-letter copy from its current life (or is marked as still owing one)',
     check(world, job, record) {
       if (record?.state !== 'dead' || record.deadLetterPending) return undefined;
-      return world.queue.deadLetters.some((copy) => copy.reason.jobId === job.id) ? undefined : 'dead without a dead-letter copy';
+      return hasCopy(world, job) ? undefined : 'dead without a dead-letter copy made since its last retry or redrive';
     },
   },
   {
-    name: 'an unfinished job keeps a message that can move it (nothing is lost)',
+    name: 'only a dead job owes a dead-letter copy (deadLetterPending)',
+    check(_world, _job, record) {
+      return record?.deadLetterPending === undefined || record.state === 'dead'
+        ? undefined
+        : `${record.state} with deadLetterPending ${record.deadLetterPending}`;
+    },
+  },
+  {
+    name: 'an unfinished job keeps a message that can move it, in its queue or the undeliverable queue (nothing is lost)',
     check(world, job, record) {
-      if (record === undefined || isTerminal(record.state)) return undefined;
-      const alive = world.messages.some((message) => message.jobId === job.id && !message.deleted);
+      // A record whose send was lost is the sweeper's to recover: the drain proves it does.
+      if (record === undefined || isTerminal(record.state) || job.unsent) return undefined;
+      const alive = world.live('main', job.id).length + world.live('undeliverable', job.id).length > 0;
       return alive ? undefined : `${record.state} (attempt ${record.attempts}) with every message of it deleted`;
+    },
+  },
+  {
+    // Precisely: when the sweeper or the undeliverable consumer marked the job dead, the job queue held no message
+    // of it (visible, in flight or delayed) that could still move it, unless the job was at fault: it was running
+    // its last attempt (attempts = maxAttempts) and that run died, so any such message would end it dead anyway.
+    name: 'no job with a live message is killed by the sweeper or the undeliverable consumer',
+    check(_world, job) {
+      const wrong = job.maintenanceKills.filter((kill) => kill.liveMessages > 0 && !atFault(kill.before));
+      return wrong.length === 0
+        ? undefined
+        : wrong
+            .map(
+              (kill) =>
+                `killed by the ${kill.by} while ${kill.liveMessages} message(s) of it were live in the job queue ` +
+                `(it was ${kill.before?.state}, attempt ${kill.before?.attempts} of ${kill.before?.maxAttempts})`,
+            )
+            .join('; ');
+    },
+  },
+  {
+    name: "a ctx.once step's side effect runs at most once, unless the handler asked for 'rerun' or a person said it did not happen",
+    check(_world, job) {
+      return job.onceViolations.length === 0 ? undefined : job.onceViolations.join('; ');
     },
   },
 ];
 
+/** A run of the job's last attempt died: a remaining message would find its attempts used up. */
+function atFault(before: JobRecord | undefined): boolean {
+  return before?.state === 'running' && before.attempts >= before.maxAttempts;
+}
+
+/** The job has a dead-letter copy made since it was last requeued, still in the dead-letter queue. */
+export function hasCopy(world: World, job: JobObservations): boolean {
+  return world.queue.deadLetters.some(
+    (copy, index) => index >= job.copiesFrom && !world.consumedCopies.has(index) && copy.reason.jobId === job.id,
+  );
+}
+
 /** Reads every job's record and checks every invariant; throws with all violations found. */
 export async function checkInvariants(world: World, afterStep: string): Promise<void> {
   const problems: string[] = [];
-  for (const job of world.jobs) {
-    const record = await world.store.get(job.id);
+  const records = await Promise.all(world.jobs.map((job) => world.store.get(job.id)));
+  for (const [index, job] of world.jobs.entries()) {
+    const record = records[index];
     for (const invariant of invariants) {
       const problem = invariant.check(world, job, record);
       if (problem !== undefined) problems.push(`job ${job.id}: ${invariant.name}: ${problem}`);
