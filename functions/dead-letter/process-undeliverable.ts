@@ -60,8 +60,10 @@ export function decideUndeliverable(record: JobRecord | undefined, now: number):
       : { action: 'drop', reason: 'finished' };
   }
   if (record.state === 'running') {
-    if (record.leaseUntil !== undefined && record.leaseUntil > now)
-      return { action: 'redeliver', afterMs: record.leaseUntil - now };
+    // Held while leaseUntil >= now, as the claim counts it (a takeover needs leaseUntil < now): look again at the
+    // first ms a takeover could happen.
+    if (record.leaseUntil !== undefined && record.leaseUntil >= now)
+      return { action: 'redeliver', afterMs: record.leaseUntil - now + 1 };
     // A long job runs in its Step Functions execution without a lease; this copy only started it.
     if (record.leaseUntil === undefined && record.executionArn !== undefined)
       return { action: 'drop', reason: 'held-by-execution' };

@@ -193,6 +193,20 @@ describe('interleavings of deliveries, crashes, ctx.once steps, time, sweeps, un
       [new Deliver(4, false), new DeadLetterOutage(true), new Throw(0, false), new ResolveStep(0, false)],
     ],
     [
+      // Shrunk by the search: the consumer deferred the message until the lease ended, then killed the job at the
+      // very ms the lease ended, which the claim still counts as held (leaseUntil < now to take over).
+      'found by the search: an undeliverable copy comes back at the exact end of a live lease',
+      [
+        new Deliver(0, false),
+        new Crash(0),
+        new Deliver(5, true),
+        new Deliver(7, false),
+        new Deliver(5, true),
+        new Crash(0),
+        new Complete(0, 'unsafe-integer'),
+      ],
+    ],
+    [
       'a dead job is redriven from its dead-letter copy and runs again',
       [new Deliver(0, false), new Throw(0, false), new Redrive(0), new Deliver(0, false), new Complete(0)],
     ],

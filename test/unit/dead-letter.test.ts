@@ -59,7 +59,9 @@ describe('decideUndeliverable (fault 6)', () => {
     ['scheduled', job({ state: 'scheduled' }), { action: 'kill' }],
     ['retrying, due', job({ state: 'retrying', nextAttemptAt: earlier }), { action: 'kill' }],
     ['running, lease expired', job({ state: 'running', leaseUntil: NOW - 1 }), { action: 'kill' }],
-    ['running, lease live', job({ state: 'running', leaseUntil: NOW + 90_000 }), { action: 'redeliver', afterMs: 90_000 }],
+    ['running, lease live', job({ state: 'running', leaseUntil: NOW + 90_000 }), { action: 'redeliver', afterMs: 90_001 }],
+    // The claim takes over only once leaseUntil < now: at its last ms the lease is still held.
+    ['running, lease in its last ms', job({ state: 'running', leaseUntil: NOW }), { action: 'redeliver', afterMs: 1 }],
     ['retrying, backoff not passed', job({ state: 'retrying', nextAttemptAt: later }), { action: 'drop', reason: 'duplicate' }],
     ['succeeded', job({ state: 'succeeded' }), { action: 'drop', reason: 'finished' }],
     ['dead, copy sent', job({ state: 'dead' }), { action: 'drop', reason: 'finished' }],
@@ -125,7 +127,8 @@ describe('undeliverable message handler', () => {
     expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
       QueueUrl: UNDELIVERABLE_URL,
       ReceiptHandle: message.receiptHandle,
-      VisibilityTimeout: 90,
+      // 90 s and 1 ms (the first ms a takeover could happen), rounded up to SQS's whole seconds.
+      VisibilityTimeout: 91,
     });
   });
 

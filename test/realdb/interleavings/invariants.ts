@@ -94,21 +94,22 @@ export const invariants: readonly Invariant[] = [
     },
   },
   {
-    // Precisely: when the sweeper or the undeliverable consumer marked the job dead, the job queue held no message
-    // of it (visible, in flight or delayed) that could still move it, unless the job was at fault: it was running
-    // its last attempt (attempts = maxAttempts) and that run died, so any such message would end it dead anyway.
-    name: 'no job with a live message is killed by the sweeper or the undeliverable consumer',
+    // Precisely: when the sweeper or the undeliverable consumer marked the job dead, (a) the record it acted on was
+    // not `running` under a lease still live at that moment (a run may be alive: it must be waited for), and (b)
+    // the job queue held no message of the job (visible, in flight or delayed) that could still move it, unless
+    // the job was at fault: it was running its last attempt (attempts = maxAttempts) and that run died, so any
+    // such message would end it dead anyway.
+    name: 'no job with a live message or a live run is killed by the sweeper or the undeliverable consumer',
     check(_world, job) {
-      const wrong = job.maintenanceKills.filter((kill) => kill.liveMessages > 0 && !atFault(kill.before));
-      return wrong.length === 0
-        ? undefined
-        : wrong
-            .map(
-              (kill) =>
-                `killed by the ${kill.by} while ${kill.liveMessages} message(s) of it were live in the job queue ` +
-                `(it was ${kill.before?.state}, attempt ${kill.before?.attempts} of ${kill.before?.maxAttempts})`,
-            )
-            .join('; ');
+      const wrong = job.maintenanceKills.flatMap((kill) => {
+        const seen = `it was ${kill.before?.state}, attempt ${kill.before?.attempts} of ${kill.before?.maxAttempts}`;
+        if (kill.before?.state === 'running' && (kill.before.leaseUntil ?? 0) >= kill.at)
+          return [`killed by the ${kill.by} while a run held a live lease (${seen})`];
+        if (kill.liveMessages > 0 && !atFault(kill.before))
+          return [`killed by the ${kill.by} while ${kill.liveMessages} message(s) of it were live in the job queue (${seen})`];
+        return [];
+      });
+      return wrong.length === 0 ? undefined : wrong.join('; ');
     },
   },
   {

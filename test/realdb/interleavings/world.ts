@@ -138,6 +138,8 @@ export interface MaintenanceKill {
   readonly liveMessages: number;
   /** The record before the kill. */
   readonly before: JobRecord | undefined;
+  /** Fake-clock ms of the kill. */
+  readonly at: number;
 }
 
 /** What happened to a job, kept by the world for the invariants. */
@@ -244,8 +246,8 @@ export class World {
    * Receives a job-queue message and runs the worker on it until the handler
    * pauses or the processing ends. `duplicate`: SQS hands out a message that is
    * not visible (at-least-once delivery); otherwise only a visible one is
-   * taken. A message already received MODEL_MAX_RECEIVES times is moved to the
-   * undeliverable queue instead, as SQS's redrive does.
+   * taken. A visible message already received MODEL_MAX_RECEIVES times is moved
+   * to the undeliverable queue instead, as SQS's redrive does.
    * @returns false when no message fits.
    */
   async deliver(pick: number, duplicate: boolean): Promise<boolean> {
@@ -253,7 +255,8 @@ export class World {
     const candidates = this.live('main').filter((message) => duplicate || message.visibleAt <= now);
     const message = candidates[pick % Math.max(candidates.length, 1)];
     if (!message) return false;
-    if (message.receives >= MODEL_MAX_RECEIVES) {
+    // SQS moves a message while handing it out normally; a duplicate of an in-flight message is not a receive it redrives.
+    if (!duplicate && message.receives >= MODEL_MAX_RECEIVES) {
       message.queue = 'undeliverable';
       message.receives = 0;
       message.visibleAt = now;
@@ -560,7 +563,7 @@ export class World {
       const seen = before.get(job.id);
       const record = records[index];
       if (record?.state !== 'dead' || seen?.record?.state === 'dead' || record.error?.name !== errorName) continue;
-      job.maintenanceKills.push({ by, liveMessages: seen?.liveMessages ?? 0, before: seen?.record });
+      job.maintenanceKills.push({ by, liveMessages: seen?.liveMessages ?? 0, before: seen?.record, at: this.clock.now() });
     }
   }
 
