@@ -221,28 +221,52 @@ describe('interleavings of deliveries, crashes, ctx.once steps, time, sweeps, un
   // KNOWN BUG, reported (issue 9, fault 6 in another shape): decideUndeliverable kills a `queued` job, or a
   // `retrying` one whose backoff has passed, assuming the undeliverable copy was the job's own message. Here it is a
   // duplicate (the message of a death whose dead-letter copy failed, kept for the copy, then outlived by a retry)
-  // that used up its receives while the job waits for its retry under its own, live message. The consumer cannot
+  // that used up its receives while the job waits, queued or for its retry, under its own, live message. The consumer cannot
   // see that message, so no small change fixes it. This test pins the exact violation; it fails once the bug is
   // fixed: then move the sequence into the list above.
-  it('known bug: a duplicate that used up its receives kills a job waiting to retry under its own message', async () => {
-    const run = runSequence([
-      new DeadLetterOutage(true),
-      new Deliver(0, false),
-      new Throw(0, false),
-      new Retry(0),
-      new DeadLetterOutage(false),
-      new Deliver(2, false),
-      new Deliver(0, true),
-      new Deliver(0, true),
-      new Throw(0, true),
-      new AdvanceClock(LEASE_EXPIRED),
-      new Deliver(0, false),
-      new ConsumeUndeliverable(0),
-    ]);
-    await expect(run).rejects.toThrow(
-      /after consume-undeliverable\(0\):\n.*killed by the undeliverable consumer while 1 message\(s\) of it were live in the job queue \(it was retrying/,
-    );
-  });
+  it.each([
+    [
+      'retrying',
+      [
+        new DeadLetterOutage(true),
+        new Deliver(0, false),
+        new Throw(0, false),
+        new Retry(0),
+        new DeadLetterOutage(false),
+        new Deliver(2, false),
+        new Deliver(0, true),
+        new Deliver(0, true),
+        new Throw(0, true),
+        new AdvanceClock(LEASE_EXPIRED),
+        new Deliver(0, false),
+        new ConsumeUndeliverable(0),
+      ],
+    ],
+    [
+      'queued',
+      [
+        new DeadLetterOutage(true),
+        new Deliver(0, false),
+        new Deliver(0, true),
+        new Deliver(0, true),
+        new Throw(0, false),
+        new Retry(0),
+        new DeadLetterOutage(false),
+        new AdvanceClock(VISIBILITY_TIMEOUT_MS + 1),
+        new Deliver(0, false),
+        new ConsumeUndeliverable(0),
+      ],
+    ],
+  ] as const)(
+    'known bug: a duplicate that used up its receives kills a %s job alive under its own message',
+    async (state, commands) => {
+      await expect(runSequence(commands)).rejects.toThrow(
+        new RegExp(
+          `after consume-undeliverable\\(0\\):\\n.*killed by the undeliverable consumer while 1 message\\(s\\) of it were live in the job queue \\(it was ${state},`,
+        ),
+      );
+    },
+  );
 
   it(
     'keep every invariant after every step, and every job finishes once nothing more goes wrong',
