@@ -64,8 +64,14 @@ export function parseEnvelope(body: string): EnvelopeParseResult {
   return { ok: true, envelope: parsed.data };
 }
 
+/**
+ * The message body of a job. JSON.stringify escapes control characters and lone
+ * surrogates but leaves U+FFFE and U+FFFF raw, and SQS refuses a body holding
+ * them (its allowed set stops at U+FFFD); escaped, they parse back unchanged.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ */
 export function serializeEnvelope(envelope: JobEnvelope): string {
-  return JSON.stringify(envelope);
+  return JSON.stringify(envelope).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
 }
 
 function describeBody(body: string): string {

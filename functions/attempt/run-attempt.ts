@@ -35,6 +35,26 @@ export interface CancelWatch {
   readonly onError?: (error: unknown) => void;
 }
 
+/**
+ * The cancel watch of a job whose record `read` returns: one eventually
+ * consistent GetItem a look (half the read cost; a cancel seen a second late
+ * is still seen), cancelled when a cancel was requested or already recorded.
+ */
+export function recordCancelWatch(
+  jobId: string,
+  read: (id: string, options: { consistent: boolean }) => Promise<{ cancelRequested?: boolean; state: string } | undefined>,
+  logger: { warn(message: string, extra: { error: unknown }): void },
+): CancelWatch {
+  return {
+    jobId,
+    isCancelRequested: async () => {
+      const latest = await read(jobId, { consistent: false });
+      return latest?.cancelRequested === true || latest?.state === 'cancelled';
+    },
+    onError: (error) => logger.warn('Could not check the job for a cancel request; checking again later', { error }),
+  };
+}
+
 export interface AttemptRunOptions {
   /** Epoch ms at which the signal aborts and the attempt fails with `timeoutError()`. */
   readonly deadline: number;

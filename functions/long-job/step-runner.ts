@@ -18,7 +18,7 @@ import { continuedExecutionName, sameExecutionChain } from '../../shared/schedul
 import { classifyFailure } from '../attempt/failure.js';
 import { storableCheckpoint, storableResult, writeOutcome } from '../attempt/outcome.js';
 import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
-import { runAttempt, type Timers } from '../attempt/run-attempt.js';
+import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import { toErrorInfo } from '../worker/error-info.js';
 import { type JobObserver, silentObserver } from '../worker/job-observer.js';
 import { type FailureInput, type LongJobState, type StepInput, type StepOutput, StepStatus } from './types.js';
@@ -241,14 +241,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
           timeoutError: () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
           clock,
           ...(deps.timers ? { timers: deps.timers } : {}),
-          cancelWatch: {
-            jobId: record.id,
-            isCancelRequested: async () => {
-              const latest = await deps.records.get(record.id, { consistent: false });
-              return latest?.cancelRequested === true || latest?.state === 'cancelled';
-            },
-            onError: (error) => logger.warn('Could not check the job for a cancel request; checking again later', { error }),
-          },
+          cancelWatch: recordCancelWatch(record.id, (id, options) => deps.records.get(id, options), logger),
         },
       );
       if (outcome === null || typeof outcome !== 'object') {

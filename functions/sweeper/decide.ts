@@ -1,4 +1,4 @@
-import type { JobRecord } from '../../shared/index.js';
+import { type JobRecord, MAX_SQS_DELAY_SECONDS } from '../../shared/index.js';
 
 /** When an unfinished job counts as stale (it has not moved for a while), by state. */
 export interface StaleThresholds {
@@ -28,10 +28,18 @@ export interface QueueEvidence {
   /** Epoch ms just before the counts were requested. */
   readonly readAt: number;
   /**
-   * True when the queue and its undeliverable queue held no message at all
-   * (waiting, in flight or delayed); undefined when that could not be read.
+   * True when the queue and its undeliverable queue held no message waiting or
+   * in flight; undefined when that could not be read.
    */
   readonly empty: boolean | undefined;
+  /**
+   * True when some message was still delayed (`DelaySeconds`). A delayed message
+   * can only belong to a job sent less than 15 minutes before the read, so it
+   * keeps the evidence from younger jobs only: another job's delayed message
+   * must not hide an older job whose message was lost.
+   * @default false
+   */
+  readonly delayed?: boolean;
   /** The longest message retention of those queues, ms: past it SQS has deleted any message. */
   readonly retentionMs: number;
 }
@@ -49,6 +57,9 @@ export interface EvidenceRules {
 }
 
 export const DEFAULT_EVIDENCE_RULES: EvidenceRules = { countSettleMs: 2 * 60_000, retentionMarginMs: 60 * 60_000 };
+
+/** SQS's longest `DelaySeconds`: a message sent earlier than this before a count can no longer be delayed. */
+const MAX_SQS_DELAY_MS = MAX_SQS_DELAY_SECONDS * 1_000;
 
 /** SQS's longest retention period (14 days): the safe assumption when a queue's own could not be read. */
 export const MAX_SQS_RETENTION_MS = 1_209_600_000;
@@ -127,7 +138,9 @@ export function lastPossibleSendAt(record: JobRecord): number {
  * may exist:
  *
  * - `queue-empty`: the job's queue and its undeliverable queue held no message
- *   at all, counted after every send for the job had time to show in the counts.
+ *   waiting or in flight, counted after every send for the job had time to show
+ *   in the counts; delayed messages count too unless the job's last send is
+ *   older than the longest delay (15 min), when none of them can be its own.
  * - `retention-passed`: the last possible send is older than the queue's
  *   retention period (plus a margin), so SQS has deleted any such message.
  *
@@ -143,7 +156,8 @@ export function noMessageEvidence(
   now: number,
 ): NoMessageEvidence | undefined {
   const lastSend = lastPossibleSendAt(record);
-  if (queue?.empty === true && queue.readAt >= lastSend + rules.countSettleMs) return 'queue-empty';
+  const delayedMayBeIts = queue?.delayed === true && queue.readAt < lastSend + MAX_SQS_DELAY_MS + rules.countSettleMs;
+  if (queue?.empty === true && !delayedMayBeIts && queue.readAt >= lastSend + rules.countSettleMs) return 'queue-empty';
   const retentionMs = queue?.retentionMs ?? MAX_SQS_RETENTION_MS;
   if (now >= lastSend + retentionMs + rules.retentionMarginMs) return 'retention-passed';
   return undefined;

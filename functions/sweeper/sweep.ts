@@ -140,9 +140,10 @@ async function readEvidence(deps: SweepDeps, clock: () => number): Promise<Map<s
       const empty =
         counts === undefined || undeliverable === undefined
           ? undefined
-          : counts.every((c) => c.visible === 0 && c.inFlight === 0 && c.delayed === 0);
+          : counts.every((c) => c.visible === 0 && c.inFlight === 0);
+      const delayed = counts === undefined || counts.some((c) => c.delayed > 0);
       const retentionMs = retentions === undefined ? MAX_SQS_RETENTION_MS : Math.max(...retentions) * 1_000;
-      return [name, { readAt, empty, retentionMs }];
+      return [name, { readAt, empty, delayed, retentionMs }];
     }),
   );
   return new Map(entries);

@@ -22,7 +22,7 @@ import { findJobDefinition } from '../../shared/job-definition.js';
 import { classifyFailure } from '../attempt/failure.js';
 import { storableResult, writeOutcome } from '../attempt/outcome.js';
 import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
-import { runAttempt, type Timers } from '../attempt/run-attempt.js';
+import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { toErrorInfo } from './error-info.js';
 import { createJobContext } from './job-context.js';
@@ -222,15 +222,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
           timeoutError: () => new JobTimeoutError(record.id, record.type, deadline - startedAt),
           clock,
           ...(deps.timers ? { timers: deps.timers } : {}),
-          cancelWatch: {
-            jobId: record.id,
-            // Eventually consistent: half the read cost, and a cancel seen a second late is still seen.
-            isCancelRequested: async () => {
-              const latest = await deps.store.get(record.id, { consistent: false });
-              return latest?.cancelRequested === true || latest?.state === 'cancelled';
-            },
-            onError: (error) => logger.warn('Could not check the job for a cancel request; checking again later', { error }),
-          },
+          cancelWatch: recordCancelWatch(record.id, (id, options) => deps.store.get(id, options), logger),
         },
       );
     } catch (thrown) {

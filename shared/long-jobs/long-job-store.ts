@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { JobErrorInfo, JobProgress, JobRecord } from '../record.js';
+import { allOf, fromSourcesOf, ownedByAttempt, term, withCondition } from '../store/conditions.js';
 import { JobStore, type JobStoreOptions } from '../store/job-store.js';
 
 /** What a completed step writes to the record. */
@@ -59,18 +60,11 @@ export class LongJobStore implements LongJobRecords {
       Key: { id },
       UpdateExpression:
         'SET #state = :running, startedAt = :now, updatedAt = :now, executionArn = :arn ADD attempts :one REMOVE attentionState, nextAttemptAt',
-      ConditionExpression: '#state IN (:queued, :scheduled, :retrying) AND NOT cancelRequested = :true',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: {
-        ':running': 'running',
-        ':queued': 'queued',
-        ':scheduled': 'scheduled',
-        ':retrying': 'retrying',
-        ':true': true,
-        ':now': now,
-        ':arn': executionArn,
-        ':one': 1,
-      },
+      // Any source of `running` but a takeover: a long job's run is its execution, not a lease.
+      ...withCondition(
+        allOf(fromSourcesOf('running', { except: ['running'] }), term('NOT cancelRequested = :true', {}, { ':true': true })),
+        { values: { ':running': 'running', ':now': now, ':arn': executionArn, ':one': 1 } },
+      ),
     });
   }
 
@@ -81,17 +75,16 @@ export class LongJobStore implements LongJobRecords {
       UpdateExpression: `SET #checkpoint = :checkpoint, steps = :steps, executionArn = :arn, updatedAt = :now${
         update.progress === undefined ? '' : ', progress = :progress'
       }`,
-      ConditionExpression: '#state = :running AND attempts = :attempt',
-      ExpressionAttributeNames: { '#state': 'state', '#checkpoint': 'checkpoint' },
-      ExpressionAttributeValues: {
-        ':running': 'running',
-        ':attempt': attempt,
-        ':checkpoint': update.checkpoint ?? null,
-        ':steps': update.steps,
-        ':arn': update.executionArn,
-        ':now': now,
-        ...(update.progress === undefined ? {} : { ':progress': update.progress }),
-      },
+      ...withCondition(ownedByAttempt(attempt), {
+        names: { '#checkpoint': 'checkpoint' },
+        values: {
+          ':checkpoint': update.checkpoint ?? null,
+          ':steps': update.steps,
+          ':arn': update.executionArn,
+          ':now': now,
+          ...(update.progress === undefined ? {} : { ':progress': update.progress }),
+        },
+      }),
     });
   }
 
@@ -101,19 +94,18 @@ export class LongJobStore implements LongJobRecords {
       Key: { id },
       UpdateExpression:
         'SET #state = :succeeded, #result = :result, steps = :steps, executionArn = :arn, progress = :done, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequested',
-      ConditionExpression: '#state = :running AND attempts = :attempt',
-      ExpressionAttributeNames: { '#state': 'state', '#result': 'result', '#error': 'error' },
-      ExpressionAttributeValues: {
-        ':succeeded': 'succeeded',
-        ':running': 'running',
-        ':attempt': attempt,
-        ':result': result ?? null,
-        ':steps': steps,
-        ':arn': executionArn,
-        ':done': { percent: 100 },
-        ':now': new Date(now).toISOString(),
-        ':expiresAt': this.jobStore.expiresAt(now),
-      },
+      ...withCondition(ownedByAttempt(attempt, 'succeeded'), {
+        names: { '#result': 'result', '#error': 'error' },
+        values: {
+          ':succeeded': 'succeeded',
+          ':result': result ?? null,
+          ':steps': steps,
+          ':arn': executionArn,
+          ':done': { percent: 100 },
+          ':now': new Date(now).toISOString(),
+          ':expiresAt': this.jobStore.expiresAt(now),
+        },
+      }),
     });
     return record !== undefined;
   }

@@ -149,10 +149,12 @@ describe('jobs that would otherwise be stuck', () => {
         },
       }),
     );
+    // No message was ever sent for this job: only a sweeper re-send can make it run. The stack's own
+    // 5-minute schedule may run the sweeper at the same moment and win the conditional re-send, so this
+    // run's `resent` count is not asserted; the job succeeding is the proof.
     const sweeper = await sweeperFunctionName();
     const invoked = await new LambdaClient(aws).send(new InvokeCommand({ FunctionName: sweeper }));
-    const summary = JSON.parse(new TextDecoder().decode(invoked.Payload)) as { resent: number };
-    expect(summary.resent).toBeGreaterThanOrEqual(1);
+    expect(invoked.FunctionError).toBeUndefined();
     expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({
       state: 'succeeded',
       result: { message: 'rescued' },

@@ -122,7 +122,8 @@ describe('long jobs on Step Functions', () => {
     });
     expect(record).toMatchObject({ state: 'succeeded', attempts: 1, steps: 5, progress: { percent: 100 }, result: { steps: 5 } });
     expect(seen.at(-1)).toBe(100);
-    expect(record.executionArn).toMatch(new RegExp(`:execution:[^:]+:${jobId}$`));
+    // One execution per attempt series, named from the job id (see executionName).
+    expect(record.executionArn).toMatch(new RegExp(`:execution:[^:]+:${jobId}_r0_q[0-9a-f]{8}$`));
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
     expect(execution.status).toBe('SUCCEEDED');
   });

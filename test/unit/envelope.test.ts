@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidEnvelopeError, parseEnvelope } from '../../shared/index.js';
+import { ENVELOPE_VERSION, InvalidEnvelopeError, parseEnvelope, serializeEnvelope } from '../../shared/index.js';
 
 const valid = { v: 1, id: '01JOB', type: 'demo.echo', payload: { message: 'hi' }, enqueuedAt: '2026-11-23T00:00:00.000Z' };
 
@@ -79,5 +79,22 @@ describe('parseEnvelope', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('serializeEnvelope and the characters SQS refuses', () => {
+  it('escapes U+FFFE and U+FFFF (which JSON.stringify leaves raw) so SQS accepts the body, and parses back unchanged', () => {
+    const payload = { message: 'a\uFFFEb\uFFFFc \u0000\u001b\uD800 d' };
+    const body = serializeEnvelope({
+      v: ENVELOPE_VERSION,
+      id: 'job-1',
+      type: 'demo.echo',
+      payload,
+      enqueuedAt: '2026-01-01T00:00:00.000Z',
+    });
+    // SQS's allowed set: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+    expect(body).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]*$/);
+    const parsed = parseEnvelope(body);
+    expect(parsed.ok && parsed.envelope.payload).toEqual(payload);
   });
 });

@@ -73,6 +73,17 @@ describe('decideSweep (fault 1)', () => {
     expect(decideSweep(job, emptyQueue, config, NOW)).toEqual({ action: 'resend', evidence: 'queue-empty' });
   });
 
+  it("lets another job's delayed message hide only jobs sent within the last 15 minutes (the longest SQS delay)", () => {
+    const withDelayed: QueueEvidence = { ...emptyQueue, delayed: true };
+    expect(decideSweep(record({ state: 'queued', updatedAt: ago(minutes(30)) }), withDelayed, config, NOW)).toEqual({
+      action: 'resend',
+      evidence: 'queue-empty',
+    });
+    const young = record({ state: 'running', attempts: 1, updatedAt: ago(minutes(12)), leaseUntil: NOW - minutes(11) });
+    expect(decideSweep(young, withDelayed, config, NOW)).toEqual({ action: 'leave', reason: 'message-may-exist' });
+    expect(decideSweep(young, emptyQueue, config, NOW).action).toBe('resend');
+  });
+
   it('does not trust an empty count read less than the settle time after the last send', () => {
     const job = record({ state: 'queued', updatedAt: ago(minutes(60)), sweeps: 1, sweptAt: ago(minutes(25)) });
     const readTooSoon: QueueEvidence = { ...emptyQueue, readAt: Date.parse(job.sweptAt as string) + 1_000 };
@@ -169,7 +180,7 @@ describe('sweep', () => {
   });
 
   it('counts messages waiting in the undeliverable queue as messages that may still move the job', async () => {
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: UNDELIVERABLE_URL }).resolves(attributes(0, 0, 1));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: UNDELIVERABLE_URL }).resolves(attributes(0, 1, 0));
     dynamo.on(ScanCommand).resolves({ Items: [record({ state: 'queued', updatedAt: ago(days(1)) })] });
     expect((await sweep(deps())).resent).toBe(0);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
