@@ -39,7 +39,13 @@ export type UndeliverableDecision =
   | { readonly action: 'forward-pending' }
   /** A run holds a live lease: look again when it ends. */
   | { readonly action: 'redeliver'; readonly afterMs: number }
-  | { readonly action: 'drop'; readonly reason: 'finished' | 'duplicate' | 'held-by-execution' };
+  /**
+   * `left-to-sweeper`: the job has attempts left and nothing here says whether
+   * another message of it is alive; the sweeper, which can prove that no
+   * message exists, re-sends it (and after `maxSweeps` fruitless re-sends
+   * marks it dead with its dead-letter copy).
+   */
+  | { readonly action: 'drop'; readonly reason: 'finished' | 'duplicate' | 'held-by-execution' | 'left-to-sweeper' };
 
 /**
  * What to do with an undeliverable message, from the job's record (read
@@ -47,10 +53,16 @@ export type UndeliverableDecision =
  *
  * A message lands here after too many receives without a delete. That proves
  * only that *this* message did not finish the job: a duplicate that used up its
- * receives says nothing about a job alive under its own message. So the job is
- * killed only when nothing else can move it — no record, `queued`/`scheduled`
- * (this was its message), `retrying` with its backoff passed, or `running`
- * with its lease expired.
+ * receives says nothing about a job alive under its own message, and this
+ * consumer cannot see the job queue. So it kills only where no other message
+ * could change the outcome: no record (nothing to move), or a `running` job
+ * whose lease expired on its last allowed attempt (the run died, and any other
+ * delivery would find the attempts exhausted and end it `dead` too). A job with
+ * attempts left (`queued`, `scheduled`, `retrying`, or `running` with an expired
+ * lease) is left to the sweeper, which acts only with evidence that no message
+ * for it exists. The interleaving model (test/realdb) found the earlier rule,
+ * which killed `queued` and due `retrying` jobs, killing a job alive under its
+ * own retry message when an old duplicate used up its receives.
  */
 export function decideUndeliverable(record: JobRecord | undefined, now: number): UndeliverableDecision {
   if (record === undefined) return { action: 'kill' };
@@ -67,6 +79,8 @@ export function decideUndeliverable(record: JobRecord | undefined, now: number):
     // A long job runs in its Step Functions execution without a lease; this copy only started it.
     if (record.leaseUntil === undefined && record.executionArn !== undefined)
       return { action: 'drop', reason: 'held-by-execution' };
+    // The run that held the lease died on its last attempt: no delivery can run it again.
+    if (record.attempts >= record.maxAttempts) return { action: 'kill' };
   }
   if (record.state === 'retrying') {
     if (record.executionArn !== undefined) return { action: 'drop', reason: 'held-by-execution' };
@@ -75,7 +89,7 @@ export function decideUndeliverable(record: JobRecord | undefined, now: number):
     if (record.nextAttemptAt !== undefined && Date.parse(record.nextAttemptAt) > now)
       return { action: 'drop', reason: 'duplicate' };
   }
-  return { action: 'kill' };
+  return { action: 'drop', reason: 'left-to-sweeper' };
 }
 
 /**

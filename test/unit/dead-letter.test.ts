@@ -37,6 +37,11 @@ function job(overrides: Partial<JobRecord>): JobRecord {
   return claimedRecord({ id: 'crashy', type: 'demo.sleep', updatedAt: new Date(NOW - 60_000).toISOString(), ...overrides });
 }
 
+/** What a worker killed on the job's last allowed attempt leaves: `running`, attempts used up, lease expired. */
+function lastAttemptDied(): JobRecord {
+  return job({ state: 'running', attempts: 3, maxAttempts: 3, leaseUntil: NOW - 1 });
+}
+
 function undeliverable(id = 'crashy') {
   const body = envelopeBody('demo.sleep', { ms: 1 }, id);
   return { body, message: sqsRecord(body, { attributes: { ...sqsRecord('').attributes, ApproximateReceiveCount: '5' } }) };
@@ -55,10 +60,21 @@ describe('decideUndeliverable (fault 6)', () => {
   const earlier = new Date(NOW - 60_000).toISOString();
   it.each([
     ['no record', undefined, { action: 'kill' }],
-    ['queued', job({ state: 'queued' }), { action: 'kill' }],
-    ['scheduled', job({ state: 'scheduled' }), { action: 'kill' }],
-    ['retrying, due', job({ state: 'retrying', nextAttemptAt: earlier }), { action: 'kill' }],
-    ['running, lease expired', job({ state: 'running', leaseUntil: NOW - 1 }), { action: 'kill' }],
+    // This copy may be an old duplicate while the job's own message is alive in the job queue: only the
+    // sweeper, which sees the queue's counts, may conclude that nothing can move the job.
+    ['queued', job({ state: 'queued' }), { action: 'drop', reason: 'left-to-sweeper' }],
+    ['scheduled', job({ state: 'scheduled' }), { action: 'drop', reason: 'left-to-sweeper' }],
+    ['retrying, due', job({ state: 'retrying', nextAttemptAt: earlier }), { action: 'drop', reason: 'left-to-sweeper' }],
+    [
+      'running, lease expired, attempts left',
+      job({ state: 'running', attempts: 1, maxAttempts: 3, leaseUntil: NOW - 1 }),
+      { action: 'drop', reason: 'left-to-sweeper' },
+    ],
+    [
+      'running, lease expired on the last attempt',
+      job({ state: 'running', attempts: 3, maxAttempts: 3, leaseUntil: NOW - 1 }),
+      { action: 'kill' },
+    ],
     ['running, lease live', job({ state: 'running', leaseUntil: NOW + 90_000 }), { action: 'redeliver', afterMs: 90_001 }],
     // The claim takes over only once leaseUntil < now: at its last ms the lease is still held.
     ['running, lease in its last ms', job({ state: 'running', leaseUntil: NOW }), { action: 'redeliver', afterMs: 1 }],
@@ -78,7 +94,7 @@ describe('decideUndeliverable (fault 6)', () => {
 
 describe('undeliverable message handler', () => {
   it('marks a stuck job dead on the version it read, forwards the message to the DLQ, then confirms the copy', async () => {
-    const record = job({ state: 'running', leaseUntil: NOW - 1 });
+    const record = lastAttemptDied();
     dynamo.on(GetCommand).resolves({ Item: record });
     const { body, message } = undeliverable();
     await process(message);
@@ -139,8 +155,16 @@ describe('undeliverable message handler', () => {
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
-  it('decides again on redelivery when the job moved after the read', async () => {
+  it('leaves a job with attempts left to the sweeper: this copy may be an old duplicate of a job alive under its own message', async () => {
     dynamo.on(GetCommand).resolves({ Item: job({ state: 'queued', attempts: 0 }) });
+    await process(undeliverable().message);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(dead).toEqual([]);
+  });
+
+  it('decides again on redelivery when the job moved after the read', async () => {
+    dynamo.on(GetCommand).resolves({ Item: lastAttemptDied() });
     dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'claimed', $metadata: {} }));
     await expect(process(undeliverable().message)).rejects.toThrow(/moved/);
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
@@ -148,7 +172,7 @@ describe('undeliverable message handler', () => {
   });
 
   it('leaves the job dead with deadLetterPending and throws when the DLQ copy fails, so the message comes back', async () => {
-    dynamo.on(GetCommand).resolves({ Item: job({ state: 'queued', attempts: 0 }) });
+    dynamo.on(GetCommand).resolves({ Item: lastAttemptDied() });
     sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
     await expect(process(undeliverable().message)).rejects.toThrow(/SQS unavailable/);
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {

@@ -1,6 +1,6 @@
 import { attentionKey, isJobState, isTerminal, type JobRecord } from '../../../shared/index.js';
 import { needsAttention } from '../../../shared/states.js';
-import type { JobObservations, MaintenanceKill, World } from './world.js';
+import type { JobObservations, World } from './world.js';
 
 /** One guarantee, checked after every step; returns what is wrong, or undefined. */
 export interface Invariant {
@@ -105,7 +105,7 @@ export const invariants: readonly Invariant[] = [
         const seen = `it was ${kill.before?.state}, attempt ${kill.before?.attempts} of ${kill.before?.maxAttempts}`;
         if (kill.before?.state === 'running' && (kill.before.leaseUntil ?? 0) >= kill.at)
           return [`killed by the ${kill.by} while a run held a live lease (${seen})`];
-        if (kill.liveMessages > 0 && !atFault(kill.before) && !toleratedKnownBug(kill))
+        if (kill.liveMessages > 0 && !atFault(kill.before))
           return [`killed by the ${kill.by} while ${kill.liveMessages} message(s) of it were live in the job queue (${seen})`];
         return [];
       });
@@ -119,30 +119,6 @@ export const invariants: readonly Invariant[] = [
     },
   },
 ];
-
-/**
- * Violations the random search lets pass because they are a known, reported
- * bug, each pinned by a test of its own (the "known bug" tests in
- * interleavings.test.ts switch the tolerance off and expect the violation).
- * Remove an entry once its bug is fixed.
- */
-export const toleratedKnownBugs = {
-  /**
-   * decideUndeliverable kills a `queued` job, or a `retrying` one past its
-   * backoff, taking the undeliverable copy for the job's own message; when it
-   * was a duplicate, the job dies while its own message is live.
-   */
-  undeliverableConsumerKillsWaitingJob: true,
-};
-
-function toleratedKnownBug(kill: MaintenanceKill): boolean {
-  const state = kill.before?.state;
-  return (
-    toleratedKnownBugs.undeliverableConsumerKillsWaitingJob &&
-    kill.by === 'undeliverable consumer' &&
-    (state === 'queued' || (state === 'retrying' && Date.parse(kill.before?.nextAttemptAt ?? '') <= kill.at))
-  );
-}
 
 /** A run of the job's last attempt died: a remaining message would find its attempts used up. */
 function atFault(before: JobRecord | undefined): boolean {

@@ -170,7 +170,10 @@ export interface JobObservations {
   readonly maintenanceKills: MaintenanceKill[];
   /** Index into the dead-letter copies from which a copy counts for the job's current life (after its last requeue). */
   copiesFrom: number;
-  /** The record was written but its message never sent (a failed enqueue whose rollback failed too): the sweeper's case. */
+  /**
+   * No message of the job exists and the sweeper must recover it: its send was lost (a failed enqueue whose
+   * rollback failed too), or the undeliverable consumer dropped its last message and left it to the sweeper.
+   */
   unsent: boolean;
 }
 
@@ -435,6 +438,17 @@ export class World {
     );
     this.settle(delivery, outcome, this.undeliverableQueue);
     await this.noteKills('undeliverable consumer', JobErrorName.deliveryLimitExceeded, before);
+    // A job with attempts left whose last message the consumer dropped is the sweeper's to recover, like a lost
+    // send: it re-sends once it can prove no message exists, and the drain proves the job still ends.
+    const job = this.jobs.find((candidate) => candidate.id === message.jobId);
+    const record = await this.store.get(message.jobId);
+    if (
+      job &&
+      record &&
+      !isTerminal(record.state) &&
+      this.live('main', job.id).length + this.live('undeliverable', job.id).length === 0
+    )
+      job.unsent = true;
     return true;
   }
 
