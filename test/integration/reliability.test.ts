@@ -161,9 +161,21 @@ describe('jobs that would otherwise be stuck', () => {
     });
   });
 
-  it('a message that exceeded the delivery limit marks its job dead and lands in the DLQ', async () => {
+  it('a message that exceeded the delivery limit after the last attempt crashed marks its job dead and lands in the DLQ', async () => {
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { DynamoDBDocumentClient, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const { jobId } = await jobs.enqueue('demo.sleep', { ms: 1 }, { delay: '15m' });
+    // What crashes on every attempt leave behind: the record `running` on its last allowed attempt, lease expired.
+    await DynamoDBDocumentClient.from(new DynamoDBClient(localConnection(testEndpoint()))).send(
+      new UpdateCommand({
+        TableName: jobs.config.jobsTable,
+        Key: { id: jobId },
+        UpdateExpression: 'SET #state = :running, attempts = maxAttempts, leaseUntil = :expired',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':running': 'running', ':expired': Date.now() - 1_000 },
+      }),
+    );
     // Stand-in for SQS's own redrive after repeated crashes: put the message straight on the undeliverable queue.
     const undeliverableUrl = await undeliverableQueueUrl();
     const body = JSON.stringify({
