@@ -11,11 +11,11 @@ export const MAX_CHECKPOINT_BYTES = 100_000;
 export const OUTCOME_WRITE_TRIES = 4;
 const OUTCOME_WRITE_FIRST_DELAY_MS = 200;
 
-/** Why a result is stored as a placeholder instead of as itself. */
+/** Why a result is stored as a stand-in object instead of as itself. */
 export type StoredResultNote = 'too-large' | 'not-storable';
 
 export interface StorableResult {
-  /** What the record holds as `result`: the result itself (as JSON), or a placeholder object saying why not. */
+  /** What the record holds as `result`: the result itself (as JSON), or a stand-in object saying why not. */
   readonly value: unknown;
   readonly note?: StoredResultNote;
   /** With `note`: the details, for the log line. */
@@ -25,8 +25,8 @@ export interface StorableResult {
 /**
  * Turns what a handler returned into what the record stores. A result is
  * stored as its JSON value when it fits and DynamoDB can hold it exactly;
- * otherwise as a placeholder object that says why (strings are always
- * storable, so the placeholder always is):
+ * otherwise as a stand-in object that says why (strings are always
+ * storable, so the stand-in always is):
  *
  * - `{ resultTooLarge: true, sizeBytes, limitBytes }` over MAX_STORED_RESULT_BYTES;
  * - `{ resultNotStorable: true, reason, json }` when it holds numbers DynamoDB or

@@ -258,7 +258,9 @@ export function createStepRunner(deps: StepRunnerDeps) {
     if (outcome.done === true) {
       const stored = storableResult(outcome.result);
       if (stored.note)
-        logger.warn('Long job result cannot be stored as it is; storing a placeholder that says why', { reason: stored.reason });
+        logger.warn('Long job result cannot be stored as it is; storing a stand-in object that says why', {
+          reason: stored.reason,
+        });
       let owned: boolean;
       try {
         owned = await writeOutcome(

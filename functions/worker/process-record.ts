@@ -236,7 +236,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   /**
    * Stores the result of a handler that returned. The handler never runs again
    * because of this write: a result DynamoDB cannot hold is stored as a
-   * placeholder, a failing write is tried again, and if it still fails the job
+   * stand-in object, a failing write is tried again, and if it still fails the job
    * ends dead with OutcomeNotRecordedError.
    */
   async function recordSuccess(
@@ -249,7 +249,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   ): Promise<void> {
     const stored = storableResult(result);
     if (stored.note)
-      logger.warn('Job result cannot be stored as it is; storing a placeholder that says why', { reason: stored.reason });
+      logger.warn('Job result cannot be stored as it is; storing a stand-in object that says why', { reason: stored.reason });
     let owned: boolean;
     try {
       owned = await writeOutcome(() => deps.store.succeed(record.id, attempt, stored.value), {
