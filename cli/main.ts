@@ -7,6 +7,7 @@ import {
   getCommand,
   listCommand,
   redriveCommand,
+  resolveStepCommand,
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
@@ -31,6 +32,8 @@ commands:
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
   cancel <jobId>                      cancel a job (a running one is asked to stop)
   retry <jobId>                       re-run a dead job (same id, new series of attempts)
+  resolve-step <jobId> <step>         settle a ctx.once step of unknown outcome: --result <json> (it happened) or
+                                      --rerun (it did not); --retry then re-runs the dead job
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
@@ -53,6 +56,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   list: listCommand,
   cancel: cancelCommand,
   retry: retryCommand,
+  'resolve-step': resolveStepCommand,
   redrive: redriveCommand,
   stats: statsCommand,
   watch: watchCommand,

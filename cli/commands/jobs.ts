@@ -165,6 +165,37 @@ export async function retryCommand(argv: string[]): Promise<void> {
   if (result.outcome === 'not-dead') throw new ExitCode(1);
 }
 
+/**
+ * A person's verdict on a `ctx.once` step whose outcome was unknown (the job
+ * died with StepOutcomeUnknownError): it happened, with this result, or it did
+ * not and may run again. `--retry` then re-runs the dead job.
+ */
+export async function resolveStepCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...connectionOptions, result: { type: 'string' }, rerun: { type: 'boolean' }, retry: { type: 'boolean' } },
+  });
+  const [jobId, step] = positionals;
+  const usage = 'usage: jobstack resolve-step <jobId> <step> (--result <json> | --rerun) [--retry]';
+  if (!jobId || !step || positionals.length > 2) throw new UsageError(usage);
+  if ((values.result === undefined) === (values.rerun !== true))
+    throw new UsageError(`give exactly one of --result and --rerun; ${usage}`);
+  const resolution =
+    values.result === undefined ? { rerun: true as const } : { result: parseJsonOption('--result', values.result) };
+  const jobs = await connect(values);
+  const resolved = await jobs.resolveStep(jobId, step, resolution);
+  if (!resolved)
+    throw new UsageError(`step '${step}' of job '${jobId}' is not waiting for a verdict (completed, or never started)`);
+  const retried = values.retry ? await jobs.retry(jobId) : undefined;
+  if (values.json) printJson({ jobId, step, resolved, ...(retried === undefined ? {} : { retry: retried.outcome }) });
+  else {
+    const verdict = 'result' in resolution ? 'recorded as done' : 'will run again';
+    process.stdout.write(`${jobId}: step '${step}' ${verdict}${retried === undefined ? '' : `; retry: ${retried.outcome}`}\n`);
+  }
+  if (retried !== undefined && retried.outcome !== 'requeued') throw new ExitCode(1);
+}
+
 export async function redriveCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,

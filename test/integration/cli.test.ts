@@ -1,5 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers.js';
+import { ENVELOPE_VERSION, localConnection, newJobId, serializeEnvelope } from '../../shared/index.js';
+import { connectTestClient, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 describe('jobstack CLI against the deployed stack', () => {
   it('enqueues, waits for and gets a demo.echo job', async () => {
@@ -49,6 +53,69 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('resolve-step settles a ctx.once step whose run crashed mid-step, and --retry finishes the job without running it again', async () => {
+    const jobs = await connectTestClient();
+    const aws = localConnection(testEndpoint());
+    const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
+    const jobId = newJobId();
+    const payload = { key: uniqueName('resolved-step'), failTimes: 0 };
+    const now = Date.now();
+    // What a run killed inside its ctx.once step leaves: the record running with an expired lease, the step's
+    // marker in progress. Whether the side effect happened is unknown, so the job must end for a person to decide.
+    await documentClient.send(
+      new PutCommand({
+        TableName: jobs.config.jobsTable,
+        Item: {
+          id: jobId,
+          type: 'demo.once',
+          state: 'running',
+          queue: 'default',
+          attempts: 1,
+          maxAttempts: 3,
+          payload,
+          correlationId: jobId,
+          createdAt: new Date(now).toISOString(),
+          updatedAt: new Date(now).toISOString(),
+          leaseUntil: now - 1_000,
+        },
+      }),
+    );
+    await documentClient.send(
+      new PutCommand({
+        TableName: jobs.config.idempotencyTable,
+        Item: {
+          id: `step#${jobId}#ledger-increment`,
+          status: 'in_progress',
+          attempt: 1,
+          expiresAt: Math.floor(now / 1_000) + 3_600,
+        },
+      }),
+    );
+    const body = serializeEnvelope({
+      v: ENVELOPE_VERSION,
+      id: jobId,
+      type: 'demo.once',
+      payload,
+      enqueuedAt: new Date(now).toISOString(),
+    });
+    await new SQSClient(aws).send(new SendMessageCommand({ QueueUrl: jobs.config.queues.default?.url, MessageBody: body }));
+    expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({
+      state: 'dead',
+      error: { name: 'StepOutcomeUnknownError' },
+    });
+
+    // The person checked: the increment did happen, with count 1.
+    const resolved = await runCli(['resolve-step', jobId, 'ledger-increment', '--result', '{"count":1}', '--retry', '--json']);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toEqual({ jobId, step: 'ledger-increment', resolved: true, retry: 'requeued' });
+    expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', result: { count: 1 } });
+    expect(await ledgerCount(jobs.config.demoLedgerTable as string, payload.key)).toBe(0);
+
+    const again = await runCli(['resolve-step', jobId, 'ledger-increment', '--rerun']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not waiting for a verdict/);
   });
 
   it('names a missing stack in one line', async () => {
