@@ -6,10 +6,11 @@ import { assertTransition, type JobState, sourcesOf } from '../states.js';
  * data, so each store write's condition can be built and checked on its own
  * (and evaluated by a real DynamoDB implementation in the realdb tests).
  *
- * Placeholders follow one rule so that conditions combine without clashes: a
- * state is always `:<state>` with the value `'<state>'`, and `#state` is always
- * the `state` attribute. Combining two conditions that bind one placeholder to
- * different values is a programming error and throws.
+ * Expression names and values follow one rule so that conditions combine
+ * without clashes: a state is always `:<state>` with the value `'<state>'`, and
+ * `#state` is always the `state` attribute. Combining two conditions that bind
+ * one expression name or value to different things is a programming error and
+ * throws.
  */
 export interface Condition {
   readonly expression: string;
