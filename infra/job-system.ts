@@ -1,28 +1,54 @@
-import { fileURLToPath } from 'node:url';
-import { Annotations, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
-import { ATTENTION_INDEX_NAME, FunctionEnv, queueOutputSuffix } from '../shared/config.js';
-import type { QueuePlan } from '../shared/job-definition.js';
-import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
+import type { JobstackConfig } from '../shared/client/stack-config.js';
+import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackOutput } from '../shared/config.js';
+import { ConfigurationError } from '../shared/errors.js';
+import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
+import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
-import type { PlannedSchedule } from '../shared/scheduling/declared.js';
+import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
-import { JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
+import {
+  assertHandlersModule,
+  type EntryLocation,
+  locateEntries,
+  type OwnEntryKind,
+  ownEntrySource,
+  type RegistryEntryKind,
+  registryEntrySource,
+  writeEntry,
+} from './generated-entries.js';
+import { type FunctionBundling, JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
 import { LongJobs } from './long-jobs.js';
-import { JobMonitoring, type JobMonitoringProps } from './monitoring.js';
+import { JobMonitoring, type JobSystemMonitoringOptions } from './monitoring.js';
 import { JobScheduling } from './scheduling.js';
 import { WebDashboardApi, type WebDashboardOptions } from './web-dashboard.js';
+
+/** Output keys a `JobSystem` creates besides the `StackOutput` ones the client reads: for people and scripts. */
+export const JobSystemOutput = {
+  /** Prefix of `WorkerFunctionNameDefault`, ...: the worker function of each queue. */
+  workerFunctionNamePrefix: 'WorkerFunctionName',
+  /** The CloudWatch dashboard's console URL. */
+  dashboardUrl: 'DashboardUrl',
+  /** The SNS topic alarms notify. */
+  alarmTopicArn: 'AlarmTopicArn',
+  /** The dashboard API's Function URL (only with `webDashboard`). */
+  dashboardApiUrl: 'DashboardApiUrl',
+} as const;
+
+/** Stacks whose `StackOutput` outputs a `JobSystem` already created (their logical ids are fixed), by its path. */
+const OUTPUT_OWNERS = new WeakMap<Stack, string>();
 
 /** SQS's largest message (1 MiB); set explicitly so the limit the SDK checks against is the one deployed. */
 export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
@@ -42,16 +68,30 @@ const MAX_RECEIVE_COUNT_LIMIT = 1000;
 const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** Bundling settings of a {@link JobSystem}, merged over jobstack's own (`JOBSTACK_BUNDLING`). */
+export type JobSystemBundlingOptions = Pick<
+  BundlingOptions,
+  'define' | 'esbuildArgs' | 'externalModules' | 'nodeModules' | 'loader' | 'keepNames' | 'tsconfig' | 'minify' | 'sourceMap'
+>;
+
 /** Properties of a {@link JobSystem}. */
 export interface JobSystemProps {
   /**
-   * The logical queues to create, one SQS queue, dead-letter queue and worker
-   * function each. Build them from the job registry with `planQueues(registry)`.
+   * Your job types: `defineRegistry(...)` of job contracts (or full definitions). The construct plans
+   * from it one SQS queue, dead-letter queue and worker per logical queue, the recurring schedules the
+   * job types declare, and, when there are long jobs, the long-job state machine and step function.
+   * Contracts suffice: no handler code is loaded at synth time.
    */
-  readonly queues: readonly QueuePlan[];
+  readonly registry: JobRegistry;
 
-  /** Path of the worker handler file (`functions/worker/handler.ts`), bundled with local esbuild. */
-  readonly workerEntry: string;
+  /**
+   * Absolute path of your module whose default export, or else its export named `registry`, is the
+   * handler registry (every job type of `registry` with its handler or step). The worker, the long-job
+   * step function and the dashboard API bundle it (with local esbuild) through a small generated entry.
+   *
+   * @example fileURLToPath(new URL('../src/jobs/handlers.ts', import.meta.url))
+   */
+  readonly handlers: string;
 
   /**
    * Timeout of every worker function.
@@ -131,28 +171,23 @@ export interface JobSystemProps {
   readonly webDashboard?: WebDashboardOptions;
 
   /**
-   * Recurring schedules to create (`planSchedules(registry)`). The schedule
-   * group, its role and dead-letter queue are always created: delays over 15
-   * minutes need them.
+   * Create the stack outputs the CLI and `connectJobClient` read (keys in `StackOutput`, plus
+   * `WorkerFunctionName<Queue>`, `DashboardUrl`, `AlarmTopicArn` and `DashboardApiUrl`). Their logical ids
+   * are fixed, so they are found in whatever stack holds the construct; hence one `JobSystem` with outputs
+   * per stack. Functions bound with `bindClient` need no outputs.
    *
-   * @default - none
+   * @default true
    */
-  readonly schedules?: readonly PlannedSchedule[];
+  readonly outputs?: boolean;
 
   /**
-   * The registry's long jobs (`planLongJobs(registry)`): creates the long-job
-   * state machine and step function, and lets every worker start executions.
+   * Bundling settings merged over jobstack's (minified ESM with a source map, the AWS SDK bundled,
+   * local esbuild): e.g. `externalModules` for a dependency a layer provides, `nodeModules` for a native
+   * one, `define` for build-time constants. Applies to every function of the construct.
    *
-   * @default - no long jobs, no state machine
+   * @default - jobstack's bundling as is
    */
-  readonly longJobs?: LongJobPlan;
-
-  /**
-   * Path of the long-job step handler (`functions/long-job/handler.ts`); required with `longJobs`.
-   *
-   * @default - none
-   */
-  readonly longJobStepEntry?: string;
+  readonly bundling?: JobSystemBundlingOptions;
 
   /**
    * Step invocations per long-job execution before it continues as a new one.
@@ -162,8 +197,7 @@ export interface JobSystemProps {
   readonly maxStepsPerExecution?: number;
 }
 
-/** Monitoring settings of a {@link JobSystem}; what it watches comes from the construct itself. */
-export type JobSystemMonitoringOptions = Omit<JobMonitoringProps, 'queues' | 'stateMachine' | 'schedulerDeadLetterQueue'>;
+export type { JobSystemMonitoringOptions } from './monitoring.js';
 
 /** What the construct creates for one logical queue. */
 export interface JobQueueResources {
@@ -184,17 +218,19 @@ export interface JobQueueResources {
 /**
  * A serverless job system: per logical queue an SQS queue, its dead-letter
  * queue and a Lambda worker; a job-status table and an idempotency table
- * shared by all queues.
+ * shared by all queues; the stack outputs the CLI and the client read.
  *
  * Secure defaults: SSE on every queue, SSL-only queue policies, point-in-time
  * recovery on every table, partial batch responses on every event source.
  *
  * @example
+ * import contracts from './jobs/contracts.js';
+ *
  * const jobs = new JobSystem(this, 'Jobs', {
- *   queues: planQueues(registry),
- *   workerEntry: fileURLToPath(new URL('../functions/worker/handler.ts', import.meta.url)),
+ *   registry: contracts,
+ *   handlers: fileURLToPath(new URL('./jobs/handlers.ts', import.meta.url)),
  * });
- * jobs.grantEnqueue(apiFunction);
+ * jobs.bindClient(apiFunction);
  */
 export class JobSystem extends Construct {
   /** Job records: one item per job, the single source of truth for its state. */
@@ -213,14 +249,25 @@ export class JobSystem extends Construct {
   public readonly webDashboard?: WebDashboardApi;
   /** The schedule group, Scheduler role and dead-letter queue, and the recurring schedules. */
   public readonly scheduling: JobScheduling;
-  /** The long-job state machine and step function (only with `longJobs`). */
+  /** The long-job state machine and step function (only when the registry has long jobs). */
   public readonly longJobs?: LongJobs;
   /** The stuck-job sweeper, run every 5 minutes. */
   public readonly sweeper: NodejsFunction;
 
+  private readonly handlersModule: string;
+  private readonly entryLocation: EntryLocation;
+  private readonly functionBundling: FunctionBundling;
+
   constructor(scope: Construct, id: string, props: JobSystemProps) {
     super(scope, id);
-    validateProps(props);
+    const queuePlans = planQueues(props.registry);
+    validateProps(props, queuePlans);
+    this.handlersModule = props.handlers;
+    this.entryLocation = locateEntries();
+    this.functionBundling = {
+      depsLockFilePath: this.entryLocation.depsLockFilePath,
+      bundling: mergeBundling(props.bundling),
+    };
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const recordRetention = props.recordRetention ?? Duration.days(30);
@@ -261,7 +308,7 @@ export class JobSystem extends Construct {
     }
 
     const queues = new Map<string, JobQueueResources>();
-    for (const plan of props.queues) {
+    for (const plan of queuePlans) {
       queues.set(plan.name, this.createQueue(plan, props, recordRetention));
     }
     this.queues = queues;
@@ -269,17 +316,18 @@ export class JobSystem extends Construct {
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
-      ...(props.schedules === undefined ? {} : { schedules: props.schedules }),
+      schedules: planSchedules(props.registry),
     });
-    if (props.longJobs) {
-      if (props.longJobStepEntry === undefined) throw new Error('longJobStepEntry is required with longJobs (given none)');
+    const longJobPlan = planLongJobs(props.registry);
+    if (longJobPlan) {
       this.longJobs = new LongJobs(this, 'LongJobs', {
-        plan: props.longJobs,
-        stepEntry: props.longJobStepEntry,
+        plan: longJobPlan,
+        stepEntry: this.registryEntry('longJobStep'),
         jobsTable: this.jobsTable,
         payloadBucket: this.payloadBucket,
         payloadPrefix: PAYLOAD_PREFIX,
         recordRetentionDays: recordRetention.toDays({ integral: false }),
+        ...this.functionBundling,
         ...(props.maxStepsPerExecution === undefined ? {} : { maxStepsPerExecution: props.maxStepsPerExecution }),
       });
       for (const { worker } of queues.values()) this.longJobs.connectWorker(worker);
@@ -296,9 +344,53 @@ export class JobSystem extends Construct {
         jobsTable: this.jobsTable,
         idempotencyTable: this.idempotencyTable,
         queues,
-        ...(props.webDashboard.entry === undefined ? {} : { entry: props.webDashboard.entry }),
+        entry: this.registryEntry('dashboardApi'),
+        ...this.functionBundling,
       });
     }
+    if (props.outputs ?? true) this.createOutputs();
+  }
+
+  /**
+   * What a client configured from the environment (`jobClientFromEnvironment`) needs: the same
+   * `JobstackConfig` `connectJobClient` reads from the stack outputs, as tokens resolved at deploy time.
+   */
+  public get clientConfig(): JobstackConfig {
+    const stack = Stack.of(this);
+    return {
+      stackName: stack.stackName,
+      jobsTable: this.jobsTable.tableName,
+      idempotencyTable: this.idempotencyTable.tableName,
+      ...(this.demoLedgerTable ? { demoLedgerTable: this.demoLedgerTable.tableName } : {}),
+      payloadBucket: this.payloadBucket.bucketName,
+      queues: Object.fromEntries(
+        [...this.queues].map(([name, { queue, deadLetterQueue }]) => [
+          name,
+          { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, arn: queue.queueArn },
+        ]),
+      ),
+      scheduling: {
+        groupName: this.scheduling.groupName,
+        roleArn: this.scheduling.role.roleArn,
+        deadLetterQueueArn: this.scheduling.deadLetterQueue.queueArn,
+      },
+      ...(this.longJobs ? { longJobStateMachineArn: this.longJobs.stateMachineArn } : {}),
+    };
+  }
+
+  /**
+   * Makes `fn` a client of this job system: sets env `JOBSTACK_CONFIG` (the JSON of
+   * {@link JobSystem.clientConfig}, read by `jobClientFromEnvironment` without a CloudFormation call) and
+   * grants what the client SDK's methods call: `grantEnqueue` (enqueue, enqueueMany, cancel, delays,
+   * schedules), `grantRead` (get, getMany, wait, list) and `grantOperate` (retry, redrive), each with
+   * `cloudformation:DescribeStacks` on this stack so `connectJobClient` works too. Not `resolveStep`:
+   * settling a `ctx.once` step is an operator's repair (`grantResolveSteps`).
+   */
+  public bindClient(fn: lambda.Function): void {
+    fn.addEnvironment(ClientEnv.config, Stack.of(this).toJsonString(this.clientConfig));
+    this.grantEnqueue(fn);
+    this.grantRead(fn);
+    this.grantOperate(fn);
   }
 
   /**
@@ -314,6 +406,8 @@ export class JobSystem extends Construct {
    * `dynamodb:PutItem`, and only on enqueue keys (`dynamodb:LeadingKeys`
    * `enqueue#*`): an enqueuer can neither read nor forge the `ctx.once` results
    * that share the table. `s3:PutObject` under `payloads/` (large payloads).
+   * The schedule group's schedules (delays, runtime schedules), stopping long-job
+   * executions (cancel), and `cloudformation:DescribeStacks` on this stack.
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
     for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
@@ -343,14 +437,16 @@ export class JobSystem extends Construct {
     // Delays beyond 15 minutes and cancelling them; runtime schedules; stopping cancelled long jobs.
     this.scheduling.grantSchedule(grantee);
     this.longJobs?.grantCancel(grantee);
+    this.grantDescribeStack(grantee);
   }
 
   /**
    * Lets `grantee` resolve `ctx.once` steps whose outcome was unknown (the
    * client SDK's `resolveStep`), an operator's task after checking the side
    * effect. Actions: `dynamodb:UpdateItem` and `dynamodb:DeleteItem` on the
-   * idempotency table, only on step items (`dynamodb:LeadingKeys` `step#*`).
-   * Retrying the job afterwards needs `grantEnqueue`.
+   * idempotency table, only on step items (`dynamodb:LeadingKeys` `step#*`);
+   * `cloudformation:DescribeStacks` on this stack. Retrying the job afterwards
+   * needs `grantEnqueue`.
    */
   public grantResolveSteps(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
@@ -359,6 +455,25 @@ export class JobSystem extends Construct {
       resourceArns: [this.idempotencyTable.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STEP_KEY_PREFIX}*`] } },
     });
+    this.grantDescribeStack(grantee);
+  }
+
+  /**
+   * Lets `grantee` act on failed jobs: the client SDK's `retry` and `redrive`.
+   *
+   * Actions: `sqs:ReceiveMessage`, `sqs:ChangeMessageVisibility`,
+   * `sqs:GetQueueUrl`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes` on every
+   * dead-letter queue; `sqs:SendMessage` on every queue; `dynamodb:GetItem`,
+   * `dynamodb:UpdateItem` on the jobs table; `cloudformation:DescribeStacks` on
+   * this stack.
+   */
+  public grantOperate(grantee: iam.IGrantable): void {
+    for (const { queue, deadLetterQueue } of this.queues.values()) {
+      deadLetterQueue.grantConsumeMessages(grantee);
+      queue.grantSendMessages(grantee);
+    }
+    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.grantDescribeStack(grantee);
   }
 
   /**
@@ -367,30 +482,72 @@ export class JobSystem extends Construct {
    *
    * Actions: `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
    * `dynamodb:Scan` on the jobs table and its attention index;
-   * `sqs:GetQueueAttributes` on every queue and dead-letter queue.
+   * `sqs:GetQueueAttributes` on every queue and dead-letter queue;
+   * `cloudformation:DescribeStacks` on this stack.
    */
-  /**
-   * Lets `grantee` act on failed jobs: the client SDK's `retry` and `redrive`.
-   *
-   * Actions: `sqs:ReceiveMessage`, `sqs:ChangeMessageVisibility`,
-   * `sqs:GetQueueUrl`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes` on every
-   * dead-letter queue; `sqs:SendMessage` on every queue; `dynamodb:GetItem`,
-   * `dynamodb:UpdateItem` on the jobs table.
-   */
-  public grantOperate(grantee: iam.IGrantable): void {
-    for (const { queue, deadLetterQueue } of this.queues.values()) {
-      deadLetterQueue.grantConsumeMessages(grantee);
-      queue.grantSendMessages(grantee);
-    }
-    this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-  }
-
   public grantRead(grantee: iam.IGrantable): void {
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
     for (const { queue, deadLetterQueue } of this.queues.values()) {
       queue.grant(grantee, 'sqs:GetQueueAttributes');
       deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
     }
+    this.grantDescribeStack(grantee);
+  }
+
+  /**
+   * `cloudformation:DescribeStacks` on this construct's stack only, so `connectJobClient` can read its
+   * outputs. The stack's own id (`AWS::StackId`, the ARN with its unique suffix) rather than a
+   * `stack/<name>/*` pattern: no wildcard, and a later stack of the same name is not covered.
+   */
+  private grantDescribeStack(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudformation:DescribeStacks'],
+      resourceArns: [Stack.of(this).stackId],
+    });
+  }
+
+  /** Writes (content-addressed) the entry that hands the user's handler registry to a `jobstack/worker` factory. */
+  private registryEntry(kind: RegistryEntryKind): string {
+    return writeEntry(this.entryLocation.directory, kind, registryEntrySource(kind, this.handlersModule));
+  }
+
+  /**
+   * The stack outputs the CLI and `connectJobClient` read (`configFromOutputs`), with logical ids fixed to
+   * their keys so they are found in any stack, whatever the construct's id and path.
+   */
+  private createOutputs(): void {
+    const stack = Stack.of(this);
+    const owner = OUTPUT_OWNERS.get(stack);
+    if (owner !== undefined) {
+      throw new ConfigurationError(
+        `stack '${stack.stackName}' already holds the outputs of JobSystem '${owner}'; give '${this.node.path}' ` +
+          'outputs: false (the CLI and connectJobClient read one job system per stack)',
+      );
+    }
+    OUTPUT_OWNERS.set(stack, this.node.path);
+    const output = (key: string, value: string, description?: string): void => {
+      new CfnOutput(this, `Output${key}`, { value, ...(description === undefined ? {} : { description }) }).overrideLogicalId(key);
+    };
+    output(StackOutput.jobsTableName, this.jobsTable.tableName);
+    output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
+    if (this.demoLedgerTable) output(StackOutput.demoLedgerTableName, this.demoLedgerTable.tableName);
+    output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
+    output(StackOutput.queueNames, [...this.queues.keys()].join(','));
+    for (const [name, { queue, deadLetterQueue, worker }] of this.queues) {
+      const suffix = queueOutputSuffix(name);
+      output(`${StackOutput.queueUrlPrefix}${suffix}`, queue.queueUrl);
+      output(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, deadLetterQueue.queueUrl);
+      output(`${JobSystemOutput.workerFunctionNamePrefix}${suffix}`, worker.functionName);
+      output(`${StackOutput.queueArnPrefix}${suffix}`, queue.queueArn);
+    }
+    output(StackOutput.scheduleGroupName, this.scheduling.groupName);
+    output(StackOutput.schedulerRoleArn, this.scheduling.role.roleArn);
+    output(StackOutput.schedulerDeadLetterQueueArn, this.scheduling.deadLetterQueue.queueArn);
+    if (this.longJobs) output(StackOutput.longJobStateMachineArn, this.longJobs.stateMachine.stateMachineArn);
+    output(JobSystemOutput.dashboardUrl, this.monitoring.dashboardUrl, 'The CloudWatch dashboard');
+    output(JobSystemOutput.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'Alarm notifications');
+    if (this.webDashboard) output(JobSystemOutput.dashboardApiUrl, this.webDashboard.functionUrl.url, 'Dashboard API (IAM auth)');
   }
 
   /**
@@ -402,7 +559,8 @@ export class JobSystem extends Construct {
     const stack = Stack.of(this);
     const longestVisibility = Math.max(...[...queues.values()].map(({ visibilityTimeout }) => visibilityTimeout.toSeconds()));
     const sweeper = new JobstackFunction(this, 'Sweeper', {
-      entry: fileURLToPath(new URL('../functions/sweeper/handler.ts', import.meta.url)),
+      entry: this.ownEntry('sweeper'),
+      ...this.functionBundling,
       description: 'jobstack: re-sends or marks dead jobs that stopped moving',
       timeout: Duration.minutes(5),
       memorySize: 256,
@@ -439,6 +597,11 @@ export class JobSystem extends Construct {
       targets: [new targets.LambdaFunction(sweeper)],
     });
     return sweeper;
+  }
+
+  /** Writes (content-addressed) the entry that re-exports the handler of one of jobstack's own functions. */
+  private ownEntry(kind: OwnEntryKind): string {
+    return writeEntry(this.entryLocation.directory, kind, ownEntrySource(kind));
   }
 
   private acknowledgePayloadWildcard(role: iam.Role): void {
@@ -511,6 +674,7 @@ export class JobSystem extends Construct {
       [FunctionEnv.queueUrl]: queue.queueUrl,
       [FunctionEnv.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
       [FunctionEnv.queueName]: plan.name,
+      [FunctionEnv.jobTypes]: plan.jobTypes.join(','),
       [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
       POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     };
@@ -526,7 +690,8 @@ export class JobSystem extends Construct {
     logGroup.grantWrite(role);
 
     const worker = new NodejsFunction(this, `Worker${suffix}`, {
-      entry: props.workerEntry,
+      entry: this.registryEntry('worker'),
+      depsLockFilePath: this.functionBundling.depsLockFilePath,
       role,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -537,7 +702,7 @@ export class JobSystem extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
       environment,
-      bundling: JOBSTACK_BUNDLING,
+      bundling: this.functionBundling.bundling,
     });
 
     worker.addEventSource(
@@ -573,7 +738,8 @@ export class JobSystem extends Construct {
     });
 
     const deadLetterHandler = new JobstackFunction(this, `DeadLetterHandler${suffix}`, {
-      entry: fileURLToPath(new URL('../functions/dead-letter/handler.ts', import.meta.url)),
+      entry: this.ownEntry('deadLetter'),
+      ...this.functionBundling,
       description: `jobstack: marks dead the jobs whose messages exceeded the delivery limit on queue '${plan.name}'`,
       timeout: Duration.seconds(60),
       memorySize: 256,
@@ -620,13 +786,14 @@ function isResolvedDuration(value: Duration | undefined): value is Duration {
   return value !== undefined && !value.isUnresolved();
 }
 
-function validateProps(props: JobSystemProps): void {
-  if (props.queues.length === 0) {
-    throw new Error('queues must name at least one queue (given none); build them with planQueues(registry)');
+function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]): void {
+  if (queuePlans.length === 0) {
+    throw new ConfigurationError('registry must hold at least one job type (given none): defineRegistry(yourJob, ...)');
   }
+  assertHandlersModule(props.handlers);
   const seen = new Set<string>();
   const seenSuffixes = new Map<string, string>();
-  for (const plan of props.queues) {
+  for (const plan of queuePlans) {
     if (!QUEUE_NAME_PATTERN.test(plan.name)) {
       throw new Error(`queue name must match ${QUEUE_NAME_PATTERN} (given '${plan.name}')`);
     }
@@ -686,7 +853,7 @@ function validateProps(props: JobSystemProps): void {
     if (visibility.toSeconds() > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
       throw new Error(`visibilityTimeout must be at most 12 hours (given ${visibility.toHumanString()})`);
     }
-    for (const plan of props.queues) {
+    for (const plan of queuePlans) {
       const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
       if (workerTimeout.isUnresolved()) continue;
       const needed = workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
@@ -699,4 +866,14 @@ function validateProps(props: JobSystemProps): void {
       }
     }
   }
+}
+
+/** jobstack's bundling with the user's settings over it (`define` merged key by key). */
+function mergeBundling(overrides: JobSystemBundlingOptions | undefined): BundlingOptions {
+  if (overrides === undefined) return JOBSTACK_BUNDLING;
+  return {
+    ...JOBSTACK_BUNDLING,
+    ...overrides,
+    ...(JOBSTACK_BUNDLING.define || overrides.define ? { define: { ...JOBSTACK_BUNDLING.define, ...overrides.define } } : {}),
+  };
 }

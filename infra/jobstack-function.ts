@@ -5,8 +5,19 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-export interface JobstackFunctionProps {
-  /** Path of the TypeScript handler file (exports `handler`). */
+/** How a jobstack function is bundled: the lock file that fixes NodejsFunction's project root, and esbuild's settings. */
+export interface FunctionBundling {
+  /**
+   * The project's lock file; its folder is the project root every entry must be under.
+   * @default - NodejsFunction's own search from the current folder
+   */
+  readonly depsLockFilePath?: string;
+  /** @default JOBSTACK_BUNDLING */
+  readonly bundling?: BundlingOptions;
+}
+
+export interface JobstackFunctionProps extends FunctionBundling {
+  /** Path of the handler module (exports `handler`). */
   readonly entry: string;
   readonly description: string;
   /** @default Duration.seconds(60) */
@@ -54,7 +65,8 @@ export class JobstackFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       description: props.description,
       environment: { ...props.environment, POWERTOOLS_SERVICE_NAME: props.serviceName },
-      bundling: JOBSTACK_BUNDLING,
+      ...(props.depsLockFilePath === undefined ? {} : { depsLockFilePath: props.depsLockFilePath }),
+      bundling: props.bundling ?? JOBSTACK_BUNDLING,
     });
 
     Validations.of(this.role).acknowledge({

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_STEPS_PER_EXECUTION } from '../functions/long-job/step-runn
 import { StepStatus } from '../functions/long-job/types.js';
 import { FunctionEnv } from '../shared/config.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
-import { JOBSTACK_BUNDLING } from './jobstack-function.js';
+import { type FunctionBundling, JOBSTACK_BUNDLING } from './jobstack-function.js';
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 /** Step Lambda timeout over the longest step: the step ends at its own deadline, then records its outcome. */
@@ -28,10 +28,13 @@ const LAMBDA_SERVICE_ERRORS = [
 ];
 
 /** Properties of a {@link LongJobs}. */
-export interface LongJobsProps {
+export interface LongJobsProps extends FunctionBundling {
   /** The registry's long jobs (`planLongJobs(registry)`). */
   readonly plan: LongJobPlan;
-  /** Path of the step handler (`functions/long-job/handler.ts`), bundled with local esbuild. */
+  /**
+   * Path of the step function's entry (a module exporting `handler`, made with `createLongJobStepHandler`
+   * over a registry holding the plan's job types), bundled with local esbuild.
+   */
   readonly stepEntry: string;
   /** The job-status table the steps read and write. */
   readonly jobsTable: dynamodb.ITable;
@@ -109,9 +112,12 @@ export class LongJobs extends Construct {
         [FunctionEnv.jobsTable]: props.jobsTable.tableName,
         [FunctionEnv.recordRetentionDays]: String(props.recordRetentionDays),
         [MAX_STEPS_PER_EXECUTION_ENV]: String(maxSteps),
+        // The step handler checks at cold start that its registry has a step for each of these.
+        [FunctionEnv.jobTypes]: props.plan.jobTypes.join(','),
         POWERTOOLS_SERVICE_NAME: 'jobstack-long-job',
       },
-      bundling: JOBSTACK_BUNDLING,
+      ...(props.depsLockFilePath === undefined ? {} : { depsLockFilePath: props.depsLockFilePath }),
+      bundling: props.bundling ?? JOBSTACK_BUNDLING,
     });
     // The record of the job only: no index access, so no index wildcard.
     role.addToPolicy(

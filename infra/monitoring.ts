@@ -93,25 +93,8 @@ export interface MonitoredQueue {
   readonly worker: lambda.IFunction;
 }
 
-/** Properties of a {@link JobMonitoring}. */
-export interface JobMonitoringProps {
-  /** The logical queues to watch, by name. */
-  readonly queues: ReadonlyMap<string, MonitoredQueue>;
-
-  /**
-   * The long-job state machine, when the job system has one: adds its failure alarms and an executions graph.
-   *
-   * @default - no state machine alarms or graph
-   */
-  readonly stateMachine?: sfn.IStateMachine;
-
-  /**
-   * The dead-letter queue of EventBridge Scheduler schedules, when the job system has one.
-   *
-   * @default - no scheduler dead-letter alarm or graph
-   */
-  readonly schedulerDeadLetterQueue?: sqs.IQueue;
-
+/** The monitoring settings a `JobSystem` takes: what is watched comes from the construct itself. */
+export interface JobSystemMonitoringOptions {
   /** Which alarms to create and their thresholds. @default - every alarm on, with the defaults in {@link JobAlarmsOptions} */
   readonly alarms?: JobAlarmsOptions;
 
@@ -128,6 +111,26 @@ export interface JobMonitoringProps {
    * @default - a name CloudFormation generates
    */
   readonly dashboardName?: string;
+}
+
+/** Properties of a {@link JobMonitoring}. */
+export interface JobMonitoringProps extends JobSystemMonitoringOptions {
+  /** The logical queues to watch, by name. */
+  readonly queues: ReadonlyMap<string, MonitoredQueue>;
+
+  /**
+   * The long-job state machine, when the job system has one: adds its failure alarms and an executions graph.
+   *
+   * @default - no state machine alarms or graph
+   */
+  readonly stateMachine?: sfn.IStateMachine;
+
+  /**
+   * The dead-letter queue of EventBridge Scheduler schedules, when the job system has one.
+   *
+   * @default - no scheduler dead-letter alarm or graph
+   */
+  readonly schedulerDeadLetterQueue?: sqs.IQueue;
 }
 
 const DEFAULT_AGE_THRESHOLD = Duration.minutes(15);

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,30 +7,24 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DashboardEnv } from '../functions/dashboard-api/environment.js';
 import { FunctionEnv } from '../shared/config.js';
-import { JobstackFunction } from './jobstack-function.js';
-
-/** The dashboard API handler shipped with jobstack. */
-export const DEFAULT_DASHBOARD_API_ENTRY = fileURLToPath(new URL('../functions/dashboard-api/handler.ts', import.meta.url));
+import { type FunctionBundling, JobstackFunction } from './jobstack-function.js';
 
 /** Opt-in settings of the deployed dashboard API. */
 export interface WebDashboardOptions {
   /** Deploy the dashboard API as a Lambda function with an IAM-authenticated Function URL. */
   readonly enabled: boolean;
-  /**
-   * Path of the handler file.
-   *
-   * @default DEFAULT_DASHBOARD_API_ENTRY (`functions/dashboard-api/handler.ts`)
-   */
-  readonly entry?: string;
 }
 
 /** Properties of a {@link WebDashboardApi}. */
-export interface WebDashboardApiProps {
+export interface WebDashboardApiProps extends FunctionBundling {
   readonly jobsTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
   readonly queues: ReadonlyMap<string, { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue }>;
-  /** @default DEFAULT_DASHBOARD_API_ENTRY */
-  readonly entry?: string;
+  /**
+   * Path of the function's entry: a module exporting `handler`, made with `createDashboardApiHandler`
+   * over the job system's registry.
+   */
+  readonly entry: string;
 }
 
 /**
@@ -45,7 +38,7 @@ export interface WebDashboardApiProps {
  * dead-letter queues (redrive); nothing else.
  *
  * @example
- * const api = new WebDashboardApi(this, 'DashboardApi', { jobsTable, idempotencyTable, queues });
+ * const api = new WebDashboardApi(this, 'DashboardApi', { jobsTable, idempotencyTable, queues, entry });
  * api.grantInvokeUrl(operatorsRole);
  */
 export class WebDashboardApi extends Construct {
@@ -61,7 +54,9 @@ export class WebDashboardApi extends Construct {
       ]),
     );
     const { function: fn, role } = new JobstackFunction(this, 'Api', {
-      entry: props.entry ?? DEFAULT_DASHBOARD_API_ENTRY,
+      entry: props.entry,
+      ...(props.depsLockFilePath === undefined ? {} : { depsLockFilePath: props.depsLockFilePath }),
+      ...(props.bundling === undefined ? {} : { bundling: props.bundling }),
       description: 'jobstack dashboard API (Function URL, IAM auth)',
       serviceName: 'jobstack-dashboard-api',
       environment: {
