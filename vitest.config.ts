@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+// The demo app imports jobstack by its package names, as a user's app does; tsconfig `paths` maps them for
+// tsc, tsx and esbuild, this alias for vitest.
+const entrypoints = fileURLToPath(new URL('./entrypoints/', import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^jobstack$/, replacement: `${entrypoints}index.ts` },
+      { find: /^jobstack\/(cdk|worker)$/, replacement: `${entrypoints}$1.ts` },
+    ],
+  },
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default', './test/helpers/summary-reporter.ts'],

@@ -20,8 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { DEFAULT_WORKER_ENTRY } from '../infra/jobstack-stack.js';
-import { type BundledFunction, bundleFiles, bundleStackFunctions } from './lib/bundle.js';
+import {
+  type BundledFunction,
+  bundleFiles,
+  bundleReferenceFunction,
+  bundleStackFunctions,
+  demoWorkerEntry,
+} from './lib/bundle.js';
 import { flag, intOption, markdownTable, num, writeSection } from './lib/report.js';
 import { median, summarize } from './lib/stats.js';
 
@@ -53,8 +58,7 @@ async function main(): Promise<void> {
   console.error('cold-start: bundling the stack functions (cdk synth with local esbuild)');
   const stackFunctions = bundleStackFunctions();
   console.error('cold-start: bundling the reference handler with the same construct');
-  const reference = bundleStackFunctions({ workerEntry: REFERENCE_ENTRY }).find((f) => f.logicalId.includes('Worker'));
-  if (!reference) throw new Error('the reference stack has no worker function');
+  const reference = bundleReferenceFunction(REFERENCE_ENTRY);
 
   const targets: { name: string; fn: BundledFunction }[] = [
     ...stackFunctions.map((fn) => ({ name: functionName(fn), fn })),
@@ -132,7 +136,7 @@ async function packageBreakdown(fn: BundledFunction): Promise<Breakdown> {
   const outdir = mkdtempSync(join(tmpdir(), 'jobstack-bench-meta-'));
   const deployedBanner = readFileSync(join(fn.assetDir, 'index.mjs'), 'utf8').split('\n')[0] ?? '';
   const result = await build({
-    entryPoints: [DEFAULT_WORKER_ENTRY],
+    entryPoints: [demoWorkerEntry()],
     bundle: true,
     target: 'node22',
     platform: 'node',

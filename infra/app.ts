@@ -1,7 +1,9 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_STACK_NAME } from '../shared/config.js';
 import { JobstackStack } from './jobstack-stack.js';
+
+/** The stack name the CLI looks for unless told otherwise (`stackName` in jobstack.config.ts). */
+const DEFAULT_STACK_NAME = 'jobstack';
 
 /**
  * The CDK app (`cdk.json` runs it with tsx).

@@ -83,7 +83,9 @@ export function jobstackModulePath(module: string): string {
   const candidates = ['.js', '.ts'].map((extension) => fileURLToPath(new URL(`../${module}${extension}`, import.meta.url)));
   const found = candidates.find((path) => existsSync(path));
   if (found === undefined) {
-    throw new ConfigurationError(`jobstack's module '${module}' is missing (looked for ${candidates.join(' and ')}): reinstall jobstack`);
+    throw new ConfigurationError(
+      `jobstack's module '${module}' is missing (looked for ${candidates.join(' and ')}): reinstall jobstack`,
+    );
   }
   return found;
 }
@@ -125,7 +127,7 @@ export function registryEntrySource(kind: RegistryEntryKind, handlers: string): 
     `import { ${factory} } from ${JSON.stringify(workerModule)};`,
     '',
     "// The handler registry is the module's default export, else its export named `registry`. Read from a copy of the",
-    '// namespace, so esbuild does not warn about whichever of the two the module does not have. A CommonJS module\'s',
+    "// namespace, so esbuild does not warn about whichever of the two the module does not have. A CommonJS module's",
     '// default export is its whole exports object: when that merely holds `registry`, the named export is meant.',
     'const { default: defaultExport, registry: namedExport } = { ...handlersModule };',
     'const registry =',

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -374,7 +374,7 @@ export class JobSystem extends Construct {
         roleArn: this.scheduling.role.roleArn,
         deadLetterQueueArn: this.scheduling.deadLetterQueue.queueArn,
       },
-      ...(this.longJobs ? { longJobStateMachineArn: this.longJobs.stateMachineArn } : {}),
+      ...(this.longJobs ? { longJobStateMachineArn: this.longJobs.stateMachine.stateMachineArn } : {}),
     };
   }
 
@@ -527,7 +527,9 @@ export class JobSystem extends Construct {
     }
     OUTPUT_OWNERS.set(stack, this.node.path);
     const output = (key: string, value: string, description?: string): void => {
-      new CfnOutput(this, `Output${key}`, { value, ...(description === undefined ? {} : { description }) }).overrideLogicalId(key);
+      new CfnOutput(this, `Output${key}`, { value, ...(description === undefined ? {} : { description }) }).overrideLogicalId(
+        key,
+      );
     };
     output(StackOutput.jobsTableName, this.jobsTable.tableName);
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
@@ -791,14 +793,11 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
     throw new ConfigurationError('registry must hold at least one job type (given none): defineRegistry(yourJob, ...)');
   }
   assertHandlersModule(props.handlers);
-  const seen = new Set<string>();
   const seenSuffixes = new Map<string, string>();
   for (const plan of queuePlans) {
     if (!QUEUE_NAME_PATTERN.test(plan.name)) {
       throw new Error(`queue name must match ${QUEUE_NAME_PATTERN} (given '${plan.name}')`);
     }
-    if (seen.has(plan.name)) throw new Error(`queue names must be unique (given '${plan.name}' twice)`);
-    seen.add(plan.name);
     const suffix = queueOutputSuffix(plan.name);
     const clash = seenSuffixes.get(suffix);
     if (clash !== undefined) {

@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { JobstackStack } from '../../infra/jobstack-stack.js';
+import { locateEntries, registryEntrySource, writeEntry } from '../../infra/generated-entries.js';
+import { JobstackFunction } from '../../infra/jobstack-function.js';
+import { DEMO_HANDLERS, JobstackStack } from '../../infra/jobstack-stack.js';
 
 /** One Lambda function of a synthesized stack and its bundled code. */
 export interface BundledFunction {
@@ -20,19 +22,41 @@ export interface BundledFunction {
 /**
  * Bundles every Lambda function of a JobstackStack exactly as `cdk deploy`
  * does: it synthesizes the real stack (NodejsFunction runs the local esbuild
- * with the stack's own settings) and returns the asset folders. Passing
- * `workerEntry` bundles another handler file with the worker's settings, so a
- * reference handler is built the same way as the real one.
+ * with the stack's own settings) and returns the asset folders.
  *
  * @example
  * const [worker] = bundleStackFunctions().filter((f) => f.logicalId.includes('Worker'));
  */
-export function bundleStackFunctions(options: { workerEntry?: string } = {}): BundledFunction[] {
+export function bundleStackFunctions(): BundledFunction[] {
   const outdir = mkdtempSync(join(tmpdir(), 'jobstack-bench-bundle-'));
-  const stack = new JobstackStack(new App({ outdir }), 'jobstack', {
-    env: { account: '111111111111', region: 'us-east-1' },
-    ...(options.workerEntry === undefined ? {} : { workerEntry: options.workerEntry }),
+  const stack = new JobstackStack(new App({ outdir }), 'jobstack', { env: { account: '111111111111', region: 'us-east-1' } });
+  return bundledFunctions(stack, outdir);
+}
+
+/**
+ * Bundles one handler file as a jobstack function (JobstackFunction: the settings every jobstack
+ * function shares), so a reference handler is built the same way as the real ones.
+ */
+export function bundleReferenceFunction(entry: string): BundledFunction {
+  const outdir = mkdtempSync(join(tmpdir(), 'jobstack-bench-bundle-'));
+  const stack = new Stack(new App({ outdir }), 'reference', { env: { account: '111111111111', region: 'us-east-1' } });
+  new JobstackFunction(stack, 'Reference', {
+    entry,
+    description: 'reference handler',
+    environment: {},
+    serviceName: 'reference',
   });
+  const [reference] = bundledFunctions(stack, outdir);
+  if (!reference) throw new Error('the reference stack has no bundled function');
+  return reference;
+}
+
+/** The demo worker's entry: the file the construct generates (content-addressed, so this is the same path). */
+export function demoWorkerEntry(): string {
+  return writeEntry(locateEntries().directory, 'worker', registryEntrySource('worker', DEMO_HANDLERS));
+}
+
+function bundledFunctions(stack: Stack, outdir: string): BundledFunction[] {
   const template = Template.fromStack(stack);
   const functions: BundledFunction[] = [];
   for (const [logicalId, resource] of Object.entries(template.findResources('AWS::Lambda::Function'))) {

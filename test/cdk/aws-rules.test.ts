@@ -8,7 +8,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PLAN, FIXTURE_WORKER_ENTRY, jobSystemStack } from './fixtures/stacks.js';
+import { longJob, ONE_QUEUE } from './fixtures/contracts.js';
+import { jobSystemStack } from './fixtures/stacks.js';
 
 interface Statement {
   readonly Effect: string;
@@ -19,11 +20,9 @@ interface Statement {
 
 function fullStack(): { stack: Stack; template: Template } {
   const { stack } = jobSystemStack({
-    queues: [DEFAULT_PLAN],
+    registry: { ...ONE_QUEUE, [longJob.name]: longJob },
     demoJobs: true,
-    webDashboard: { enabled: true, entry: FIXTURE_WORKER_ENTRY },
-    longJobs: { jobTypes: ['demo.long'], longestStepTimeoutMs: 60_000 },
-    longJobStepEntry: FIXTURE_WORKER_ENTRY,
+    webDashboard: { enabled: true },
   });
   return { stack, template: Template.fromStack(stack) };
 }
@@ -96,13 +95,14 @@ describe('least privilege (fault 15)', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/IdempotencyTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['step#*'] } },
       },
+      { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
 
   // https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html: "Starting in October 2025, new function URLs
   // will require both lambda:InvokeFunctionUrl and lambda:InvokeFunction permissions."
   it('grantInvokeUrl of the dashboard API gives both lambda:InvokeFunctionUrl and lambda:InvokeFunction (via the URL only)', () => {
-    const { stack: appStack, jobs } = jobSystemStack({ webDashboard: { enabled: true, entry: FIXTURE_WORKER_ENTRY } });
+    const { stack: appStack, jobs } = jobSystemStack({ webDashboard: { enabled: true } });
     const operators = new iam.Role(appStack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() });
     jobs.webDashboard?.grantInvokeUrl(operators);
     const statements = statementsOfRole(Template.fromStack(appStack), '^Operators');

@@ -4,7 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME, FunctionEnv } from '../../shared/config.js';
-import { DEFAULT_PLAN, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
+import type { JobRegistry } from '../../shared/job-definition.js';
+import { reportJob, TWO_QUEUES } from './fixtures/contracts.js';
+import { jobSystemStack } from './fixtures/stacks.js';
 
 describe('JobSystem', () => {
   let template: Template;
@@ -12,7 +14,7 @@ describe('JobSystem', () => {
 
   beforeAll(() => {
     // GIVEN two queues, demo jobs on, defaults otherwise
-    ({ stack } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN], demoJobs: true }));
+    ({ stack } = jobSystemStack({ registry: TWO_QUEUES, demoJobs: true }));
     template = Template.fromStack(stack);
   });
 
@@ -125,6 +127,7 @@ describe('JobSystem', () => {
             [FunctionEnv.queueUrl]: { Ref: Match.stringLikeRegexp('^JobsQueueDefault') },
             [FunctionEnv.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('^JobsDeadLetterQueueDefault') },
             [FunctionEnv.queueName]: 'default',
+            [FunctionEnv.jobTypes]: 'demo.echo,demo.sleep',
             [FunctionEnv.recordRetentionDays]: '30',
             POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
           },
@@ -274,7 +277,9 @@ describe('JobSystem', () => {
 });
 
 describe('JobSystem grants', () => {
-  function grantedStatements(grant: 'grantEnqueue' | 'grantRead'): { Action: string | string[]; Resource: unknown }[] {
+  function grantedStatements(
+    grant: 'grantEnqueue' | 'grantRead' | 'grantOperate' | 'grantResolveSteps',
+  ): { Action: string | string[]; Resource: unknown }[] {
     const { stack, jobs } = jobSystemStack();
     const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     jobs[grant](role);
@@ -303,11 +308,28 @@ describe('JobSystem grants', () => {
     expect(actionsOf(statements)).not.toContain('sqs:ReceiveMessage');
   });
 
-  it('grantRead allows reading records and queue attributes only', () => {
+  it('grantRead allows reading records, queue attributes and the own stack’s outputs only', () => {
     const actions = actionsOf(grantedStatements('grantRead'));
     expect(new Set(actions)).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'sqs:GetQueueAttributes']),
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'sqs:GetQueueAttributes',
+        'cloudformation:DescribeStacks',
+      ]),
     );
+  });
+
+  it('every grant lets connectJobClient read the outputs: DescribeStacks on the construct’s own stack, nothing wider', () => {
+    for (const grant of ['grantEnqueue', 'grantRead', 'grantOperate', 'grantResolveSteps'] as const) {
+      const statements = grantedStatements(grant).filter((s) => actionsOf([s]).includes('cloudformation:DescribeStacks'));
+      expect({ grant, statements }).toEqual({
+        grant,
+        statements: [{ Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }],
+      });
+    }
   });
 });
 
@@ -346,7 +368,7 @@ describe('JobSystem options', () => {
   });
 
   it('exposes queue, dead-letter queue and worker per queue name', () => {
-    const { jobs } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN] });
+    const { jobs } = jobSystemStack({ registry: TWO_QUEUES });
     expect([...jobs.queues.keys()]).toEqual(['default', 'media-reports']);
     const reports = jobs.queues.get('media-reports');
     expect(reports?.queue).toBeDefined();
@@ -355,7 +377,7 @@ describe('JobSystem options', () => {
   });
 
   it('warns when workerTimeout is shorter than the longest job timeout', () => {
-    const { stack } = jobSystemStack({ queues: [REPORTS_PLAN], workerTimeout: Duration.minutes(1) });
+    const { stack } = jobSystemStack({ registry: { [reportJob.name]: reportJob }, workerTimeout: Duration.minutes(1) });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("queue 'media-reports': workerTimeout 1 minute"));
   });
 
@@ -412,19 +434,13 @@ describe('JobSystem validation', () => {
     );
   });
 
-  it('fails if there are no queues', () => {
-    expect(() => jobSystemStack({ queues: [] })).toThrow(/queues must name at least one queue \(given none\)/);
+  it('fails if the registry holds no job type', () => {
+    expect(() => jobSystemStack({ registry: {} })).toThrow(/registry must hold at least one job type \(given none\)/);
   });
 
-  it('fails if a queue name repeats', () => {
-    expect(() => jobSystemStack({ queues: [DEFAULT_PLAN, DEFAULT_PLAN] })).toThrow(
-      /queue names must be unique \(given 'default' twice\)/,
-    );
-  });
-
-  it('fails if maxAttempts would exceed the SQS maxReceiveCount limit', () => {
-    expect(() => jobSystemStack({ queues: [{ ...DEFAULT_PLAN, maxAttempts: 999 }] })).toThrow(
-      /queue 'default': maxAttempts must be 1\.\.998 \(given 999\)/,
-    );
+  it('fails if maxAttempts of a hand-made registry entry would exceed the SQS maxReceiveCount limit', () => {
+    // defineJob allows at most 100 attempts; a registry is a plain object, so the construct checks again.
+    const registry: JobRegistry = { [reportJob.name]: { ...reportJob, retry: { ...reportJob.retry, maxAttempts: 999 } } };
+    expect(() => jobSystemStack({ registry })).toThrow(/queue 'media-reports': maxAttempts must be 1\.\.998 \(given 999\)/);
   });
 });

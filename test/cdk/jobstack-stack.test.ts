@@ -6,7 +6,7 @@ import { registry } from '../../functions/jobs/registry.js';
 import { JobstackStack } from '../../infra/jobstack-stack.js';
 import { queueOutputSuffix, StackOutput } from '../../shared/config.js';
 import { planQueues } from '../../shared/job-definition.js';
-import { FIXTURE_WORKER_ENTRY, newTestApp } from './fixtures/stacks.js';
+import { newTestApp } from './fixtures/stacks.js';
 
 const ENV = { account: '111111111111', region: 'us-east-1' };
 
@@ -15,7 +15,7 @@ describe('JobstackStack', () => {
   let template: Template;
 
   beforeAll(() => {
-    stack = new JobstackStack(newTestApp(), 'jobstack', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY });
+    stack = new JobstackStack(newTestApp(), 'jobstack', { env: ENV });
     template = Template.fromStack(stack);
   });
 
@@ -76,16 +76,14 @@ describe('JobstackStack', () => {
 
   it('leaves out the demo ledger table and its output when demo jobs are off by context', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], demoJobs: 'false' } });
-    const noDemo = Template.fromStack(new JobstackStack(app, 'nodemo', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY }));
+    const noDemo = Template.fromStack(new JobstackStack(app, 'nodemo', { env: ENV }));
     noDemo.resourceCountIs('AWS::DynamoDB::Table', 2);
     expect(Object.keys(noDemo.findOutputs(StackOutput.demoLedgerTableName))).toHaveLength(0);
   });
 
   it('fails if the demoJobs context is not a boolean', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], demoJobs: 'yes' } });
-    expect(() => new JobstackStack(app, 'bad', { env: ENV, workerEntry: FIXTURE_WORKER_ENTRY })).toThrow(
-      /context demoJobs must be true or false \(given "yes"\)/,
-    );
+    expect(() => new JobstackStack(app, 'bad', { env: ENV })).toThrow(/context demoJobs must be true or false \(given "yes"\)/);
   });
 
   it('passes the cdk-nag AwsSolutions checks with every finding acknowledged for a reason', () => {

@@ -1,15 +1,13 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, it } from 'vitest';
 import { FunctionEnv } from '../../shared/config.js';
-import { FIXTURE_WORKER_ENTRY, jobSystemStack } from './fixtures/stacks.js';
+import { WITH_TIME } from './fixtures/contracts.js';
+import { jobSystemStack } from './fixtures/stacks.js';
 
 describe('LongJobs and large payloads (fault 8)', () => {
   it('gives the step function the payload bucket and read access to its payload objects only', () => {
     // GIVEN a job system with long jobs
-    const { stack } = jobSystemStack({
-      longJobs: { jobTypes: ['demo.long'], longestStepTimeoutMs: 60_000 },
-      longJobStepEntry: FIXTURE_WORKER_ENTRY,
-    });
+    const { stack } = jobSystemStack({ registry: WITH_TIME });
     // WHEN it is synthesized
     const template = Template.fromStack(stack);
     // THEN the step function knows the bucket and its role may read objects under payloads/ (and nothing else in S3)

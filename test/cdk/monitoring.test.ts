@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { JobstackStack } from '../../infra/jobstack-stack.js';
 import { JobMonitoring } from '../../infra/monitoring.js';
 import { JobMetric, METRICS_NAMESPACE } from '../../shared/metrics.js';
-import { DEFAULT_PLAN, FIXTURE_WORKER_ENTRY, jobSystemStack, REPORTS_PLAN } from './fixtures/stacks.js';
+import { TWO_QUEUES } from './fixtures/contracts.js';
+import { jobSystemStack } from './fixtures/stacks.js';
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -31,7 +32,7 @@ describe('JobSystem monitoring', () => {
 
   beforeAll(() => {
     // GIVEN a job system with two queues and default monitoring
-    const { stack } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN] });
+    const { stack } = jobSystemStack({ registry: TWO_QUEUES });
     template = Template.fromStack(stack);
   });
 
@@ -309,7 +310,7 @@ describe('web dashboard API (opt-in)', () => {
 
   it('deploys the API behind a Function URL that requires IAM auth, configured from the stack', () => {
     // GIVEN
-    const { stack, jobs } = jobSystemStack({ queues: [DEFAULT_PLAN, REPORTS_PLAN], webDashboard: { enabled: true } });
+    const { stack, jobs } = jobSystemStack({ registry: TWO_QUEUES, webDashboard: { enabled: true } });
     const template = Template.fromStack(stack);
 
     // THEN one URL, IAM auth, on the dashboard function
@@ -364,7 +365,6 @@ describe('JobstackStack monitoring outputs', () => {
     const plain = Template.fromStack(
       new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'plain', {
         env,
-        workerEntry: FIXTURE_WORKER_ENTRY,
       }),
     );
     plain.hasOutput('DashboardUrl', { Value: Match.anyValue() });
@@ -374,7 +374,6 @@ describe('JobstackStack monitoring outputs', () => {
     const withApi = Template.fromStack(
       new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [], webDashboard: 'true' } }), 'api', {
         env,
-        workerEntry: FIXTURE_WORKER_ENTRY,
       }),
     );
     withApi.hasOutput('DashboardApiUrl', {
@@ -388,7 +387,6 @@ describe('JobstackStack monitoring outputs', () => {
       () =>
         new JobstackStack(new App({ context: { 'aws:cdk:bundling-stacks': [], webDashboard: 'yes' } }), 'bad', {
           env,
-          workerEntry: FIXTURE_WORKER_ENTRY,
         }),
     ).toThrow(/context webDashboard must be true or false \(given "yes"\)/);
   });

@@ -1,25 +1,16 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { JobScheduling } from '../../infra/scheduling.js';
+import { FunctionEnv } from '../../shared/config.js';
 import type { PlannedSchedule } from '../../shared/scheduling/declared.js';
-import { FIXTURE_WORKER_ENTRY, jobSystemStack } from './fixtures/stacks.js';
+import { WITH_TIME } from './fixtures/contracts.js';
+import { jobSystemStack, newTestApp } from './fixtures/stacks.js';
 
-const NIGHTLY: PlannedSchedule = {
-  name: 'nightly-report',
-  expression: 'cron(0 3 * * ? *)',
-  timezone: 'Europe/Berlin',
-  payload: { kind: 'daily' },
-  jobType: 'report.build',
-  queue: 'default',
-};
-const LONG = { plan: { jobTypes: ['demo.long'], longestStepTimeoutMs: 11 * 60_000 }, stepEntry: FIXTURE_WORKER_ENTRY };
-
+// WITH_TIME: `report.nightly` declares the `nightly-report` schedule; `demo.long` is a long job with an 11-minute step.
 function withTime() {
-  const { stack, jobs } = jobSystemStack({
-    schedules: [NIGHTLY],
-    longJobs: LONG.plan,
-    longJobStepEntry: LONG.stepEntry,
-    maxStepsPerExecution: 500,
-  });
+  const { stack, jobs } = jobSystemStack({ registry: WITH_TIME, maxStepsPerExecution: 500 });
   return { stack, jobs, template: Template.fromStack(stack) };
 }
 
@@ -71,8 +62,19 @@ describe('JobScheduling', () => {
     expect(resources.some((r) => r.includes('"*"'))).toBe(false);
   });
 
-  it('fails if a schedule targets a queue the system does not have', () => {
-    expect(() => jobSystemStack({ schedules: [{ ...NIGHTLY, queue: 'reports' }] })).toThrow(
+  it('fails if a schedule targets a queue it is not given', () => {
+    // A JobSystem plans schedules and queues from one registry, so only a hand-made plan can do this.
+    const stack = new Stack(newTestApp(), 'Scheduling');
+    const schedule: PlannedSchedule = {
+      name: 'nightly-report',
+      expression: 'cron(0 3 * * ? *)',
+      timezone: 'Europe/Berlin',
+      payload: { kind: 'daily' },
+      jobType: 'report.build',
+      queue: 'reports',
+    };
+    const queues = new Map([['default', new sqs.Queue(stack, 'Queue')]]);
+    expect(() => new JobScheduling(stack, 'Scheduling', { queues, schedules: [schedule] })).toThrow(
       /schedule 'nightly-report' enqueues 'report.build' to queue 'reports', which is not a job queue/,
     );
   });
@@ -126,7 +128,9 @@ describe('LongJobs', () => {
     const { template } = withTime();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 720,
-      Environment: { Variables: Match.objectLike({ JOBSTACK_MAX_STEPS_PER_EXECUTION: '500' }) },
+      Environment: {
+        Variables: Match.objectLike({ JOBSTACK_MAX_STEPS_PER_EXECUTION: '500', [FunctionEnv.jobTypes]: 'demo.long' }),
+      },
     });
   });
 
@@ -148,10 +152,9 @@ describe('LongJobs', () => {
     Template.fromStack(jobSystemStack().stack).resourceCountIs('AWS::StepFunctions::StateMachine', 0);
   });
 
-  it('fails if maxStepsPerExecution would exceed the history limit, or the step entry is missing', () => {
-    expect(() => jobSystemStack({ longJobs: LONG.plan, longJobStepEntry: LONG.stepEntry, maxStepsPerExecution: 3_000 })).toThrow(
+  it('fails if maxStepsPerExecution would exceed the history limit', () => {
+    expect(() => jobSystemStack({ registry: WITH_TIME, maxStepsPerExecution: 3_000 })).toThrow(
       /maxStepsPerExecution must be 1..2500 .* \(given 3000\)/,
     );
-    expect(() => jobSystemStack({ longJobs: LONG.plan })).toThrow(/longJobStepEntry is required with longJobs/);
   });
 });

@@ -1,39 +1,100 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_WORKER_ENTRY, JobstackStack } from '../../infra/jobstack-stack.js';
+import { JobSystem } from '../../infra/job-system.js';
+import { FunctionEnv } from '../../shared/config.js';
+import { ONE_QUEUE } from './fixtures/contracts.js';
+import { FIXTURE_HANDLERS, TEST_ENV } from './fixtures/stacks.js';
 
-// The one test that bundles the real worker with local esbuild, as `cdk deploy` does.
-describe('worker bundle', () => {
+/** A template value with what CloudFormation resolves at deploy time (Ref, Fn::GetAtt, Fn::Join) as placeholder text. */
+function placeholder(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const object = (value ?? {}) as Record<string, unknown>;
+  if (typeof object.Ref === 'string') return `placeholder-${object.Ref}`;
+  const getAtt = object['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `placeholder-${getAtt.join('-')}`;
+  const join = object['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    return (join[1] as unknown[]).map(placeholder).join(join[0]);
+  }
+  return 'placeholder';
+}
+
+// The one test that bundles with local esbuild, as `cdk deploy` does: a user's stack whose worker entry
+// is generated from the fixture handlers module.
+describe('worker bundle of a generated entry', () => {
   let outdir: string;
   let bundle: string;
+  let environment: Record<string, string>;
 
   beforeAll(() => {
     outdir = mkdtempSync(join(tmpdir(), 'jobstack-cdk-'));
-    const stack = new JobstackStack(new App({ outdir }), 'jobstack', {
-      env: { account: '111111111111', region: 'us-east-1' },
+    const stack = new Stack(new App({ outdir }), 'UserStack', { env: TEST_ENV });
+    new JobSystem(stack, 'Jobs', { registry: ONE_QUEUE, handlers: FIXTURE_HANDLERS });
+    const workers = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^jobstack worker for queue') },
     });
-    const template = Template.fromStack(stack);
-    const [worker] = Object.values(template.findResources('AWS::Lambda::Function'));
+    const [worker] = Object.values(workers);
     if (worker === undefined) throw new Error('the stack has no worker function');
-    const assetHash = (worker.Properties.Code.S3Key as string).replace(/\.zip$/, '');
-    bundle = join(outdir, `asset.${assetHash}`);
-  }, 60_000);
+    bundle = join(outdir, `asset.${(worker.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+    environment = Object.fromEntries(
+      Object.entries(worker.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [
+        name,
+        placeholder(value),
+      ]),
+    );
+  }, 120_000);
 
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  it('bundles functions/worker/handler.ts as minified ESM with a source map', () => {
-    expect(existsSync(DEFAULT_WORKER_ENTRY)).toBe(true);
+  /** Imports the bundle in a fresh Node process, as Lambda's cold start does; prints `typeof handler`. */
+  function coldStart(overrides: Record<string, string> = {}) {
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(join(bundle, 'index.mjs')).href)}); console.log(typeof m.handler);`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        ...environment,
+        ...overrides,
+      },
+    });
+  }
+
+  it('bundles the generated entry, the user’s handlers module and the worker factory as minified ESM with a source map', () => {
     expect(existsSync(join(bundle, 'index.mjs'))).toBe(true);
-    expect(existsSync(join(bundle, 'index.mjs.map'))).toBe(true);
+    const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+    const sources = map.sources.map((source) => source.replaceAll('\\', '/'));
+    expect(sources.some((source) => /node_modules\/\.cache\/jobstack\/worker-[0-9a-f]{16}\.mjs$/.test(source))).toBe(true);
+    expect(sources.some((source) => source.endsWith('test/cdk/fixtures/handlers.ts'))).toBe(true);
+    expect(sources.some((source) => source.endsWith('test/cdk/fixtures/contracts.ts'))).toBe(true);
+    expect(sources.some((source) => source.endsWith('entrypoints/worker.ts'))).toBe(true);
   });
 
   it('includes the AWS SDK instead of importing the runtime copy', () => {
     const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
     expect(code).toMatch(/DynamoDB/);
+  });
+
+  it('starts in Node with the worker’s environment: the handlers cover the queue’s JOBSTACK_JOB_TYPES', () => {
+    expect(environment[FunctionEnv.jobTypes]).toBe('demo.echo,demo.sleep');
+    const started = coldStart();
+    expect(started.stderr).toBe('');
+    expect(started.stdout.trim()).toBe('function');
+  });
+
+  it('fails at cold start naming a job type of the queue that the handlers module lacks', () => {
+    const started = coldStart({ [FunctionEnv.jobTypes]: 'demo.echo,billing.charge' });
+    expect(started.status).not.toBe(0);
+    expect(started.stderr).toMatch(/ConfigurationError/);
+    expect(started.stderr).toMatch(/billing\.charge/);
   });
 });
