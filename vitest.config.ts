@@ -1,15 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// The demo app imports jobstack by its package names, as a user's app does; tsconfig `paths` maps them for
-// tsc, tsx and esbuild, this alias for vitest.
-const entrypoints = fileURLToPath(new URL('./entrypoints/', import.meta.url));
+const entrypoint = (name: string): string => fileURLToPath(new URL(`./entrypoints/${name}.ts`, import.meta.url));
 
 export default defineConfig({
+  // The repo consumes jobstack by its public names, as tsconfig `paths` maps them; exact matches, so
+  // 'jobstack' does not also rewrite 'jobstack/worker'.
   resolve: {
     alias: [
-      { find: /^jobstack$/, replacement: `${entrypoints}index.ts` },
-      { find: /^jobstack\/(cdk|worker)$/, replacement: `${entrypoints}$1.ts` },
+      { find: /^jobstack$/, replacement: entrypoint('index') },
+      { find: /^jobstack\/cdk$/, replacement: entrypoint('cdk') },
+      { find: /^jobstack\/worker$/, replacement: entrypoint('worker') },
     ],
   },
   test: {

@@ -17,11 +17,6 @@ export const FunctionEnv = {
   deadLetterQueueUrl: 'JOBSTACK_DLQ_URL',
   /** Logical name of the queue this worker consumes (`default`, ...). */
   queueName: 'JOBSTACK_QUEUE_NAME',
-  /**
-   * Comma-separated job types the function must be able to run: those of the worker's queue, or the long
-   * job types on the long-job step function. Its factory checks its registry has a handler for each.
-   */
-  jobTypes: 'JOBSTACK_JOB_TYPES',
   /** Days a finished job record is kept before DynamoDB TTL deletes it. */
   recordRetentionDays: 'JOBSTACK_RECORD_RETENTION_DAYS',
   /** Name of the demo ledger table used by `demo.effect` (only when demo jobs are deployed). */
@@ -30,11 +25,17 @@ export const FunctionEnv = {
   payloadBucket: 'JOBSTACK_PAYLOAD_BUCKET',
   /** ARN of the long-job state machine the worker starts long jobs on (only when the registry has long jobs). */
   longJobStateMachineArn: 'JOBSTACK_LONG_JOB_STATE_MACHINE_ARN',
+  /**
+   * Comma-separated job types a worker's queue carries. The worker checks at
+   * cold start that its registry has a handler for each, so a deployment whose
+   * bundled handlers miss a job type fails at once rather than dead-lettering jobs.
+   */
+  jobTypes: 'JOBSTACK_JOB_TYPES',
 } as const;
 
-/** Environment variables of a function that uses the client (set by `JobSystem.bindClient`). */
+/** Environment variables of the user's own functions that hold a job client (set by `JobSystem.bindClient`). */
 export const ClientEnv = {
-  /** JSON of the `JobstackConfig` that `jobClientFromEnvironment` reads: no CloudFormation call at cold start. */
+  /** JSON `JobstackConfig` of the stack, read by `jobClientFromEnvironment`. */
   config: 'JOBSTACK_CONFIG',
 } as const;
 

@@ -38,13 +38,12 @@ describe('generated entries', () => {
     expect(registryEntrySource('dashboardApi', FIXTURE_HANDLERS)).toContain('createDashboardApiHandler({ registry })');
   });
 
-  it('the sweeper and dead-letter entries re-export jobstack’s own handlers', () => {
-    expect(ownEntrySource('sweeper')).toContain(
-      `export { handler } from ${JSON.stringify(join(REPO, 'functions', 'sweeper', 'handler.ts'))};`,
-    );
-    expect(ownEntrySource('deadLetter')).toContain(
-      `export { handler } from ${JSON.stringify(join(REPO, 'functions', 'dead-letter', 'handler.ts'))};`,
-    );
+  it('the sweeper and dead-letter entries call jobstack’s own factories, with no user code', () => {
+    const sweeper = ownEntrySource('sweeper');
+    expect(sweeper).toContain(`import { createSweeperHandler } from ${JSON.stringify(WORKER_ENTRYPOINT)};`);
+    expect(sweeper).toContain('export const handler = createSweeperHandler();');
+    expect(ownEntrySource('deadLetter')).toContain('export const handler = createDeadLetterHandler();');
+    expect(sweeper).not.toContain('handlersModule');
   });
 
   it('takes the default export, else the `registry` export, and names the module when it has neither', async () => {
