@@ -66,15 +66,23 @@ export {
 } from './errors.js';
 export { newJobId } from './ids.js';
 export {
+  type AnyJobContract,
   type AnyJobDefinition,
+  type ContractResult,
   defineJob,
+  defineJobContract,
   defineRegistry,
+  type HandlerRegistry,
   type InterruptedStep,
+  implementJob,
   type JobContext,
+  type JobContract,
+  type JobContractInput,
   type JobDefinition,
   type JobDefinitionInput,
   type JobHandler,
   type JobRegistry,
+  jobsWithoutHandlers,
   MAX_JOB_TIMEOUT_MS,
   type OnceOptions,
   type PayloadOf,
@@ -84,12 +92,17 @@ export {
 } from './job-definition.js';
 export {
   defineLongJob,
+  defineLongJobContract,
+  implementLongJob,
   isLongJob,
+  isLongJobContract,
   type LongJobPlan,
   MAX_STEP_TIMEOUT_MS,
   planLongJobs,
 } from './long-jobs/define-long-job.js';
 export type {
+  LongJobContract,
+  LongJobContractInput,
   LongJobDefinition,
   LongJobDefinitionInput,
   LongJobStep,

@@ -11,7 +11,7 @@ import {
   WaitTimeoutError,
 } from '../errors.js';
 import { newJobId } from '../ids.js';
-import { type AnyJobDefinition, findJobDefinition, type JobRegistry, type PayloadOf } from '../job-definition.js';
+import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -235,7 +235,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     thresholdMs: parseDuration(options.schedulerThreshold ?? DEFAULT_SCHEDULER_THRESHOLD_MS),
   });
   const queues = new Map<string, JobQueue>();
-  const queueFor = (definition: AnyJobDefinition): JobQueue => {
+  const queueFor = (definition: AnyJobContract): JobQueue => {
     const existing = queues.get(definition.queue);
     if (existing) return existing;
     const urls = config.queues[definition.queue];
