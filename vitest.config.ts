@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const entrypoint = (name: string): string => fileURLToPath(new URL(`./entrypoints/${name}.ts`, import.meta.url));
+
 export default defineConfig({
+  // The repo consumes jobstack by its public names, as tsconfig `paths` maps them; exact matches, so
+  // 'jobstack' does not also rewrite 'jobstack/worker'.
+  resolve: {
+    alias: [
+      { find: /^jobstack$/, replacement: entrypoint('index') },
+      { find: /^jobstack\/cdk$/, replacement: entrypoint('cdk') },
+      { find: /^jobstack\/worker$/, replacement: entrypoint('worker') },
+    ],
+  },
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default', './test/helpers/summary-reporter.ts'],

@@ -25,6 +25,18 @@ export const FunctionEnv = {
   payloadBucket: 'JOBSTACK_PAYLOAD_BUCKET',
   /** ARN of the long-job state machine the worker starts long jobs on (only when the registry has long jobs). */
   longJobStateMachineArn: 'JOBSTACK_LONG_JOB_STATE_MACHINE_ARN',
+  /**
+   * Comma-separated job types a worker's queue carries. The worker checks at
+   * cold start that its registry has a handler for each, so a deployment whose
+   * bundled handlers miss a job type fails at once rather than dead-lettering jobs.
+   */
+  jobTypes: 'JOBSTACK_JOB_TYPES',
+} as const;
+
+/** Environment variables of the user's own functions that hold a job client (set by `JobSystem.bindClient`). */
+export const ClientEnv = {
+  /** JSON `JobstackConfig` of the stack, read by `jobClientFromEnvironment`. */
+  config: 'JOBSTACK_CONFIG',
 } as const;
 
 /** CloudFormation output keys of a jobstack stack. Queue outputs are suffixed with the queue's PascalCase name. */

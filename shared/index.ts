@@ -13,16 +13,19 @@ export {
   type EnqueueManyResult,
   type EnqueueOptions,
   type EnqueueRequest,
+  type EnvironmentClientOptions,
   type JobClient,
   type JobClientOptions,
+  jobClientFromEnvironment,
   MAX_INLINE_PAYLOAD_BYTES,
   type RetryResult,
   type WaitOptions,
 } from './client/job-client.js';
 export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './client/redrive.js';
-export { configFromOutputs, type JobstackConfig, resolveStackConfig } from './client/stack-config.js';
+export { configFromOutputs, type JobstackConfig, parseJobstackConfig, resolveStackConfig } from './client/stack-config.js';
 export {
   ATTENTION_INDEX_NAME,
+  ClientEnv,
   DEFAULT_QUEUE_NAME,
   DEFAULT_STACK_NAME,
   FunctionEnv,

@@ -1,0 +1,1 @@
+export { JobSystem, type JobSystemProps } from '../infra/job-system.js';
