@@ -13,16 +13,19 @@ export {
   type EnqueueManyResult,
   type EnqueueOptions,
   type EnqueueRequest,
+  type EnvironmentClientOptions,
   type JobClient,
   type JobClientOptions,
+  jobClientFromEnvironment,
   MAX_INLINE_PAYLOAD_BYTES,
   type RetryResult,
   type WaitOptions,
 } from './client/job-client.js';
 export { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './client/redrive.js';
-export { configFromOutputs, type JobstackConfig, resolveStackConfig } from './client/stack-config.js';
+export { configFromOutputs, type JobstackConfig, parseJobstackConfig, resolveStackConfig } from './client/stack-config.js';
 export {
   ATTENTION_INDEX_NAME,
+  ClientEnv,
   DEFAULT_QUEUE_NAME,
   DEFAULT_STACK_NAME,
   FunctionEnv,
@@ -66,15 +69,23 @@ export {
 } from './errors.js';
 export { newJobId } from './ids.js';
 export {
+  type AnyJobContract,
   type AnyJobDefinition,
+  type ContractResult,
   defineJob,
+  defineJobContract,
   defineRegistry,
+  type HandlerRegistry,
   type InterruptedStep,
+  implementJob,
   type JobContext,
+  type JobContract,
+  type JobContractInput,
   type JobDefinition,
   type JobDefinitionInput,
   type JobHandler,
   type JobRegistry,
+  jobsWithoutHandlers,
   MAX_JOB_TIMEOUT_MS,
   type OnceOptions,
   type PayloadOf,
@@ -84,12 +95,17 @@ export {
 } from './job-definition.js';
 export {
   defineLongJob,
+  defineLongJobContract,
+  implementLongJob,
   isLongJob,
+  isLongJobContract,
   type LongJobPlan,
   MAX_STEP_TIMEOUT_MS,
   planLongJobs,
 } from './long-jobs/define-long-job.js';
 export type {
+  LongJobContract,
+  LongJobContractInput,
   LongJobDefinition,
   LongJobDefinitionInput,
   LongJobStep,

@@ -91,12 +91,27 @@ export interface OnceOptions<T> {
 
 export type JobHandler<Payload, Result> = (payload: Payload, context: JobContext) => Promise<Result>;
 
-export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result> {
+/**
+ * Carries a contract's Result type. Type-only: no contract object has this
+ * key at runtime; it lets `ResultOf` and the client read the Result back.
+ */
+declare const resultType: unique symbol;
+
+/** What `defineJobContract` takes: everything about a job type but the code that runs it. */
+export interface JobContractInput<Name extends string, Schema extends z.ZodType, ResultSchema extends z.ZodType | undefined> {
   /** Unique job type name, e.g. `'email.send'`. */
   readonly name: Name;
   /** zod schema of the payload; checked at enqueue and again when the job is consumed. */
   readonly schema: Schema;
-  readonly handler: JobHandler<z.output<Schema>, Result>;
+  /**
+   * zod schema of the handler's result. It types the result only: the handler
+   * must return `z.output<result>`, and `get`/`wait` on an enqueued job's handle
+   * type `record.result` with it. Nothing checks results against it at runtime;
+   * the stored result is the handler's return value after a JSON round trip
+   * (Dates become strings).
+   * @default - the result is `unknown`
+   */
+  readonly result?: ResultSchema;
   /** @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicyInput;
   /** Longest one attempt may run; its signal aborts then and the attempt fails. @default '60s' */
@@ -108,39 +123,64 @@ export interface JobDefinitionInput<Name extends string, Schema extends z.ZodTyp
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
 }
 
-/** A job type, as the worker, the client and the CDK stack read it. */
-export interface JobDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown> {
+export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
+  extends Omit<JobContractInput<Name, Schema, undefined>, 'result'> {
+  readonly handler: JobHandler<z.output<Schema>, Result>;
+}
+
+/**
+ * A job type without its handler: what the client, the CDK construct and the
+ * CLI need. An API server imports contracts to enqueue with full typing without
+ * bundling the worker's code and its dependencies.
+ */
+export interface JobContract<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown> {
   readonly name: Name;
   readonly schema: Schema;
-  readonly handler: JobHandler<z.output<Schema>, Result>;
+  /** The result schema given to `defineJobContract`, if any (for typing; see `JobContractInput.result`). */
+  readonly result?: z.ZodType;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly queue: string;
   readonly description?: string;
-  /** `long`: runs in checkpointed steps on Step Functions (see `defineLongJob`). @default 'short' */
+  /** `long`: runs in checkpointed steps on Step Functions (see `defineLongJobContract`). @default 'short' */
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  readonly [resultType]?: Result;
+}
+
+/** A job type with its handler, as the worker runs it. Every definition is also a contract. */
+export interface JobDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown>
+  extends JobContract<Name, Schema, Result> {
+  readonly handler: JobHandler<z.output<Schema>, Result>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds job types of any payload and result.
+export type AnyJobContract = JobContract<string, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds job types of any payload and result.
 export type AnyJobDefinition = JobDefinition<string, any, any>;
 
-/** Job types by name. Build one with `defineRegistry`. */
-export type JobRegistry = { readonly [name: string]: AnyJobDefinition };
+/** Job types by name; contracts suffice (the client, the CDK construct, the CLI). Build one with `defineRegistry`. */
+export type JobRegistry = { readonly [name: string]: AnyJobContract };
+
+/** Job types by name, each with its handler (or a long job's step): what the worker and the long-job step function run. */
+export type HandlerRegistry = { readonly [name: string]: AnyJobDefinition };
 
 /**
- * The definition of `type`, or undefined. Only the registry's own keys count, so a
+ * The entry of `type`, or undefined. Only the registry's own keys count, so a
  * type named `constructor`, `toString` or `__proto__` is unknown, not an Object method.
  */
-export function findJobDefinition(registry: JobRegistry, type: string): AnyJobDefinition | undefined {
+export function findJobDefinition<Entry>(registry: { readonly [name: string]: Entry }, type: string): Entry | undefined {
   return Object.hasOwn(registry, type) ? registry[type] : undefined;
 }
 
 /** Payload type a job type accepts at enqueue (the schema's input). */
 export type PayloadOf<R extends JobRegistry, T extends keyof R> = z.input<R[T]['schema']>;
-/** Result type a job type's handler returns. */
-export type ResultOf<R extends JobRegistry, T extends keyof R> = Awaited<ReturnType<R[T]['handler']>>;
+/** Result type of a job type: its contract's `result` schema output, or what its handler returns; else unknown. */
+export type ResultOf<R extends JobRegistry, T extends keyof R> = ContractResult<R[T]>;
+/** The Result type parameter of a contract or definition. */
+// biome-ignore lint/suspicious/noExplicitAny: only the Result parameter is read.
+export type ContractResult<C> = C extends JobContract<string, any, infer Result> ? Result : unknown;
 
 /** Lambda's hard limit; a job needing longer belongs on the long-job path. */
 export const MAX_JOB_TIMEOUT_MS = 15 * 60_000;
@@ -149,19 +189,25 @@ const JOB_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
- * Declares a job type.
+ * Declares a job type's contract: everything but its handler. Give the handler
+ * with `implementJob` in the worker's code; enqueue with the contract alone.
  *
  * @example
- * export const sendEmail = defineJob({
+ * export const sendEmail = defineJobContract({
  *   name: 'email.send',
  *   schema: z.object({ to: z.email() }),
+ *   result: z.object({ messageId: z.string() }),
  *   retry: { maxAttempts: 5 },
- *   handler: async ({ to }, { logger }) => { logger.info('sending', { to }); return { sent: true }; },
  * });
+ * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule
  */
-export function defineJob<const Name extends string, Schema extends z.ZodType, Result>(
-  input: JobDefinitionInput<Name, Schema, Result>,
-): JobDefinition<Name, Schema, Result> {
+export function defineJobContract<
+  const Name extends string,
+  Schema extends z.ZodType,
+  ResultSchema extends z.ZodType | undefined = undefined,
+>(
+  input: JobContractInput<Name, Schema, ResultSchema>,
+): JobContract<Name, Schema, ResultSchema extends z.ZodType ? z.output<ResultSchema> : unknown> {
   if (!JOB_NAME_PATTERN.test(input.name)) {
     throw new RangeError(`job name must match ${JOB_NAME_PATTERN} (given '${input.name}')`);
   }
@@ -176,7 +222,7 @@ export function defineJob<const Name extends string, Schema extends z.ZodType, R
   return {
     name: input.name,
     schema: input.schema,
-    handler: input.handler,
+    ...(input.result === undefined ? {} : { result: input.result }),
     retry: resolveRetryPolicy(input.retry),
     timeoutMs,
     queue,
@@ -187,16 +233,76 @@ export function defineJob<const Name extends string, Schema extends z.ZodType, R
   };
 }
 
-/** Builds the registry object from job definitions. @throws RangeError on a duplicate name. */
-export function defineRegistry<const Jobs extends readonly AnyJobDefinition[]>(
+/**
+ * Gives a contract its handler. The handler gets the payload as the schema
+ * outputs it and must return the contract's Result.
+ *
+ * @example
+ * export const sendEmailJob = implementJob(sendEmail, async ({ to }, { logger }) => {
+ *   logger.info('sending', { to });
+ *   return { messageId: await mailer.send(to) };
+ * });
+ * @throws RangeError when the contract is a long job's (use `implementLongJob`) or the handler is not a function
+ */
+export function implementJob<Name extends string, Schema extends z.ZodType, Result>(
+  contract: JobContract<Name, Schema, Result> & { readonly mode?: 'short' },
+  handler: JobHandler<z.output<Schema>, Result>,
+): JobDefinition<Name, Schema, Result> {
+  if ((contract as JobContract).mode === 'long') {
+    throw new RangeError(`job '${contract.name}' is a long job: give it a step with implementLongJob`);
+  }
+  if (typeof handler !== 'function') {
+    throw new RangeError(`job '${contract.name}': the handler must be a function (given ${typeof handler})`);
+  }
+  return { ...contract, handler };
+}
+
+/**
+ * Declares a job type and its handler in one: `implementJob(defineJobContract(...), handler)`.
+ * Split the two when the enqueuing side should not import the handler's code.
+ *
+ * @example
+ * export const sendEmail = defineJob({
+ *   name: 'email.send',
+ *   schema: z.object({ to: z.email() }),
+ *   retry: { maxAttempts: 5 },
+ *   handler: async ({ to }, { logger }) => { logger.info('sending', { to }); return { sent: true }; },
+ * });
+ */
+export function defineJob<const Name extends string, Schema extends z.ZodType, Result>(
+  input: JobDefinitionInput<Name, Schema, Result>,
+): JobDefinition<Name, Schema, Result> {
+  const { handler, ...contract } = input;
+  return implementJob(defineJobContract(contract) as JobContract<Name, Schema, Result> & { readonly mode?: 'short' }, handler);
+}
+
+/**
+ * Builds the registry object from contracts or definitions (all definitions:
+ * a `HandlerRegistry` for the worker). @throws RangeError on a duplicate name.
+ */
+export function defineRegistry<const Jobs extends readonly AnyJobContract[]>(
   ...jobs: Jobs
 ): { readonly [J in Jobs[number] as J['name']]: J } {
-  const registry: Record<string, AnyJobDefinition> = {};
+  const registry: Record<string, AnyJobContract> = {};
   for (const job of jobs) {
     if (Object.hasOwn(registry, job.name)) throw new RangeError(`job type '${job.name}' is defined twice`);
     registry[job.name] = job;
   }
   return registry as { readonly [J in Jobs[number] as J['name']]: J };
+}
+
+/**
+ * The job types of `registry` that have no handler (or, for long jobs, no
+ * step): a registry of bare contracts handed to the worker by mistake.
+ */
+export function jobsWithoutHandlers(registry: JobRegistry): string[] {
+  return Object.values(registry)
+    .filter((job) => {
+      const code = job.mode === 'long' ? (job as { step?: unknown }).step : (job as { handler?: unknown }).handler;
+      return typeof code !== 'function';
+    })
+    .map((job) => job.name)
+    .sort();
 }
 
 /** What the CDK stack needs to know about one logical queue. */
@@ -211,7 +317,7 @@ export interface QueuePlan {
 
 /** Groups the registry's job types by queue, for the CDK stack. Sorted by queue name. */
 export function planQueues(registry: JobRegistry): QueuePlan[] {
-  const byQueue = new Map<string, AnyJobDefinition[]>();
+  const byQueue = new Map<string, AnyJobContract[]>();
   for (const job of Object.values(registry)) {
     byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
   }

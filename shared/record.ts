@@ -83,4 +83,11 @@ export const JobRecordSchema = z.object({
   attentionState: z.string().optional(),
 });
 
-export type JobRecord = z.infer<typeof JobRecordSchema>;
+/**
+ * A job record. `Result` types `result` when the job type is known (`get` and
+ * `wait` with an enqueued job's handle); it is `unknown` otherwise.
+ */
+export interface JobRecord<Result = unknown> extends Omit<z.infer<typeof JobRecordSchema>, 'result'> {
+  /** What the handler (or a long job's last step) returned, after a JSON round trip; set when `succeeded`. */
+  result?: Result;
+}

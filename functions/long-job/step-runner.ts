@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
+  type HandlerRegistry,
   type JobErrorInfo,
   type JobProgress,
   type JobRecord,
-  type JobRegistry,
   JobTimeoutError,
   NonRetryableError,
   OutcomeNotRecordedError,
@@ -39,7 +39,7 @@ export const DEFAULT_MAX_STEPS_PER_EXECUTION = 1_000;
 const MAX_WAIT_SECONDS = 30 * 86_400;
 
 export interface StepRunnerDeps {
-  readonly registry: JobRegistry;
+  readonly registry: HandlerRegistry;
   readonly records: LongJobRecords;
   readonly logger: Logger;
   /** Reads payloads that travel by reference (over the inline limit). */

@@ -9,6 +9,8 @@ export interface WorkerEnvironment {
   readonly deadLetterQueueUrl: string;
   readonly queueName: string;
   readonly recordRetentionDays: number;
+  /** The job types the queue carries (`JOBSTACK_JOB_TYPES`), when the construct says; undefined skips the check. */
+  readonly jobTypes?: readonly string[];
 }
 
 /** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
@@ -28,6 +30,10 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
       `${FunctionEnv.recordRetentionDays} must be a positive number (given ${env[FunctionEnv.recordRetentionDays]})`,
     );
   }
+  const jobTypes = env[FunctionEnv.jobTypes]
+    ?.split(',')
+    .map((type) => type.trim())
+    .filter((type) => type.length > 0);
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
     idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
@@ -36,5 +42,6 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     deadLetterQueueUrl: env[FunctionEnv.deadLetterQueueUrl] as string,
     queueName: env[FunctionEnv.queueName] as string,
     recordRetentionDays: retention,
+    ...(jobTypes === undefined ? {} : { jobTypes }),
   };
 }

@@ -3,13 +3,13 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import {
   type AnyJobDefinition,
   ConfigurationError,
+  type HandlerRegistry,
   type IdempotencyStore,
   type JobEnvelope,
   type JobErrorInfo,
   JobErrorName,
   type JobQueue,
   type JobRecord,
-  type JobRegistry,
   type JobStore,
   JobstackError,
   JobTimeoutError,
@@ -39,7 +39,7 @@ const LAST_WRITE_MARGIN_MS = 1_000;
 export const DEFAULT_STEP_RETENTION_MS = 30 * 86_400_000;
 
 export interface RecordProcessorDeps {
-  readonly registry: JobRegistry;
+  readonly registry: HandlerRegistry;
   readonly store: JobStore;
   readonly queue: JobQueue;
   readonly queueName: string;

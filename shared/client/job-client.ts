@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { ClientEnv } from '../config.js';
 import { type DurationInput, parseDuration } from '../duration.js';
 import { ENVELOPE_VERSION, envelopeFromRecord, type JobEnvelope, JobIdSchema } from '../envelope.js';
 import {
@@ -11,7 +12,7 @@ import {
   WaitTimeoutError,
 } from '../errors.js';
 import { newJobId } from '../ids.js';
-import { type AnyJobDefinition, findJobDefinition, type JobRegistry, type PayloadOf } from '../job-definition.js';
+import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -25,7 +26,7 @@ import { IdempotencyStore, type StepResolution } from '../store/idempotency-stor
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
 import { type RedriveOptions, type RedriveResult, redriveDeadLetters } from './redrive.js';
-import { type JobstackConfig, resolveStackConfig } from './stack-config.js';
+import { type JobstackConfig, parseJobstackConfig, resolveStackConfig } from './stack-config.js';
 
 /** How long an enqueue idempotency key holds by default. */
 export const DEFAULT_IDEMPOTENCY_WINDOW = '24h';
@@ -77,9 +78,13 @@ export interface RetryResult {
   readonly state?: JobState;
 }
 
-export interface EnqueuedJob {
+/**
+ * What `enqueue` returns: a handle on the job. Pass it to `get` or `wait` to
+ * have the record's `result` typed as the job type's Result.
+ */
+export interface EnqueuedJob<Type extends string = string> {
   readonly jobId: string;
-  readonly type: string;
+  readonly type: Type;
   readonly state: JobState;
   /** False when a job with this `jobId` already existed and nothing new was enqueued. */
   readonly created: boolean;
@@ -123,21 +128,34 @@ export interface JobClient<R extends JobRegistry> {
    * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hi' }, { delay: '30s' });
    * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError, EnqueueError
    */
-  enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob>;
+  enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob<T>>;
   /**
    * Enqueues many jobs with batched writes (25 records a request) and sends (10
    * messages a request): the cheapest way in. Every payload is validated before
    * anything is written; one invalid payload throws and enqueues nothing.
    */
   enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
-  /** The job's record, read with strong consistency, or undefined if there is none (or it expired). */
+  /**
+   * The job's record, read with strong consistency, or undefined if there is
+   * none (or it expired). Given the handle `enqueue` returned, `result` is typed
+   * as the job type's Result; given an id, it is `unknown`.
+   * @example
+   * const job = await jobs.enqueue('email.send', { to });
+   * const record = await jobs.get(job); // record?.result: { messageId: string } | undefined
+   */
+  get<T extends keyof R & string>(job: EnqueuedJob<T>): Promise<JobRecord<ResultOf<R, T>> | undefined>;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** Many records at once (BatchGetItem); ids with no record are left out. */
   getMany(jobIds: readonly string[]): Promise<JobRecord[]>;
   /**
-   * Polls until the job is `succeeded`, `dead` or `cancelled` and returns its record.
+   * Polls until the job is `succeeded`, `dead` or `cancelled` and returns its
+   * record; with the handle `enqueue` returned, `result` is typed as the job
+   * type's Result (check `state === 'succeeded'` before reading it).
+   * @example
+   * const record = await jobs.wait(await jobs.enqueue('email.send', { to }), { timeout: '30s' });
    * @throws WaitTimeoutError when the timeout passes first.
    */
+  wait<T extends keyof R & string>(job: EnqueuedJob<T>, options?: WaitOptions): Promise<JobRecord<ResultOf<R, T>>>;
   wait(jobId: string, options?: WaitOptions): Promise<JobRecord>;
   /**
    * Records a person's verdict on a `ctx.once` step whose outcome was unknown
@@ -235,7 +253,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     thresholdMs: parseDuration(options.schedulerThreshold ?? DEFAULT_SCHEDULER_THRESHOLD_MS),
   });
   const queues = new Map<string, JobQueue>();
-  const queueFor = (definition: AnyJobDefinition): JobQueue => {
+  const queueFor = (definition: AnyJobContract): JobQueue => {
     const existing = queues.get(definition.queue);
     if (existing) return existing;
     const urls = config.queues[definition.queue];
@@ -409,11 +427,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       };
     },
 
-    get: (jobId) => store.get(jobId),
+    get: ((job: string | EnqueuedJob) => store.get(jobIdOf(job))) as JobClient<R>['get'],
 
     getMany: (jobIds) => store.getMany(jobIds),
 
-    async wait(jobId, options = {}) {
+    wait: (async (job: string | EnqueuedJob, options: WaitOptions = {}): Promise<JobRecord> => {
+      const jobId = jobIdOf(job);
       const timeoutMs = parseDuration(options.timeout ?? '60s');
       let intervalMs = parseDuration(options.pollInterval ?? '200ms');
       const deadline = Date.now() + timeoutMs;
@@ -430,7 +449,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, remaining)));
         intervalMs = Math.min(2_000, intervalMs * 2);
       }
-    },
+    }) as JobClient<R>['wait'],
 
     list: (query) => store.list(query),
 
@@ -496,6 +515,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   };
 }
 
+/** The id of a job given by id or by the handle `enqueue` returned. */
+function jobIdOf(job: string | EnqueuedJob): string {
+  return typeof job === 'string' ? job : job.jobId;
+}
+
 /**
  * Resolves a stack's configuration from its outputs and creates a client for it.
  *
@@ -517,4 +541,33 @@ export async function connectJobClient<R extends JobRegistry>(options: {
     clients,
     ...(options.schedulerThreshold === undefined ? {} : { schedulerThreshold: options.schedulerThreshold }),
   });
+}
+
+/** What `jobClientFromEnvironment` takes. */
+export interface EnvironmentClientOptions<R extends JobRegistry> extends Omit<JobClientOptions<R>, 'config'> {
+  /** Where to read `JOBSTACK_CONFIG` from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Creates a client from the JSON `JobstackConfig` in the environment variable
+ * `JOBSTACK_CONFIG`, which `JobSystem.bindClient(fn)` sets on a function along
+ * with the grants the client needs. Makes no AWS call: create it once, at
+ * module scope, and a broken deployment fails at cold start.
+ *
+ * @example
+ * import registry from './jobs/contracts.js';
+ * const jobs = jobClientFromEnvironment({ registry });
+ * export const handler = async () => jobs.enqueue('email.send', { to: 'a@example.com' });
+ * @throws ConfigurationError when the variable is unset, not JSON, or not a jobstack configuration (naming what is wrong)
+ */
+export function jobClientFromEnvironment<R extends JobRegistry>(options: EnvironmentClientOptions<R>): JobClient<R> {
+  const { env = process.env, ...clientOptions } = options;
+  const json = env[ClientEnv.config];
+  if (!json) {
+    throw new ConfigurationError(
+      `environment variable ${ClientEnv.config} is not set: give the function access with jobs.bindClient(fn) in your CDK stack`,
+    );
+  }
+  return createJobClient({ ...clientOptions, config: parseJobstackConfig(json, `environment variable ${ClientEnv.config}`) });
 }

@@ -1,4 +1,5 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import * as z from 'zod';
 import { queueOutputSuffix, StackOutput } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import type { SchedulingConfig } from '../scheduling/job-scheduler.js';
@@ -17,6 +18,42 @@ export interface JobstackConfig {
   readonly scheduling?: SchedulingConfig;
   /** The long-job state machine (only when the stack's registry has long jobs). */
   readonly longJobStateMachineArn?: string;
+}
+
+const nonEmpty = z.string().min(1);
+
+/** What a `JobstackConfig` must look like when it arrives as JSON (the `JOBSTACK_CONFIG` environment variable). */
+const JobstackConfigSchema = z.object({
+  stackName: nonEmpty,
+  jobsTable: nonEmpty,
+  idempotencyTable: nonEmpty,
+  demoLedgerTable: nonEmpty.optional(),
+  payloadBucket: nonEmpty.optional(),
+  queues: z
+    .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
+    .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
+  scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
+  longJobStateMachineArn: nonEmpty.optional(),
+}) satisfies z.ZodType<JobstackConfig>;
+
+/**
+ * Parses and checks a `JobstackConfig` given as JSON; `source` names where it
+ * came from in the error (e.g. the environment variable).
+ * @throws ConfigurationError naming the source and every field that is missing or malformed
+ */
+export function parseJobstackConfig(json: string, source: string): JobstackConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new ConfigurationError(`${source} is not JSON (given ${JSON.stringify(json.slice(0, 200))})`, { cause: error });
+  }
+  const parsed = JobstackConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigurationError(`${source} is not a jobstack configuration: ${issues.join('; ')}`);
+  }
+  return parsed.data;
 }
 
 /**

@@ -1,19 +1,83 @@
 import type { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { NonRetryableError } from '../errors.js';
-import { type AnyJobDefinition, defineJob, type JobRegistry } from '../job-definition.js';
-import type { LongJobDefinition, LongJobDefinitionInput } from './types.js';
+import { type AnyJobContract, defineJobContract, type JobContract, type JobRegistry } from '../job-definition.js';
+import type { LongJobContract, LongJobContractInput, LongJobDefinition, LongJobDefinitionInput, LongJobStep } from './types.js';
 
 /** Longest step: Lambda's 15 minutes less a minute for recording the outcome and a cold start. */
 export const MAX_STEP_TIMEOUT_MS = 14 * 60_000;
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * Declares a long job: work that may take longer than Lambda's 15 minutes,
- * done in steps. A Standard Step Functions state machine calls `step` in a
- * loop; each call gets the payload and the last checkpoint and returns the
- * next checkpoint (with progress), or `{ done: true, result }`. A failing step
- * is retried from the last checkpoint by the job's retry policy. The job is
+ * Declares a long job's contract: everything but its step. Give the step with
+ * `implementLongJob` in the step function's code; enqueue with the contract alone.
+ *
+ * @example
+ * export const reindex = defineLongJobContract({
+ *   name: 'search.reindex',
+ *   schema: z.object({ index: z.string() }),
+ *   result: z.object({ total: z.number() }),
+ *   stepTimeout: '5m',
+ * });
+ * @throws RangeError naming the job and the value for a bad name, queue, step timeout or schedule
+ */
+export function defineLongJobContract<
+  const Name extends string,
+  Schema extends z.ZodType,
+  ResultSchema extends z.ZodType | undefined = undefined,
+>(
+  input: LongJobContractInput<Name, Schema, ResultSchema>,
+): LongJobContract<Name, Schema, ResultSchema extends z.ZodType ? z.output<ResultSchema> : unknown> {
+  const stepTimeoutMs = input.stepTimeout === undefined ? DEFAULT_STEP_TIMEOUT_MS : parseDuration(input.stepTimeout);
+  if (stepTimeoutMs < 1_000 || stepTimeoutMs > MAX_STEP_TIMEOUT_MS) {
+    throw new RangeError(`long job '${input.name}': stepTimeout must be 1s..14m (given ${stepTimeoutMs} ms)`);
+  }
+  const { stepTimeout: _stepTimeout, ...contract } = input;
+  // A long job's attempt is a step, limited by stepTimeout: the job-level timeout keeps its default and is not used.
+  return { ...defineJobContract(contract), mode: 'long', stepTimeoutMs };
+}
+
+/**
+ * Gives a long job's contract its step. The step gets the payload as the
+ * schema outputs it and the last checkpoint, and returns the next checkpoint
+ * or `{ done: true, result }` with the contract's Result.
+ *
+ * @example
+ * export const reindexJob = implementLongJob(reindex, async ({ index }, { checkpoint, signal }) => {
+ *   const { next, total, done } = await reindexBatch(index, checkpoint?.cursor, signal);
+ *   if (done) return { done: true, result: { total } };
+ *   return { checkpoint: { cursor: next }, progress: (100 * next) / total };
+ * });
+ * @throws RangeError when the contract is not a long job's or the step is not a function
+ */
+export function implementLongJob<Name extends string, Schema extends z.ZodType, Result, Checkpoint = unknown>(
+  contract: LongJobContract<Name, Schema, Result>,
+  step: LongJobStep<z.output<Schema>, Checkpoint, Result>,
+): LongJobDefinition<Name, Schema, Checkpoint, Result> {
+  if ((contract as JobContract).mode !== 'long') {
+    throw new RangeError(`job '${contract.name}' is not a long job: give it a handler with implementJob`);
+  }
+  if (typeof step !== 'function') {
+    throw new RangeError(`long job '${contract.name}': the step must be a function (given ${typeof step})`);
+  }
+  return {
+    ...contract,
+    // The worker hands long jobs to Step Functions and never calls this; it fails loudly if anything else does.
+    handler: async () => {
+      throw new NonRetryableError(`job '${contract.name}' is a long job: it runs in steps on Step Functions, not as a handler`);
+    },
+    step,
+  };
+}
+
+/**
+ * Declares a long job and its step in one: `implementLongJob(defineLongJobContract(...), step)`.
+ *
+ * A long job is work that may take longer than Lambda's 15 minutes, done in
+ * steps. A Standard Step Functions state machine calls `step` in a loop; each
+ * call gets the payload and the last checkpoint and returns the next
+ * checkpoint (with progress), or `{ done: true, result }`. A failing step is
+ * retried from the last checkpoint by the job's retry policy. The job is
  * enqueued, delayed, scheduled, waited for and cancelled like any other.
  *
  * @example
@@ -30,27 +94,17 @@ const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000;
 export function defineLongJob<const Name extends string, Schema extends z.ZodType, Checkpoint, Result>(
   input: LongJobDefinitionInput<Name, Schema, Checkpoint, Result>,
 ): LongJobDefinition<Name, Schema, Checkpoint, Result> {
-  const stepTimeoutMs = input.stepTimeout === undefined ? DEFAULT_STEP_TIMEOUT_MS : parseDuration(input.stepTimeout);
-  if (stepTimeoutMs < 1_000 || stepTimeoutMs > MAX_STEP_TIMEOUT_MS) {
-    throw new RangeError(`long job '${input.name}': stepTimeout must be 1s..14m (given ${stepTimeoutMs} ms)`);
-  }
-  const base = defineJob({
-    name: input.name,
-    schema: input.schema,
-    // The worker hands long jobs to Step Functions and never calls this; it fails loudly if anything else does.
-    handler: async () => {
-      throw new NonRetryableError(`job '${input.name}' is a long job: it runs in steps on Step Functions, not as a handler`);
-    },
-    ...(input.retry === undefined ? {} : { retry: input.retry }),
-    ...(input.queue === undefined ? {} : { queue: input.queue }),
-    ...(input.description === undefined ? {} : { description: input.description }),
-    ...(input.schedule === undefined ? {} : { schedule: input.schedule }),
-  });
-  return { ...base, mode: 'long', step: input.step, stepTimeoutMs } as LongJobDefinition<Name, Schema, Checkpoint, Result>;
+  const { step, ...contract } = input;
+  return implementLongJob(defineLongJobContract(contract) as LongJobContract<Name, Schema, Result>, step);
 }
 
-/** True for job types declared with `defineLongJob`. */
-export function isLongJob(definition: AnyJobDefinition): definition is LongJobDefinition<string, z.ZodType, unknown, unknown> {
+/** True for long job contracts (`defineLongJobContract`, `defineLongJob`): they run on Step Functions. */
+export function isLongJobContract(contract: AnyJobContract): contract is LongJobContract<string, z.ZodType, unknown> {
+  return contract.mode === 'long';
+}
+
+/** True for long jobs with their step (`implementLongJob`, `defineLongJob`): what the step function runs. */
+export function isLongJob(definition: AnyJobContract): definition is LongJobDefinition<string, z.ZodType, unknown, unknown> {
   return definition.mode === 'long' && typeof (definition as Partial<LongJobDefinition>).step === 'function';
 }
 
@@ -61,9 +115,9 @@ export interface LongJobPlan {
   readonly longestStepTimeoutMs: number;
 }
 
-/** The long job types of a registry, or undefined when it has none (the stack then deploys no state machine). */
+/** The long job types of a registry (contracts suffice), or undefined when it has none (the stack then deploys no state machine). */
 export function planLongJobs(registry: JobRegistry): LongJobPlan | undefined {
-  const longJobs = Object.values(registry).filter(isLongJob);
+  const longJobs = Object.values(registry).filter(isLongJobContract);
   if (longJobs.length === 0) return undefined;
   return {
     jobTypes: longJobs.map((job) => job.name).sort(),

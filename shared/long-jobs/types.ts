@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import type { DurationInput } from '../duration.js';
-import type { JobDefinition } from '../job-definition.js';
+import type { JobContract, JobHandler } from '../job-definition.js';
 import type { JobProgress } from '../record.js';
 import type { RetryPolicyInput } from '../retry.js';
 import type { ScheduleDeclaration } from '../scheduling/declared.js';
@@ -50,13 +50,14 @@ export type LongJobStep<Payload, Checkpoint, Result> = (
   context: LongJobStepContext<Checkpoint>,
 ) => Promise<LongJobStepResult<Checkpoint, Result>>;
 
-export interface LongJobDefinitionInput<Name extends string, Schema extends z.ZodType, Checkpoint, Result> {
+/** What `defineLongJobContract` takes: everything about a long job type but its step. */
+export interface LongJobContractInput<Name extends string, Schema extends z.ZodType, ResultSchema extends z.ZodType | undefined> {
   /** Unique job type name. */
   readonly name: Name;
   /** zod schema of the payload; checked at enqueue and before every step. */
   readonly schema: Schema;
-  /** Does one step of the work and returns a checkpoint, or the result when done. */
-  readonly step: LongJobStep<z.output<Schema>, Checkpoint, Result>;
+  /** zod schema of the final result, for typing only (see `JobContractInput.result`). @default - the result is `unknown` */
+  readonly result?: ResultSchema;
   /**
    * Longest one step may run. The step Lambda's timeout is derived from it, so
    * the step always ends (and its failure is recorded) before Lambda stops it.
@@ -71,14 +72,32 @@ export interface LongJobDefinitionInput<Name extends string, Schema extends z.Zo
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
 }
 
-/** A long job type: a `JobDefinition` with `mode: 'long'`, its step handler and step timeout. */
+export interface LongJobDefinitionInput<Name extends string, Schema extends z.ZodType, Checkpoint, Result>
+  extends Omit<LongJobContractInput<Name, Schema, undefined>, 'result'> {
+  /** Does one step of the work and returns a checkpoint, or the result when done. */
+  readonly step: LongJobStep<z.output<Schema>, Checkpoint, Result>;
+}
+
+/**
+ * A long job type without its step: `mode: 'long'` and the step timeout are on
+ * the contract, so the CDK construct plans the state machine from contracts alone.
+ */
+export interface LongJobContract<Name extends string = string, Schema extends z.ZodType = z.ZodType, Result = unknown>
+  extends JobContract<Name, Schema, Result> {
+  readonly mode: 'long';
+  readonly stepTimeoutMs: number;
+}
+
+/**
+ * A long job type with its step. It is a `JobDefinition` too (its `handler`
+ * only fails loudly, since the worker hands long jobs to Step Functions).
+ */
 export interface LongJobDefinition<
   Name extends string = string,
   Schema extends z.ZodType = z.ZodType,
   Checkpoint = unknown,
   Result = unknown,
-> extends JobDefinition<Name, Schema, Result> {
-  readonly mode: 'long';
+> extends LongJobContract<Name, Schema, Result> {
+  readonly handler: JobHandler<z.output<Schema>, Result>;
   readonly step: LongJobStep<z.output<Schema>, Checkpoint, Result>;
-  readonly stepTimeoutMs: number;
 }

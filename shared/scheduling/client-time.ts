@@ -4,7 +4,7 @@ import type { ZodType } from 'zod';
 import type { JobstackConfig } from '../client/stack-config.js';
 import type { JobEnvelope } from '../envelope.js';
 import { ConfigurationError, InvalidPayloadError, UnknownJobTypeError } from '../errors.js';
-import { type AnyJobDefinition, findJobDefinition, type JobRegistry } from '../job-definition.js';
+import { type AnyJobContract, findJobDefinition, type JobRegistry } from '../job-definition.js';
 import type { JobRecord } from '../record.js';
 import { unstorableNumbers } from '../storable.js';
 import type { CancelResult, JobStore } from '../store/job-store.js';
@@ -46,7 +46,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     return jobScheduler;
   }
 
-  function queueArnOf(definition: AnyJobDefinition): string {
+  function queueArnOf(definition: AnyJobContract): string {
     const arn = config.queues[definition.queue]?.arn;
     if (!arn) {
       throw new ConfigurationError(
@@ -57,7 +57,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     return arn;
   }
 
-  function checkedPayload(type: string, payload: unknown): { definition: AnyJobDefinition; payload: unknown } {
+  function checkedPayload(type: string, payload: unknown): { definition: AnyJobContract; payload: unknown } {
     const definition = findJobDefinition(registry, type);
     if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
     // Each fire's job record stores the payload: refuse what DynamoDB cannot hold before creating the schedule.
@@ -99,7 +99,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     },
 
     /** Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`. */
-    async sendScheduled(envelope: JobEnvelope, definition: AnyJobDefinition, runAt: Date): Promise<void> {
+    async sendScheduled(envelope: JobEnvelope, definition: AnyJobContract, runAt: Date): Promise<void> {
       await schedulerOrThrow().createOneTime(envelope, queueArnOf(definition), runAt);
     },
 

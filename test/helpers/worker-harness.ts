@@ -6,7 +6,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { PayloadReader } from '../../functions/attempt/payload.js';
 import { createRecordProcessor, type RecordProcessorDeps } from '../../functions/worker/process-record.js';
-import { JobQueue, type JobRecord, type JobRegistry, JobStore } from '../../shared/index.js';
+import { type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from './events.js';
 
 export type ClaimBehaviour = (input: { id: string; type: string }) => JobRecord | { conditionFailed: JobRecord };
@@ -41,7 +41,7 @@ export interface WorkerHarnessOptions {
  * are marshalled first, so a number DynamoDB cannot hold exactly fails the write
  * here too (the mock replaces the client's own marshalling).
  */
-export function workerHarness(registry: JobRegistry, options: WorkerHarnessOptions = {}) {
+export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessOptions = {}) {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const sqs = new SQSClient({ region: 'us-east-1' });
   const dynamo = mockClient(documentClient);

@@ -1,0 +1,94 @@
+/**
+ * `jobstack`: defining job types, the typed client that enqueues and follows
+ * them, and the errors and record types both sides share. Import contracts and
+ * the client here; the Lambda handler factories live in `jobstack/worker`, the
+ * CDK construct in `jobstack/cdk`.
+ */
+
+export {
+  type AwsClients,
+  type AwsConnection,
+  LOCAL_ENDPOINT,
+  localConnection,
+} from '../shared/client/connection.js';
+export {
+  connectJobClient,
+  createJobClient,
+  type EnqueuedJob,
+  type EnqueueManyResult,
+  type EnqueueOptions,
+  type EnqueueRequest,
+  type EnvironmentClientOptions,
+  type JobClient,
+  type JobClientOptions,
+  jobClientFromEnvironment,
+  type RetryResult,
+  type WaitOptions,
+} from '../shared/client/job-client.js';
+export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
+export { configFromOutputs, type JobstackConfig } from '../shared/client/stack-config.js';
+export type { DurationInput } from '../shared/duration.js';
+export {
+  CheckpointNotStorableError,
+  CheckpointTooLargeError,
+  ConfigurationError,
+  EnqueueError,
+  IllegalTransitionError,
+  InvalidArgumentError,
+  InvalidDurationError,
+  InvalidEnvelopeError,
+  InvalidPayloadError,
+  JobCancelledError,
+  type JobErrorContext,
+  JobErrorName,
+  JobNotFoundError,
+  JobstackError,
+  JobTimeoutError,
+  LeaseLostError,
+  MessageDeferredError,
+  NonRetryableError,
+  OutcomeNotRecordedError,
+  PayloadTooLargeError,
+  StepOutcomeUnknownError,
+  UnknownJobTypeError,
+  WaitTimeoutError,
+} from '../shared/errors.js';
+export {
+  type AnyJobContract,
+  type AnyJobDefinition,
+  defineJob,
+  defineJobContract,
+  defineRegistry,
+  type HandlerRegistry,
+  type InterruptedStep,
+  implementJob,
+  type JobContext,
+  type JobContract,
+  type JobContractInput,
+  type JobDefinition,
+  type JobDefinitionInput,
+  type JobHandler,
+  type JobRegistry,
+  type OnceOptions,
+  type PayloadOf,
+  type ResultOf,
+} from '../shared/job-definition.js';
+export { defineLongJob, defineLongJobContract, implementLongJob } from '../shared/long-jobs/define-long-job.js';
+export type {
+  LongJobContract,
+  LongJobContractInput,
+  LongJobDefinition,
+  LongJobDefinitionInput,
+  LongJobStep,
+  LongJobStepContext,
+  LongJobStepResult,
+} from '../shared/long-jobs/types.js';
+export type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../shared/record.js';
+export type { RetryPolicy, RetryPolicyInput } from '../shared/retry.js';
+export type { DeclaredSchedule, ScheduleDeclaration } from '../shared/scheduling/declared.js';
+export { InvalidScheduleError, ScheduleError } from '../shared/scheduling/errors.js';
+export type { RecurrenceInput } from '../shared/scheduling/expressions.js';
+export type { ScheduleInfo, SchedulingConfig } from '../shared/scheduling/job-scheduler.js';
+export { isTerminal, JobState } from '../shared/states.js';
+export type { StepResolution } from '../shared/store/idempotency-store.js';
+export type { CancelResult, ListPage, ListQuery } from '../shared/store/types.js';

@@ -1,0 +1,21 @@
+/**
+ * `jobstack/worker`: factories of the Lambda handlers the `JobSystem`
+ * construct deploys. Each reads and checks its function's environment and
+ * creates its SDK clients when called: call it once, at module scope.
+ */
+
+export {
+  createDashboardApiHandler,
+  type DashboardApiHandler,
+  type DashboardApiHandlerOptions,
+} from '../functions/dashboard-api/create-handler.js';
+export { createDeadLetterHandler, type DeadLetterHandler } from '../functions/dead-letter/create-handler.js';
+export {
+  createLongJobStepHandler,
+  type LongJobStepHandler,
+  type LongJobStepHandlerOptions,
+} from '../functions/long-job/create-handler.js';
+export type { FailureInput, StepInput, StepOutput } from '../functions/long-job/types.js';
+export { createSweeperHandler, type SweeperHandler } from '../functions/sweeper/create-handler.js';
+export type { SweepResult } from '../functions/sweeper/sweep.js';
+export { createWorkerHandler, type WorkerHandler, type WorkerHandlerOptions } from '../functions/worker/create-handler.js';

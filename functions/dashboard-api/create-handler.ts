@@ -1,0 +1,75 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createJobClient, type JobRegistry } from '../../shared/index.js';
+import { collectStats } from '../../shared/stats.js';
+import { createDashboardApi } from './api.js';
+import { readDashboardEnvironment } from './environment.js';
+
+export interface DashboardApiHandlerOptions {
+  /** The job types the dashboard shows and enqueues; contracts suffice. */
+  readonly registry: JobRegistry;
+}
+
+/** The dashboard API's Lambda handler, behind a Function URL (payload format 2.0). */
+export type DashboardApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Creates the dashboard's JSON API behind a Lambda Function URL (IAM auth):
+ * the same handlers `jobstack dashboard` serves locally, adapted from the
+ * Function URL event. Call it once, at module scope: it reads the stack's
+ * configuration from the environment and creates the SDK clients at cold start.
+ *
+ * @example
+ * import { createDashboardApiHandler } from 'jobstack/worker';
+ * import registry from './jobs/contracts.js';
+ * export const handler = createDashboardApiHandler({ registry });
+ * @throws ConfigurationError naming the missing or malformed environment variable
+ */
+export function createDashboardApiHandler(options: DashboardApiHandlerOptions): DashboardApiHandler {
+  const config = readDashboardEnvironment();
+  const logger = new Logger({ serviceName: 'jobstack-dashboard-api' });
+  const tracer = new Tracer({ serviceName: 'jobstack-dashboard-api' });
+  const clients = {
+    documentClient: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    sqs: tracer.captureAWSv3Client(new SQSClient({})),
+    // Never called: the configuration comes from the environment, not from stack outputs.
+    cloudFormation: new CloudFormationClient({}),
+  };
+  const jobs = createJobClient({ registry: options.registry, config, clients });
+  const api = createDashboardApi({ jobs, stats: () => collectStats(clients, config) });
+
+  const lambdaHandler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const body =
+      event.body === undefined
+        ? undefined
+        : event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body;
+    const response = await api({
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      query: new URLSearchParams(event.rawQueryString),
+      ...(body === undefined ? {} : { body }),
+    });
+    if (response.status >= 500) logger.error('Dashboard API request failed', { path: event.rawPath, response: response.body });
+    return {
+      statusCode: response.status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body: JSON.stringify(response.body),
+    };
+  };
+
+  return middy(lambdaHandler)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -1,0 +1,129 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import {
+  ConfigurationError,
+  FunctionEnv,
+  type HandlerRegistry,
+  IdempotencyStore,
+  JobQueue,
+  JobStore,
+  jobsWithoutHandlers,
+} from '../../shared/index.js';
+import { lazyPayloadReader } from '../attempt/payload.js';
+import { createLongJobStarter } from '../long-job/start-long-job.js';
+import { readWorkerEnvironment } from './environment.js';
+import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { createRecordProcessor } from './process-record.js';
+
+export interface WorkerHandlerOptions {
+  /** Every job type this worker runs, each with its handler (long jobs with their step). */
+  readonly registry: HandlerRegistry;
+}
+
+/** The worker's Lambda handler: an SQS batch in, the records to deliver again out. */
+export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Creates the SQS-triggered worker Lambda handler for `registry`. Call it once,
+ * at module scope: it reads and checks the environment the `JobSystem`
+ * construct sets and creates the SDK clients there (the cold start), so a
+ * broken deployment fails loudly before any job is taken.
+ *
+ * Records run concurrently within a batch; only the ones that asked for
+ * redelivery are reported, so one bad record never re-runs its batch mates. A
+ * batch whose records all failed is still answered with a partial response
+ * rather than an invocation error: those are job failures, already recorded
+ * and delayed by backoff, not failures of the function.
+ *
+ * @example
+ * // worker.ts, the module the JobSystem construct's `handlers` names
+ * import { createWorkerHandler } from 'jobstack/worker';
+ * import registry from './jobs/handlers.js';
+ * export const handler = createWorkerHandler({ registry });
+ * @throws ConfigurationError when the environment is incomplete, or the registry lacks a handler for a job type
+ *   the queue carries (env `JOBSTACK_JOB_TYPES`) or holds a contract without its handler
+ */
+export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandler {
+  const { registry } = options;
+  const environment = readWorkerEnvironment();
+  assertHandlersFor(registry, environment.jobTypes);
+  const logger = new Logger({ serviceName: 'jobstack-worker' });
+  const metrics = createWorkerMetrics(environment.queueName);
+  const tracer = new Tracer({ serviceName: 'jobstack-worker' });
+  const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+
+  const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
+  // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
+  const longJobStateMachineArn = process.env[FunctionEnv.longJobStateMachineArn];
+
+  const observer = new MetricsObserver(metrics);
+  const processor = new BatchProcessor(EventType.SQS);
+  const processRecord = createRecordProcessor({
+    registry,
+    store,
+    queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+    queueName: environment.queueName,
+    idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
+    ...(environment.payloadBucket
+      ? {
+          payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }),
+        }
+      : {}),
+    logger,
+    observer,
+    ...(longJobStateMachineArn
+      ? {
+          startLongJob: createLongJobStarter({
+            sfn: tracer.captureAWSv3Client(new SFNClient({})),
+            stateMachineArn: longJobStateMachineArn,
+            store,
+          }),
+        }
+      : {}),
+  });
+
+  const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+
+  return middy(lambdaHandler)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(flushJobMetrics(observer));
+}
+
+/**
+ * Fails when `registry` cannot run what the queue carries: a job type named in
+ * `JOBSTACK_JOB_TYPES` without an entry, or an entry that is a bare contract.
+ * Without this check such jobs would arrive as unknown types and be dead-lettered.
+ */
+function assertHandlersFor(registry: HandlerRegistry, jobTypes: readonly string[] | undefined): void {
+  const missing = (jobTypes ?? []).filter((type) => !Object.hasOwn(registry, type));
+  if (missing.length > 0) {
+    throw new ConfigurationError(
+      `the worker's registry has no handler for ${missing.map((type) => `'${type}'`).join(', ')}, which ${FunctionEnv.jobTypes} ` +
+        `says this queue carries (registry: ${Object.keys(registry).join(', ') || 'empty'}): ` +
+        'add their implementations to the handlers module the JobSystem construct bundles',
+    );
+  }
+  const contractsOnly = jobsWithoutHandlers(registry);
+  if (contractsOnly.length > 0) {
+    throw new ConfigurationError(
+      `the worker's registry holds contracts without handlers: ${contractsOnly.map((type) => `'${type}'`).join(', ')}: ` +
+        'give them one with implementJob (or implementLongJob)',
+    );
+  }
+}
