@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { longJob, ONE_QUEUE } from './fixtures/contracts.js';
+import { longCount, ONE_QUEUE } from './fixtures/contracts.js';
 import { jobSystemStack } from './fixtures/stacks.js';
 
 interface Statement {
@@ -20,7 +20,7 @@ interface Statement {
 
 function fullStack(): { stack: Stack; template: Template } {
   const { stack } = jobSystemStack({
-    registry: { ...ONE_QUEUE, [longJob.name]: longJob },
+    registry: { ...ONE_QUEUE, [longCount.name]: longCount },
     demoJobs: true,
     webDashboard: { enabled: true },
   });

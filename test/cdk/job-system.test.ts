@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME, FunctionEnv } from '../../shared/config.js';
 import type { JobRegistry } from '../../shared/job-definition.js';
-import { reportJob, TWO_QUEUES } from './fixtures/contracts.js';
+import { reportBuild, TWO_QUEUES } from './fixtures/contracts.js';
 import { jobSystemStack } from './fixtures/stacks.js';
 
 describe('JobSystem', () => {
@@ -377,7 +377,7 @@ describe('JobSystem options', () => {
   });
 
   it('warns when workerTimeout is shorter than the longest job timeout', () => {
-    const { stack } = jobSystemStack({ registry: { [reportJob.name]: reportJob }, workerTimeout: Duration.minutes(1) });
+    const { stack } = jobSystemStack({ registry: { [reportBuild.name]: reportBuild }, workerTimeout: Duration.minutes(1) });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("queue 'media-reports': workerTimeout 1 minute"));
   });
 
@@ -440,7 +440,7 @@ describe('JobSystem validation', () => {
 
   it('fails if maxAttempts of a hand-made registry entry would exceed the SQS maxReceiveCount limit', () => {
     // defineJob allows at most 100 attempts; a registry is a plain object, so the construct checks again.
-    const registry: JobRegistry = { [reportJob.name]: { ...reportJob, retry: { ...reportJob.retry, maxAttempts: 999 } } };
+    const registry: JobRegistry = { [reportBuild.name]: { ...reportBuild, retry: { ...reportBuild.retry, maxAttempts: 999 } } };
     expect(() => jobSystemStack({ registry })).toThrow(/queue 'media-reports': maxAttempts must be 1\.\.998 \(given 999\)/);
   });
 });

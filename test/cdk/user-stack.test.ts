@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobSystem } from '../../infra/job-system.js';
-import { configFromOutputs } from '../../shared/client/stack-config.js';
+import { configFromOutputs, parseJobstackConfig } from '../../shared/client/stack-config.js';
 import { ClientEnv, StackOutput } from '../../shared/config.js';
 import { ONE_QUEUE, WITH_TIME } from './fixtures/contracts.js';
 import { FIXTURE_HANDLERS, newTestApp, TEST_ENV } from './fixtures/stacks.js';
@@ -135,6 +135,8 @@ describe('JobSystem in a user stack', () => {
       const { fromEnvironment, fromOutputs } = clientConfigs(setup);
       expect(fromEnvironment.stackName).toBe('UserStack');
       expect(fromEnvironment).toEqual(fromOutputs);
+      // What jobClientFromEnvironment checks the variable with.
+      expect(parseJobstackConfig(JSON.stringify(fromEnvironment), ClientEnv.config)).toEqual(fromOutputs);
     });
 
     it('grants what the client calls, DescribeStacks on its own stack included, and no ctx.once step resolution', () => {
