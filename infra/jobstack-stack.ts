@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { registry as defaultRegistry } from '../functions/jobs/registry.js';
+import { registry as defaultRegistry } from '../functions/jobs/contracts.js';
 import { queueOutputSuffix, StackOutput } from '../shared/config.js';
 import { type JobRegistry, planQueues } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
