@@ -1,4 +1,4 @@
-import type { Registry } from '../functions/jobs/registry.js';
+import type { Registry } from '../functions/jobs/contracts.js';
 import type { JobClient } from '../shared/index.js';
 
 /**

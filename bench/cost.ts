@@ -38,7 +38,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BuildMiddleware } from '@smithy/types';
-import { registry } from '../functions/jobs/registry.js';
+import { registry as contracts } from '../functions/jobs/contracts.js';
+import { registry } from '../functions/jobs/handlers.js';
 import { createLongJobStarter } from '../functions/long-job/start-long-job.js';
 import { createStepRunner } from '../functions/long-job/step-runner.js';
 import type { FailureInput, StepInput } from '../functions/long-job/types.js';
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   const queues = Object.fromEntries(
     planQueues(registry).map((plan) => [plan.name, { url: queueUrl, deadLetterUrl: dlqUrl, arn: queueArn }]),
   );
-  const jobs = createJobClient({ registry, config: { ...config, queues }, clients: clientAws });
+  const jobs = createJobClient({ registry: contracts, config: { ...config, queues }, clients: clientAws });
 
   // The worker's clients and dependencies, built as functions/worker/handler.ts builds them.
   const workerDynamo = new DynamoDBClient(aws);

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { cdkDeployArgs, emulatorEnv, emulatorFiles, readStackOutputs, runCommand } from '../cli/local/index.js';
-import { registry } from '../functions/jobs/registry.js';
+import { registry } from '../functions/jobs/contracts.js';
 import {
   createAwsClients,
   createJobClient,

@@ -1,4 +1,4 @@
-import { type Registry, registry } from '../functions/jobs/registry.js';
+import { type Registry, registry } from '../functions/jobs/contracts.js';
 import {
   type AwsConnection,
   connectJobClient,

@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { JobSystem, type JobSystemProps } from 'jobstack/cdk';
-import { registry } from '../functions/jobs/registry.js';
+import contracts from '../functions/jobs/contracts.js';
 
-/** The demo's handlers module: its export `registry` is the handler registry the workers bundle. */
-export const DEMO_HANDLERS = fileURLToPath(new URL('../functions/jobs/registry.ts', import.meta.url));
+/** The demo's handlers module: its default export is the handler registry the worker and the step function bundle. */
+export const DEMO_HANDLERS = fileURLToPath(new URL('../functions/jobs/handlers.ts', import.meta.url));
 
 /** Properties of a {@link JobstackStack}. */
 export interface JobstackStackProps extends StackProps {
@@ -47,7 +47,7 @@ export class JobstackStack extends Stack {
     this.jobSystem = new JobSystem(this, 'JobSystem', {
       ...(webDashboardContext === undefined ? {} : { webDashboard: { enabled: webDashboardContext } }),
       ...props.jobSystem,
-      registry,
+      registry: contracts,
       handlers: DEMO_HANDLERS,
       demoJobs,
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),

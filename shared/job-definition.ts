@@ -245,7 +245,8 @@ export function defineJobContract<
  * @throws RangeError when the contract is a long job's (use `implementLongJob`) or the handler is not a function
  */
 export function implementJob<Name extends string, Schema extends z.ZodType, Result>(
-  contract: JobContract<Name, Schema, Result> & { readonly mode?: 'short' },
+  // A long job's contract (it has `stepTimeoutMs`) is refused at compile time: it needs a step, not a handler.
+  contract: JobContract<Name, Schema, Result> & { readonly stepTimeoutMs?: never },
   handler: JobHandler<z.output<Schema>, Result>,
 ): JobDefinition<Name, Schema, Result> {
   if ((contract as JobContract).mode === 'long') {
@@ -273,7 +274,7 @@ export function defineJob<const Name extends string, Schema extends z.ZodType, R
   input: JobDefinitionInput<Name, Schema, Result>,
 ): JobDefinition<Name, Schema, Result> {
   const { handler, ...contract } = input;
-  return implementJob(defineJobContract(contract) as JobContract<Name, Schema, Result> & { readonly mode?: 'short' }, handler);
+  return implementJob(defineJobContract(contract) as JobContract<Name, Schema, Result>, handler);
 }
 
 /**

@@ -29,7 +29,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { echoJob } from '../../functions/jobs/demo/echo.js';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/handlers.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import { ENVELOPE_VERSION, FunctionEnv, JobQueue, JobStore, newJobId } from '../../shared/index.js';
 import { lambdaContext } from './lambda.js';

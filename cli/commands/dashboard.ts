@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startDashboardServer } from '../../dashboard/server.js';
 import { createDashboardApi } from '../../functions/dashboard-api/api.js';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/contracts.js';
 import { createAwsClients, createJobClient, resolveStackConfig } from '../../shared/index.js';
 import { collectStats } from '../../shared/stats.js';
 import { connectionOptions, resolveConnection } from '../connect.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Registry } from '../../functions/jobs/registry.js';
+import type { Registry } from '../../functions/jobs/contracts.js';
 import { type EnqueueRequest, isTerminal, type JobState } from '../../shared/index.js';
 import { connect } from '../connect.js';
 import { UsageError } from '../errors.js';

@@ -1,42 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { JobQueue, JobStore } from '../../shared/index.js';
-import { readWorkerEnvironment } from '../worker/environment.js';
-import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
-import { DeadLetterEnv } from './environment.js';
-import { createUndeliverableProcessor } from './process-undeliverable.js';
+// The undeliverable-queue consumer's Lambda entry: jobstack's own, bundled by the JobSystem construct.
+import { createDeadLetterHandler } from './create-handler.js';
 
-// Same environment as the worker of the queue it serves.
-const environment = readWorkerEnvironment();
-const logger = new Logger({ serviceName: 'jobstack-dead-letter' });
-const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-// Counted as the worker's own deaths, so the dead-jobs alarm of the queue sees them.
-const metrics = createWorkerMetrics(environment.queueName);
-const observer = new MetricsObserver(metrics);
-const processor = new BatchProcessor(EventType.SQS);
-const sqs = new SQSClient({});
-const undeliverableQueueUrl = process.env[DeadLetterEnv.undeliverableQueueUrl];
-const processUndeliverable = createUndeliverableProcessor({
-  store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),
-  queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
-  ...(undeliverableQueueUrl ? { undeliverable: new JobQueue(sqs, undeliverableQueueUrl) } : {}),
-  logger,
-  observer,
-  queueName: environment.queueName,
-});
-
-/** Consumes a queue's undeliverable-message queue (its SQS redrive target). */
-export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, processUndeliverable, processor, { context });
-
-export const handler = middy(lambdaHandler)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics))
-  .use(flushJobMetrics(observer));
+export const handler = createDeadLetterHandler();

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/contracts.js';
 import { JobstackStack } from '../../infra/jobstack-stack.js';
 import { queueOutputSuffix, StackOutput } from '../../shared/config.js';
 import { planQueues } from '../../shared/job-definition.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Registry } from '../../functions/jobs/registry.js';
+import type { Registry } from '../../functions/jobs/contracts.js';
 import type { JobClient } from '../../shared/index.js';
 import type { JobStats } from '../../shared/stats.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';

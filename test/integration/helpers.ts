@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { type Registry, registry } from '../../functions/jobs/registry.js';
+import { type Registry, registry } from '../../functions/jobs/contracts.js';
 import { connectJobClient, type JobClient, localConnection } from '../../shared/index.js';
 
 const run = promisify(execFile);

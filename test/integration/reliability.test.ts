@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Registry } from '../../functions/jobs/registry.js';
+import type { Registry } from '../../functions/jobs/contracts.js';
 import { type JobClient, type JobRecord, localConnection } from '../../shared/index.js';
 import { connectTestClient, findDeadLetter, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 

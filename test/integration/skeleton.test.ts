@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Registry } from '../../functions/jobs/registry.js';
+import type { Registry } from '../../functions/jobs/contracts.js';
 import { ENVELOPE_VERSION, type JobClient, localConnection, newJobId } from '../../shared/index.js';
 import { connectTestClient, findDeadLetter, ledgerCount, testEndpoint, uniqueName } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient } from '
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Registry, registry } from '../../functions/jobs/registry.js';
+import { type Registry, registry } from '../../functions/jobs/contracts.js';
 import { connectJobClient, ENVELOPE_VERSION, type JobClient, localConnection } from '../../shared/index.js';
 import { oneTimeScheduleName, RECURRING_JOB_ID_PREFIX } from '../../shared/scheduling/names.js';
 import { connectTestClient, testEndpoint, uniqueName } from './helpers.js';

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { bringUpLocalStack } from '../../cli/commands/local.js';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/contracts.js';
 import { connectJobClient, DEFAULT_STACK_NAME, LOCAL_ENDPOINT, localConnection, parseDuration } from '../../shared/index.js';
 import { runSoak } from './soak.js';
 

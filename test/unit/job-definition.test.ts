@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/contracts.js';
 import { defineJob, defineRegistry, planQueues } from '../../shared/index.js';
 
 const noop = async () => null;

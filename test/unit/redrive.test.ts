@@ -3,7 +3,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchComma
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/jobs/registry.js';
+import { registry } from '../../functions/jobs/contracts.js';
 import { JobStore, redriveDeadLetters } from '../../shared/index.js';
 import { claimedRecord, envelopeBody } from '../helpers/events.js';
 

@@ -1,12 +1,4 @@
-import * as z from 'zod';
-import { defineJob } from '../../../shared/index.js';
-import { DEMO_RETRY } from './retry-policy.js';
+import { implementJob } from 'jobstack';
+import { echo } from '../contracts.js';
 
-/** Returns its message: the smallest possible job, used for overhead and throughput figures. */
-export const echoJob = defineJob({
-  name: 'demo.echo',
-  description: 'Returns its message.',
-  schema: z.object({ message: z.string() }),
-  retry: DEMO_RETRY,
-  handler: async ({ message }) => ({ message }),
-});
+export const echoJob = implementJob(echo, async ({ message }) => ({ message }));

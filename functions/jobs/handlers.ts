@@ -1,4 +1,4 @@
-import { defineRegistry } from '../../shared/index.js';
+import { defineRegistry } from 'jobstack';
 import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
@@ -10,9 +10,9 @@ import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
 
 /**
- * Every job type this deployment runs. The worker looks handlers up here, the
- * client validates payloads against it, and the CDK stack derives its queues
- * and their retry limits from it. Replace the demo jobs with your own.
+ * Every demo job type with its handler: the module the demo's `JobSystem`
+ * bundles into the worker and the long-job step function. Each implements a
+ * contract of `./contracts.ts`.
  */
 export const registry = defineRegistry(
   echoJob,
@@ -27,4 +27,4 @@ export const registry = defineRegistry(
   largeNumbersJob,
 );
 
-export type Registry = typeof registry;
+export default registry;

@@ -1,0 +1,158 @@
+import { defineJobContract, defineLongJobContract, defineRegistry, type RetryPolicyInput } from 'jobstack';
+import * as z from 'zod';
+
+/**
+ * The demo's job types without their handlers: what the client, the CLI and
+ * the CDK stack need. The handlers live in `./handlers.ts`; an app that only
+ * enqueues imports this module and none of their code.
+ */
+
+/** Short delays so the demo and the integration tests see retries within seconds. */
+export const DEMO_RETRY: RetryPolicyInput = {
+  maxAttempts: 3,
+  backoff: 'exponential',
+  baseDelay: '1s',
+  maxDelay: '5s',
+  jitter: 'full',
+};
+
+/**
+ * Environment variable with the demo ledger table's name, set on the worker by
+ * the demo stack; `demo.effect` (and the jobs built on it) count into that table.
+ */
+export const DEMO_LEDGER_TABLE_ENV = 'JOBSTACK_DEMO_LEDGER_TABLE';
+
+/** Returns its message: the smallest possible job, used for overhead and throughput figures. */
+export const echo = defineJobContract({
+  name: 'demo.echo',
+  description: 'Returns its message.',
+  schema: z.object({ message: z.string() }),
+  result: z.object({ message: z.string() }),
+  retry: DEMO_RETRY,
+});
+
+/** Sleeps `ms` milliseconds; stops early (and fails the attempt) when the run's signal aborts. */
+export const sleep = defineJobContract({
+  name: 'demo.sleep',
+  description: 'Sleeps for the given milliseconds.',
+  schema: z.object({
+    ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(14 * 60_000),
+  }),
+  result: z.object({ sleptMs: z.number() }),
+  retry: DEMO_RETRY,
+  timeout: '60s',
+});
+
+/** Fails (retryably) on attempts 1..failTimes, then succeeds: shows retries with backoff. */
+export const flaky = defineJobContract({
+  name: 'demo.flaky',
+  description: 'Throws a retryable error on the first failTimes attempts, then succeeds.',
+  schema: z.object({ failTimes: z.number().int().min(0).max(100) }),
+  result: z.object({ attempts: z.number() }),
+  retry: DEMO_RETRY,
+});
+
+/** Always fails with a retryable error: ends `dead` after its last attempt. */
+export const fail = defineJobContract({
+  name: 'demo.fail',
+  description: 'Always throws a retryable error.',
+  schema: z.object({}),
+  retry: DEMO_RETRY,
+});
+
+/**
+ * Fails with a non-retryable error: ends `dead` after one attempt. `message`
+ * replaces the error message (the soak sends control characters through it,
+ * which SQS refuses in the dead-letter copy's attributes unless they are cleaned).
+ */
+export const fatal = defineJobContract({
+  name: 'demo.fatal',
+  description: 'Throws a non-retryable error.',
+  schema: z.object({ message: z.string().max(2_000).optional() }),
+  retry: DEMO_RETRY,
+});
+
+/**
+ * Atomically adds 1 to the ledger item `key` and returns the new count. The
+ * tests use it to prove a job's side effect ran exactly once.
+ */
+export const effect = defineJobContract({
+  name: 'demo.effect',
+  description: 'Increments a counter in the demo ledger table.',
+  schema: z.object({ key: z.string().min(1).max(512) }),
+  result: z.object({ count: z.number() }),
+  retry: DEMO_RETRY,
+});
+
+/** Works in `steps` steps of `stepMs`, reporting progress after each; `cancel()` stops it at the next report. */
+export const progress = defineJobContract({
+  name: 'demo.progress',
+  description: 'Reports progress step by step and stops when cancelled.',
+  schema: z.object({ steps: z.number().int().min(1).max(1_000), stepMs: z.number().int().min(0).max(60_000) }),
+  result: z.object({ steps: z.number() }),
+  retry: DEMO_RETRY,
+  timeout: '5m',
+});
+
+/**
+ * Increments the ledger key inside `ctx.once`, then fails on attempts
+ * 1..failTimes: the retries get the stored count, so the key counts 1.
+ */
+export const once = defineJobContract({
+  name: 'demo.once',
+  description: 'A side effect inside ctx.once followed by retryable failures.',
+  schema: z.object({ key: z.string().min(1).max(512), failTimes: z.number().int().min(0).max(10) }),
+  result: z.object({ count: z.number(), attempts: z.number() }),
+  retry: DEMO_RETRY,
+});
+
+/**
+ * Processes `steps` steps of `stepMs` each on Step Functions, checkpointing
+ * after every step. `failAtStep` makes the first attempt at that step fail
+ * (a transient error), to show a retry resuming from the last checkpoint.
+ */
+export const long = defineLongJobContract({
+  name: 'demo.long',
+  description: 'Runs steps of stepMs each on Step Functions, with a checkpoint and progress after each.',
+  schema: z.object({
+    steps: z.number().int().min(1).max(10_000),
+    stepMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 60_000),
+    failAtStep: z.number().int().min(1).optional(),
+  }),
+  result: z.object({ steps: z.number() }),
+  retry: DEMO_RETRY,
+  stepTimeout: '11m',
+});
+
+/**
+ * A side effect inside `ctx.once` whose stored result, and the job's result,
+ * hold numbers beyond 2^53 — which the DynamoDB document client refuses. The
+ * soak checks that such a job succeeds once and its side effect runs once:
+ * recording an outcome must never be what re-runs a handler. No result schema:
+ * such a result is stored as a stand-in object, not as the numbers returned.
+ */
+export const largeNumbers = defineJobContract({
+  name: 'demo.large-numbers',
+  description: 'Returns numbers beyond 2^53 from ctx.once and from the handler.',
+  schema: z.object({ key: z.string().min(1).max(512) }),
+  retry: DEMO_RETRY,
+});
+
+/**
+ * Every demo job type, by name. The client validates payloads against it and
+ * the CDK stack derives its queues, retry limits and the long-job state machine
+ * from it. Replace the demo jobs with your own.
+ */
+export const registry = defineRegistry(echo, sleep, flaky, fail, fatal, effect, progress, once, long, largeNumbers);
+
+export type Registry = typeof registry;
+
+export default registry;
