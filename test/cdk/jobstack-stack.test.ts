@@ -1,4 +1,6 @@
-import { App } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { App, CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +38,17 @@ describe('JobstackStack', () => {
         RedrivePolicy: { maxReceiveCount: plan.maxAttempts + 2, deadLetterTargetArn: Match.anyValue() },
       });
     }
+  });
+
+  it('is a thin stack: every resource belongs to its one JobSystem, built from the public jobstack/cdk entry', () => {
+    const resources = stack.node.findAll().filter((construct) => construct instanceof CfnResource);
+    expect(resources.length).toBeGreaterThan(0);
+    expect(resources.map((resource) => resource.node.path).filter((path) => !path.startsWith('jobstack/JobSystem/'))).toEqual([]);
+    // Library code only through 'jobstack/cdk'; from the repo only the demo's own jobs.
+    const source = readFileSync(fileURLToPath(new URL('../../infra/jobstack-stack.ts', import.meta.url)), 'utf8');
+    const imports = [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1]);
+    expect(imports.filter((from) => from?.startsWith('.'))).toEqual(['../functions/jobs/contracts.js']);
+    expect(imports).toContain('jobstack/cdk');
   });
 
   it('outputs exactly the keys the client reads', () => {
