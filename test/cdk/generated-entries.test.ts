@@ -38,11 +38,12 @@ describe('generated entries', () => {
     expect(registryEntrySource('dashboardApi', FIXTURE_HANDLERS)).toContain('createDashboardApiHandler({ registry })');
   });
 
-  it('the sweeper and dead-letter entries call jobstack’s own factories, with no user code', () => {
+  it('the sweeper and dead-letter entries re-export jobstack’s own entries of those functions, with no user code', () => {
     const sweeper = ownEntrySource('sweeper');
-    expect(sweeper).toContain(`import { createSweeperHandler } from ${JSON.stringify(WORKER_ENTRYPOINT)};`);
-    expect(sweeper).toContain('export const handler = createSweeperHandler();');
-    expect(ownEntrySource('deadLetter')).toContain('export const handler = createDeadLetterHandler();');
+    expect(sweeper).toContain(`export { handler } from ${JSON.stringify(join(REPO, 'functions', 'sweeper', 'handler.ts'))};`);
+    expect(ownEntrySource('deadLetter')).toContain(
+      `export { handler } from ${JSON.stringify(join(REPO, 'functions', 'dead-letter', 'handler.ts'))};`,
+    );
     expect(sweeper).not.toContain('handlersModule');
   });
 

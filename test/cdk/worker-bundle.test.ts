@@ -31,17 +31,29 @@ describe('worker bundle of a generated entry', () => {
   let outdir: string;
   let bundle: string;
   let environment: Record<string, string>;
+  /** Source-map sources of the sweeper's and the dead-letter consumer's bundles. */
+  let ownBundleSources: string[][];
 
   beforeAll(() => {
     outdir = mkdtempSync(join(tmpdir(), 'jobstack-cdk-'));
     const stack = new Stack(new App({ outdir }), 'UserStack', { env: TEST_ENV });
     new JobSystem(stack, 'Jobs', { registry: ONE_QUEUE, handlers: FIXTURE_HANDLERS });
-    const workers = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+    const template = Template.fromStack(stack);
+    const assetOf = (fn: { [key: string]: { Code: { S3Key: string } } }) =>
+      join(outdir, `asset.${fn.Properties?.Code.S3Key.replace(/\.zip$/, '')}`);
+    ownBundleSources = ['^jobstack: re-sends', '^jobstack: marks dead'].map((description) => {
+      const [fn] = Object.values(
+        template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } }),
+      );
+      if (fn === undefined) throw new Error(`no function described ${description}`);
+      return (JSON.parse(readFileSync(join(assetOf(fn), 'index.mjs.map'), 'utf8')) as { sources: string[] }).sources;
+    });
+    const workers = template.findResources('AWS::Lambda::Function', {
       Properties: { Description: Match.stringLikeRegexp('^jobstack worker for queue') },
     });
     const [worker] = Object.values(workers);
     if (worker === undefined) throw new Error('the stack has no worker function');
-    bundle = join(outdir, `asset.${(worker.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+    bundle = assetOf(worker);
     environment = Object.fromEntries(
       Object.entries(worker.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [
         name,
@@ -79,6 +91,15 @@ describe('worker bundle of a generated entry', () => {
     expect(sources.some((source) => source.endsWith('test/cdk/fixtures/contracts.ts'))).toBe(true);
     // entrypoints/worker.ts only re-exports, so the factory's own module is what the map lists.
     expect(sources.some((source) => source.endsWith('functions/worker/create-handler.ts'))).toBe(true);
+  });
+
+  it('bundles the sweeper and the dead-letter consumer from jobstack’s own entries, without the user’s handlers', () => {
+    const [sweeper, deadLetter] = ownBundleSources.map((sources) => sources.map((source) => source.replaceAll('\\', '/')));
+    expect(sweeper?.some((source) => source.endsWith('functions/sweeper/handler.ts'))).toBe(true);
+    expect(deadLetter?.some((source) => source.endsWith('functions/dead-letter/handler.ts'))).toBe(true);
+    for (const sources of [sweeper, deadLetter]) {
+      expect(sources?.some((source) => source.includes('test/cdk/fixtures/'))).toBe(false);
+    }
   });
 
   it('includes the AWS SDK instead of importing the runtime copy', () => {
