@@ -162,6 +162,25 @@ describe('JobSystem in a user stack', () => {
       expect(JSON.stringify(statements)).not.toContain('step#');
     });
 
+    it('binds a function of another stack of the app through exports', () => {
+      const app = newTestApp();
+      const jobs = new JobSystem(new Stack(app, 'Jobs', { env: TEST_ENV }), 'Jobs', {
+        registry: ONE_QUEUE,
+        handlers: FIXTURE_HANDLERS,
+      });
+      const apiStack = new Stack(app, 'Api', { env: TEST_ENV });
+      const api = new lambda.Function(apiStack, 'Api', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => ({});'),
+      });
+      jobs.bindClient(api);
+      const template = JSON.stringify(Template.fromStack(apiStack).toJSON());
+      expect(template).toContain('"Fn::ImportValue":"Jobs:ExportsOutputRefAWSStackId');
+      expect(template).toContain('"Fn::ImportValue":"Jobs:ExportsOutputRefJobsQueueDefault');
+      expect(template).toContain(`\\"stackName\\":\\"Jobs\\"`);
+    });
+
     it('lets a client stop long-job executions when the registry has long jobs', () => {
       const { template } = userStack(WITH_TIME);
       expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('states:StopExecution');
