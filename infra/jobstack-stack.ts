@@ -18,7 +18,7 @@ export interface JobstackStackProps extends StackProps {
   /**
    * The job types to deploy queues and workers for.
    *
-   * @default - the registry in `functions/jobs/registry.ts`
+   * @default - the demo contracts in `functions/jobs/contracts.ts`
    */
   readonly registry?: JobRegistry;
 
