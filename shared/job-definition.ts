@@ -146,6 +146,7 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
 

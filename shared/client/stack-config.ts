@@ -20,21 +20,26 @@ export interface JobstackConfig {
   readonly longJobStateMachineArn?: string;
 }
 
-const nonEmpty = z.string().min(1);
-
-/** What a `JobstackConfig` must look like when it arrives as JSON (the `JOBSTACK_CONFIG` environment variable). */
-const JobstackConfigSchema = z.object({
-  stackName: nonEmpty,
-  jobsTable: nonEmpty,
-  idempotencyTable: nonEmpty,
-  demoLedgerTable: nonEmpty.optional(),
-  payloadBucket: nonEmpty.optional(),
-  queues: z
-    .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
-    .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
-  scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
-  longJobStateMachineArn: nonEmpty.optional(),
-}) satisfies z.ZodType<JobstackConfig>;
+/**
+ * What a `JobstackConfig` must look like when it arrives as JSON (the
+ * `JOBSTACK_CONFIG` environment variable). Built on first use: the worker
+ * loads this module too, and never needs it.
+ */
+function jobstackConfigSchema() {
+  const nonEmpty = z.string().min(1);
+  return z.object({
+    stackName: nonEmpty,
+    jobsTable: nonEmpty,
+    idempotencyTable: nonEmpty,
+    demoLedgerTable: nonEmpty.optional(),
+    payloadBucket: nonEmpty.optional(),
+    queues: z
+      .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
+      .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
+    scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
+    longJobStateMachineArn: nonEmpty.optional(),
+  }) satisfies z.ZodType<JobstackConfig>;
+}
 
 /**
  * Parses and checks a `JobstackConfig` given as JSON; `source` names where it
@@ -48,7 +53,7 @@ export function parseJobstackConfig(json: string, source: string): JobstackConfi
   } catch (error) {
     throw new ConfigurationError(`${source} is not JSON (given ${JSON.stringify(json.slice(0, 200))})`, { cause: error });
   }
-  const parsed = JobstackConfigSchema.safeParse(value);
+  const parsed = jobstackConfigSchema().safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigurationError(`${source} is not a jobstack configuration: ${issues.join('; ')}`);

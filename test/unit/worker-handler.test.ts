@@ -1,7 +1,9 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { createWorkerHandler, type WorkerHandler } from 'jobstack/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registry } from '../../functions/jobs/handlers.js';
 import { FunctionEnv } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, envelopeBody, lambdaContext, QUEUE_URL, sqsEvent, sqsRecord } from '../helpers/events.js';
 
@@ -9,16 +11,16 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 
 describe('worker Lambda handler', () => {
-  let handler: typeof import('../../functions/worker/handler.js')['handler'];
+  let handler: WorkerHandler;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     process.env[FunctionEnv.jobsTable] = 'jobs';
     process.env[FunctionEnv.idempotencyTable] = 'idempotency';
     process.env[FunctionEnv.queueUrl] = QUEUE_URL;
     process.env[FunctionEnv.deadLetterQueueUrl] = DLQ_URL;
     process.env[FunctionEnv.queueName] = 'default';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    ({ handler } = await import('../../functions/worker/handler.js'));
+    handler = createWorkerHandler({ registry });
   });
 
   it('reports only the failed record of a batch; poison and successes are not re-run', async () => {

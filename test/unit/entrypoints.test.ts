@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Every .ts file under `folder`, relative to the repository root. */
+function sources(folder: string): string[] {
+  return readdirSync(join(root, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(folder, file));
+}
+
+/** The module specifiers a file imports or re-exports. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/g)].map((match) => match[1] as string);
+}
+
+describe('public entry points', () => {
+  // The runtime half of the public surface (the API report pins the types): a change here is a change for users.
+  it('jobstack exports what defining jobs and enqueueing them needs, and nothing internal', async () => {
+    expect(Object.keys(await import('jobstack')).sort()).toEqual([
+      'CheckpointNotStorableError',
+      'CheckpointTooLargeError',
+      'ConfigurationError',
+      'EnqueueError',
+      'IllegalTransitionError',
+      'InvalidArgumentError',
+      'InvalidDurationError',
+      'InvalidEnvelopeError',
+      'InvalidPayloadError',
+      'InvalidScheduleError',
+      'JobCancelledError',
+      'JobErrorName',
+      'JobNotFoundError',
+      'JobState',
+      'JobTimeoutError',
+      'JobstackError',
+      'LOCAL_ENDPOINT',
+      'LeaseLostError',
+      'MessageDeferredError',
+      'NonRetryableError',
+      'OutcomeNotRecordedError',
+      'PayloadTooLargeError',
+      'ScheduleError',
+      'StepOutcomeUnknownError',
+      'UnknownJobTypeError',
+      'WaitTimeoutError',
+      'configFromOutputs',
+      'connectJobClient',
+      'createJobClient',
+      'defineJob',
+      'defineJobContract',
+      'defineLongJob',
+      'defineLongJobContract',
+      'defineRegistry',
+      'implementJob',
+      'implementLongJob',
+      'isTerminal',
+      'jobClientFromEnvironment',
+      'localConnection',
+    ]);
+  });
+
+  it('jobstack/worker exports the five handler factories only', async () => {
+    expect(Object.keys(await import('jobstack/worker')).sort()).toEqual([
+      'createDashboardApiHandler',
+      'createDeadLetterHandler',
+      'createLongJobStepHandler',
+      'createSweeperHandler',
+      'createWorkerHandler',
+    ]);
+  });
+});
+
+describe('library and demo stay apart', () => {
+  // The demo's own Lambda entries: thin users of the factories with the demo's registries.
+  const demoEntries = new Set([
+    'functions/worker/handler.ts',
+    'functions/long-job/handler.ts',
+    'functions/dashboard-api/handler.ts',
+  ]);
+
+  it('no library module imports the demo jobs', () => {
+    const library = [...sources('entrypoints'), ...sources('shared'), ...sources('functions')].filter(
+      (file) => !file.startsWith('functions/jobs/') && !demoEntries.has(file),
+    );
+    const offenders = library.flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => relative(root, resolve(root, dirname(file), specifier)))
+        .filter((target) => target.startsWith('functions/jobs/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    expect(offenders).toEqual([]);
+    expect(library.length).toBeGreaterThan(50);
+  });
+
+  it('the demo imports jobstack only by its public names, never by path into library folders', () => {
+    const demo = [...sources('functions/jobs'), ...demoEntries];
+    const offenders = demo.flatMap((file) =>
+      importsOf(file)
+        .filter((specifier) => specifier.startsWith('.'))
+        .map((specifier) => relative(root, resolve(root, dirname(file), specifier)))
+        .filter((target) => !target.startsWith('functions/jobs/'))
+        .map((target) => `${file} → ${target}`),
+    );
+    expect(offenders).toEqual([]);
+    expect(demo.flatMap(importsOf)).toEqual(expect.arrayContaining(['jobstack', 'jobstack/worker']));
+  });
+});
