@@ -1,6 +1,6 @@
 // `npm run api:check` / `npm run api:update`: the public API report, one file per export of package.json
 // (`jobstack` → etc/jobstack.api.md, `jobstack/cdk` → etc/jobstack-cdk.api.md, ...), made by API Extractor from the
-// declarations in dist/ (`npm run build` first). The entry points are read from `exports`, so adding, renaming
+// declarations in dist/ (the npm scripts build first). The entry points are read from `exports`, so adding, renaming
 // or removing one needs no change here: the check then fails until `npm run api:update` writes (or deletes) the
 // matching report. Check mode fails on any difference between the API and the checked-in reports.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
