@@ -8,14 +8,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const { CompilerState, Extractor, ExtractorConfig } = createRequire(import.meta.url)('@microsoft/api-extractor');
+const require = createRequire(import.meta.url);
+const { CompilerState, Extractor, ExtractorConfig } = require('@microsoft/api-extractor');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const update = process.argv.includes('--update');
 const REPORT_SUFFIX = '.api.md';
 
 const packageJsonPath = join(root, 'package.json');
-const packageJson = createRequire(import.meta.url)(packageJsonPath);
+const packageJson = require(packageJsonPath);
 const configPath = join(root, 'api-extractor.json');
 const reportFolder = ExtractorConfig.loadFileAndPrepare(configPath).reportFolder;
 
@@ -44,12 +45,18 @@ function prepare(entry) {
 }
 
 const configs = entries.map((entry) => ({ entry, config: prepare(entry) }));
-// One TypeScript program for every entry point: analysing the declarations once instead of once per entry.
-const compilerState = CompilerState.create(configs[0].config, { additionalEntryPoints: entries.map((entry) => entry.types) });
+// One TypeScript program for every entry point: the declarations are analysed once instead of once per entry.
+const compilerState = CompilerState.create(configs[0].config, {
+  additionalEntryPoints: entries.map((entry) => entry.types),
+});
 
 const failed = [];
 for (const { entry, config } of configs) {
-  const result = Extractor.invoke(config, { localBuild: update, compilerState, printApiReportDiff: !update });
+  const result = Extractor.invoke(config, {
+    localBuild: update,
+    compilerState,
+    printApiReportDiff: !update,
+  });
   if (!result.succeeded) failed.push(entry.subpath);
 }
 
