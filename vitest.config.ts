@@ -28,6 +28,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The built package (dist/, npm pack): `npm run build` first, as npm test and npm run test:package do.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'cdk',
           include: ['test/cdk/**/*.test.ts'],
           // Synthesis bundles every Lambda with esbuild: seconds per stack.
