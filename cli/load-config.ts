@@ -114,7 +114,7 @@ export function checkConfig(value: unknown, configFile: string): ProjectConfig {
   if (input.stackName !== undefined && (typeof input.stackName !== 'string' || !STACK_NAME_PATTERN.test(input.stackName))) {
     fail(`'stackName' must be a CloudFormation stack name (letters, digits, '-'; given ${JSON.stringify(input.stackName)})`);
   }
-  if (input.endpoint !== undefined && (typeof input.endpoint !== 'string' || !URL.canParse(input.endpoint))) {
+  if (input.endpoint !== undefined && !isHttpUrl(input.endpoint)) {
     fail(`'endpoint' must be a URL such as http://127.0.0.1:4566 (given ${JSON.stringify(input.endpoint)})`);
   }
   if (input.app !== undefined && (typeof input.app !== 'string' || input.app.trim() === '')) {
@@ -129,6 +129,11 @@ export function checkConfig(value: unknown, configFile: string): ProjectConfig {
     ...(input.stackName === undefined ? {} : { stackName: input.stackName as string }),
     ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint as string }),
   };
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  return ['http:', 'https:'].includes(new URL(value).protocol);
 }
 
 /** Why `value` is not a registry, or undefined when it looks like one. */

@@ -4,7 +4,7 @@
  * a summary. It is a user of jobstack like any other app: only the public `jobstack` client API
  * and the CLI, never jobstack's internals, so the demo and the package cannot drift apart.
  *
- *   npx tsx demo/run.ts [--jobs 300] [--timeout 900]
+ *   npx tsx demo/run.ts [--jobs 300] [--timeout 900] [--endpoint http://127.0.0.1:4566]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +26,19 @@ interface LocalUp {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { jobs: { type: 'string', default: '300' }, timeout: { type: 'string', default: '900' } },
+    options: {
+      jobs: { type: 'string', default: '300' },
+      timeout: { type: 'string', default: '900' },
+      // Another emulator port than jobstack.config.ts's, e.g. for a second checkout.
+      endpoint: { type: 'string' },
+    },
   });
   const total = Number(values.jobs);
   if (!Number.isInteger(total) || total < 1 || total > 10_000)
     throw new Error(`--jobs must be 1..10000 (given '${values.jobs}')`);
   const timeoutMs = Number(values.timeout) * 1_000;
 
-  const { stackName, endpoint } = await localUp();
+  const { stackName, endpoint } = await localUp(values.endpoint);
   const jobs = await connectJobClient({ registry: contracts, stackName, aws: localConnection(endpoint) });
 
   const requests = demoMix(total);
@@ -85,9 +90,10 @@ async function main(): Promise<void> {
  * `jobstack local up --json` in the demo app's folder: its progress (emulator, deploy) goes
  * straight to this terminal, its JSON result comes back.
  */
-function localUp(): Promise<LocalUp> {
+function localUp(endpoint: string | undefined): Promise<LocalUp> {
+  const args = [CLI, 'local', 'up', '--json', ...(endpoint === undefined ? [] : ['--endpoint', endpoint])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'local', 'up', '--json'], {
+    const child = spawn(process.execPath, args, {
       cwd: DEMO_APP_DIR,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -15,12 +15,13 @@ export const LAMBDA_NODE_VERSION = '22.20.0';
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
 
 /**
- * jobstack's own folder (this file is `cli/local/emulator.ts`): the repo root in a checkout,
- * `node_modules/jobstack` in a project that installed it. Only jobstack's own files are read
- * from here; the default project folder below is it only for the repo's own tools.
+ * The repo root in a checkout (this file is `cli/local/emulator.ts`): the default project
+ * folder of the functions below, for the repo's own tools and tests. The CLI always passes
+ * the folder of the project's jobstack.config.ts instead, never a folder inside node_modules.
  */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PATCHED_LAUNCHER = join(REPO_ROOT, 'cli', 'local', 'ministack-with-patches.py');
+/** Beside this module in the source and in the built package alike. */
+const PATCHED_LAUNCHER = fileURLToPath(new URL('./ministack-with-patches.py', import.meta.url));
 
 /** Where a project keeps the emulator's virtualenv. */
 export function venvDir(projectDir: string = REPO_ROOT): string {
