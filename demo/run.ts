@@ -14,6 +14,10 @@ import contracts from '../functions/jobs/contracts.js';
 
 type Contracts = typeof contracts;
 
+// The SDK's notice that its 2027 releases need Node 22 would interrupt the progress output on Node 20.
+// Set before the first client is created, which is when the SDK checks; 'false' shows it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const CLI = fileURLToPath(new URL('../bin/jobstack.js', import.meta.url));
 const DEMO_APP_DIR = fileURLToPath(new URL('../', import.meta.url));
 const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'dead', 'cancelled'];

@@ -80,7 +80,7 @@ export async function bringUpLocalStack(options: BringUpOptions = {}): Promise<L
   });
   log(
     emulator.lambdaNodeVersion === undefined
-      ? `lambdas: on the Node the emulator on ${emulator.endpoint} was started with (jobstack's own runs them on v${LAMBDA_NODE_VERSION})`
+      ? `lambdas: on whatever Node the emulator on ${emulator.endpoint} was started with (one jobstack starts runs them on v${LAMBDA_NODE_VERSION})`
       : `lambdas: Node ${emulator.lambdaNodeVersion} (the deployed runtime is nodejs22.x)`,
   );
   return {
