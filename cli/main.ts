@@ -1,6 +1,5 @@
 import { JobstackError } from '../shared/index.js';
 import { dashboardCommand } from './commands/dashboard.js';
-import { demoCommand } from './commands/demo.js';
 import {
   cancelCommand,
   enqueueCommand,
@@ -14,15 +13,14 @@ import {
 import { localCommand } from './commands/local.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
-import { ExitCode, UsageError } from './errors.js';
+import { ExitCode, ProjectConfigNotFoundError, UsageError } from './errors.js';
 
 const HELP = `jobstack — serverless background jobs on AWS
 
 usage: jobstack <command> [options]
 
 commands:
-  local up | down                     start the local emulator and deploy the stack / stop the emulator jobstack started
-  demo [--jobs N]                     local up, then run a mix of demo jobs with a progress bar
+  local up | down                     start the local emulator and deploy your CDK app to it / stop the emulator jobstack started
   enqueue <type> --payload <json>     enqueue a job [--delay 30s|3h|30d | --run-at ISO] [--job-id ID]
   schedules                           list recurring schedules (declared in the registry, created at runtime)
   schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
@@ -39,17 +37,22 @@ commands:
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
 
+project config: jobstack.config.ts (or .mts, .js, .mjs) in the current folder or a parent:
+  export default defineConfig({ registry: './src/jobs/contracts.ts', stackName: 'my-app' })
+  registry: module whose default export (or export 'registry') is your registry of job contracts;
+  optional stackName, endpoint, app (folder of the CDK app local up deploys; default: the config's folder)
+
 options for commands that reach a stack:
-  --stack NAME      stack name (default: $JOBSTACK_STACK or 'jobstack')
-  --local           use the local emulator on http://127.0.0.1:4566 with its test credentials
-  --endpoint URL    use this AWS endpoint (otherwise the standard AWS environment: AWS_ENDPOINT_URL, profile, region)
+  --stack NAME      stack name (default: $JOBSTACK_STACK, else the config's stackName, else 'jobstack')
+  --local           use the local emulator (the config's local endpoint, else http://127.0.0.1:4566) with its test credentials
+  --endpoint URL    use this AWS endpoint (default: the config's endpoint, else the standard AWS environment:
+                    AWS_ENDPOINT_URL, profile, region)
   --json            machine-readable output
 
 errors print one line and exit 3 (wait) or 1 (every other command).`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   local: localCommand,
-  demo: demoCommand,
   enqueue: enqueueCommand,
   get: getCommand,
   wait: waitCommand,
@@ -90,7 +93,8 @@ async function main(argv: string[]): Promise<number> {
 
 /** One line, never a stack trace: the error's own message, named when it is one of ours. */
 function describe(error: unknown): string {
-  if (error instanceof UsageError) return error.message;
+  // These two say what to do in their own words; the class name adds nothing.
+  if (error instanceof UsageError || error instanceof ProjectConfigNotFoundError) return error.message;
   if (error instanceof JobstackError) return `${error.name}: ${error.message}`;
   if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { startDashboardServer } from '../../dashboard/server.js';
 import { createDashboardApi } from '../../functions/dashboard-api/api.js';
-import { registry } from '../../functions/jobs/contracts.js';
 import { createAwsClients, createJobClient, resolveStackConfig } from '../../shared/index.js';
 import { collectStats } from '../../shared/stats.js';
-import { connectionOptions, resolveConnection } from '../connect.js';
+import { connectionOptions, loadConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -16,7 +15,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port must be 0..65535 (given '${values.port}')`);
-  const { stackName, aws } = resolveConnection(values);
+  const { registry, stackName, aws } = await loadConnection(values);
   const clients = createAwsClients(aws);
   const config = await resolveStackConfig(clients.cloudFormation, stackName);
   const jobs = createJobClient({ registry, config, clients });

@@ -1,37 +1,93 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_STACK_NAME } from '../../shared/index.js';
+import { isLoopback } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { printJson } from '../format.js';
+import { loadProjectConfig, type ProjectConfig } from '../load-config.js';
 import { deployToEmulator } from '../local/deploy.js';
-import { DEFAULT_ENDPOINT, ensureEmulator, stopEmulator } from '../local/emulator.js';
+import { DEFAULT_ENDPOINT, ensureEmulator, LAMBDA_NODE_VERSION, REPO_ROOT, stopEmulator } from '../local/emulator.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** `jobstack local up|down`: the emulator plus a deploy of the real stack, or stopping what we started. */
+/**
+ * `jobstack local up|down`: the emulator plus a deploy of the project's CDK app, or stopping
+ * what we started. The project is the one whose jobstack.config.ts is found from the current folder.
+ */
 export async function localCommand(argv: string[]): Promise<void> {
   const [action, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
     options: { stack: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' } },
   });
+  if (action !== 'up' && action !== 'down') {
+    throw new UsageError('usage: jobstack local up|down [--stack NAME] [--endpoint URL]');
+  }
+  const project = await loadProjectConfig();
+  const endpoint = values.endpoint ?? localEndpointOf(project);
   if (action === 'up') {
-    const outputs = await bringUpLocalStack({ stackName: values.stack, endpoint: values.endpoint });
-    if (values.json) printJson(outputs);
-    else log(`local stack '${outputs.stackName}' is ready on ${outputs.endpoint}`);
+    const up = await bringUpLocalStack({
+      stackName: values.stack ?? process.env.JOBSTACK_STACK ?? project.stackName,
+      endpoint,
+      projectDir: project.projectDir,
+      appDir: project.appDir,
+    });
+    if (values.json) printJson(up);
+    else log(`local stack '${up.stackName}' is ready on ${up.endpoint}`);
     return;
   }
-  if (action === 'down') {
-    const stopped = await stopEmulator({ endpoint: values.endpoint ?? DEFAULT_ENDPOINT, log });
-    if (values.json) printJson({ stopped });
-    return;
-  }
-  throw new UsageError('usage: jobstack local up|down [--stack NAME] [--endpoint URL]');
+  const stopped = await stopEmulator({ endpoint, projectDir: project.projectDir, log });
+  if (values.json) printJson({ stopped });
+}
+
+/** The config's endpoint when it is an emulator on this machine, else the default port. */
+function localEndpointOf(project: ProjectConfig): string {
+  return project.endpoint !== undefined && isLoopback(project.endpoint) ? project.endpoint : DEFAULT_ENDPOINT;
+}
+
+export interface BringUpOptions {
+  /** @default env JOBSTACK_STACK, else 'jobstack' */
+  readonly stackName?: string | undefined;
+  /** @default DEFAULT_ENDPOINT */
+  readonly endpoint?: string | undefined;
+  /** Folder holding the emulator's `.venv` and `.jobstack/`. @default REPO_ROOT */
+  readonly projectDir?: string | undefined;
+  /** Folder of the CDK app to deploy. @default REPO_ROOT (the demo app) */
+  readonly appDir?: string | undefined;
+}
+
+/** What `jobstack local up --json` prints. */
+export interface LocalStackUp {
+  readonly stackName: string;
+  readonly endpoint: string;
+  readonly startedByUs: boolean;
+  /** The Node.js version the Lambdas run on; null when an emulator already answered (unknown). */
+  readonly lambdaNodeVersion: string | null;
+  /** The stack's outputs (keys in `StackOutput`). */
+  readonly outputs: Record<string, string>;
 }
 
 /** Starts the emulator if none answers, deploys the stack to it and returns where it is. */
-export async function bringUpLocalStack(options: { stackName?: string | undefined; endpoint?: string | undefined }) {
+export async function bringUpLocalStack(options: BringUpOptions = {}): Promise<LocalStackUp> {
   const stackName = options.stackName ?? process.env.JOBSTACK_STACK ?? DEFAULT_STACK_NAME;
-  const { endpoint, startedByUs } = await ensureEmulator({ endpoint: options.endpoint ?? DEFAULT_ENDPOINT, log });
-  const outputs = await deployToEmulator({ endpoint, stackName, log });
-  return { stackName, endpoint, startedByUs, outputs };
+  const projectDir = options.projectDir ?? REPO_ROOT;
+  const emulator = await ensureEmulator({ endpoint: options.endpoint ?? DEFAULT_ENDPOINT, projectDir, log });
+  const outputs = await deployToEmulator({
+    endpoint: emulator.endpoint,
+    stackName,
+    projectDir,
+    appDir: options.appDir ?? REPO_ROOT,
+    log,
+  });
+  log(
+    emulator.lambdaNodeVersion === undefined
+      ? `lambdas: on whatever Node the emulator on ${emulator.endpoint} was started with (one jobstack starts runs them on v${LAMBDA_NODE_VERSION})`
+      : `lambdas: Node ${emulator.lambdaNodeVersion} (the deployed runtime is nodejs22.x)`,
+  );
+  return {
+    stackName,
+    endpoint: emulator.endpoint,
+    startedByUs: emulator.startedByUs,
+    lambdaNodeVersion: emulator.lambdaNodeVersion ?? null,
+    outputs,
+  };
 }

@@ -4,6 +4,7 @@ import { collectStats, type JobStats } from '../../shared/stats.js';
 import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../format.js';
+import { loadProjectConfig } from '../load-config.js';
 
 /** `jobstack stats [--json]`: queue depths and jobs per state, read once. */
 export async function statsCommand(argv: string[]): Promise<void> {
@@ -60,7 +61,7 @@ export async function watchCommand(argv: string[]): Promise<void> {
 
 /** Resolves the stack once and returns a function that reads its figures. */
 async function statsReader(flags: ConnectionFlags): Promise<() => Promise<JobStats>> {
-  const { stackName, aws } = resolveConnection(flags);
+  const { stackName, aws } = resolveConnection(flags, await loadProjectConfig());
   const clients = createAwsClients(aws);
   const config = await resolveStackConfig(clients.cloudFormation, stackName);
   return () => collectStats(clients, config);

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -9,20 +10,31 @@ import {
 import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_STACK_NAME } from '../../shared/config.js';
-import { DEFAULT_ENDPOINT, emulatorFiles, type Log, REPO_ROOT } from './emulator.js';
+import { DEFAULT_ENDPOINT, EmulatorError, emulatorFiles, type Log, REPO_ROOT } from './emulator.js';
 import { runCommand } from './run.js';
 
 /** The emulator's fixed account and region. */
 export const EMULATOR_ACCOUNT = '000000000000';
 export const EMULATOR_REGION = 'us-east-1';
 const BOOTSTRAP_STACK = 'CDKToolkit';
-/** Own cloud assembly directory, so a local deploy never races a synth in `cdk.out`. */
+/** The AWS CDK CLI major version `local up` drives (its `--method=direct` and output format). */
+const CDK_CLI_MAJOR = 2;
+/** Non-interactive, and `--method=direct` because change-set deploys after a no-change deploy fail there. */
+const EMULATOR_DEPLOY_FLAGS = ['--require-approval', 'never', '--method=direct', '--no-notices'] as const;
 
 export interface DeployToEmulatorOptions {
   /** @default DEFAULT_ENDPOINT */
   readonly endpoint?: string;
   /** @default DEFAULT_STACK_NAME ('jobstack') */
   readonly stackName?: string;
+  /**
+   * Folder of the CDK app to deploy (holds `cdk.json`); its own `aws-cdk` CLI does the deploy.
+   *
+   * @default REPO_ROOT (the demo app)
+   */
+  readonly appDir?: string;
+  /** Folder whose `.jobstack/` holds the synthesized assembly. @default REPO_ROOT */
+  readonly projectDir?: string;
   /**
    * Extra CDK context for the app, e.g. `{ demoJobs: 'false' }`.
    *
@@ -34,16 +46,19 @@ export interface DeployToEmulatorOptions {
 }
 
 /**
- * Deploys the real CDK stack to a LocalStack-compatible emulator and returns
+ * Deploys a CDK app's stack to a LocalStack-compatible emulator and returns
  * its outputs (keys in `StackOutput`).
  *
- * Runs the project's own CDK CLI against the emulator (`AWS_ENDPOINT_URL`,
- * test credentials, account 000000000000): bootstraps once, then deploys with
- * `--method=direct` (change-set deploys after a no-change deploy fail on the
- * emulator). Afterwards it checks what the emulator's CloudFormation may have
- * dropped and applies the missing settings itself, logging each fix-up (see
- * {@link applyEmulatorFixUps}). The template deployed to AWS is never changed to
- * suit the emulator.
+ * Runs the app's own CDK CLI (the `aws-cdk` 2.x its folder resolves) against the
+ * emulator (`AWS_ENDPOINT_URL`, test credentials, account 000000000000), in the
+ * app's folder: bootstraps once, synthesizes the app with context
+ * `stackName=<stackName>`, finds the stack whose CloudFormation name is
+ * `stackName` (its construct id may differ), and deploys that one from the
+ * synthesized assembly with `--method=direct` (change-set deploys after a
+ * no-change deploy fail on the emulator). Afterwards it checks what the
+ * emulator's CloudFormation may have dropped and applies the missing settings
+ * itself, logging each fix-up (see {@link applyEmulatorFixUps}). The template
+ * deployed to AWS is never changed to suit the emulator.
  *
  * @example
  * const { endpoint } = await ensureEmulator({ log: console.log });
@@ -53,45 +68,94 @@ export interface DeployToEmulatorOptions {
 export async function deployToEmulator(options: DeployToEmulatorOptions = {}): Promise<Record<string, string>> {
   const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const appDir = options.appDir ?? REPO_ROOT;
   const log = options.log ?? (() => {});
+  if (!existsSync(join(appDir, 'cdk.json'))) {
+    throw new EmulatorError(`no cdk.json in ${appDir}: local up deploys the CDK app there (set 'app' in jobstack.config.ts)`);
+  }
+  const cdk = findCdkCli(appDir);
   const env = emulatorEnv(endpoint);
   // One assembly folder per emulator, so deploys to two emulators can run side by side.
-  const assemblyDir = join(emulatorFiles(endpoint).dir, 'cdk.out');
-  const cdk = join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
+  const assemblyDir = join(emulatorFiles(endpoint, options.projectDir ?? REPO_ROOT).dir, 'cdk.out');
   const cdkLog = compactCdkLog(log);
   const clients = emulatorClients(endpoint);
+  const run = (args: readonly string[]) => runCommand(process.execPath, [cdk, ...args], { cwd: appDir, env, log: cdkLog });
 
   if (await stackExists(clients.cloudFormation, BOOTSTRAP_STACK)) {
     log(`deploy: ${BOOTSTRAP_STACK} exists on the emulator; skipping bootstrap`);
   } else {
     log(`deploy: bootstrapping aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION} on ${endpoint}`);
-    await runCommand(
-      cdk,
-      ['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', assemblyDir],
-      {
-        cwd: REPO_ROOT,
-        env,
-        log: cdkLog,
-      },
-    );
+    await run(['bootstrap', `aws://${EMULATOR_ACCOUNT}/${EMULATOR_REGION}`, '--no-notices', '--output', assemblyDir]);
   }
 
+  const context = [
+    '--context',
+    `stackName=${stackName}`,
+    ...Object.entries(options.context ?? {}).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
+  ];
+  log(`deploy: cdk synth in ${appDir}`);
+  await run(['synth', '--quiet', '--no-notices', '--output', assemblyDir, ...context]);
+  const stack = findStackArtifact(assemblyDir, stackName);
   log(`deploy: cdk deploy ${stackName} to ${endpoint}`);
   const started = Date.now();
-  await runCommand(
-    cdk,
-    cdkDeployArgs(stackName, assemblyDir, [
-      '--context',
-      `stackName=${stackName}`,
-      ...Object.entries(options.context ?? {}).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
-    ]),
-    { cwd: REPO_ROOT, env, log: cdkLog },
-  );
+  // From the assembly just synthesized: the app is not synthesized (and its Lambdas bundled) twice.
+  await run(['deploy', stack.selector, '--app', assemblyDir, ...EMULATOR_DEPLOY_FLAGS]);
   log(`deploy: ${stackName} deployed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as Template;
+  const template = JSON.parse(readFileSync(join(assemblyDir, stack.templateFile), 'utf8')) as Template;
   await applyEmulatorFixUps({ clients, stackName, template, log });
   return readStackOutputs(clients.cloudFormation, stackName);
+}
+
+/**
+ * The `aws-cdk` CLI the app's folder resolves (its own `node_modules`, or a parent's in a
+ * workspace), as the path of its bin script. Never a global one: its version is the project's choice.
+ */
+export function findCdkCli(appDir: string): string {
+  const require = createRequire(join(appDir, 'package.json'));
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve('aws-cdk/package.json');
+  } catch {
+    throw new EmulatorError(
+      `no AWS CDK CLI in ${appDir}: jobstack local up deploys with the project's own; install it with npm install --save-dev aws-cdk@${CDK_CLI_MAJOR}`,
+    );
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version?: string; bin?: { cdk?: string } };
+  if (!manifest.version?.startsWith(`${CDK_CLI_MAJOR}.`) || manifest.bin?.cdk === undefined) {
+    throw new EmulatorError(
+      `the AWS CDK CLI in ${dirname(manifestPath)} is version ${manifest.version ?? 'unknown'}; jobstack local up needs ` +
+        `${CDK_CLI_MAJOR}.x: npm install --save-dev aws-cdk@${CDK_CLI_MAJOR}`,
+    );
+  }
+  return join(dirname(manifestPath), manifest.bin.cdk);
+}
+
+interface AssemblyManifest {
+  readonly artifacts?: Record<
+    string,
+    { type?: string; displayName?: string; properties?: { stackName?: string; templateFile?: string } }
+  >;
+}
+
+/**
+ * The synthesized stack whose CloudFormation name is `stackName` (a stack's name is its
+ * artifact id unless the app sets `stackName`), with the selector `cdk deploy` takes for it
+ * (its construct path) and its template file in the assembly.
+ */
+export function findStackArtifact(assemblyDir: string, stackName: string): { selector: string; templateFile: string } {
+  const manifest = JSON.parse(readFileSync(join(assemblyDir, 'manifest.json'), 'utf8')) as AssemblyManifest;
+  const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack');
+  const found = stacks.find(([id, artifact]) => (artifact.properties?.stackName ?? id) === stackName);
+  if (found === undefined) {
+    const names = stacks.map(([id, artifact]) => artifact.properties?.stackName ?? id);
+    throw new EmulatorError(
+      `the CDK app has no stack named '${stackName}' (it has: ${names.join(', ') || 'none'}); ` +
+        "set 'stackName' in jobstack.config.ts to the stack holding your JobSystem",
+    );
+  }
+  const [id, artifact] = found;
+  return { selector: artifact.displayName ?? id, templateFile: artifact.properties?.templateFile ?? `${id}.template.json` };
 }
 
 /**
@@ -99,17 +163,7 @@ export async function deployToEmulator(options: DeployToEmulatorOptions = {}): P
  * because change-set deploys after a no-change deploy fail there.
  */
 export function cdkDeployArgs(stackName: string, assemblyDir: string, extra: readonly string[] = []): string[] {
-  return [
-    'deploy',
-    stackName,
-    ...extra,
-    '--require-approval',
-    'never',
-    '--method=direct',
-    '--no-notices',
-    '--output',
-    assemblyDir,
-  ];
+  return ['deploy', stackName, ...extra, ...EMULATOR_DEPLOY_FLAGS, '--output', assemblyDir];
 }
 
 /** The environment the CDK CLI and SDK clients need to talk to the emulator. */

@@ -6,6 +6,8 @@ export {
   EMULATOR_ACCOUNT,
   EMULATOR_REGION,
   emulatorEnv,
+  findCdkCli,
+  findStackArtifact,
   readStackOutputs,
 } from './deploy.js';
 export {
@@ -15,7 +17,9 @@ export {
   type EnsureEmulatorOptions,
   emulatorFiles,
   ensureEmulator,
+  installLambdaNode,
   isHealthy,
+  LAMBDA_NODE_VERSION,
   type Log,
   MINISTACK_VERSION,
   resetEmulator,

@@ -1,4 +1,6 @@
+import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -118,9 +120,72 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(again.stderr).toMatch(/not waiting for a verdict/);
   });
 
+  it('runs Lambdas on Node 22, the deployed runtime (nodejs22.x), not on the Node that started the emulator', async () => {
+    const lambda = new LambdaClient(localConnection(testEndpoint()));
+    const FunctionName = uniqueName('node-version');
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName,
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: 'arn:aws:iam::000000000000:role/node-version',
+        Code: { ZipFile: storedZip({ 'index.mjs': 'export const handler = async () => ({ version: process.version });' }) },
+      }),
+    );
+    try {
+      const { Payload, FunctionError } = await lambda.send(new InvokeCommand({ FunctionName }));
+      expect(FunctionError).toBeUndefined();
+      const { version } = JSON.parse(Buffer.from(Payload ?? []).toString('utf8')) as { version: string };
+      expect(version).toMatch(/^v22\./);
+    } finally {
+      await lambda.send(new DeleteFunctionCommand({ FunctionName }));
+    }
+  });
+
   it('names a missing stack in one line', async () => {
     const result = await runCli(['list', '--stack', 'no-such-stack']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/stack 'no-such-stack' not found/);
   });
 });
+
+/** A zip archive of `files`, stored without compression: enough for a Lambda's code, no zip tool needed. */
+function storedZip(files: Record<string, string>): Uint8Array {
+  const entries: Buffer[] = [];
+  const directory: Buffer[] = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text, 'utf8');
+    const fileName = Buffer.from(name, 'utf8');
+    const checksum = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); // local file header
+    local.writeUInt16LE(20, 4); // version needed: 2.0
+    local.writeUInt16LE(0x21, 12); // date 1980-01-01
+    local.writeUInt32LE(checksum, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0); // central directory header
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(checksum, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    entries.push(local, fileName, data);
+    directory.push(central, fileName);
+    offset += local.length + fileName.length + data.length;
+  }
+  const directorySize = directory.reduce((sum, part) => sum + part.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); // end of central directory
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(directorySize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...entries, ...directory, end]);
+}
