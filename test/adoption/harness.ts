@@ -174,16 +174,26 @@ const DEMO_JOB_NAME = 'demo.echo';
 
 /**
  * What of the repository's demo the installed package holds: files at demo
- * paths, and code (JavaScript or declarations) naming a demo job type.
- * Documentation may mention the demo; code may not.
+ * paths, and code (JavaScript or declarations, outside comments) naming a demo
+ * job type. Documentation and doc comments may use the demo as an example;
+ * code may not depend on it.
  */
 export async function findDemoCode(packageDir: string): Promise<string[]> {
   const files = await listFiles(packageDir);
   const found = files.filter((file) => DEMO_PATHS.some((pattern) => pattern.test(file)));
   for (const file of files.filter((name) => /\.(c|m)?js$|\.d\.(c|m)?ts$/.test(name))) {
-    if ((await readFile(join(packageDir, file), 'utf8')).includes(DEMO_JOB_NAME)) found.push(`${file} (names ${DEMO_JOB_NAME})`);
+    const code = withoutComments(await readFile(join(packageDir, file), 'utf8'));
+    if (code.includes(DEMO_JOB_NAME)) found.push(`${file} (names ${DEMO_JOB_NAME})`);
   }
   return found;
+}
+
+/**
+ * The text without block comments and whole-line `//` comments: enough for
+ * compiled output, whose comments are the source's doc comments.
+ */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 }
 
 /**
