@@ -71,7 +71,7 @@ describe('adopting jobstack from its packed tarball', () => {
   it('installs a package that carries none of the demo app', async () => {
     const packageDir = join(app.dir, 'node_modules', 'jobstack');
     expect(await findDemoCode(packageDir)).toEqual([]);
-  });
+  }, 60_000);
 
   it('type-checks strictly, and a wrong payload or a wrong use of the result does not compile', async () => {
     // Every `@ts-expect-error` in the type tests must meet an error, or tsc fails here.
@@ -84,7 +84,8 @@ describe('adopting jobstack from its packed tarball', () => {
     const unchecked = await run('npx', ['--no', '--', 'tsc', '--noEmit', '-p', stripped.project], inApp('tsc-stripped', 300_000));
     expect(unchecked.code).not.toBe(0);
     expect(errorLines(unchecked.stdout, stripped.file), unchecked.stdout).toEqual(stripped.guardedLines);
-  });
+    await stripped.remove();
+  }, 660_000);
 
   it('enqueues with the contracts alone: the enqueueing code bundles neither the handlers nor their dependency', async () => {
     const { inputs, code } = await bundleOf(app.dir, 'src/enqueue.ts');
@@ -95,7 +96,7 @@ describe('adopting jobstack from its packed tarball', () => {
     // Nor the CDK: the client side of jobstack stands without its construct.
     expect(inputs.filter((input) => input.startsWith('node_modules/aws-cdk-lib/'))).toEqual([]);
     expect(code).not.toContain(HANDLER_MARKER);
-  });
+  }, 120_000);
 
   it("deploys the app's own stack, JobSystem beside its own topic, with npx jobstack local up", async () => {
     const deployed = await run(
@@ -121,7 +122,7 @@ describe('adopting jobstack from its packed tarball', () => {
     const outputKeys = (Stacks?.[0]?.Outputs ?? []).map((output) => output.OutputKey);
     // The app's own output beside the ones the construct makes for the client and the CLI.
     expect(outputKeys).toEqual(expect.arrayContaining(['InvoiceEventsTopicArn', 'JobsTableName', 'QueueNames']));
-  });
+  }, 960_000);
 
   it("runs the app's job: enqueued from the app's code, it succeeds with what the handler's own dependency computed", async () => {
     const enqueued = await run('npx', ['--no', '--', 'tsx', 'src/enqueue.ts'], {
@@ -132,7 +133,7 @@ describe('adopting jobstack from its packed tarball', () => {
     const printed = JSON.parse(enqueued.stdout.trim().split('\n').at(-1) ?? '') as { jobId: string; state: string };
     expect(printed).toEqual({ jobId: expect.any(String), state: 'succeeded', ...EXPECTED_RESULT });
     jobId = printed.jobId;
-  });
+  }, 240_000);
 
   it("shows the job in the app's npx jobstack list", async () => {
     expect(jobId, 'the job of the step before').toBeDefined();
@@ -140,5 +141,5 @@ describe('adopting jobstack from its packed tarball', () => {
     expect(listed.code, describeFailure('jobstack list', listed)).toBe(0);
     const { jobs } = JSON.parse(listed.stdout) as { jobs: { id: string; type: string; state: string }[] };
     expect(jobs).toContainEqual(expect.objectContaining({ id: jobId, type: 'invoice.archive', state: 'succeeded' }));
-  });
+  }, 180_000);
 });

@@ -224,6 +224,8 @@ export interface StrippedTypeTests {
   readonly project: string;
   /** 1-based line numbers in the copy that each directive guarded. */
   readonly guardedLines: number[];
+  /** Deletes the copy and its tsconfig, leaving the app as it was. */
+  remove(): Promise<void>;
 }
 
 /**
@@ -247,7 +249,15 @@ export async function writeStrippedTypeTests(appDir: string): Promise<StrippedTy
   const project = 'tsconfig.stripped.json';
   await writeFile(join(appDir, file), kept.join('\n'));
   await writeFile(join(appDir, project), JSON.stringify({ extends: './tsconfig.json', include: [file] }, null, 2));
-  return { file, project, guardedLines };
+  return {
+    file,
+    project,
+    guardedLines,
+    remove: async () => {
+      await rm(join(appDir, file), { force: true });
+      await rm(join(appDir, project), { force: true });
+    },
+  };
 }
 
 /** Line numbers of `tsc` errors reported in `file` (tsc's `file(line,col): error TS…` format). */
