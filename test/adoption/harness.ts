@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,15 +124,42 @@ export async function makeAdoptionFolder(): Promise<AdoptionApp> {
 }
 
 /**
- * `npm pack` of the repository, as a publish would make it (`prepack` builds
- * it), into `destination`; returns the tarball's path. Reads the folder rather
- * than `--json` output, which the build's own output would share stdout with.
+ * Whether a path of the working copy is not the package's source: installs,
+ * the emulator's state, build and synth output, test leftovers, git itself.
+ */
+function isNotSource(path: string): boolean {
+  const relativePath = relative(REPO_ROOT, path).split(sep).join('/');
+  const parts = relativePath.split('/');
+  return (
+    ['.git', '.venv', '.jobstack', 'dist'].includes(parts[0] ?? '') ||
+    parts.includes('node_modules') ||
+    parts.includes('cdk.out') ||
+    relativePath.startsWith('test/artifacts')
+  );
+}
+
+/**
+ * `npm pack` of the repository as a publish would make it (`prepack` builds
+ * it), returning the tarball's path.
+ *
+ * It packs a copy of the working tree (uncommitted changes included) whose
+ * `node_modules` links to the repository's: `prepack` empties and rebuilds
+ * `dist/`, and doing that in the repository itself would pull `dist/` from
+ * under the package tests that read it in the same `npm test` run. The tarball
+ * is found in its folder rather than in `--json` output, which the build's own
+ * output shares stdout with.
  */
 export async function packRepository(app: AdoptionApp): Promise<string> {
+  const source = join(app.root, 'source');
+  await cp(REPO_ROOT, source, {
+    recursive: true,
+    filter: (path) => !isNotSource(path),
+  });
+  await symlink(await realpath(join(REPO_ROOT, 'node_modules')), join(source, 'node_modules'), 'dir');
   const destination = join(app.root, 'pack');
   await mkdir(destination);
   const packed = await run('npm', ['pack', '--pack-destination', destination], {
-    cwd: REPO_ROOT,
+    cwd: source,
     timeoutMs: 600_000,
     logFile: app.logFile('npm-pack'),
   });
