@@ -192,6 +192,8 @@ export async function listFiles(dir: string): Promise<string[]> {
 /** Paths of the repository's demo app, which the package must not carry. */
 const DEMO_PATHS = [
   /(^|\/)functions\/jobs\//,
+  // The demo workload the CLI's `demo` command used to run (now the repository's demo/run.ts).
+  /(^|\/)demo\//,
   /(^|\/)infra\/app\.[cm]?[jt]s$/,
   /(^|\/)infra\/jobstack-stack\./,
   /(^|\/)jobstack\.config\./,
