@@ -44,7 +44,7 @@ describe('adopting jobstack from its packed tarball', () => {
     try {
       const tarball = await packRepository(app);
       await copyFixtureApp(app, tarball);
-      // The repository's own install filled the npm cache: the app's install comes from it, not the network.
+      // The repository's own install filled the npm cache; --prefer-offline takes what it can from there.
       const installed = await run(
         'npm',
         ['install', '--prefer-offline', '--no-audit', '--no-fund'],
