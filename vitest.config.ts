@@ -59,7 +59,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/adoption/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           // One emulator runs one Lambda at a time: files share it, so run them one after another.
           fileParallelism: false,

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   );
   const jobs = createJobClient({ registry: contracts, config: { ...config, queues }, clients: clientAws });
 
-  // The worker's clients and dependencies, built as functions/worker/handler.ts builds them.
+  // The worker's clients and dependencies, built as functions/jobs/worker-entry.ts builds them.
   const workerDynamo = new DynamoDBClient(aws);
   const workerSqs = new SQSClient(aws);
   meter.attach(workerDynamo, 'DynamoDB');

@@ -2,7 +2,7 @@
  * Benchmark 2: worker overhead per job.
  *
  * CPU time and heap allocation per `demo.echo` job through the real worker
- * handler (functions/worker/handler.ts, with its SDK clients stubbed at the SDK
+ * handler (functions/jobs/worker-entry.ts, with its SDK clients stubbed at the SDK
  * level so AWS "answers" at once), for batches of 1, 10 and 100, side by side
  * with a reference pipeline built only from Powertools batch processing and
  * Powertools idempotency (DynamoDB persistence, same stubs) running the same

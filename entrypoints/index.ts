@@ -5,6 +5,7 @@
  * CDK construct in `jobstack/cdk`.
  */
 
+export { defineConfig, type JobstackProjectConfig } from '../cli/project-config.js';
 export {
   type AwsClients,
   type AwsConnection,

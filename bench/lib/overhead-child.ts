@@ -4,7 +4,7 @@
  * formatting and a write to a pipe). Reports its figures over IPC.
  *
  * Pipelines:
- * - `jobstack`: the real worker handler module (functions/worker/handler.ts:
+ * - `jobstack`: the real worker handler module (functions/jobs/worker-entry.ts:
  *   middy, Powertools batch, our record processor, logger, metrics, tracer), its
  *   SDK clients stubbed to answer at once;
  * - `jobstack-warn`: the same with POWERTOOLS_LOG_LEVEL=WARN (no per-job info lines);
@@ -96,7 +96,7 @@ async function jobstackHandler(logLevel: string): Promise<Handler> {
     POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     POWERTOOLS_LOG_LEVEL: logLevel,
   });
-  const module = (await import('../../functions/worker/handler.js')) as { handler: Handler };
+  const module = (await import('../../functions/jobs/worker-entry.js')) as { handler: Handler };
   return module.handler;
 }
 
