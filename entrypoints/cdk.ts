@@ -8,13 +8,18 @@ export {
   type JobSystemBundlingOptions,
   type JobSystemProps,
 } from '../infra/job-system.js';
-export type { LongJobs } from '../infra/long-jobs.js';
+export type { FunctionBundling } from '../infra/jobstack-function.js';
+export type { LongJobs, LongJobsProps } from '../infra/long-jobs.js';
 export type {
   AgeAlarmOptions,
   CountAlarmOptions,
   JobAlarmsOptions,
   JobMonitoring,
+  JobMonitoringProps,
   JobSystemMonitoringOptions,
 } from '../infra/monitoring.js';
-export type { JobScheduling } from '../infra/scheduling.js';
-export type { WebDashboardApi, WebDashboardOptions } from '../infra/web-dashboard.js';
+export type { JobScheduling, JobSchedulingProps } from '../infra/scheduling.js';
+export type { WebDashboardApi, WebDashboardApiProps, WebDashboardOptions } from '../infra/web-dashboard.js';
+// The types its props and properties are made of, shared with `jobstack`.
+export type { JobstackConfig } from '../shared/client/stack-config.js';
+export type { JobRegistry } from '../shared/job-definition.js';

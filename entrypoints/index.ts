@@ -28,7 +28,7 @@ export {
 } from '../shared/client/job-client.js';
 export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
 export { configFromOutputs, type JobstackConfig } from '../shared/client/stack-config.js';
-export type { DurationInput } from '../shared/duration.js';
+export type { DurationInput, DurationUnit } from '../shared/duration.js';
 export {
   CheckpointNotStorableError,
   CheckpointTooLargeError,
@@ -57,6 +57,7 @@ export {
 export {
   type AnyJobContract,
   type AnyJobDefinition,
+  type ContractResult,
   defineJob,
   defineJobContract,
   defineRegistry,

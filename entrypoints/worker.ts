@@ -15,7 +15,9 @@ export {
   type LongJobStepHandler,
   type LongJobStepHandlerOptions,
 } from '../functions/long-job/create-handler.js';
-export type { FailureInput, StepInput, StepOutput } from '../functions/long-job/types.js';
+export type { FailureInput, LongJobState, StepInput, StepOutput, StepStatus } from '../functions/long-job/types.js';
 export { createSweeperHandler, type SweeperHandler } from '../functions/sweeper/create-handler.js';
 export type { SweepResult } from '../functions/sweeper/sweep.js';
 export { createWorkerHandler, type WorkerHandler, type WorkerHandlerOptions } from '../functions/worker/create-handler.js';
+// The registries the factories take, shared with `jobstack`.
+export type { HandlerRegistry, JobRegistry } from '../shared/job-definition.js';

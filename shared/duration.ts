@@ -2,7 +2,7 @@ import { InvalidDurationError } from './errors.js';
 
 /** A duration: milliseconds as a number, or a string like `'500ms'`, `'30s'`, `'15m'`, `'2h'`, `'7d'`. */
 export type DurationInput = number | `${number}${DurationUnit}`;
-type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
 const MS_PER_UNIT: Record<DurationUnit, number> = {
   ms: 1,
