@@ -5,7 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ConfigurationError, type HandlerRegistry, isLongJobContract, jobsWithoutHandlers } from '../../shared/index.js';
+import {
+  ConfigurationError,
+  FunctionEnv,
+  type HandlerRegistry,
+  isLongJobContract,
+  jobsWithoutHandlers,
+} from '../../shared/index.js';
 import { LongJobStore } from '../../shared/long-jobs/long-job-store.js';
 import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
@@ -38,11 +44,24 @@ export type LongJobStepHandler = (
  * import { createLongJobStepHandler } from 'jobstack/worker';
  * import registry from './jobs/handlers.js';
  * export const handler = createLongJobStepHandler({ registry });
- * @throws ConfigurationError when the environment is incomplete or a long job in the registry has no step
+ * @throws ConfigurationError when the environment is incomplete, a long job type in `JOBSTACK_JOB_TYPES` is not in
+ *   the registry, or a long job in the registry has no step
  */
 export function createLongJobStepHandler(options: LongJobStepHandlerOptions): LongJobStepHandler {
   const { registry } = options;
   const environment = readStepEnvironment();
+  // The long job types the construct planned this function for: a missing one would run no step and die.
+  const planned = (process.env[FunctionEnv.jobTypes] ?? '')
+    .split(',')
+    .map((type) => type.trim())
+    .filter((type) => type.length > 0);
+  const unknown = planned.filter((type) => !Object.hasOwn(registry, type));
+  if (unknown.length > 0) {
+    throw new ConfigurationError(
+      `the long-job step function's registry has no step for ${unknown.map((type) => `'${type}'`).join(', ')}, which ` +
+        `${FunctionEnv.jobTypes} names: add their implementations to the handlers module the JobSystem construct bundles`,
+    );
+  }
   const withoutStep = jobsWithoutHandlers(registry).filter((type) => {
     const contract = registry[type];
     return contract !== undefined && isLongJobContract(contract);

@@ -86,6 +86,13 @@ describe('createLongJobStepHandler', () => {
     expect(() => createLongJobStepHandler({ registry })).toThrow(/long-job contracts without a step: bare\.long/);
   });
 
+  it('fails at cold start if the registry has no step for a long job type the construct planned, naming each', () => {
+    setEnv({ [FunctionEnv.jobsTable]: 'jobs', [FunctionEnv.jobTypes]: 'demo.long,report.rebuild' });
+    expect(() => createLongJobStepHandler({ registry: demoHandlers })).toThrow(/no step for 'report\.rebuild'/);
+    setEnv({ [FunctionEnv.jobsTable]: 'jobs', [FunctionEnv.jobTypes]: 'demo.long', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    expect(createLongJobStepHandler({ registry: demoHandlers })).toBeTypeOf('function');
+  });
+
   it('fails at cold start without the jobs table, and starts with it', () => {
     setEnv({ [FunctionEnv.jobsTable]: '' });
     expect(() => createLongJobStepHandler({ registry: demoHandlers })).toThrow(/missing JOBSTACK_JOBS_TABLE/);
