@@ -139,13 +139,6 @@ export interface JobSystemProps {
   readonly visibilityTimeout?: Duration;
 
   /**
-   * Create the demo ledger table the demo `effect` job writes to.
-   *
-   * @default false
-   */
-  readonly demoJobs?: boolean;
-
-  /**
    * What happens to the tables when they leave the stack. Queues are always
    * destroyed (their messages are transient; the job records are the truth).
    *
@@ -237,8 +230,6 @@ export class JobSystem extends Construct {
   public readonly jobsTable: dynamodb.Table;
   /** Enqueue idempotency keys → job ids, expiring with their window. */
   public readonly idempotencyTable: dynamodb.Table;
-  /** The ledger the demo `effect` job writes to (only with `demoJobs`). */
-  public readonly demoLedgerTable?: dynamodb.Table;
   /** Payloads over the client's inline limit (200 KB by default), kept as long as the job records. */
   public readonly payloadBucket: s3.Bucket;
   /** Queue, dead-letter queue and worker by logical queue name. */
@@ -303,10 +294,6 @@ export class JobSystem extends Construct {
         'records; access logging would add a second bucket and cost per request without an auditing need.',
     });
 
-    if (props.demoJobs === true) {
-      this.demoLedgerTable = jobstackTable(this, 'DemoLedgerTable', { partitionKey: 'key', timeToLive: false, removalPolicy });
-    }
-
     const queues = new Map<string, JobQueueResources>();
     for (const plan of queuePlans) {
       queues.set(plan.name, this.createQueue(plan, props, recordRetention));
@@ -352,6 +339,20 @@ export class JobSystem extends Construct {
   }
 
   /**
+   * Every function that runs your job code: each queue's worker and, with long jobs, the step function.
+   * Give them what your handlers use, as you would any function of your stack:
+   *
+   * @example
+   * for (const fn of jobs.jobFunctions) {
+   *   ordersTable.grantReadWriteData(fn);
+   *   fn.addEnvironment('ORDERS_TABLE', ordersTable.tableName);
+   * }
+   */
+  public get jobFunctions(): readonly lambda.Function[] {
+    return [...[...this.queues.values()].map(({ worker }) => worker), ...(this.longJobs ? [this.longJobs.stepFunction] : [])];
+  }
+
+  /**
    * What a client configured from the environment (`jobClientFromEnvironment`) needs: the same
    * `JobstackConfig` `connectJobClient` reads from the stack outputs, as tokens resolved at deploy time.
    */
@@ -361,7 +362,6 @@ export class JobSystem extends Construct {
       stackName: stack.stackName,
       jobsTable: this.jobsTable.tableName,
       idempotencyTable: this.idempotencyTable.tableName,
-      ...(this.demoLedgerTable ? { demoLedgerTable: this.demoLedgerTable.tableName } : {}),
       payloadBucket: this.payloadBucket.bucketName,
       queues: Object.fromEntries(
         [...this.queues].map(([name, { queue, deadLetterQueue }]) => [
@@ -536,7 +536,6 @@ export class JobSystem extends Construct {
     };
     output(StackOutput.jobsTableName, this.jobsTable.tableName);
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
-    if (this.demoLedgerTable) output(StackOutput.demoLedgerTableName, this.demoLedgerTable.tableName);
     output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
     output(StackOutput.queueNames, [...this.queues.keys()].join(','));
     for (const [name, { queue, deadLetterQueue, worker }] of this.queues) {
@@ -683,7 +682,6 @@ export class JobSystem extends Construct {
       [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
       POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     };
-    if (this.demoLedgerTable) environment[FunctionEnv.demoLedgerTable] = this.demoLedgerTable.tableName;
     environment[FunctionEnv.payloadBucket] = this.payloadBucket.bucketName;
 
     // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write
@@ -722,7 +720,6 @@ export class JobSystem extends Construct {
     this.jobsTable.grantReadWriteData(worker);
     this.idempotencyTable.grantReadWriteData(worker);
     deadLetterQueue.grantSendMessages(worker);
-    this.demoLedgerTable?.grantReadWriteData(worker);
     worker.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.payloadBucket.arnForObjects(`${PAYLOAD_PREFIX}*`)] }),
     );

@@ -1,11 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { JobSystem, type JobSystemProps } from 'jobstack/cdk';
-import contracts from '../functions/jobs/contracts.js';
+import contracts, { DEMO_LEDGER_TABLE_ENV } from '../functions/jobs/contracts.js';
 
 /** The demo's handlers module: its default export is the handler registry the worker and the step function bundle. */
 export const DEMO_HANDLERS = fileURLToPath(new URL('../functions/jobs/handlers.ts', import.meta.url));
+
+/** Output with the demo ledger's table name, which the integration tests and the soak read. */
+export const DEMO_LEDGER_OUTPUT = 'DemoLedgerTableName';
 
 /** Properties of a {@link JobstackStack}. */
 export interface JobstackStackProps extends StackProps {
@@ -28,7 +32,7 @@ export interface JobstackStackProps extends StackProps {
    *
    * @default - the `JobSystem` defaults
    */
-  readonly jobSystem?: Omit<JobSystemProps, 'registry' | 'handlers' | 'demoJobs' | 'removalPolicy'>;
+  readonly jobSystem?: Omit<JobSystemProps, 'registry' | 'handlers' | 'removalPolicy'>;
 }
 
 /**
@@ -37,6 +41,8 @@ export interface JobstackStackProps extends StackProps {
  */
 export class JobstackStack extends Stack {
   public readonly jobSystem: JobSystem;
+  /** The table the demo `effect` job counts its side effects in (only with `demoJobs`). */
+  public readonly demoLedgerTable?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: JobstackStackProps = {}) {
     super(scope, id, props);
@@ -49,9 +55,25 @@ export class JobstackStack extends Stack {
       ...props.jobSystem,
       registry: contracts,
       handlers: DEMO_HANDLERS,
-      demoJobs,
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
     });
+
+    // The demo's own resource, wired to the job functions the way a user's stack wires its tables.
+    if (demoJobs) {
+      const ledger = new dynamodb.Table(this, 'DemoLedgerTable', {
+        partitionKey: { name: 'key', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      for (const fn of this.jobSystem.jobFunctions) {
+        ledger.grantReadWriteData(fn);
+        fn.addEnvironment(DEMO_LEDGER_TABLE_ENV, ledger.tableName);
+      }
+      new CfnOutput(this, DEMO_LEDGER_OUTPUT, { value: ledger.tableName });
+      this.demoLedgerTable = ledger;
+    }
   }
 }
 

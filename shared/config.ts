@@ -19,8 +19,6 @@ export const FunctionEnv = {
   queueName: 'JOBSTACK_QUEUE_NAME',
   /** Days a finished job record is kept before DynamoDB TTL deletes it. */
   recordRetentionDays: 'JOBSTACK_RECORD_RETENTION_DAYS',
-  /** Name of the demo ledger table used by `demo.effect` (only when demo jobs are deployed). */
-  demoLedgerTable: 'JOBSTACK_DEMO_LEDGER_TABLE',
   /** Bucket holding payloads too large to travel inline. */
   payloadBucket: 'JOBSTACK_PAYLOAD_BUCKET',
   /** ARN of the long-job state machine the worker starts long jobs on (only when the registry has long jobs). */
@@ -43,7 +41,6 @@ export const ClientEnv = {
 export const StackOutput = {
   jobsTableName: 'JobsTableName',
   idempotencyTableName: 'IdempotencyTableName',
-  demoLedgerTableName: 'DemoLedgerTableName',
   payloadBucketName: 'PayloadBucketName',
   /** Comma-separated logical queue names, e.g. `default,reports`. */
   queueNames: 'QueueNames',

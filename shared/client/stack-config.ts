@@ -9,7 +9,6 @@ export interface JobstackConfig {
   readonly stackName: string;
   readonly jobsTable: string;
   readonly idempotencyTable: string;
-  readonly demoLedgerTable?: string;
   /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
   readonly payloadBucket?: string;
   /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
@@ -31,7 +30,6 @@ function jobstackConfigSchema() {
     stackName: nonEmpty,
     jobsTable: nonEmpty,
     idempotencyTable: nonEmpty,
-    demoLedgerTable: nonEmpty.optional(),
     payloadBucket: nonEmpty.optional(),
     queues: z
       .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
@@ -108,7 +106,6 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
       ];
     }),
   );
-  const demoLedgerTable = outputs[StackOutput.demoLedgerTableName];
   const payloadBucket = outputs[StackOutput.payloadBucketName];
   const groupName = outputs[StackOutput.scheduleGroupName];
   const roleArn = outputs[StackOutput.schedulerRoleArn];
@@ -119,7 +116,6 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     jobsTable: need(StackOutput.jobsTableName),
     idempotencyTable: need(StackOutput.idempotencyTableName),
     queues,
-    ...(demoLedgerTable ? { demoLedgerTable } : {}),
     ...(payloadBucket ? { payloadBucket } : {}),
     ...(groupName && roleArn && deadLetterQueueArn ? { scheduling: { groupName, roleArn, deadLetterQueueArn } } : {}),
     ...(longJobStateMachineArn ? { longJobStateMachineArn } : {}),

@@ -21,7 +21,6 @@ interface Statement {
 function fullStack(): { stack: Stack; template: Template } {
   const { stack } = jobSystemStack({
     registry: { ...ONE_QUEUE, [longCount.name]: longCount },
-    demoJobs: true,
     webDashboard: { enabled: true },
   });
   return { stack, template: Template.fromStack(stack) };

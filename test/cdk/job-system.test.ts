@@ -1,11 +1,11 @@
-import { Duration, RemovalPolicy, type Stack, Token } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, type Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME, FunctionEnv } from '../../shared/config.js';
 import type { JobRegistry } from '../../shared/job-definition.js';
-import { reportBuild, TWO_QUEUES } from './fixtures/contracts.js';
+import { longCount, reportBuild, TWO_QUEUES } from './fixtures/contracts.js';
 import { jobSystemStack } from './fixtures/stacks.js';
 
 describe('JobSystem', () => {
@@ -13,8 +13,8 @@ describe('JobSystem', () => {
   let stack: Stack;
 
   beforeAll(() => {
-    // GIVEN two queues, demo jobs on, defaults otherwise
-    ({ stack } = jobSystemStack({ registry: TWO_QUEUES, demoJobs: true }));
+    // GIVEN two queues, defaults otherwise
+    ({ stack } = jobSystemStack({ registry: TWO_QUEUES }));
     template = Template.fromStack(stack);
   });
 
@@ -123,7 +123,6 @@ describe('JobSystem', () => {
           Variables: {
             [FunctionEnv.jobsTable]: { Ref: Match.stringLikeRegexp('^JobsJobsTable') },
             [FunctionEnv.idempotencyTable]: { Ref: Match.stringLikeRegexp('^JobsIdempotencyTable') },
-            [FunctionEnv.demoLedgerTable]: { Ref: Match.stringLikeRegexp('^JobsDemoLedgerTable') },
             [FunctionEnv.queueUrl]: { Ref: Match.stringLikeRegexp('^JobsQueueDefault') },
             [FunctionEnv.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('^JobsDeadLetterQueueDefault') },
             [FunctionEnv.queueName]: 'default',
@@ -204,15 +203,11 @@ describe('JobSystem', () => {
       });
     });
 
-    it('creates the idempotency table with TTL and PITR, and the demo ledger table', () => {
-      template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    it('creates the idempotency table with TTL and PITR', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 2);
       const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
       const withTtl = tables.filter((t) => t.Properties.TimeToLiveSpecification !== undefined);
       expect(withTtl).toHaveLength(2);
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      });
       for (const table of tables) {
         expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       }
@@ -334,10 +329,17 @@ describe('JobSystem grants', () => {
 });
 
 describe('JobSystem options', () => {
-  it('omits the demo ledger table unless demoJobs is set', () => {
-    const { stack, jobs } = jobSystemStack();
+  it('creates only its own two tables: resources of the app (such as the demo ledger) are the app stack’s', () => {
+    const { stack } = jobSystemStack();
     Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 2);
-    expect(jobs.demoLedgerTable).toBeUndefined();
+  });
+
+  it('lists every function that runs job code in jobFunctions: each queue’s worker and the long-job step function', () => {
+    const { stack, jobs } = jobSystemStack({ registry: { ...TWO_QUEUES, [longCount.name]: longCount } });
+    const ids = jobs.jobFunctions.map((fn) => stack.resolve((fn.node.defaultChild as CfnElement).logicalId) as string);
+    expect(ids).toHaveLength(3);
+    expect(ids.filter((id) => id.startsWith('JobsWorker'))).toHaveLength(2);
+    expect(ids.filter((id) => id.startsWith('JobsLongJobsStepFunction'))).toHaveLength(1);
   });
 
   it('passes batch size, concurrency and batching window to the event source', () => {

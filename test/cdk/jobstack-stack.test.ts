@@ -4,8 +4,8 @@ import { App, CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registry } from '../../functions/jobs/contracts.js';
-import { JobstackStack } from '../../infra/jobstack-stack.js';
+import { DEMO_LEDGER_TABLE_ENV, registry } from '../../functions/jobs/contracts.js';
+import { DEMO_LEDGER_OUTPUT, JobstackStack } from '../../infra/jobstack-stack.js';
 import { queueOutputSuffix, StackOutput } from '../../shared/config.js';
 import { planQueues } from '../../shared/job-definition.js';
 import { newTestApp } from './fixtures/stacks.js';
@@ -40,10 +40,12 @@ describe('JobstackStack', () => {
     }
   });
 
-  it('is a thin stack: every resource belongs to its one JobSystem, built from the public jobstack/cdk entry', () => {
+  it('is a thin stack: its one JobSystem and the demo ledger table, built from the public jobstack/cdk entry', () => {
     const resources = stack.node.findAll().filter((construct) => construct instanceof CfnResource);
     expect(resources.length).toBeGreaterThan(0);
-    expect(resources.map((resource) => resource.node.path).filter((path) => !path.startsWith('jobstack/JobSystem/'))).toEqual([]);
+    expect(resources.map((resource) => resource.node.path).filter((path) => !path.startsWith('jobstack/JobSystem/'))).toEqual([
+      'jobstack/DemoLedgerTable/Resource',
+    ]);
     // Library code only through 'jobstack/cdk'; from the repo only the demo's own jobs.
     const source = readFileSync(fileURLToPath(new URL('../../infra/jobstack-stack.ts', import.meta.url)), 'utf8');
     const imports = [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1]);
@@ -56,7 +58,7 @@ describe('JobstackStack', () => {
     const expected = [
       StackOutput.jobsTableName,
       StackOutput.idempotencyTableName,
-      StackOutput.demoLedgerTableName,
+      DEMO_LEDGER_OUTPUT,
       StackOutput.queueNames,
       StackOutput.payloadBucketName,
       'DashboardUrl',
@@ -87,11 +89,28 @@ describe('JobstackStack', () => {
     });
   });
 
+  it('wires its own ledger table to every job function (workers and the long-job step function), as a user stack would', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const withLedger = Object.entries(functions)
+      .filter(
+        ([, resource]) =>
+          (resource as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment
+            ?.Variables?.[DEMO_LEDGER_TABLE_ENV] !== undefined,
+      )
+      .map(([id]) => id);
+    const workers = Object.keys(functions).filter((id) => id.startsWith('JobSystemWorker'));
+    const steps = Object.keys(functions).filter((id) => id.startsWith('JobSystemLongJobsStepFunction'));
+    expect(workers.length).toBeGreaterThan(0);
+    expect(steps).toHaveLength(1);
+    expect(withLedger.sort()).toEqual([...workers, ...steps].sort());
+    template.hasOutput(DEMO_LEDGER_OUTPUT, { Value: { Ref: Match.stringLikeRegexp('^DemoLedgerTable') } });
+  });
+
   it('leaves out the demo ledger table and its output when demo jobs are off by context', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [], demoJobs: 'false' } });
     const noDemo = Template.fromStack(new JobstackStack(app, 'nodemo', { env: ENV }));
     noDemo.resourceCountIs('AWS::DynamoDB::Table', 2);
-    expect(Object.keys(noDemo.findOutputs(StackOutput.demoLedgerTableName))).toHaveLength(0);
+    expect(Object.keys(noDemo.findOutputs(DEMO_LEDGER_OUTPUT))).toHaveLength(0);
   });
 
   it('fails if the demoJobs context is not a boolean', () => {

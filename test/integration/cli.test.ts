@@ -5,7 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_VERSION, localConnection, newJobId, serializeEnvelope } from '../../shared/index.js';
-import { connectTestClient, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
+import { connectTestClient, demoLedgerTable, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 describe('jobstack CLI against the deployed stack', () => {
   it('enqueues, waits for and gets a demo.echo job', async () => {
@@ -113,7 +113,7 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ jobId, step: 'ledger-increment', resolved: true, retry: 'requeued' });
     expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', result: { count: 1 } });
-    expect(await ledgerCount(jobs.config.demoLedgerTable as string, payload.key)).toBe(0);
+    expect(await ledgerCount(await demoLedgerTable(), payload.key)).toBe(0);
 
     const again = await runCli(['resolve-step', jobId, 'ledger-increment', '--rerun']);
     expect(again.code).toBe(1);

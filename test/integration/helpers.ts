@@ -7,7 +7,9 @@ import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SQSClient } from
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { type Registry, registry } from '../../functions/jobs/contracts.js';
+import { DEMO_LEDGER_OUTPUT } from '../../infra/jobstack-stack.js';
 import { connectJobClient, type JobClient, localConnection } from '../../shared/index.js';
+import { stackOutput } from '../soak/stack-controls.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
@@ -23,6 +25,11 @@ export function connectTestClient(): Promise<JobClient<Registry>> {
 /** A name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The demo stack's ledger table (an output of the demo stack, not of the JobSystem construct). */
+export function demoLedgerTable(): Promise<string> {
+  return stackOutput(localConnection(testEndpoint()), inject('stackName'), DEMO_LEDGER_OUTPUT);
 }
 
 export async function ledgerCount(tableName: string, key: string): Promise<number> {

@@ -2,7 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { type JobClient, type JobRecord, localConnection } from '../../shared/index.js';
-import { connectTestClient, findDeadLetter, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
+import { connectTestClient, demoLedgerTable, findDeadLetter, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 let jobs: JobClient<Registry>;
 
@@ -95,7 +95,7 @@ describe('enqueue idempotency', () => {
     const later = await jobs.enqueue('demo.effect', { key: ledgerKey }, { idempotencyKey: key });
     expect(later).toMatchObject({ jobId: first.jobId, created: false, state: 'succeeded' });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', ledgerKey)).toBe(1);
+    expect(await ledgerCount(await demoLedgerTable(), ledgerKey)).toBe(1);
   });
 
   it('different keys give different jobs', async () => {
@@ -218,7 +218,7 @@ describe('effectively once inside a job, and cancellation of a running job', () 
       attempts: 3,
       result: { count: 1, attempts: 3 },
     });
-    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', key)).toBe(1);
+    expect(await ledgerCount(await demoLedgerTable(), key)).toBe(1);
   });
 
   it('cancel of a running job stops it at its next progress check', async () => {

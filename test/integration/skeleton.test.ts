@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { ENVELOPE_VERSION, type JobClient, localConnection, newJobId } from '../../shared/index.js';
-import { connectTestClient, findDeadLetter, ledgerCount, testEndpoint, uniqueName } from './helpers.js';
+import { connectTestClient, demoLedgerTable, findDeadLetter, ledgerCount, testEndpoint, uniqueName } from './helpers.js';
 
 let jobs: JobClient<Registry>;
 
@@ -51,7 +51,7 @@ describe('demo jobs through the deployed stack (SDK)', () => {
     const { jobId } = await jobs.enqueue('demo.effect', { key });
     const record = await jobs.wait(jobId, { timeout: '60s' });
     expect(record).toMatchObject({ state: 'succeeded', result: { count: 1 } });
-    expect(await ledgerCount(jobs.config.demoLedgerTable ?? '', key)).toBe(1);
+    expect(await ledgerCount(await demoLedgerTable(), key)).toBe(1);
   });
 
   it('enqueueMany runs every job in the batch', async () => {

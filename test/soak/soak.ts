@@ -3,6 +3,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Registry } from '../../functions/jobs/contracts.js';
+import { DEMO_LEDGER_OUTPUT } from '../../infra/jobstack-stack.js';
 import {
   type AwsConnection,
   ENVELOPE_VERSION,
@@ -11,7 +12,7 @@ import {
   newJobId,
   serializeEnvelope,
 } from '../../shared/index.js';
-import { overrideSweeperEnvironment, pauseWorkers, stackFunctions } from './stack-controls.js';
+import { overrideSweeperEnvironment, pauseWorkers, stackFunctions, stackOutput } from './stack-controls.js';
 
 /** What the soak injects, per job. */
 export type Fault =
@@ -107,6 +108,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const faults = Object.fromEntries(FAULTS.map((fault) => [fault, 0])) as Record<Fault, number>;
 
   const [sweeper] = await stackFunctions(options.aws, jobs.config.stackName, 'JobSystemSweeper');
+  const ledgerTable = await stackOutput(options.aws, jobs.config.stackName, DEMO_LEDGER_OUTPUT);
   const lambda = new LambdaClient(options.aws);
   const runSweeper = async () => {
     await lambda.send(new InvokeCommand({ FunctionName: sweeper }));
@@ -339,7 +341,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   async function incrementLedger(key: string): Promise<void> {
     await documentClient.send(
       new UpdateCommand({
-        TableName: jobs.config.demoLedgerTable as string,
+        TableName: ledgerTable,
         Key: { key },
         UpdateExpression: 'ADD #count :one',
         ExpressionAttributeNames: { '#count': 'count' },
@@ -354,9 +356,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   async function ledgerCounts(keys: readonly string[]): Promise<Map<string, number>> {
-    const table = jobs.config.demoLedgerTable;
+    const table = ledgerTable;
     const counts = new Map<string, number>();
-    if (!table) throw new Error('the stack has no demo ledger table');
     for (let start = 0; start < keys.length; start += 100) {
       let request: Record<string, unknown>[] = keys.slice(start, start + 100).map((key) => ({ key }));
       while (request.length > 0) {

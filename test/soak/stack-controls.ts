@@ -1,4 +1,4 @@
-import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   GetFunctionConfigurationCommand,
   LambdaClient,
@@ -16,6 +16,14 @@ import type { AwsConnection } from '../../shared/index.js';
  */
 
 /** Physical name of the stack's function whose logical id starts with `prefix` (e.g. 'JobSystemWorker'). */
+/** The value of one output of a deployed stack, e.g. the demo stack's ledger table name. */
+export async function stackOutput(aws: AwsConnection, stackName: string, key: string): Promise<string> {
+  const output = await new CloudFormationClient(aws).send(new DescribeStacksCommand({ StackName: stackName }));
+  const value = output.Stacks?.[0]?.Outputs?.find((candidate) => candidate.OutputKey === key)?.OutputValue;
+  if (!value) throw new Error(`stack '${stackName}' has no output '${key}'`);
+  return value;
+}
+
 export async function stackFunctions(aws: AwsConnection, stackName: string, prefix: string): Promise<string[]> {
   const names: string[] = [];
   const cloudFormation = new CloudFormationClient(aws);
