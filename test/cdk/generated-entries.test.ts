@@ -16,8 +16,13 @@ import { WITH_TIME } from './fixtures/contracts.js';
 import { FIXTURE_HANDLERS, jobSystemStack } from './fixtures/stacks.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** In this source checkout jobstack's modules are the .ts files; in the package, dist/**.js. */
-const WORKER_ENTRYPOINT = join(REPO, 'entrypoints', 'worker.ts');
+/**
+ * In this source checkout jobstack's modules are the .ts files; in the package, dist/**.js. Each entry imports its
+ * factory from the factory's own module, not through `jobstack/worker`, which re-exports all of them: that pulled
+ * the other functions' dependencies into the bundle (115 KB more for the long-job step function).
+ */
+const factoryModule = (name: string): string => join(REPO, 'functions', name, 'create-handler.ts');
+const WORKER_FACTORY = factoryModule('worker');
 const CACHE = join(REPO, 'node_modules', '.cache', 'jobstack');
 
 const scratch = mkdtempSync(join(tmpdir(), 'jobstack-entries-'));
@@ -27,15 +32,17 @@ describe('generated entries', () => {
   it('the worker entry imports the user’s handlers module and createWorkerHandler by absolute path', () => {
     const source = registryEntrySource('worker', FIXTURE_HANDLERS);
     expect(source).toContain(`import * as handlersModule from ${JSON.stringify(FIXTURE_HANDLERS)};`);
-    expect(source).toContain(`import { createWorkerHandler } from ${JSON.stringify(WORKER_ENTRYPOINT)};`);
+    expect(source).toContain(`import { createWorkerHandler } from ${JSON.stringify(WORKER_FACTORY)};`);
     expect(source).toContain('export const handler = createWorkerHandler({ registry });');
   });
 
   it('the long-job step and dashboard API entries use their own factories', () => {
     expect(registryEntrySource('longJobStep', FIXTURE_HANDLERS)).toContain(
-      `import { createLongJobStepHandler } from ${JSON.stringify(WORKER_ENTRYPOINT)};`,
+      `import { createLongJobStepHandler } from ${JSON.stringify(factoryModule('long-job'))};`,
     );
-    expect(registryEntrySource('dashboardApi', FIXTURE_HANDLERS)).toContain('createDashboardApiHandler({ registry })');
+    const dashboard = registryEntrySource('dashboardApi', FIXTURE_HANDLERS);
+    expect(dashboard).toContain(`import { createDashboardApiHandler } from ${JSON.stringify(factoryModule('dashboard-api'))};`);
+    expect(dashboard).toContain('createDashboardApiHandler({ registry })');
   });
 
   it('the sweeper and dead-letter entries re-export jobstack’s own entries of those functions, with no user code', () => {
@@ -56,7 +63,7 @@ describe('generated entries', () => {
       const entry = join(scratch, `${name}-entry.mjs`);
       writeFileSync(
         entry,
-        registryEntrySource('worker', handlers).replace(JSON.stringify(WORKER_ENTRYPOINT), JSON.stringify(factory)),
+        registryEntrySource('worker', handlers).replace(JSON.stringify(WORKER_FACTORY), JSON.stringify(factory)),
       );
       return ((await import(entry)) as { handler: unknown }).handler;
     };
