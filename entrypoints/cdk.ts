@@ -7,6 +7,7 @@ export {
   JobSystem,
   type JobSystemBundlingOptions,
   type JobSystemProps,
+  type QueueSettings,
 } from '../infra/job-system.js';
 export type { FunctionBundling } from '../infra/jobstack-function.js';
 export type { LongJobs, LongJobsProps } from '../infra/long-jobs.js';

@@ -123,6 +123,16 @@ export interface JobSystemProps {
   readonly maxBatchingWindow?: Duration;
 
   /**
+   * Settings of single logical queues, by queue name, merged over the construct-wide `batchSize`,
+   * `maxConcurrency`, `maxBatchingWindow`, `workerTimeout` and `visibilityTimeout` (a setting a queue leaves
+   * out is the construct-wide one). Every name must be a queue the registry's job types use.
+   *
+   * @example { 'media-reports': { maxConcurrency: 2, workerTimeout: Duration.minutes(10) } }
+   * @default - every queue uses the construct-wide settings
+   */
+  readonly queues?: { readonly [queueName: string]: QueueSettings };
+
+  /**
    * How long a job record is kept after it finishes before DynamoDB TTL
    * deletes it. Whole days.
    *
@@ -191,6 +201,48 @@ export interface JobSystemProps {
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
+
+/**
+ * Settings of one logical queue (`JobSystemProps.queues`); each one left out is the construct-wide setting
+ * of the same name. Validated as the construct-wide ones are, with the queue named in the error.
+ */
+export interface QueueSettings {
+  /**
+   * Largest number of messages the queue's worker gets in one invocation (1..10000; above 10 needs a
+   * `maxBatchingWindow`, this queue's or the construct-wide one).
+   *
+   * @default - the construct-wide `batchSize`
+   */
+  readonly batchSize?: number;
+
+  /**
+   * Most concurrent worker invocations the queue's event source starts (2..1000).
+   *
+   * @default - the construct-wide `maxConcurrency`
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * How long the queue's event source gathers messages before invoking the worker (up to 5 minutes).
+   *
+   * @default - the construct-wide `maxBatchingWindow`
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Timeout of the queue's worker function (1 second..15 minutes).
+   *
+   * @default - the construct-wide `workerTimeout`, else the longest job timeout on the queue + 30 seconds
+   */
+  readonly workerTimeout?: Duration;
+
+  /**
+   * Visibility timeout of the queue; at least 6 × its worker timeout and at most 12 hours.
+   *
+   * @default - the construct-wide `visibilityTimeout`, else 6 × the queue's worker timeout
+   */
+  readonly visibilityTimeout?: Duration;
+}
 
 /** What the construct creates for one logical queue. */
 export interface JobQueueResources {
@@ -628,8 +680,10 @@ export class JobSystem extends Construct {
 
   private createQueue(plan: QueuePlan, props: JobSystemProps, recordRetention: Duration): JobQueueResources {
     const suffix = queueOutputSuffix(plan.name);
-    const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
-    const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
+    const settings = queueSettings(props, plan.name);
+    const workerTimeout = settings.workerTimeout ?? defaultWorkerTimeout(plan);
+    const visibilityTimeout =
+      settings.visibilityTimeout ?? Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
 
     if (!workerTimeout.isUnresolved() && workerTimeout.toMilliseconds() < plan.longestJobTimeoutMs) {
       Annotations.of(this).addWarningV2(
@@ -710,10 +764,10 @@ export class JobSystem extends Construct {
 
     worker.addEventSource(
       new SqsEventSource(queue, {
-        batchSize: props.batchSize ?? 10,
-        maxConcurrency: props.maxConcurrency ?? 10,
+        batchSize: settings.batchSize ?? 10,
+        maxConcurrency: settings.maxConcurrency ?? 10,
         reportBatchItemFailures: true,
-        ...(props.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: props.maxBatchingWindow }),
+        ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
       }),
     );
 
@@ -812,24 +866,7 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
     }
   }
 
-  if (isResolvedNumber(props.batchSize)) {
-    const { batchSize } = props;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
-      throw new Error(`batchSize must be 1..10000 (given ${batchSize})`);
-    }
-    if (batchSize > 10 && props.maxBatchingWindow === undefined) {
-      throw new Error(`batchSize above 10 needs maxBatchingWindow (given batchSize ${batchSize} and no window)`);
-    }
-  }
-  if (isResolvedNumber(props.maxConcurrency)) {
-    const { maxConcurrency } = props;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
-      throw new Error(`maxConcurrency must be 2..1000 (given ${maxConcurrency})`);
-    }
-  }
-  if (isResolvedDuration(props.maxBatchingWindow) && props.maxBatchingWindow.toSeconds() > 300) {
-    throw new Error(`maxBatchingWindow must be at most 5 minutes (given ${props.maxBatchingWindow.toHumanString()})`);
-  }
+  validateQueueSettings(props, '');
   if (isResolvedDuration(props.recordRetention)) {
     const days = props.recordRetention.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1) {
@@ -838,32 +875,88 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
   }
-  if (isResolvedDuration(props.workerTimeout)) {
-    const ms = props.workerTimeout.toMilliseconds();
-    if (ms < 1000 || ms > MAX_WORKER_TIMEOUT.toMilliseconds()) {
-      throw new Error(`workerTimeout must be 1 second..15 minutes (given ${props.workerTimeout.toHumanString()})`);
+
+  const planned = new Set(queuePlans.map(({ name }) => name));
+  for (const [name, overrides] of Object.entries(props.queues ?? {})) {
+    if (!planned.has(name)) {
+      throw new Error(
+        `queues: unknown queue '${name}' (given queues.${name}; the registry's queues are ` +
+          `${[...planned].map((queue) => `'${queue}'`).join(', ')})`,
+      );
     }
+    if (overrides !== undefined) validateQueueSettings(overrides, `queues['${name}'].`);
   }
-  if (props.workerTimeout?.isUnresolved() && props.visibilityTimeout === undefined) {
-    throw new Error('visibilityTimeout is required when workerTimeout is an unresolved token (given no visibilityTimeout)');
-  }
-  if (isResolvedDuration(props.visibilityTimeout)) {
-    const visibility = props.visibilityTimeout;
-    if (visibility.toSeconds() > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
-      throw new Error(`visibilityTimeout must be at most 12 hours (given ${visibility.toHumanString()})`);
+
+  // The rules that combine settings hold for each queue's merged settings.
+  for (const plan of queuePlans) {
+    const settings = queueSettings(props, plan.name);
+    if (isResolvedNumber(settings.batchSize) && settings.batchSize > 10 && settings.maxBatchingWindow === undefined) {
+      throw new Error(
+        `queue '${plan.name}': batchSize above 10 needs maxBatchingWindow (given batchSize ${settings.batchSize} and no window)`,
+      );
     }
-    for (const plan of queuePlans) {
-      const workerTimeout = props.workerTimeout ?? defaultWorkerTimeout(plan);
-      if (workerTimeout.isUnresolved()) continue;
-      const needed = workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
-      if (visibility.toSeconds() < needed) {
+    const workerTimeout = settings.workerTimeout ?? defaultWorkerTimeout(plan);
+    if (workerTimeout.isUnresolved()) {
+      if (settings.visibilityTimeout === undefined) {
         throw new Error(
-          `visibilityTimeout must be at least ${VISIBILITY_TIMEOUT_FACTOR} × the worker timeout for queue '${plan.name}' ` +
-            `(given visibilityTimeout ${visibility.toHumanString()}, worker timeout ${workerTimeout.toHumanString()}, ` +
-            `so at least ${needed} seconds)`,
+          `queue '${plan.name}': visibilityTimeout is required when workerTimeout is an unresolved token (given no visibilityTimeout)`,
         );
       }
+      continue;
     }
+    const visibility = settings.visibilityTimeout;
+    if (!isResolvedDuration(visibility)) continue;
+    const needed = workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
+    if (visibility.toSeconds() < needed) {
+      throw new Error(
+        `visibilityTimeout must be at least ${VISIBILITY_TIMEOUT_FACTOR} × the worker timeout for queue '${plan.name}' ` +
+          `(given visibilityTimeout ${visibility.toHumanString()}, worker timeout ${workerTimeout.toHumanString()}, ` +
+          `so at least ${needed} seconds)`,
+      );
+    }
+  }
+}
+
+/** A queue's settings: its entry in `props.queues` merged over the construct-wide ones, key by key. */
+function queueSettings(props: JobSystemProps, queueName: string): QueueSettings {
+  const overrides = props.queues?.[queueName];
+  return {
+    batchSize: overrides?.batchSize ?? props.batchSize,
+    maxConcurrency: overrides?.maxConcurrency ?? props.maxConcurrency,
+    maxBatchingWindow: overrides?.maxBatchingWindow ?? props.maxBatchingWindow,
+    workerTimeout: overrides?.workerTimeout ?? props.workerTimeout,
+    visibilityTimeout: overrides?.visibilityTimeout ?? props.visibilityTimeout,
+  };
+}
+
+/** The range of each setting given, construct-wide (`label` '') or of one queue (`label` "queues['name']."). */
+function validateQueueSettings(settings: QueueSettings, label: string): void {
+  if (isResolvedNumber(settings.batchSize)) {
+    const { batchSize } = settings;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+      throw new Error(`${label}batchSize must be 1..10000 (given ${batchSize})`);
+    }
+  }
+  if (isResolvedNumber(settings.maxConcurrency)) {
+    const { maxConcurrency } = settings;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new Error(`${label}maxConcurrency must be 2..1000 (given ${maxConcurrency})`);
+    }
+  }
+  if (isResolvedDuration(settings.maxBatchingWindow) && settings.maxBatchingWindow.toSeconds() > 300) {
+    throw new Error(`${label}maxBatchingWindow must be at most 5 minutes (given ${settings.maxBatchingWindow.toHumanString()})`);
+  }
+  if (isResolvedDuration(settings.workerTimeout)) {
+    const ms = settings.workerTimeout.toMilliseconds();
+    if (ms < 1000 || ms > MAX_WORKER_TIMEOUT.toMilliseconds()) {
+      throw new Error(`${label}workerTimeout must be 1 second..15 minutes (given ${settings.workerTimeout.toHumanString()})`);
+    }
+  }
+  if (
+    isResolvedDuration(settings.visibilityTimeout) &&
+    settings.visibilityTimeout.toSeconds() > MAX_VISIBILITY_TIMEOUT.toSeconds()
+  ) {
+    throw new Error(`${label}visibilityTimeout must be at most 12 hours (given ${settings.visibilityTimeout.toHumanString()})`);
   }
 }
 

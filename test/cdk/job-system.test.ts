@@ -369,6 +369,67 @@ describe('JobSystem options', () => {
     }
   });
 
+  it('applies per-queue settings over the construct-wide ones', () => {
+    const { stack, jobs } = jobSystemStack({
+      registry: TWO_QUEUES,
+      batchSize: 5,
+      maxConcurrency: 20,
+      workerTimeout: Duration.minutes(2),
+      queues: {
+        'media-reports': {
+          batchSize: 100,
+          maxConcurrency: 3,
+          maxBatchingWindow: Duration.seconds(30),
+          workerTimeout: Duration.minutes(10),
+        },
+      },
+    });
+    const template = Template.fromStack(stack);
+    const logicalId = (construct: unknown) =>
+      stack.getLogicalId((construct as { node: { defaultChild: CfnElement } }).node.defaultChild);
+    const workerOf = (name: string) => logicalId(jobs.queues.get(name)?.worker);
+    const queueOf = (name: string) => logicalId(jobs.queues.get(name)?.queue);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: workerOf('default') },
+      BatchSize: 5,
+      MaximumBatchingWindowInSeconds: Match.absent(),
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: workerOf('media-reports') },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 30,
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(functions[workerOf('default')]?.Properties.Timeout).toBe(120);
+    expect(functions[workerOf('media-reports')]?.Properties.Timeout).toBe(600);
+    const sqsQueues = template.findResources('AWS::SQS::Queue');
+    expect(sqsQueues[queueOf('default')]?.Properties.VisibilityTimeout).toBe(720);
+    expect(sqsQueues[queueOf('media-reports')]?.Properties.VisibilityTimeout).toBe(3600);
+  });
+
+  it('takes a per-queue visibility timeout and inherits what a queue does not set', () => {
+    const { stack, jobs } = jobSystemStack({
+      registry: TWO_QUEUES,
+      maxBatchingWindow: Duration.seconds(2),
+      queues: { default: { visibilityTimeout: Duration.hours(1) } },
+    });
+    const template = Template.fromStack(stack);
+    const queueId = stack.getLogicalId(jobs.queues.get('default')?.queue.node.defaultChild as CfnElement);
+    expect(template.findResources('AWS::SQS::Queue')[queueId]?.Properties.VisibilityTimeout).toBe(3600);
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const workerMappings = mappings.filter((m) => m.Properties.ScalingConfig !== undefined);
+    expect(workerMappings).toHaveLength(2);
+    for (const mapping of workerMappings) {
+      expect(mapping.Properties).toMatchObject({
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 2,
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    }
+  });
+
   it('exposes queue, dead-letter queue and worker per queue name', () => {
     const { jobs } = jobSystemStack({ registry: TWO_QUEUES });
     expect([...jobs.queues.keys()]).toEqual(['default', 'media-reports']);
@@ -438,6 +499,82 @@ describe('JobSystem validation', () => {
 
   it('fails if the registry holds no job type', () => {
     expect(() => jobSystemStack({ registry: {} })).toThrow(/registry must hold at least one job type \(given none\)/);
+  });
+
+  it('fails if a per-queue override names a queue the registry does not plan', () => {
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { reports: { maxConcurrency: 5 } } })).toThrow(
+      /queues: unknown queue 'reports' \(given queues\.reports; the registry's queues are 'default', 'media-reports'\)/,
+    );
+  });
+
+  it('fails if a per-queue maxConcurrency is out of range, naming the queue', () => {
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { 'media-reports': { maxConcurrency: 1 } } })).toThrow(
+      /queues\['media-reports'\]\.maxConcurrency must be 2\.\.1000 \(given 1\)/,
+    );
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { default: { maxConcurrency: 1001 } } })).toThrow(
+      /queues\['default'\]\.maxConcurrency must be 2\.\.1000 \(given 1001\)/,
+    );
+  });
+
+  it('fails if a per-queue batchSize is out of range, naming the queue', () => {
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { 'media-reports': { batchSize: 0 } } })).toThrow(
+      /queues\['media-reports'\]\.batchSize must be 1\.\.10000 \(given 0\)/,
+    );
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { 'media-reports': { batchSize: 10_001 } } })).toThrow(
+      /queues\['media-reports'\]\.batchSize must be 1\.\.10000 \(given 10001\)/,
+    );
+  });
+
+  it('fails if a per-queue batchSize above 10 has no batching window, on the queue or construct-wide', () => {
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { 'media-reports': { batchSize: 11 } } })).toThrow(
+      /queue 'media-reports': batchSize above 10 needs maxBatchingWindow \(given batchSize 11 and no window\)/,
+    );
+    expect(() =>
+      jobSystemStack({
+        registry: TWO_QUEUES,
+        maxBatchingWindow: Duration.seconds(1),
+        queues: { 'media-reports': { batchSize: 11 } },
+      }),
+    ).not.toThrow();
+  });
+
+  it('fails if a per-queue batching window is above 5 minutes, naming the queue', () => {
+    expect(() =>
+      jobSystemStack({ registry: TWO_QUEUES, queues: { default: { maxBatchingWindow: Duration.minutes(6) } } }),
+    ).toThrow(/queues\['default'\]\.maxBatchingWindow must be at most 5 minutes \(given 6 minutes\)/);
+  });
+
+  it('fails if a per-queue worker timeout is above 15 minutes, naming the queue', () => {
+    expect(() => jobSystemStack({ registry: TWO_QUEUES, queues: { default: { workerTimeout: Duration.minutes(16) } } })).toThrow(
+      /queues\['default'\]\.workerTimeout must be 1 second\.\.15 minutes \(given 16 minutes\)/,
+    );
+  });
+
+  it('fails if a per-queue visibility timeout is below 6 × that queue’s worker timeout', () => {
+    expect(() =>
+      jobSystemStack({
+        registry: TWO_QUEUES,
+        queues: { default: { workerTimeout: Duration.minutes(2), visibilityTimeout: Duration.minutes(10) } },
+      }),
+    ).toThrow(
+      /visibilityTimeout must be at least 6 × the worker timeout for queue 'default' \(given visibilityTimeout 10 minutes, worker timeout 2 minutes, so at least 720 seconds\)/,
+    );
+    // A construct-wide visibility timeout is checked against each queue's own worker timeout.
+    expect(() =>
+      jobSystemStack({
+        registry: TWO_QUEUES,
+        visibilityTimeout: Duration.minutes(30),
+        queues: { 'media-reports': { workerTimeout: Duration.minutes(10) } },
+      }),
+    ).toThrow(
+      /for queue 'media-reports' \(given visibilityTimeout 30 minutes, worker timeout 10 minutes, so at least 3600 seconds\)/,
+    );
+  });
+
+  it('fails if a per-queue visibility timeout is above 12 hours, naming the queue', () => {
+    expect(() =>
+      jobSystemStack({ registry: TWO_QUEUES, queues: { default: { visibilityTimeout: Duration.hours(13) } } }),
+    ).toThrow(/queues\['default'\]\.visibilityTimeout must be at most 12 hours \(given 13 hours\)/);
   });
 
   it('fails if maxAttempts of a hand-made registry entry would exceed the SQS maxReceiveCount limit', () => {
