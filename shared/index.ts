@@ -174,6 +174,7 @@ export {
   unchangedSince,
   withCondition,
 } from './store/conditions.js';
+export { type ControlItemKind, controlItemId, isControlItemId } from './store/control-items.js';
 export {
   ENQUEUE_KEY_PREFIX,
   IdempotencyStore,

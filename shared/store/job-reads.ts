@@ -71,16 +71,16 @@ export class JobReader {
     const limit = query.limit ?? 50;
     if (query.state !== undefined && needsAttention(query.state))
       return this.listNeedingAttention(query.state, query.type, limit, query.cursor);
-    const names: Record<string, string> = {};
+    // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
+    const names: Record<string, string> = { '#state': 'state' };
     const values: Record<string, unknown> = {};
-    const filters: string[] = [];
+    const filters: string[] = ['attribute_exists(#state)'];
     if (query.type !== undefined) {
       names['#type'] = 'type';
       values[':type'] = query.type;
       filters.push('#type = :type');
     }
     if (query.state !== undefined) {
-      names['#state'] = 'state';
       values[':state'] = query.state;
       filters.push('#state = :state');
     }
@@ -93,8 +93,8 @@ export class JobReader {
           // Limit counts items read before the filter, so a filtered page may take several rounds.
           Limit: limit - jobs.length,
           ExclusiveStartKey: startKey,
-          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
         }),
       );

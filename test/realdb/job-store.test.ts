@@ -1,10 +1,12 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTENTION_INDEX_NAME } from '../../shared/config.js';
 import {
   attentionKey,
   type ClaimRequest,
+  controlItemId,
   IllegalTransitionError,
+  isControlItemId,
   type JobErrorInfo,
   JobMaintenance,
   type JobRecord,
@@ -426,6 +428,22 @@ describe('list', () => {
       pages++;
     } while (cursor !== undefined && pages < 100);
     expect([...seen].sort()).toEqual([...queued].sort());
+  });
+
+  it('never lists control items (flow-control state, pauses) that share the table', async () => {
+    const job = await newJob('queued');
+    await documentClient.send(
+      new PutCommand({ TableName: tables.jobs, Item: { id: controlItemId('concurrency', 'list.control', 'k'), holders: {} } }),
+    );
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 50, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.jobs.map((record) => record.id));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    expect(seen).toContain(job);
+    expect(seen.filter(isControlItemId)).toEqual([]);
   });
 });
 
