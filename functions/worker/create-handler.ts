@@ -12,6 +12,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   ConfigurationError,
+  FlowStore,
   FunctionEnv,
   type HandlerRegistry,
   IdempotencyStore,
@@ -76,6 +77,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     store,
     queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
     queueName: environment.queueName,
+    flow: new FlowStore(documentClient, environment.jobsTable),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
     ...(environment.payloadBucket
       ? {

@@ -230,6 +230,36 @@ export class FlowStore {
     return { allowed: false, waitMs: 1_000, contended: true };
   }
 
+  /**
+   * Marks a job whose message went back to wait for its limit as just sent
+   * (`updatedAt`), so the sweeper, which cannot see re-sent wait messages,
+   * does not take a long wait for a lost message. Only a `queued` or
+   * `retrying` record is touched; none is created.
+   * @returns false when the record is absent or in another state
+   */
+  async noteWaiting(jobId: string): Promise<boolean> {
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: jobId },
+          UpdateExpression: 'SET updatedAt = :now',
+          ConditionExpression: '#state IN (:queued, :retrying)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':now': new Date(this.clock()).toISOString(),
+            ':queued': 'queued',
+            ':retrying': 'retrying',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** The live holders of `key`'s slots (strongly consistent read). */
   async slots(jobType: string, key: string): Promise<SlotState> {
     const item = await this.read<SlotsItem>(controlItemId('concurrency', jobType, key));
