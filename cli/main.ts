@@ -10,6 +10,7 @@ import {
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
+import { limitsCommand } from './commands/limits.js';
 import { localCommand } from './commands/local.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -33,6 +34,7 @@ commands:
   resolve-step <jobId> <step>         settle a ctx.once step of unknown outcome: --result <json> (it happened) or
                                       --rerun (it did not); --retry then re-runs the dead job
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
+  limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -61,6 +63,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   retry: retryCommand,
   'resolve-step': resolveStepCommand,
   redrive: redriveCommand,
+  limits: limitsCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

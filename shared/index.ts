@@ -68,6 +68,7 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export { FlowKeyError } from './flow/errors.js';
+export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
 export {
   type ConcurrencyLimit,
   type ConcurrencyLimitInput,

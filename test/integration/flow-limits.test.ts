@@ -11,6 +11,7 @@ import {
   defineJob,
   defineRegistry,
   ENVELOPE_VERSION,
+  type FlowLimitState,
   FlowStore,
   type HandlerRegistry,
   JobQueue,
@@ -21,7 +22,7 @@ import {
   type StartResult,
 } from '../../shared/index.js';
 import { type RunningSqsPoller, startSqsPoller } from '../helpers/sqs-poller.js';
-import { testEndpoint, uniqueName } from './helpers.js';
+import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 // Concurrency and rate limits proven with several workers at once. The emulator runs one Lambda
 // invocation at a time, so the deployed worker cannot show it: here four in-process workers, each the
@@ -227,4 +228,28 @@ describe('flow limits with several workers at once (in-process, emulator queue a
         `rate starts span ${span} ms`,
     );
   }, 200_000);
+});
+
+describe('flow limits on the deployed stack', () => {
+  it('the deployed worker runs a job type with limits (every job once, attempt 1); `jobstack limits` shows the key with no slot held', async () => {
+    const jobs = await connectTestClient();
+    const tenant = uniqueName('tenant');
+    const handles = await Promise.all([0, 1, 2].map(() => jobs.enqueue('demo.tenant-report', { tenant, ms: 200 })));
+    const records = await Promise.all(handles.map((handle) => jobs.wait(handle, { timeout: '90s' })));
+    expect(records.map((record) => [record.state, record.attempts])).toEqual(handles.map(() => ['succeeded', 1]));
+
+    const shown = await runCli(['limits', 'demo.tenant-report', '--key', tenant, '--json']);
+    expect(shown.code).toBe(0);
+    const state = JSON.parse(shown.stdout) as FlowLimitState;
+    expect(state).toMatchObject({ jobType: 'demo.tenant-report', key: tenant, concurrency: { limit: 2, holders: [] } });
+    expect(state.rateLimit).toMatchObject({ limit: 20, perMs: 10_000 });
+    // Starts older than the window have left it; none can be newer than the last job's start.
+    expect(state.rateLimit?.startsInWindow.length).toBeLessThanOrEqual(3);
+
+    const text = await runCli(['limits', 'demo.tenant-report', '--key', tenant]);
+    expect(text.stdout).toContain('concurrency: 0 of 2 slots held');
+    const noKey = await runCli(['limits', 'demo.tenant-report']);
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain("job type 'demo.tenant-report' has limits per key: give the key to read");
+  }, 150_000);
 });

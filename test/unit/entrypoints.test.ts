@@ -26,6 +26,7 @@ describe('public entry points', () => {
       'CheckpointTooLargeError',
       'ConfigurationError',
       'EnqueueError',
+      'FlowKeyError',
       'IllegalTransitionError',
       'InvalidArgumentError',
       'InvalidDurationError',
