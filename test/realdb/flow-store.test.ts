@@ -1,7 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlItemId, FlowStore } from '../../shared/index.js';
+import { z } from 'zod';
+import { controlItemId, defineJobContract, FlowStore, readFlowLimitState } from '../../shared/index.js';
 import { createTestTables, FakeClock, realDocumentClient, type TestTables } from './tables.js';
 
 // The concurrency slots and rate logs of shared/store/flow-store.ts against a real DynamoDB: the
@@ -199,6 +200,46 @@ describe('rate limit log', () => {
     expect(counts).toEqual({ GetItemCommand: 1, PutItemCommand: 1, UpdateItemCommand: 1 });
     expect(await store.takeStart({ jobType, key: 'k', limit: 2, perMs: 60_000 })).toMatchObject({ allowed: false });
     expect(counts).toEqual({ GetItemCommand: 1, PutItemCommand: 1, UpdateItemCommand: 1 });
+  });
+});
+
+describe('the state jobs.limits shows', () => {
+  it('lists the live holders and the starts in the window, and when the next start is possible', async () => {
+    const clock = new FakeClock(START);
+    const store = new FlowStore(documentClient, tables.jobs, { clock: clock.now });
+    const contract = defineJobContract({
+      name: freshType(),
+      schema: z.object({ tenant: z.string() }),
+      concurrency: { key: (payload) => payload.tenant, limit: 3 },
+      rateLimit: { key: (payload) => payload.tenant, limit: 2, per: '10s' },
+    });
+    await store.acquireSlot({ jobType: contract.name, key: 't', jobId: 'live', limit: 3, leaseUntil: START + 60_000 });
+    await store.acquireSlot({ jobType: contract.name, key: 't', jobId: 'expired', limit: 3, leaseUntil: START + 1_000 });
+    await store.takeStart({ jobType: contract.name, key: 't', limit: 2, perMs: 10_000 });
+    clock.set(START + 2_000);
+    await store.takeStart({ jobType: contract.name, key: 't', limit: 2, perMs: 10_000 });
+
+    expect(await readFlowLimitState(store, contract, 't', clock.now())).toEqual({
+      jobType: contract.name,
+      key: 't',
+      concurrency: { limit: 3, holders: [{ jobId: 'live', leaseUntil: new Date(START + 60_000).toISOString() }] },
+      rateLimit: {
+        limit: 2,
+        perMs: 10_000,
+        startsInWindow: [new Date(START).toISOString(), new Date(START + 2_000).toISOString()],
+        nextStartAt: new Date(START + 10_000).toISOString(),
+      },
+    });
+    await expect(readFlowLimitState(store, contract, undefined, clock.now())).rejects.toThrow(
+      `job type '${contract.name}' has limits per key: give the key to read (given none)`,
+    );
+  });
+
+  it('reads the whole-type key when the limit has no key function', async () => {
+    const store = new FlowStore(documentClient, tables.jobs, { clock: () => START });
+    const contract = defineJobContract({ name: freshType(), schema: z.object({}), concurrency: { limit: 1 } });
+    await store.acquireSlot({ jobType: contract.name, key: '*', jobId: 'only', limit: 1, leaseUntil: START + 5_000 });
+    expect((await readFlowLimitState(store, contract, undefined, START)).concurrency?.holders).toHaveLength(1);
   });
 });
 
