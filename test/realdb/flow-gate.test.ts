@@ -256,6 +256,60 @@ describe('concurrency gate', () => {
   });
 });
 
+describe('crashes and lost releases', () => {
+  it('a run that crashed holding the slot keeps the key full until its lease ends; then its redelivery takes the job and the slot over', async () => {
+    const { job, gated, registry } = tenantType(1);
+    const { processRecord, store, flow, queue, clock } = harness(registry);
+    const crashed = message(job.name, { tenant: 't' });
+    // What a crashed run leaves: the job running under its lease, and its slot held until the same moment.
+    const lease = START + 70_000;
+    await store.claim({
+      id: crashed.id,
+      type: job.name,
+      queue: 'default',
+      maxAttempts: 3,
+      payload: { tenant: 't' },
+      correlationId: crashed.id,
+      enqueuedAt: new Date(START).toISOString(),
+      leaseUntil: lease,
+    });
+    await flow.acquireSlot({ jobType: job.name, key: 't', jobId: crashed.id, limit: 1, leaseUntil: lease });
+
+    await processRecord(message(job.name, { tenant: 't' }).record);
+    expect(queue.sentAgain).toHaveLength(1);
+
+    clock.set(lease + 1);
+    const retaken = processRecord(message(job.name, { tenant: 't' }, { id: crashed.id }).record);
+    await until(() => gated.started.includes(crashed.id));
+    gated.finish(crashed.id);
+    await retaken;
+    expect(await store.get(crashed.id)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect((await flow.slots(job.name, 't')).holders).toEqual([]);
+  });
+
+  it('a slot an earlier attempt failed to give back is taken over by the next attempt under its own lease, and released after it', async () => {
+    const { job, gated, registry } = tenantType(1);
+    const { processRecord, store, flow, clock } = harness(registry);
+    const m = message(job.name, { tenant: 't' });
+    const first = processRecord(m.record);
+    await until(() => gated.started.includes(m.id));
+    gated.fail(m.id, new Error('flaky'));
+    await expect(first).rejects.toThrow(/retry/);
+    // As if that release had failed: the slot is still held under attempt 1's lease.
+    await flow.acquireSlot({ jobType: job.name, key: 't', jobId: m.id, limit: 1, leaseUntil: clock.now() + 70_000 });
+
+    clock.advance(1_000);
+    gated.started.length = 0;
+    const second = processRecord(m.record);
+    await until(() => gated.started.includes(m.id));
+    expect((await flow.slots(job.name, 't')).holders).toEqual([{ jobId: m.id, leaseUntil: clock.now() + 60_000 + 10_000 }]);
+    gated.finish(m.id);
+    await second;
+    expect(await store.get(m.id)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect((await flow.slots(job.name, 't')).holders).toEqual([]);
+  });
+});
+
 describe('rate gate', () => {
   it('starts at most `limit` per window and sends the rest back for exactly when the next start is possible', async () => {
     const gated = gatedHandler();
