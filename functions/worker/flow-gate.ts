@@ -122,7 +122,14 @@ export async function enterFlowGate(
   }
 
   if (rateLimit && rateKey !== undefined) {
-    const result = await flow.takeStart({ jobType: envelope.type, key: rateKey, limit: rateLimit.limit, perMs: rateLimit.perMs });
+    let result: Awaited<ReturnType<FlowStore['takeStart']>>;
+    try {
+      result = await flow.takeStart({ jobType: envelope.type, key: rateKey, limit: rateLimit.limit, perMs: rateLimit.perMs });
+    } catch (error) {
+      // The message comes back (a failed record); the slot must not wait for its lease to end.
+      if (slot && !slot.heldBefore) await release(flow, envelope, slot, logger);
+      throw error;
+    }
     if (!result.allowed) {
       if (slot && !slot.heldBefore) await release(flow, envelope, slot, logger);
       const seconds = (result.waitMs / 1_000) * (1 + 0.25 * deps.random());
@@ -143,7 +150,17 @@ export async function enterFlowGate(
       async claimed(claimed, log) {
         if (!claimed || !held.heldBefore) return;
         // An earlier attempt of this job kept the slot (its release failed): this attempt takes it over under its own lease.
-        mine = await flow.extendSlot({ jobType: envelope.type, key: held.key, jobId: envelope.id, leaseUntil });
+        try {
+          mine = await flow.extendSlot({ jobType: envelope.type, key: held.key, jobId: envelope.id, leaseUntil });
+        } catch (error) {
+          // The run goes on: the slot stays held under the earlier lease, and this run releases it after.
+          mine = true;
+          log.warn('Could not move the kept slot to this attempt’s lease; it ends with the earlier lease', {
+            key: held.key,
+            error: error as Error,
+          });
+          return;
+        }
         if (mine) held.leaseUntil = leaseUntil;
         else log.warn('The slot an earlier attempt kept is gone; running without extending it', { key: held.key });
       },

@@ -352,6 +352,29 @@ describe('rate gate', () => {
   });
 });
 
+describe('a flow store that fails', () => {
+  it('a failed rate read gives the slot back at once, and the message comes back as a failed record', async () => {
+    const { job, registry } = tenantType(1, { rate: { limit: 5, per: '10s' } });
+    const clock = new FakeClock(START);
+    const flow = new (class extends FlowStore {
+      override async takeStart(): Promise<never> {
+        throw new Error('DynamoDB throttled the rate item');
+      }
+    })(documentClient, tables.jobs, { clock: clock.now });
+    const processRecord = createRecordProcessor({
+      registry,
+      store: new JobStore(documentClient, tables.jobs, { clock: clock.now }),
+      queue: new WaitingQueue(),
+      queueName: 'default',
+      logger: new Logger({ logLevel: 'SILENT' }),
+      clock: clock.now,
+      flow,
+    });
+    await expect(processRecord(message(job.name, { tenant: 't' }).record)).rejects.toThrow(/throttled/);
+    expect((await flow.slots(job.name, 't')).holders).toEqual([]);
+  });
+});
+
 describe('keys that cannot be used', () => {
   it.each([
     [
