@@ -15,6 +15,7 @@ import type { JobstackConfig } from '../shared/client/stack-config.js';
 import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackOutput } from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
+import { FIFO_MAX_BATCH_SIZE } from '../shared/ordering/ordering.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
@@ -67,6 +68,8 @@ const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
 const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/** AWS's limits for FIFO event sources (batch size at most 10, no batching window). */
+const FIFO_EVENT_SOURCE_DOCS = 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html';
 
 /** Bundling settings of a {@link JobSystem}, merged over jobstack's own (`JOBSTACK_BUNDLING`). */
 export type JobSystemBundlingOptions = Pick<
@@ -693,11 +696,15 @@ export class JobSystem extends Construct {
       );
     }
 
+    // A queue with ordered job types is FIFO, and so are its dead-letter queues (SQS requires a FIFO source's
+    // redrive target to be FIFO). jobstack gives every send of its own an explicit deduplication id.
+    const fifo = plan.fifo ? { fifo: true, contentBasedDeduplication: false } : {};
     const deadLetterQueue = new sqs.Queue(this, `DeadLetterQueue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: MESSAGE_RETENTION,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      ...fifo,
     });
     // Its consumer forwards to the DLQ; if even that keeps failing, SQS moves the message there itself.
     const undeliverableQueue = new sqs.Queue(this, `UndeliverableQueue${suffix}`, {
@@ -707,6 +714,7 @@ export class JobSystem extends Construct {
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
       visibilityTimeout: Duration.minutes(6),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+      ...fifo,
     });
     const queue = new sqs.Queue(this, `Queue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -718,7 +726,11 @@ export class JobSystem extends Construct {
       // reason recorded. This redrive only catches messages whose worker crashed
       // (timeout, OOM) so often that the worker never got to do that; their jobs are
       // marked dead by the undeliverable queue's consumer.
-      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
+      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: maxReceiveCount(plan, settings) },
+      // Scheduler's FIFO targets (delayed and recurring jobs) need content-based deduplication; jobstack's own
+      // sends give explicit ids, which override it.
+      // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_SqsParameters.html
+      ...(plan.fifo ? { fifo: true, contentBasedDeduplication: true } : {}),
     });
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
@@ -858,8 +870,8 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       throw new Error(`queue names '${clash}' and '${plan.name}' map to the same output suffix '${suffix}'`);
     }
     seenSuffixes.set(suffix, plan.name);
-    const maxReceiveCount = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
-    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || maxReceiveCount > MAX_RECEIVE_COUNT_LIMIT) {
+    const receiveLimit = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || receiveLimit > MAX_RECEIVE_COUNT_LIMIT) {
       throw new Error(
         `queue '${plan.name}': maxAttempts must be 1..${MAX_RECEIVE_COUNT_LIMIT - RECEIVE_COUNT_HEADROOM} (given ${plan.maxAttempts})`,
       );
@@ -890,6 +902,7 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
   // The rules that combine settings hold for each queue's merged settings.
   for (const plan of queuePlans) {
     const settings = queueSettings(props, plan.name);
+    if (plan.fifo) validateFifoSettings(plan, settings);
     if (isResolvedNumber(settings.batchSize) && settings.batchSize > 10 && settings.maxBatchingWindow === undefined) {
       throw new Error(
         `queue '${plan.name}': batchSize above 10 needs maxBatchingWindow (given batchSize ${settings.batchSize} and no window)`,
@@ -915,6 +928,40 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
   }
+}
+
+/**
+ * A FIFO queue's event source takes at most 10 messages a batch and no batching window (AWS's limits:
+ * FIFO_EVENT_SOURCE_DOCS). The construct-wide settings count too: a queue with ordered job types needs
+ * its own `queues` entry when the construct-wide ones exceed them.
+ */
+function validateFifoSettings(plan: QueuePlan, settings: QueueSettings): void {
+  const ordered = `queue '${plan.name}' is a FIFO queue (it carries job types with ordering)`;
+  if (isResolvedNumber(settings.batchSize) && settings.batchSize > FIFO_MAX_BATCH_SIZE) {
+    throw new Error(
+      `${ordered}: batchSize must be 1..${FIFO_MAX_BATCH_SIZE} for a FIFO event source (given ${settings.batchSize}; ` +
+        `set queues['${plan.name}'].batchSize; see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+  if (settings.maxBatchingWindow !== undefined) {
+    throw new Error(
+      `${ordered}: a FIFO event source takes no maxBatchingWindow (given ${settings.maxBatchingWindow.toHumanString()}; ` +
+        `see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+}
+
+/**
+ * After how many receives SQS moves a message to the undeliverable queue. On a standard queue: the job's
+ * attempts plus headroom. On a FIFO queue a message is also received, and not run, when an earlier job of
+ * its group in the same batch fails (the worker hands it back untouched); each of the up to batchSize - 1
+ * jobs ahead of it may do so once per attempt, so the limit grows by that much (capped at SQS's 1000).
+ */
+function maxReceiveCount(plan: QueuePlan, settings: QueueSettings): number {
+  const own = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+  if (!plan.fifo) return own;
+  const batchSize = isResolvedNumber(settings.batchSize) ? settings.batchSize : FIFO_MAX_BATCH_SIZE;
+  return Math.min(MAX_RECEIVE_COUNT_LIMIT, own + (batchSize - 1) * plan.maxAttempts);
 }
 
 /** A queue's settings: its entry in `props.queues` merged over the construct-wide ones, key by key. */

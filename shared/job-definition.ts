@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -121,6 +122,13 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   readonly description?: string;
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
+  /**
+   * Run the jobs of one key strictly in enqueue order, one at a time; different keys in parallel. The
+   * job type's queue becomes an SQS FIFO queue (the key is the message group). A failing job holds back
+   * the later jobs of its key until it succeeds or dies. Not for long jobs.
+   * @default - no ordering
+   */
+  readonly ordering?: OrderingOptions<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -146,6 +154,8 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Ordering per key (see `JobContractInput.ordering`); its queue is a FIFO queue. */
+  readonly ordering?: JobOrdering;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -231,6 +241,7 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
   };
 }
 
@@ -315,6 +326,8 @@ export interface QueuePlan {
   /** Longest `timeout` of the job types on this queue. */
   readonly longestJobTimeoutMs: number;
   readonly jobTypes: readonly string[];
+  /** True when a job type on it has `ordering`: the queue is then an SQS FIFO queue. */
+  readonly fifo: boolean;
 }
 
 /** Groups the registry's job types by queue, for the CDK stack. Sorted by queue name. */
@@ -330,5 +343,6 @@ export function planQueues(registry: JobRegistry): QueuePlan[] {
       maxAttempts: Math.max(...jobs.map((job) => job.retry.maxAttempts)),
       longestJobTimeoutMs: Math.max(...jobs.map((job) => job.timeoutMs)),
       jobTypes: jobs.map((job) => job.name).sort(),
+      fifo: jobs.some((job) => job.ordering !== undefined),
     }));
 }

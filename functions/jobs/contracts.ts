@@ -147,11 +147,31 @@ export const largeNumbers = defineJobContract({
 });
 
 /**
+ * Runs the jobs of one `key` strictly one after another in enqueue order (its
+ * own FIFO queue, `ordered`); sleeps `sleepMs` and fails retryably on attempts
+ * 1..failTimes, so a failing job visibly holds back the later jobs of its key.
+ */
+export const ordered = defineJobContract({
+  name: 'demo.ordered',
+  description: 'One job of a key at a time, in enqueue order; sleeps, and fails on its first failTimes attempts.',
+  schema: z.object({
+    key: z.string().min(1).max(100),
+    seq: z.number().int().min(0),
+    sleepMs: z.number().int().min(0).max(30_000).default(0),
+    failTimes: z.number().int().min(0).max(100).default(0),
+  }),
+  result: z.object({ key: z.string(), seq: z.number(), attempt: z.number() }),
+  queue: 'ordered',
+  ordering: { key: (payload) => payload.key },
+  retry: DEMO_RETRY,
+});
+
+/**
  * Every demo job type, by name. The client validates payloads against it and
  * the CDK stack derives its queues, retry limits and the long-job state machine
  * from it. Replace the demo jobs with your own.
  */
-export const registry = defineRegistry(echo, sleep, flaky, fail, fatal, effect, progress, once, long, largeNumbers);
+export const registry = defineRegistry(echo, sleep, flaky, fail, fatal, effect, progress, once, long, largeNumbers, ordered);
 
 export type Registry = typeof registry;
 

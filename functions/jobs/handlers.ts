@@ -6,6 +6,7 @@ import { flakyJob } from './demo/flaky.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
+import { orderedJob } from './demo/ordered.js';
 import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
 
@@ -25,6 +26,7 @@ export const registry = defineRegistry(
   onceJob,
   longJob,
   largeNumbersJob,
+  orderedJob,
 );
 
 export default registry;

@@ -23,6 +23,7 @@ import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { processFifoBatch } from './fifo-batch.js';
 import { createRecordProcessor } from './process-record.js';
 
 export interface WorkerHandlerOptions {
@@ -39,7 +40,8 @@ export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * construct sets and creates the SDK clients there (the cold start), so a
  * broken deployment fails loudly before any job is taken.
  *
- * Records run concurrently within a batch; only the ones that asked for
+ * Records run concurrently within a batch (on a FIFO queue, one message group
+ * at a time in order: see `processFifoBatch`); only the ones that asked for
  * redelivery are reported, so one bad record never re-runs its batch mates. A
  * batch whose records all failed is still answered with a partial response
  * rather than an invocation error: those are job failures, already recorded
@@ -71,10 +73,11 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
 
   const observer = new MetricsObserver(metrics);
   const processor = new BatchProcessor(EventType.SQS);
+  const queue = new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl);
   const processRecord = createRecordProcessor({
     registry,
     store,
-    queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+    queue,
     queueName: environment.queueName,
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
     ...(environment.payloadBucket
@@ -95,8 +98,12 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
   });
 
-  const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+  // A FIFO queue (ordered job types) runs each message group in order; a standard queue runs every record at once.
+  const lambdaHandler = queue.fifo
+    ? (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+        processFifoBatch(event.Records, processRecord, { release: (handles) => queue.release(handles), logger, context })
+    : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+        processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
   return middy(lambdaHandler)
     .use(captureLambdaHandler(tracer))

@@ -421,6 +421,7 @@ export class JobStore extends JobReader {
       ...(job.runAt === undefined ? {} : { runAt: job.runAt }),
       ...(job.payloadRef === undefined ? {} : { payloadRef: job.payloadRef }),
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+      ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),
     };
   }
 

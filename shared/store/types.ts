@@ -15,6 +15,8 @@ export interface NewJobRecord {
   readonly state: Extract<JobState, 'queued' | 'scheduled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
+  /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
+  readonly orderingKey?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
