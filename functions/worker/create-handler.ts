@@ -22,8 +22,8 @@ import {
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
-import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
 import { processFifoBatch } from './fifo-batch.js';
+import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
 import { createRecordProcessor } from './process-record.js';
 
 export interface WorkerHandlerOptions {

@@ -54,16 +54,21 @@ export function orderingKeyOf(jobType: string, ordering: JobOrdering, payload: u
   try {
     key = ordering.key(payload);
   } catch (error) {
-    throw new InvalidOrderingKeyError(jobType, undefined, `could not be computed: ${(error as Error)?.message ?? String(error)}`, {
-      ...(jobId === undefined ? {} : { jobId }),
-      cause: error,
-    });
+    throw new InvalidOrderingKeyError(
+      jobType,
+      undefined,
+      `could not be computed: ${(error as Error)?.message ?? String(error)}`,
+      {
+        ...(jobId === undefined ? {} : { jobId }),
+        cause: error,
+      },
+    );
   }
   if (typeof key !== 'string' || !GROUP_ID_PATTERN.test(key)) {
     throw new InvalidOrderingKeyError(
       jobType,
       key,
-      'is not a valid key: it must be a string of 1..128 printable ASCII characters (no spaces), SQS\'s rule for a message group id',
+      "is not a valid key: it must be a string of 1..128 printable ASCII characters (no spaces), SQS's rule for a message group id",
       jobId === undefined ? {} : { jobId },
     );
   }
