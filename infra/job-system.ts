@@ -212,7 +212,8 @@ export type { JobSystemMonitoringOptions } from './monitoring.js';
 export interface QueueSettings {
   /**
    * Largest number of messages the queue's worker gets in one invocation (1..10000; above 10 needs a
-   * `maxBatchingWindow`, this queue's or the construct-wide one).
+   * `maxBatchingWindow`, this queue's or the construct-wide one). A FIFO queue (one carrying job types with
+   * `ordering`) takes 1..10 and no batching window (`Duration.seconds(0)` here leaves a construct-wide one out).
    *
    * @default - the construct-wide `batchSize`
    */
@@ -779,7 +780,9 @@ export class JobSystem extends Construct {
         batchSize: settings.batchSize ?? 10,
         maxConcurrency: settings.maxConcurrency ?? 10,
         reportBatchItemFailures: true,
-        ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
+        ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
+          ? {}
+          : { maxBatchingWindow: settings.maxBatchingWindow }),
       }),
     );
 
@@ -943,12 +946,19 @@ function validateFifoSettings(plan: QueuePlan, settings: QueueSettings): void {
         `set queues['${plan.name}'].batchSize; see ${FIFO_EVENT_SOURCE_DOCS})`,
     );
   }
-  if (settings.maxBatchingWindow !== undefined) {
+  if (hasBatchingWindow(settings)) {
     throw new Error(
-      `${ordered}: a FIFO event source takes no maxBatchingWindow (given ${settings.maxBatchingWindow.toHumanString()}; ` +
+      `${ordered}: a FIFO event source takes no maxBatchingWindow (given ${settings.maxBatchingWindow?.toHumanString()}; ` +
+        `set queues['${plan.name}'].maxBatchingWindow to Duration.seconds(0) to leave the construct-wide one out; ` +
         `see ${FIFO_EVENT_SOURCE_DOCS})`,
     );
   }
+}
+
+/** A batching window other than zero (an unresolved token counts as one). */
+function hasBatchingWindow(settings: QueueSettings): boolean {
+  const window = settings.maxBatchingWindow;
+  return window !== undefined && (window.isUnresolved() || window.toSeconds() > 0);
 }
 
 /**
