@@ -30,6 +30,7 @@ describe('public entry points', () => {
       'InvalidArgumentError',
       'InvalidDurationError',
       'InvalidEnvelopeError',
+      'InvalidOrderingKeyError',
       'InvalidPayloadError',
       'InvalidScheduleError',
       'JobCancelledError',
