@@ -30,6 +30,8 @@ export interface ClaimRequest {
   readonly enqueuedAt: string;
   /** Epoch ms the claim lasts; past it another delivery may take the job over. */
   readonly leaseUntil: number;
+  /** Ordering key of the delivery (its FIFO message group), kept on a record the claim creates (a recurring fire). */
+  readonly orderingKey?: string;
 }
 
 export type ClaimResult =

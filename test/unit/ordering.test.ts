@@ -24,6 +24,7 @@ import {
   defineLongJobContract,
   defineRegistry,
   IdempotencyStore,
+  implementJob,
   JobMaintenance,
   JobQueue,
   planQueues,
@@ -31,7 +32,8 @@ import {
 import { InvalidOrderingKeyError } from '../../shared/ordering/errors.js';
 import { orderingKeyOf } from '../../shared/ordering/ordering.js';
 import { planSchedules } from '../../shared/scheduling/declared.js';
-import { claimedRecord } from '../helpers/events.js';
+import { claimedRecord, envelopeBody, sqsRecord } from '../helpers/events.js';
+import { workerHarness } from '../helpers/worker-harness.js';
 
 const FIFO_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/jobstack-Ordered.fifo';
 const FIFO_DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/jobstack-OrderedDlq.fifo';
@@ -336,5 +338,31 @@ describe('JobQueue.release', () => {
       ReceiptHandle: 'rh-0',
       VisibilityTimeout: 0,
     });
+  });
+});
+
+describe('worker claim of an ordered job', () => {
+  it('keeps the group the message arrived in as the ordering key (a recurring fire creates its record here)', async () => {
+    const harness = workerHarness(defineRegistry(implementJob(ledgerEntry, async () => null)));
+    const body = envelopeBody('ledger.apply', { account: '7', amount: 1 }, 'sched:close:2026-11-23T03:00:00Z');
+    const base = sqsRecord(body);
+    await harness.processRecord({ ...base, attributes: { ...base.attributes, MessageGroupId: 'acct-7' } });
+    const claim = harness.dynamo
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.UpdateExpression?.includes('ADD attempts'));
+    expect(claim?.UpdateExpression).toContain('orderingKey = if_not_exists(orderingKey, :orderingKey)');
+    expect(claim?.ExpressionAttributeValues?.[':orderingKey']).toBe('acct-7');
+  });
+
+  it('claims a job of a type without ordering with no ordering key', async () => {
+    const harness = workerHarness(defineRegistry(implementJob(audit, async () => null)));
+    const base = sqsRecord(envelopeBody('ledger.audit', { account: '7' }, 'job-1'));
+    await harness.processRecord({ ...base, attributes: { ...base.attributes, MessageGroupId: 'job-1' } });
+    const claim = harness.dynamo
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.UpdateExpression?.includes('ADD attempts'));
+    expect(claim?.UpdateExpression).not.toContain('orderingKey');
   });
 });
