@@ -731,7 +731,17 @@ export class JobSystem extends Construct {
       // Scheduler's FIFO targets (delayed and recurring jobs) need content-based deduplication; jobstack's own
       // sends give explicit ids, which override it.
       // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_SqsParameters.html
-      ...(plan.fifo ? { fifo: true, contentBasedDeduplication: true } : {}),
+      // High-throughput FIFO: deduplication and the throughput quota per message group (per key), not per queue.
+      // Every deduplication id jobstack gives is unique within its group already (the job id, or one per re-send).
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html
+      ...(plan.fifo
+        ? {
+            fifo: true,
+            contentBasedDeduplication: true,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+          }
+        : {}),
     });
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {

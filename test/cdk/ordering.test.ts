@@ -46,7 +46,12 @@ describe('JobSystem with ordered job types', () => {
     const byId = Object.fromEntries(fifoQueues(template));
     const queue = Object.entries(byId).find(([id]) => id.startsWith('JobsQueueOrdered'))?.[1];
     const deadLetter = Object.entries(byId).find(([id]) => id.startsWith('JobsDeadLetterQueueOrdered'))?.[1];
-    expect(queue?.Properties.ContentBasedDeduplication).toBe(true);
+    expect(queue?.Properties).toMatchObject({
+      ContentBasedDeduplication: true,
+      // High-throughput FIFO: the quota is per message group (per key), not per queue.
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    });
     expect(deadLetter?.Properties.ContentBasedDeduplication).toBe(false);
   });
 
