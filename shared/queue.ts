@@ -101,6 +101,10 @@ export class JobQueue {
     );
   }
 
+  private groupOf(job: OutgoingJob | undefined): string | undefined {
+    return job && messageGroupOf({ id: job.envelope.id, orderingKey: job.orderingKey });
+  }
+
   /** `DelaySeconds` on a standard queue; message group and deduplication ids on a FIFO queue. */
   private sendOptions(job: OutgoingJob): { DelaySeconds?: number; MessageGroupId?: string; MessageDeduplicationId?: string } {
     if (!this.fifo) return job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {};
@@ -118,7 +122,9 @@ export class JobQueue {
 
   /**
    * Sends in SendMessageBatch requests of 10, retrying entries SQS reports as
-   * failed (throttling, internal errors) with backoff.
+   * failed (throttling, internal errors) with backoff. On a FIFO queue an entry
+   * is not retried once SQS took a later entry of its group (it would run after
+   * it): it is reported failed instead, so what is enqueued keeps its order.
    * @returns the job ids that still failed after the retries, with the reason.
    */
   async sendMany(jobs: readonly OutgoingJob[]): Promise<{ id: string; reason: string }[]> {
@@ -146,7 +152,25 @@ export class JobQueue {
           const job = pending[Number(entry.Id)];
           if (job) failed.push({ id: job.envelope.id, reason: lastReasons.get(entry.Id ?? '') ?? 'sender fault' });
         }
-        pending = retryable.map((entry) => pending[Number(entry.Id)]).filter((job) => job !== undefined);
+        const batch = pending;
+        const refused = new Set(failedEntries.map((entry) => Number(entry.Id)));
+        // FIFO: re-sending an entry after SQS took a later job of its group would run the two out of order.
+        const overtaken = (index: number): boolean =>
+          this.fifo &&
+          batch.some((job, later) => later > index && !refused.has(later) && this.groupOf(job) === this.groupOf(batch[index]));
+        for (const entry of retryable.filter((e) => overtaken(Number(e.Id)))) {
+          const job = batch[Number(entry.Id)];
+          if (job) {
+            failed.push({
+              id: job.envelope.id,
+              reason: `${lastReasons.get(entry.Id ?? '')}; not re-sent: SQS accepted a later job of its ordering key in the same batch`,
+            });
+          }
+        }
+        pending = retryable
+          .filter((entry) => !overtaken(Number(entry.Id)))
+          .map((entry) => batch[Number(entry.Id)])
+          .filter((job) => job !== undefined);
       }
       for (const job of pending) failed.push({ id: job.envelope.id, reason: 'SQS kept failing the entry after 5 tries' });
     }

@@ -261,6 +261,33 @@ describe('other senders on FIFO queues', () => {
     expect(new Set(sends.map((input) => input.MessageDeduplicationId)).size).toBe(3);
   });
 
+  it('sendMany on FIFO: never re-sends an entry after SQS took a later job of its group; retries the others', async () => {
+    const sqsClient = new SQSClient({ region: 'us-east-1' });
+    const sqs = mockClient(sqsClient);
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [{ Id: '1', MessageId: 'm1', MD5OfMessageBody: '' }],
+        Failed: [
+          { Id: '0', Code: 'ThrottlingException', SenderFault: false },
+          { Id: '2', Code: 'ThrottlingException', SenderFault: false },
+        ],
+      })
+      .resolves({ Successful: [], Failed: [] });
+    const job = (id: string, orderingKey: string) => ({
+      envelope: { v: 1 as const, id, type: 'ledger.apply', payload: {}, enqueuedAt: '2026-11-23T12:00:00Z' },
+      orderingKey,
+      deduplicationId: id,
+    });
+    const failed = await new JobQueue(sqsClient, FIFO_URL).sendMany([job('k0', 'k'), job('k1', 'k'), job('j0', 'j')]);
+    // k0 would now run after k1: reported, not re-sent. j0's group has nothing later: re-sent, same deduplication id.
+    expect(failed).toEqual([
+      { id: 'k0', reason: expect.stringMatching(/not re-sent: SQS accepted a later job of its ordering key/) },
+    ]);
+    const retry = sqs.commandCalls(SendMessageBatchCommand)[1]?.args[0].input.Entries;
+    expect(retry).toEqual([expect.objectContaining({ MessageGroupId: 'j', MessageDeduplicationId: 'j0' })]);
+  });
+
   it('refuses a per-message delay on a FIFO queue', async () => {
     const queue = new JobQueue(new SQSClient({ region: 'us-east-1' }), FIFO_URL);
     await expect(
