@@ -24,7 +24,7 @@ import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
-import { createRecordProcessor } from './process-record.js';
+import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
 
 export interface WorkerHandlerOptions {
   /** Every job type this worker runs, each with its handler (long jobs with their step). */
@@ -99,9 +99,15 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
   });
 
   // A FIFO queue (ordered job types) runs each message group in order; a standard queue runs every record at once.
+  const startBudgetMs = longestTimeoutMs(registry, environment.jobTypes) + DEADLINE_SAFETY_MS;
   const lambdaHandler = queue.fifo
     ? (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-        processFifoBatch(event.Records, processRecord, { release: (handles) => queue.release(handles), logger, context })
+        processFifoBatch(event.Records, processRecord, {
+          release: (handles) => queue.release(handles),
+          logger,
+          context,
+          startBudgetMs,
+        })
     : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
         processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
@@ -110,6 +116,12 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));
+}
+
+/** The longest timeout of the job types this queue carries (all of the registry's when the construct named none). */
+function longestTimeoutMs(registry: HandlerRegistry, jobTypes: readonly string[] | undefined): number {
+  const types = jobTypes ?? Object.keys(registry);
+  return Math.max(0, ...types.map((type) => (Object.hasOwn(registry, type) ? (registry[type]?.timeoutMs ?? 0) : 0)));
 }
 
 /**

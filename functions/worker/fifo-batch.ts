@@ -6,6 +6,12 @@ export interface FifoBatchOptions {
   readonly release: (receiptHandles: readonly string[]) => Promise<void>;
   readonly logger: Pick<Logger, 'warn'>;
   readonly context?: Context;
+  /**
+   * Time a job may need (its timeout and the outcome write): a later job of a group starts only while the
+   * invocation has at least this much left; otherwise it is handed back untouched, with the rest of its
+   * group, instead of starting with a deadline cut short by the jobs before it. @default 0
+   */
+  readonly startBudgetMs?: number;
 }
 
 /**
@@ -19,6 +25,10 @@ export interface FifoBatchOptions {
  * message (its group stays blocked while that one is in flight, i.e. for its
  * retry backoff), so the group resumes in order as soon as it comes back,
  * instead of after the queue's whole visibility timeout.
+ *
+ * A group's jobs share one invocation's time: a later job starts only while at
+ * least `startBudgetMs` is left, else it is handed back the same way (not an
+ * attempt of the job), so it never runs with a deadline cut short.
  */
 export async function processFifoBatch(
   records: readonly SQSRecord[],
@@ -35,6 +45,13 @@ export async function processFifoBatch(
   await Promise.all(
     [...groups.values()].map(async (group) => {
       for (const [index, record] of group.entries()) {
+        const remainingMs = options.context?.getRemainingTimeInMillis();
+        if (index > 0 && remainingMs !== undefined && remainingMs < (options.startBudgetMs ?? 0)) {
+          // Out of time for this group: the next invocation runs these, with a whole deadline each.
+          failed.push(...group.slice(index));
+          skipped.push(...group.slice(index));
+          return;
+        }
         try {
           await processRecord(record, options.context);
         } catch {

@@ -334,6 +334,31 @@ describe('processFifoBatch', () => {
     expect(events.indexOf('start b1')).toBeLessThan(events.indexOf('end a1'));
   });
 
+  it('hands back the later jobs of a group when the invocation has less time left than a job may need', async () => {
+    let remaining = 100_000;
+    const started: string[] = [];
+    let released: readonly string[] = [];
+    const response = await processFifoBatch(
+      [record('a1', 'A'), record('a2', 'A'), record('a3', 'A'), record('b1', 'B')],
+      async (message) => {
+        started.push(message.messageId);
+        remaining -= 50_000;
+      },
+      {
+        release: async (handles) => {
+          released = handles;
+        },
+        logger: { warn: () => undefined },
+        context: { getRemainingTimeInMillis: () => remaining } as never,
+        startBudgetMs: 63_000,
+      },
+    );
+    // a1 and b1 start (first of their groups); a2 would start with 0 s left of the 63 s a job may need.
+    expect(started.sort()).toEqual(['a1', 'b1']);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['a2', 'a3']);
+    expect(released).toEqual(['rh-a2', 'rh-a3']);
+  });
+
   it('answers the batch even when releasing the held-back messages fails', async () => {
     const warnings: string[] = [];
     const response = await processFifoBatch(
