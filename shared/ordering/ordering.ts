@@ -21,6 +21,7 @@ export interface OrderingOptions<Payload> {
 
 /** A contract's checked `ordering`. */
 export interface JobOrdering {
+  /** The contract's key function; call it through `orderingKeyOf`, which checks what it returns. */
   readonly key: (payload: unknown) => string;
 }
 
