@@ -88,6 +88,8 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from '../shared/long-jobs/types.js';
+export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
+export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
 export type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../shared/record.js';
 export type { RetryPolicy, RetryPolicyInput } from '../shared/retry.js';
 export type { DeclaredSchedule, ScheduleDeclaration } from '../shared/scheduling/declared.js';

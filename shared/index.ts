@@ -125,6 +125,15 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
+export { InvalidOrderingKeyError } from './ordering/errors.js';
+export {
+  FIFO_MAX_BATCH_SIZE,
+  isFifoQueue,
+  type JobOrdering,
+  messageGroupOf,
+  type OrderingOptions,
+  orderingKeyOf,
+} from './ordering/ordering.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,

@@ -6,6 +6,7 @@ import { flakyJob } from './demo/flaky.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
+import { orderedJob } from './demo/ordered.js';
 import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
 import { tenantReportJob } from './demo/tenant-report.js';
@@ -27,6 +28,7 @@ export const registry = defineRegistry(
   longJob,
   largeNumbersJob,
   tenantReportJob,
+  orderedJob,
 );
 
 export default registry;

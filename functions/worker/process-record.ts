@@ -180,6 +180,8 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       correlationId,
       enqueuedAt: envelope.enqueuedAt,
       leaseUntil: times.leaseUntil,
+      // A recurring fire's record is created here: keep its group, so re-sends of the job stay in it.
+      ...(definition.ordering && message.attributes.MessageGroupId ? { orderingKey: message.attributes.MessageGroupId } : {}),
     });
     const logger = jobLog(deps.logger, {
       jobId: envelope.id,

@@ -14,6 +14,7 @@ import {
 import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
+import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -307,7 +308,19 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
-    const plan = time.plan(options);
+    const orderingKey =
+      definition.ordering === undefined ? undefined : orderingKeyOf(type, definition.ordering, checked.data, jobId);
+    const fifo = isFifoQueue(config.queues[definition.queue]?.url ?? '');
+    if (orderingKey !== undefined && !fifo && config.queues[definition.queue] !== undefined) {
+      throw new ConfigurationError(
+        `job type '${type}' has ordering, but queue '${definition.queue}' of stack '${config.stackName}' is not a FIFO queue ` +
+          `(given ${config.queues[definition.queue]?.url}): deploy the stack with this registry first`,
+        { jobType: type },
+      );
+    }
+    const requested = time.plan(options);
+    // FIFO queues take no per-message delay: a short delay goes through a one-time schedule like a long one.
+    const plan = fifo && requested.route === 'sqs' ? ({ route: 'scheduler', runAt: requested.runAt } as const) : requested;
     const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
     const correlationId = options.correlationId ?? jobId;
     const record: NewJobRecord = {
@@ -319,6 +332,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       correlationId,
       ...(plan.route === 'scheduler' ? { state: 'scheduled', runAt: plan.runAt.toISOString() } : { state: 'queued' }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(orderingKey === undefined ? {} : { orderingKey }),
     };
     const envelope: JobEnvelope = {
       v: ENVELOPE_VERSION,
@@ -328,7 +342,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, plan, ...(offload ? { offloadJson: json } : {}) };
+    return { definition, record, envelope, delaySeconds, orderingKey, plan, ...(offload ? { offloadJson: json } : {}) };
   }
 
   /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
@@ -369,8 +383,17 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
       try {
-        if (job.plan.route === 'scheduler') await time.sendScheduled(job.envelope, job.definition, job.plan.runAt);
-        else await queueFor(job.definition).send({ envelope: job.envelope, delaySeconds: job.delaySeconds });
+        if (job.plan.route === 'scheduler') {
+          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey);
+        } else {
+          // The job id deduplicates the first send on a FIFO queue: a double enqueue is dropped by SQS too.
+          await queueFor(job.definition).send({
+            envelope: job.envelope,
+            delaySeconds: job.delaySeconds,
+            orderingKey: job.orderingKey,
+            deduplicationId: job.envelope.id,
+          });
+        }
       } catch (error) {
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
@@ -408,7 +431,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       const byQueue = new Map<JobQueue, number[]>();
       for (const [index, job] of jobs.entries()) {
         if (job.plan.route !== 'scheduler') continue;
-        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt).catch(async (error: unknown) => {
+        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey).catch(async (error: unknown) => {
           await store.deleteUnsent(job.record.id).catch(() => undefined);
           failed.push({ index, jobId: job.record.id, reason: (error as Error).message });
         });
@@ -423,7 +446,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         const queueFailures = await queue.sendMany(
           indexes.map((index) => {
             const job = jobs[index] as (typeof jobs)[number];
-            return { envelope: job.envelope, delaySeconds: job.delaySeconds };
+            return {
+              envelope: job.envelope,
+              delaySeconds: job.delaySeconds,
+              orderingKey: job.orderingKey,
+              deduplicationId: job.envelope.id,
+            };
           }),
         );
         for (const failure of queueFailures) {
@@ -495,7 +523,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
         );
       try {
-        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({ envelope: envelopeFromRecord(record) });
+        // A re-send: on a FIFO queue it keeps the job's group and gets a fresh deduplication id.
+        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({
+          envelope: envelopeFromRecord(record),
+          orderingKey: record.orderingKey,
+        });
       } catch (error) {
         throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {
           jobId,

@@ -39,6 +39,14 @@ export function defineLongJobContract<
       );
     }
   }
+  if ((input as { ordering?: unknown }).ordering !== undefined) {
+    // The worker hands a long job to Step Functions and deletes its message, which frees its FIFO group:
+    // the next job of the key would start while this one still runs.
+    throw new RangeError(
+      `long job '${input.name}': ordering cannot be kept for long jobs (their steps run on Step Functions, outside the ` +
+        'FIFO message group); use a short job type with ordering, or order the work inside the long job',
+    );
+  }
   const { stepTimeout: _stepTimeout, ...contract } = input;
   // A long job's attempt is a step, limited by stepTimeout: the job-level timeout keeps its default and is not used.
   return { ...defineJobContract(contract), mode: 'long', stepTimeoutMs };

@@ -15,6 +15,8 @@ export interface NewJobRecord {
   readonly state: Extract<JobState, 'queued' | 'scheduled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
+  /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
+  readonly orderingKey?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
@@ -28,6 +30,8 @@ export interface ClaimRequest {
   readonly enqueuedAt: string;
   /** Epoch ms the claim lasts; past it another delivery may take the job over. */
   readonly leaseUntil: number;
+  /** Ordering key of the delivery (its FIFO message group), kept on a record the claim creates (a recurring fire). */
+  readonly orderingKey?: string;
 }
 
 export type ClaimResult =

@@ -31,6 +31,7 @@ describe('public entry points', () => {
       'InvalidArgumentError',
       'InvalidDurationError',
       'InvalidEnvelopeError',
+      'InvalidOrderingKeyError',
       'InvalidPayloadError',
       'InvalidScheduleError',
       'JobCancelledError',

@@ -7,6 +7,7 @@ import {
   defineRegistry,
   FlowKeyError,
   flowKeyOf,
+  planQueues,
   WHOLE_TYPE_KEY,
 } from '../../shared/index.js';
 import { envelopeBody, lambdaContext, sqsRecord } from '../helpers/events.js';
@@ -15,6 +16,20 @@ import { workerHarness } from '../helpers/worker-harness.js';
 const schema = z.object({ tenant: z.string() });
 
 describe('concurrency and rateLimit options', () => {
+  it('refuse ordering on the same job type, and a FIFO queue carrying a limited job type', () => {
+    const key = (payload: { tenant: string }) => payload.tenant;
+    expect(() => defineJobContract({ name: 'flow.ordered', schema, ordering: { key }, concurrency: { key, limit: 2 } })).toThrow(
+      /job 'flow\.ordered': ordering cannot be combined with concurrency or rateLimit \(given both\)/,
+    );
+    const registry = defineRegistry(
+      defineJobContract({ name: 'flow.in-order', schema, queue: 'mixed', ordering: { key } }),
+      defineJobContract({ name: 'flow.limited', schema, queue: 'mixed', rateLimit: { limit: 5, per: '1s' } }),
+    );
+    expect(() => planQueues(registry)).toThrow(
+      /queue 'mixed' is a FIFO queue \(ordering on 'flow\.in-order'\) and cannot carry job types with concurrency or rate limits \(given 'flow\.limited'\)/,
+    );
+  });
+
   it('resolves both, with the period in milliseconds', () => {
     const key = (payload: { tenant: string }) => payload.tenant;
     const contract = defineJobContract({
