@@ -112,6 +112,23 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
+export {
+  createQueuePauses,
+  type EventSourceState,
+  EventSourceUpdateError,
+  eventSourceStates,
+  MAX_PAUSE_REASON_CHARS,
+  type PauseOptions,
+  type PauseResult,
+  PauseStore,
+  pauseItemId,
+  type QueuePause,
+  type QueueStatus,
+  type ResumeResult,
+  setEventSourcesEnabled,
+  stackUpdatedAt,
+  UnknownQueueError,
+} from './pause/index.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,

@@ -19,10 +19,13 @@ import {
   JobStore,
   jobsWithoutHandlers,
 } from '../../shared/index.js';
+import { PauseStore } from '../../shared/pause/pause-store.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
+import { createHandBack } from './hand-back.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor } from './process-record.js';
 
 export interface WorkerHandlerOptions {
@@ -84,6 +87,10 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
     logger,
     observer,
+    pause: {
+      gate: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
+      handBack: createHandBack(sqs, environment.queueUrl),
+    },
     ...(longJobStateMachineArn
       ? {
           startLongJob: createLongJobStarter({

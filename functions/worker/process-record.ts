@@ -25,9 +25,11 @@ import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/
 import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { toErrorInfo } from './error-info.js';
+import type { HandBack } from './hand-back.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
+import { PAUSED_HAND_BACK_DELAY_SECONDS, type PauseGate } from './pause-gate.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
 export const DEADLINE_SAFETY_MS = 3_000;
@@ -58,6 +60,8 @@ export interface RecordProcessorDeps {
   readonly observer?: JobObserver;
   /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
   readonly startLongJob?: LongJobStarter;
+  /** The queue's pause: while paused, every delivery is handed back unrun (`jobs.pause`). @default never paused */
+  readonly pause?: { readonly gate: PauseGate; readonly handBack: HandBack };
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -89,6 +93,16 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   const observer = deps.observer ?? silentObserver;
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+    // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
+    if (deps.pause && (await deps.pause.gate.isPaused())) {
+      await deps.pause.handBack(message, PAUSED_HAND_BACK_DELAY_SECONDS);
+      deps.logger.info('Queue is paused: handed the delivery back unrun', {
+        queue: deps.queueName,
+        messageId: message.messageId,
+        delaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+      });
+      return;
+    }
     const parsed = parseEnvelope(message.body);
     if (!parsed.ok) {
       await rejectPoison(message, parsed.error, { jobId: parsed.jobId, jobType: parsed.jobType });

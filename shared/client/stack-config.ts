@@ -11,8 +11,22 @@ export interface JobstackConfig {
   readonly idempotencyTable: string;
   /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
   readonly payloadBucket?: string;
-  /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
-  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
+  /**
+   * `arn` is the target of schedules; absent on stacks deployed before schedules existed.
+   * `eventSourceMappingIds`: the UUIDs of the event source mappings that feed the queue's worker, which
+   * `pause` and `resume` disable and enable; absent on stacks deployed before pausing existed.
+   */
+  readonly queues: Readonly<
+    Record<
+      string,
+      {
+        readonly url: string;
+        readonly deadLetterUrl: string;
+        readonly arn?: string;
+        readonly eventSourceMappingIds?: readonly string[];
+      }
+    >
+  >;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;
   /** The long-job state machine (only when the stack's registry has long jobs). */
@@ -32,7 +46,15 @@ function jobstackConfigSchema() {
     idempotencyTable: nonEmpty,
     payloadBucket: nonEmpty.optional(),
     queues: z
-      .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
+      .record(
+        nonEmpty,
+        z.object({
+          url: nonEmpty,
+          deadLetterUrl: nonEmpty,
+          arn: nonEmpty.optional(),
+          eventSourceMappingIds: z.array(nonEmpty).optional(),
+        }),
+      )
       .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
     scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
     longJobStateMachineArn: nonEmpty.optional(),
@@ -96,12 +118,14 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     queueNames.map((name) => {
       const suffix = queueOutputSuffix(name);
       const arn = outputs[`${StackOutput.queueArnPrefix}${suffix}`];
+      const mappings = outputs[`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`]?.split(',').filter(Boolean);
       return [
         name,
         {
           url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
           ...(arn ? { arn } : {}),
+          ...(mappings?.length ? { eventSourceMappingIds: mappings } : {}),
         },
       ];
     }),

@@ -32,6 +32,7 @@ export interface WorkerHarnessOptions {
   readonly payloads?: PayloadReader;
   readonly clock?: RecordProcessorDeps['clock'];
   readonly timers?: RecordProcessorDeps['timers'];
+  readonly pause?: RecordProcessorDeps['pause'];
 }
 
 /**
@@ -76,6 +77,7 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
     ...(options.payloads ? { payloads: options.payloads } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.pause ? { pause: options.pause } : {}),
   });
   return { processRecord, dynamo, sqs: sqsMock };
 }
