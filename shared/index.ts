@@ -118,6 +118,8 @@ export {
   EventSourceUpdateError,
   eventSourceStates,
   MAX_PAUSE_REASON_CHARS,
+  PAUSE_CACHE_MS,
+  PAUSE_SETTLE_MS,
   type PauseOptions,
   type PauseResult,
   PauseStore,

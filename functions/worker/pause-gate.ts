@@ -1,7 +1,6 @@
-import type { PauseStore } from '../../shared/pause/pause-store.js';
+import { PAUSE_CACHE_MS, type PauseStore } from '../../shared/pause/pause-store.js';
 
-/** How long a worker container trusts what it last read of its queue's pause. */
-export const PAUSE_CACHE_MS = 5_000;
+export { PAUSE_CACHE_MS };
 /** How long a delivery handed back while paused waits before it comes back (if the queue is still paused, it is handed back again). */
 export const PAUSED_HAND_BACK_DELAY_SECONDS = 30;
 

@@ -212,9 +212,10 @@ export interface JobClient<R extends JobRegistry> {
   /**
    * Pauses a logical queue: enqueues keep landing in its SQS queue, and no job of it starts until
    * `resume`. Records the pause in the job table (the worker hands back, unrun and without using an
-   * attempt, any delivery that still arrives while paused), then disables the queue's event source
-   * mapping. On AWS, disabling takes a while (`queueStatus` shows `Disabling`); the worker's check
-   * caches the pause for 5 seconds, so from 5 seconds after this returns no job of the queue starts.
+   * attempt, any delivery that still arrives while paused), disables the queue's event source mapping,
+   * and returns once every worker has seen the pause (its check caches it for 5 seconds, so this takes
+   * about 6): from then on no job of the queue starts, even while AWS is still disabling the mapping
+   * (`queueStatus` shows `Disabling`). Jobs already running finish.
    * The first deploy of the stack after the pause resumes the queue, unless `keepOnDeploy`.
    * Pausing a paused queue replaces its reason and keepOnDeploy and keeps its `pausedAt`.
    * @example

@@ -2,6 +2,14 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand }
 import { controlItemId } from '../store/control-items.js';
 import type { QueuePause } from './types.js';
 
+/** How long a worker container trusts what it last read of its queue's pause (functions/worker/pause-gate.ts). */
+export const PAUSE_CACHE_MS = 5_000;
+/**
+ * How long `pause` waits after writing the pause before it returns: every worker's cached read has
+ * expired by then, plus a second for the eventually consistent read the worker makes to see the write.
+ */
+export const PAUSE_SETTLE_MS = PAUSE_CACHE_MS + 1_000;
+
 /** The control item id of `queue`'s pause: `queue#<name>`. */
 export function pauseItemId(queue: string): string {
   return controlItemId('queue', queue);

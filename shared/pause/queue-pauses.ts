@@ -4,7 +4,7 @@ import type { JobstackConfig } from '../client/stack-config.js';
 import { ConfigurationError, InvalidArgumentError } from '../errors.js';
 import { UnknownQueueError } from './errors.js';
 import { eventSourceStates, setEventSourcesEnabled } from './event-sources.js';
-import type { PauseStore } from './pause-store.js';
+import { PAUSE_SETTLE_MS, type PauseStore } from './pause-store.js';
 import { stackUpdatedAt } from './stack-time.js';
 import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from './types.js';
 
@@ -18,6 +18,8 @@ export interface QueuePausesDeps {
   /** Enables and disables the event source mappings; pause and resume fail with ConfigurationError without it. */
   readonly lambda?: LambdaClient;
   readonly clock?: () => number;
+  /** How long `pause` waits for every worker to see the pause. @default PAUSE_SETTLE_MS (6 s) */
+  readonly settleMs?: number;
 }
 
 /** The client's pause, resume and queueStatus (see `JobClient`). */
@@ -56,6 +58,8 @@ export function createQueuePauses(deps: QueuePausesDeps) {
         ...(reason === undefined ? {} : { reason }),
       });
       await setEventSourcesEnabled(deps.lambda as LambdaClient, queue, uuids, false);
+      // A worker may have read "not paused" just before the write; once its cache expires it sees the pause.
+      await new Promise((resolve) => setTimeout(resolve, deps.settleMs ?? PAUSE_SETTLE_MS));
       return { queue, pause, newlyPaused: !existed };
     },
 

@@ -13,9 +13,12 @@ import {
   EventSourceUpdateError,
   InvalidArgumentError,
   type JobstackConfig,
+  PAUSE_SETTLE_MS,
+  PauseStore,
   parseJobstackConfig,
   UnknownQueueError,
 } from '../../shared/index.js';
+import { createQueuePauses } from '../../shared/pause/queue-pauses.js';
 
 const CONFIG: JobstackConfig = {
   stackName: 'jobstack',
@@ -34,12 +37,9 @@ const lambdaMock = mockClient(lambda);
 const cloudFormation = new CloudFormationClient({ region: 'us-east-1' });
 const cfnMock = mockClient(cloudFormation);
 
+/** What `jobs.pause`, `resume` and `queueStatus` run, without the settle wait (one test below keeps it). */
 function client(config: JobstackConfig = CONFIG) {
-  return createJobClient({
-    registry,
-    config,
-    clients: { documentClient, sqs: new SQSClient({ region: 'us-east-1' }), cloudFormation, lambda },
-  });
+  return createQueuePauses({ config, pauses: new PauseStore(documentClient, 'jobs'), cloudFormation, lambda, settleMs: 0 });
 }
 
 /** Every call to the three services, in order, by command name. */
@@ -70,6 +70,20 @@ beforeEach(() => {
 });
 
 describe('jobs.pause', () => {
+  it('returns only once every worker has seen the pause (their 5-second cache expired, plus a second)', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { pausedAt: 'x' } });
+    const jobs = createJobClient({
+      registry,
+      config: CONFIG,
+      clients: { documentClient, sqs: new SQSClient({ region: 'us-east-1' }), cloudFormation, lambda },
+    });
+    const started = Date.now();
+    await jobs.pause('default');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(PAUSE_SETTLE_MS - 5);
+    expect(PAUSE_SETTLE_MS).toBe(6_000);
+    expect(lambdaMock).toHaveReceivedCommandWith(UpdateEventSourceMappingCommand, { UUID: 'esm-default', Enabled: false });
+  }, 15_000);
+
   it('records the pause with the stack time, then disables the queue event source mapping', async () => {
     dynamo.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
       Attributes: {
