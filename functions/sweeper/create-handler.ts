@@ -89,6 +89,7 @@ export function createSweeperHandler(): SweeperHandler {
       thresholds: environment.thresholds,
       maxSweeps: environment.maxSweeps,
       evidence: environment.evidence,
+      ...(pauses ? { pausedQueues: new Set(pauses.paused) } : {}),
     });
     return pauses === undefined ? result : { ...result, pauses };
   };

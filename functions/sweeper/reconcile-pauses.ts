@@ -25,6 +25,8 @@ export interface ReconcilePausesResult {
   readonly redisabled: readonly string[];
   /** Queues that could not be reconciled this run (logged; the next run tries again). */
   readonly failed: readonly string[];
+  /** Queues still paused after this run: the sweep leaves their jobs alone. */
+  readonly paused: readonly string[];
 }
 
 /** States in which a mapping delivers, or is about to. */
@@ -56,7 +58,7 @@ export async function reconcilePauses(deps: ReconcilePausesDeps): Promise<Reconc
       }),
     )
   ).filter((entry): entry is { pause: QueuePause; uuids: readonly string[] } => entry !== undefined);
-  if (paused.length === 0) return { resumed, redisabled, failed };
+  if (paused.length === 0) return { resumed, redisabled, failed, paused: [] };
 
   const stackTime = await deps.stackUpdatedAt();
   for (const { pause, uuids } of paused) {
@@ -94,5 +96,10 @@ export async function reconcilePauses(deps: ReconcilePausesDeps): Promise<Reconc
       deps.logger.error('Could not reconcile the pause of a queue; the next sweep tries again', { queue: pause.queue, error });
     }
   }
-  return { resumed, redisabled, failed };
+  return {
+    resumed,
+    redisabled,
+    failed,
+    paused: paused.map(({ pause }) => pause.queue).filter((queue) => !resumed.includes(queue)),
+  };
 }

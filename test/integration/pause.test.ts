@@ -7,10 +7,11 @@
 import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
-import { type JobClient, type JobRecord, localConnection, pauseItemId } from '../../shared/index.js';
+import { type JobClient, JobQueue, type JobRecord, localConnection, pauseItemId } from '../../shared/index.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 const QUEUE = 'default';
@@ -77,7 +78,7 @@ async function sweeperFunctionName(): Promise<string> {
   throw new Error('the stack has no sweeper function');
 }
 
-async function runSweeper(): Promise<{ pauses?: { resumed: string[]; redisabled: string[]; failed: string[] } }> {
+async function runSweeper(): Promise<{ pauses?: { resumed: string[]; redisabled: string[]; failed: string[]; paused: string[] } }> {
   const lambda = new LambdaClient(localConnection(testEndpoint()));
   const output = await lambda.send(new InvokeCommand({ FunctionName: await sweeperFunctionName(), Payload: '{}' }));
   const text = new TextDecoder().decode(output.Payload);
@@ -143,10 +144,13 @@ describe('pause and resume a logical queue', () => {
     // WHEN jobs are enqueued THEN the worker hands each delivery back: none starts, none uses an attempt
     const ids = await enqueueEchoes(3, uniqueName('lag'));
     await expectNoneStart(ids, WATCH_MS);
+    // They were delivered and handed back: their copies wait out the 30-second hand-back delay.
+    const queue = new JobQueue(new SQSClient(localConnection(testEndpoint())), jobs.config.queues[QUEUE]?.url ?? '');
+    expect((await queue.messageCounts()).delayed).toBeGreaterThanOrEqual(ids.length);
 
     // WHEN the sweeper runs THEN it disables the mapping again and keeps the pause
     const run = await runSweeper();
-    expect(run.pauses).toEqual({ resumed: [], redisabled: [QUEUE], failed: [] });
+    expect(run.pauses).toEqual({ resumed: [], redisabled: [QUEUE], failed: [], paused: [QUEUE] });
     const [status] = (await jobs.queueStatus()).filter((s) => s.queue === QUEUE);
     expect(status).toMatchObject({ status: 'paused', eventSources: { [mappingOf(QUEUE)]: 'Disabled' } });
 
@@ -177,7 +181,7 @@ describe('pause and resume a logical queue', () => {
 
     // WHEN the sweeper runs THEN it resumes the queue, and the jobs run
     const run = await runSweeper();
-    expect(run.pauses).toEqual({ resumed: [QUEUE], redisabled: [], failed: [] });
+    expect(run.pauses).toEqual({ resumed: [QUEUE], redisabled: [], failed: [], paused: [] });
     const [status] = (await jobs.queueStatus()).filter((s) => s.queue === QUEUE);
     expect(status).toMatchObject({ status: 'active', eventSources: { [mappingOf(QUEUE)]: 'Enabled' } });
     await expectAllSucceed(ids, '120s');

@@ -61,7 +61,7 @@ describe('sweeper: pauses and deploys', () => {
       default: { pausedAt: '2026-12-01T01:05:00.000Z', keepOnDeploy: false, stackUpdatedAt: PAUSED_AT_STACK_TIME },
     });
     const { promise, setEnabled } = run(store, '2026-12-01T02:00:00.000Z');
-    expect(await promise).toEqual({ resumed: ['default'], redisabled: [], failed: [] });
+    expect(await promise).toEqual({ resumed: ['default'], redisabled: [], failed: [], paused: [] });
     expect(setEnabled).toHaveBeenCalledWith(expect.anything(), 'default', ['esm-1'], true);
     expect(items.size).toBe(0);
   });
@@ -71,7 +71,7 @@ describe('sweeper: pauses and deploys', () => {
       default: { pausedAt: '2026-12-01T01:05:00.000Z', keepOnDeploy: false, stackUpdatedAt: PAUSED_AT_STACK_TIME },
     });
     const { promise, setEnabled } = run(store, PAUSED_AT_STACK_TIME);
-    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [] });
+    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [], paused: ['default'] });
     expect(setEnabled).not.toHaveBeenCalled();
     expect(items.size).toBe(1);
   });
@@ -81,7 +81,7 @@ describe('sweeper: pauses and deploys', () => {
       default: { pausedAt: '2026-12-01T01:05:00.000Z', keepOnDeploy: true, stackUpdatedAt: PAUSED_AT_STACK_TIME },
     });
     const { promise, setEnabled } = run(store, '2026-12-01T02:00:00.000Z', { states: { 'esm-1': 'Enabled' } });
-    expect(await promise).toEqual({ resumed: [], redisabled: ['default'], failed: [] });
+    expect(await promise).toEqual({ resumed: [], redisabled: ['default'], failed: [], paused: ['default'] });
     expect(setEnabled).toHaveBeenCalledWith(expect.anything(), 'default', ['esm-1'], false);
     expect(items.size).toBe(1);
   });
@@ -91,7 +91,7 @@ describe('sweeper: pauses and deploys', () => {
       default: { pausedAt: '2026-12-01T01:05:00.000Z', keepOnDeploy: true, stackUpdatedAt: PAUSED_AT_STACK_TIME },
     });
     const { promise, setEnabled } = run(store, '2026-12-01T02:00:00.000Z', { states: { 'esm-1': 'Disabled' } });
-    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [] });
+    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [], paused: ['default'] });
     expect(setEnabled).not.toHaveBeenCalled();
   });
 
@@ -104,7 +104,7 @@ describe('sweeper: pauses and deploys', () => {
       throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     });
     const { promise, setEnabled } = run(store, '2026-12-01T02:00:00.000Z');
-    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [] });
+    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [], paused: ['default'] });
     expect(setEnabled.mock.calls.map((call) => call[3])).toEqual([true, false]);
     expect(items.size).toBe(1);
   });
@@ -112,7 +112,7 @@ describe('sweeper: pauses and deploys', () => {
   it('reads no stack time when no queue is paused', async () => {
     const { store } = tableWith({});
     const { promise, stackUpdatedAt } = run(store, '2026-12-01T02:00:00.000Z');
-    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [] });
+    expect(await promise).toEqual({ resumed: [], redisabled: [], failed: [], paused: [] });
     expect(stackUpdatedAt).not.toHaveBeenCalled();
   });
 
@@ -136,6 +136,6 @@ describe('sweeper: pauses and deploys', () => {
       logger,
       setEnabled,
     });
-    expect(result).toEqual({ resumed: ['b'], redisabled: [], failed: ['a'] });
+    expect(result).toEqual({ resumed: ['b'], redisabled: [], failed: ['a'], paused: ['a'] });
   });
 });
