@@ -10,6 +10,7 @@ import {
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
+import { limitsCommand } from './commands/limits.js';
 import { localCommand } from './commands/local.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
@@ -38,6 +39,7 @@ commands:
         [--keep-on-deploy]            the next deploy resumes it unless --keep-on-deploy
   resume <queue>                      resume a paused queue; its backlog drains
   queues                              each queue: paused or active (since, why), its event source, its depths
+  limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -69,6 +71,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   pause: pauseCommand,
   resume: resumeCommand,
   queues: queuesCommand,
+  limits: limitsCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

@@ -54,6 +54,9 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export { FlowKeyError } from '../shared/flow/errors.js';
+export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,

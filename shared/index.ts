@@ -67,6 +67,19 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
+export { FlowKeyError } from './flow/errors.js';
+export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
+export {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  flowKeyOf,
+  MAX_CONCURRENCY_LIMIT,
+  MAX_RATE_LIMIT,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+  WHOLE_TYPE_KEY,
+} from './flow/limits.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,
@@ -194,6 +207,16 @@ export {
   withCondition,
 } from './store/conditions.js';
 export { type ControlItemKind, controlItemId, isControlItemId } from './store/control-items.js';
+export {
+  FlowStore,
+  type FlowStoreOptions,
+  type SlotRequest,
+  type SlotResult,
+  type SlotState,
+  type StartLog,
+  type StartRequest,
+  type StartResult,
+} from './store/flow-store.js';
 export {
   ENQUEUE_KEY_PREFIX,
   IdempotencyStore,

@@ -2,6 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+} from './flow/limits.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -121,6 +128,10 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   readonly description?: string;
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
+  /** At most `limit` jobs per key run at once, across all workers; the rest wait without using attempts. @default - no limit */
+  readonly concurrency?: ConcurrencyLimitInput<z.output<Schema>>;
+  /** At most `limit` jobs per key start within any window of `per`; the rest wait without using attempts. @default - no limit */
+  readonly rateLimit?: RateLimitInput<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -146,6 +157,10 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** The checked `concurrency` option (see `JobContractInput.concurrency`). */
+  readonly concurrency?: ConcurrencyLimit<z.output<Schema>>;
+  /** The checked `rateLimit` option (see `JobContractInput.rateLimit`). */
+  readonly rateLimit?: RateLimit<z.output<Schema>>;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -231,6 +246,7 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...resolveFlowLimits(input.name, input),
   };
 }
 

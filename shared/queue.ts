@@ -149,6 +149,24 @@ export class JobQueue {
     return count(await this.attributes(['MessageRetentionPeriod']), 'MessageRetentionPeriod');
   }
 
+  /**
+   * Sends `body` again as a new message, visible after `delaySeconds` (0..900),
+   * with String message `attributes`: a job that waits for its flow limit goes
+   * back this way, so its waiting counts no receive toward the redrive limit.
+   */
+  async sendAgain(body: string, delaySeconds: number, attributes: Readonly<Record<string, string>> = {}): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: body,
+        DelaySeconds: Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
+      }),
+    );
+  }
+
   /** Makes a received message visible again after `seconds` (the retry delay). */
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(

@@ -151,7 +151,22 @@ export const largeNumbers = defineJobContract({
  * the CDK stack derives its queues, retry limits and the long-job state machine
  * from it. Replace the demo jobs with your own.
  */
-export const registry = defineRegistry(echo, sleep, flaky, fail, fatal, effect, progress, once, long, largeNumbers);
+/**
+ * A tenant's report: sleeps `ms`, at most 2 at once per tenant and at most 20
+ * starts per tenant in any 10 seconds, across all workers. Jobs over a limit
+ * wait (a delayed copy of the message) without using an attempt.
+ */
+export const tenantReport = defineJobContract({
+  name: 'demo.tenant-report',
+  description: 'Sleeps ms; at most 2 running and 20 starts per 10 s per tenant.',
+  schema: z.object({ tenant: z.string().min(1).max(128), ms: z.number().int().min(0).max(60_000) }),
+  result: z.object({ tenant: z.string() }),
+  retry: DEMO_RETRY,
+  concurrency: { key: (payload) => payload.tenant, limit: 2 },
+  rateLimit: { key: (payload) => payload.tenant, limit: 20, per: '10s' },
+});
+
+export const registry = defineRegistry(echo, sleep, flaky, fail, fatal, effect, progress, once, long, largeNumbers, tenantReport);
 
 export type Registry = typeof registry;
 

@@ -8,6 +8,7 @@ import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
 import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
+import { tenantReportJob } from './demo/tenant-report.js';
 
 /**
  * Every demo job type with its handler: the module the demo's `JobSystem`
@@ -25,6 +26,7 @@ export const registry = defineRegistry(
   onceJob,
   longJob,
   largeNumbersJob,
+  tenantReportJob,
 );
 
 export default registry;

@@ -12,6 +12,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   ConfigurationError,
+  FlowStore,
   FunctionEnv,
   type HandlerRegistry,
   IdempotencyStore,
@@ -23,7 +24,6 @@ import { PauseStore } from '../../shared/pause/pause-store.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
-import { createHandBack } from './hand-back.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
 import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor } from './process-record.js';
@@ -79,6 +79,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     store,
     queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
     queueName: environment.queueName,
+    flow: new FlowStore(documentClient, environment.jobsTable),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
     ...(environment.payloadBucket
       ? {
@@ -87,10 +88,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
     logger,
     observer,
-    pause: {
-      gate: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
-      handBack: createHandBack(sqs, environment.queueUrl),
-    },
+    pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
           startLongJob: createLongJobStarter({

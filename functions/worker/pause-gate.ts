@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 import { PAUSE_CACHE_MS, type PauseStore } from '../../shared/pause/pause-store.js';
 
 export { PAUSE_CACHE_MS };
@@ -54,4 +55,16 @@ export function createPauseGate(options: PauseGateOptions): PauseGate {
       return reading;
     },
   };
+}
+
+/**
+ * The String message attributes of a delivery, to carry over to the copy that hands it back (the
+ * flow-limit wait counters travel this way); jobstack sets no others.
+ */
+export function stringAttributesOf(message: SQSRecord): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.messageAttributes ?? {})) {
+    if (value.stringValue !== undefined) attributes[name] = value.stringValue;
+  }
+  return attributes;
 }

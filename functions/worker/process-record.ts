@@ -3,6 +3,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import {
   type AnyJobDefinition,
   ConfigurationError,
+  type FlowStore,
   type HandlerRegistry,
   type IdempotencyStore,
   type JobEnvelope,
@@ -25,11 +26,11 @@ import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/
 import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { toErrorInfo } from './error-info.js';
-import type { HandBack } from './hand-back.js';
+import { enterFlowGate, type FlowPass } from './flow-gate.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
-import { PAUSED_HAND_BACK_DELAY_SECONDS, type PauseGate } from './pause-gate.js';
+import { PAUSED_HAND_BACK_DELAY_SECONDS, type PauseGate, stringAttributesOf } from './pause-gate.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
 export const DEADLINE_SAFETY_MS = 3_000;
@@ -61,7 +62,9 @@ export interface RecordProcessorDeps {
   /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
   readonly startLongJob?: LongJobStarter;
   /** The queue's pause: while paused, every delivery is handed back unrun (`jobs.pause`). @default never paused */
-  readonly pause?: { readonly gate: PauseGate; readonly handBack: HandBack };
+  readonly pause?: PauseGate;
+  /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
+  readonly flow?: FlowStore;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -94,8 +97,10 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
     // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
-    if (deps.pause && (await deps.pause.gate.isPaused())) {
-      await deps.pause.handBack(message, PAUSED_HAND_BACK_DELAY_SECONDS);
+    if (deps.pause && (await deps.pause.isPaused())) {
+      // A delayed copy, the original deleted: no receive counted, and a flow-limit wait keeps its counters.
+      // If the send fails this throws, and the original comes back after its visibility timeout.
+      await deps.queue.sendAgain(message.body, PAUSED_HAND_BACK_DELAY_SECONDS, stringAttributesOf(message));
       deps.logger.info('Queue is paused: handed the delivery back unrun', {
         queue: deps.queueName,
         messageId: message.messageId,
@@ -156,6 +161,31 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const lambdaDeadline = startedAt + (lambdaContext?.getRemainingTimeInMillis() ?? definition.timeoutMs + DEADLINE_SAFETY_MS);
     const deadline = Math.min(startedAt + definition.timeoutMs, lambdaDeadline - DEADLINE_SAFETY_MS);
     const correlationId = envelope.correlationId ?? envelope.id;
+    const leaseUntil = deadline + LEASE_SLACK_MS;
+    const gateLog = jobLog(deps.logger, { jobId: envelope.id, jobType: envelope.type, correlation_id: correlationId });
+    const gate = await enterFlowGate(message, envelope, definition, payload, leaseUntil, { ...deps, clock, random }, gateLog);
+    if (!gate.pass) {
+      if (!gate.waiting) await rejectPoison(message, gate.error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    try {
+      await claimAndRun(message, envelope, definition, payload, { startedAt, lambdaDeadline, deadline, leaseUntil }, gate.gate);
+    } finally {
+      // After the outcome is written, or when the claim found the job not this delivery's to run.
+      await gate.gate.leave(gateLog);
+    }
+  }
+
+  async function claimAndRun(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+    times: { startedAt: number; lambdaDeadline: number; deadline: number; leaseUntil: number },
+    gate: FlowPass,
+  ): Promise<void> {
+    const { startedAt, lambdaDeadline, deadline } = times;
+    const correlationId = envelope.correlationId ?? envelope.id;
     const claim = await deps.store.claim({
       id: envelope.id,
       type: envelope.type,
@@ -164,7 +194,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       payload: envelope.payload,
       correlationId,
       enqueuedAt: envelope.enqueuedAt,
-      leaseUntil: deadline + LEASE_SLACK_MS,
+      leaseUntil: times.leaseUntil,
     });
     const logger = jobLog(deps.logger, {
       jobId: envelope.id,
@@ -172,6 +202,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       correlation_id: correlationId,
       attempt: claim.record.attempts,
     });
+    await gate.claimed(claim.outcome === 'claimed', logger);
 
     if (claim.outcome === 'finished') {
       if (claim.record.state === 'dead' && claim.record.deadLetterPending) {

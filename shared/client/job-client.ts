@@ -11,6 +11,7 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
+import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { PauseStore } from '../pause/pause-store.js';
@@ -25,6 +26,7 @@ import type { RecurrenceInput } from '../scheduling/expressions.js';
 import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
 import { unstorableNumbers } from '../storable.js';
+import { FlowStore } from '../store/flow-store.js';
 import { IdempotencyStore, type StepResolution } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
@@ -231,6 +233,15 @@ export interface JobClient<R extends JobRegistry> {
   resume(queue: string): Promise<ResumeResult>;
   /** Every logical queue: `paused` (since when, why, keepOnDeploy) or `active`, and its event sources' states. */
   queueStatus(): Promise<QueueStatus[]>;
+  /**
+   * The current state of a job type's `concurrency` and `rateLimit` for one key:
+   * the jobs holding a slot (running, or crashed with a lease not yet run out)
+   * and the starts within the current window. One strongly consistent read per limit.
+   * @example
+   * const { concurrency } = await jobs.limits('report.build', 'tenant-42');
+   * @throws UnknownJobTypeError; InvalidArgumentError when the limits are per key and `key` is not given
+   */
+  limits<T extends keyof R & string>(type: T, key?: string): Promise<FlowLimitState>;
   readonly config: JobstackConfig;
 }
 
@@ -499,6 +510,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     resume: (queue) => pauses.resume(queue),
 
     queueStatus: () => pauses.queueStatus(),
+
+    async limits(type, key) {
+      const contract = findJobDefinition(registry, type);
+      if (!contract) throw new UnknownJobTypeError(type, Object.keys(registry));
+      return readFlowLimitState(new FlowStore(clients.documentClient, config.jobsTable), contract, key, Date.now());
+    },
 
     async retry(jobId) {
       const current = await store.get(jobId);

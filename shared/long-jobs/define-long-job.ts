@@ -32,6 +32,13 @@ export function defineLongJobContract<
   if (stepTimeoutMs < 1_000 || stepTimeoutMs > MAX_STEP_TIMEOUT_MS) {
     throw new RangeError(`long job '${input.name}': stepTimeout must be 1s..14m (given ${stepTimeoutMs} ms)`);
   }
+  for (const option of ['concurrency', 'rateLimit'] as const) {
+    if ((input as unknown as Record<string, unknown>)[option] !== undefined) {
+      throw new RangeError(
+        `long job '${input.name}': ${option} is not supported on long jobs (given ${option} on a long job contract)`,
+      );
+    }
+  }
   const { stepTimeout: _stepTimeout, ...contract } = input;
   // A long job's attempt is a step, limited by stepTimeout: the job-level timeout keeps its default and is not used.
   return { ...defineJobContract(contract), mode: 'long', stepTimeoutMs };

@@ -27,6 +27,7 @@ describe('public entry points', () => {
       'ConfigurationError',
       'EnqueueError',
       'EventSourceUpdateError',
+      'FlowKeyError',
       'IllegalTransitionError',
       'InvalidArgumentError',
       'InvalidDurationError',

@@ -65,6 +65,7 @@ describe('planQueues', () => {
           'demo.once',
           'demo.progress',
           'demo.sleep',
+          'demo.tenant-report',
         ],
       },
     ]);

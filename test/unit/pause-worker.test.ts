@@ -1,10 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registry } from '../../functions/jobs/handlers.js';
-import { createHandBack } from '../../functions/worker/hand-back.js';
 import { createPauseGate, PAUSE_CACHE_MS, PAUSED_HAND_BACK_DELAY_SECONDS } from '../../functions/worker/pause-gate.js';
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { envelopeBody, QUEUE_URL, sqsRecord } from '../helpers/events.js';
@@ -80,75 +79,47 @@ describe('worker pause gate', () => {
 });
 
 describe('record processor while the queue is paused', () => {
-  it('hands every delivery back unrun (no claim, no attempt) and lets the original be deleted', async () => {
-    // GIVEN a paused queue
-    const handBack = vi.fn(async () => undefined);
-    const harness = workerHarness(registry, { pause: { gate: { isPaused: async () => true }, handBack } });
-    const message = sqsRecord(envelopeBody('demo.echo', { message: 'held' }, 'held-1'));
+  const paused = { isPaused: async () => true };
 
-    // WHEN a delivery arrives THEN the processor returns normally (the event source deletes the original)
+  it('hands every delivery back unrun (a delayed copy, no claim, no attempt) and lets the original be deleted', async () => {
+    // GIVEN a paused queue and a delivery carrying a flow-limit wait counter
+    const harness = workerHarness(registry, { pause: paused });
+    const message = sqsRecord(envelopeBody('demo.echo', { message: 'held' }, 'held-1'), {
+      messageAttributes: { 'jobstack-concurrency-waits': { dataType: 'String', stringValue: '3' } },
+    });
+
+    // WHEN it arrives THEN the processor returns normally (the event source deletes the original)
     await expect(harness.processRecord(message)).resolves.toBeUndefined();
 
-    // AND it was handed back with the pause delay, and the job was never claimed
-    expect(handBack).toHaveBeenCalledWith(message, PAUSED_HAND_BACK_DELAY_SECONDS);
+    // AND a copy went back to the queue, delayed, with the message's attributes; the job was never claimed
+    expect(harness.sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: QUEUE_URL,
+      MessageBody: message.body,
+      DelaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+      MessageAttributes: { 'jobstack-concurrency-waits': { DataType: 'String', StringValue: '3' } },
+    });
     expect(harness.dynamo).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 
   it('hands back even poison while paused: nothing is decided about any message until resume', async () => {
-    const handBack = vi.fn(async () => undefined);
-    const harness = workerHarness(registry, { pause: { gate: { isPaused: async () => true }, handBack } });
+    const harness = workerHarness(registry, { pause: paused });
     await harness.processRecord(sqsRecord('{not json'));
-    expect(handBack).toHaveBeenCalledTimes(1);
-    expect(harness.sqs).toHaveReceivedCommandTimes(SendMessageCommand, 0);
+    expect(harness.sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(harness.sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE_URL, MessageBody: '{not json' });
   });
 
   it('leaves the message for redelivery when the hand-back fails (never lost)', async () => {
-    const harness = workerHarness(registry, {
-      pause: {
-        gate: { isPaused: async () => true },
-        handBack: async () => {
-          throw new Error('SQS unavailable');
-        },
-      },
-    });
+    const harness = workerHarness(registry, { pause: paused });
+    harness.sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
     await expect(harness.processRecord(sqsRecord(envelopeBody('demo.echo', { message: 'x' })))).rejects.toThrow(
       'SQS unavailable',
     );
   });
 
   it('runs the job as usual when the queue is not paused', async () => {
-    const handBack = vi.fn(async () => undefined);
-    const harness = workerHarness(registry, { pause: { gate: { isPaused: async () => false }, handBack } });
+    const harness = workerHarness(registry, { pause: { isPaused: async () => false } });
     await harness.processRecord(sqsRecord(envelopeBody('demo.echo', { message: 'run' }, 'run-1')));
-    expect(handBack).not.toHaveBeenCalled();
+    expect(harness.sqs).toHaveReceivedCommandTimes(SendMessageCommand, 0);
     expect(harness.dynamo).toHaveReceivedCommandWith(UpdateCommand, { Key: { id: 'run-1' } });
-  });
-});
-
-describe('hand-back', () => {
-  it('re-sends a copy with its body, attributes and group id, delayed, so the original can be deleted', async () => {
-    const sqs = new SQSClient({ region: 'us-east-1' });
-    const sqsMock = mockClient(sqs);
-    sqsMock.on(SendMessageCommand).resolves({});
-    const message = sqsRecord('{"v":1}', {
-      messageAttributes: {
-        trace: { dataType: 'String', stringValue: 'abc' },
-        blob: { dataType: 'Binary', binaryValue: Buffer.from('hi').toString('base64') },
-      },
-    });
-    message.attributes.MessageGroupId = 'tenant-1';
-
-    await createHandBack(sqs, QUEUE_URL)(message, 30);
-
-    expect(sqsMock).toHaveReceivedCommandWith(SendMessageCommand, {
-      QueueUrl: QUEUE_URL,
-      MessageBody: '{"v":1}',
-      DelaySeconds: 30,
-      MessageGroupId: 'tenant-1',
-      MessageAttributes: {
-        trace: { DataType: 'String', StringValue: 'abc' },
-        blob: { DataType: 'Binary', BinaryValue: Buffer.from('hi') },
-      },
-    });
   });
 });
