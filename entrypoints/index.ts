@@ -90,6 +90,15 @@ export type {
 } from '../shared/long-jobs/types.js';
 export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
 export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
+export { EventSourceUpdateError, UnknownQueueError } from '../shared/pause/errors.js';
+export type {
+  EventSourceState,
+  PauseOptions,
+  PauseResult,
+  QueuePause,
+  QueueStatus,
+  ResumeResult,
+} from '../shared/pause/types.js';
 export type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../shared/record.js';
 export type { RetryPolicy, RetryPolicyInput } from '../shared/retry.js';
 export type { DeclaredSchedule, ScheduleDeclaration } from '../shared/scheduling/declared.js';

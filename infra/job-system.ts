@@ -11,12 +11,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
+import { SweeperEnv } from '../functions/sweeper/environment.js';
 import type { JobstackConfig } from '../shared/client/stack-config.js';
 import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackOutput } from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
 import { FIFO_MAX_BATCH_SIZE } from '../shared/ordering/ordering.js';
+import { pauseItemId } from '../shared/pause/pause-store.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
@@ -261,6 +263,8 @@ export interface JobQueueResources {
   /** The queue's visibility timeout (≥ 6 × the worker timeout). */
   readonly visibilityTimeout: Duration;
   readonly worker: NodejsFunction;
+  /** The event source mapping that feeds `queue` to `worker`: the one `pause` disables and `resume` enables. */
+  readonly workerEventSource: SqsEventSource;
   readonly deadLetterHandler: NodejsFunction;
 }
 
@@ -390,6 +394,8 @@ export class JobSystem extends Construct {
         entry: this.registryEntry('dashboardApi'),
         ...this.functionBundling,
       });
+      // Its pause and resume buttons.
+      this.grantPause(this.webDashboard.function);
     }
     if (props.outputs ?? true) this.createOutputs();
   }
@@ -420,9 +426,14 @@ export class JobSystem extends Construct {
       idempotencyTable: this.idempotencyTable.tableName,
       payloadBucket: this.payloadBucket.bucketName,
       queues: Object.fromEntries(
-        [...this.queues].map(([name, { queue, deadLetterQueue }]) => [
+        [...this.queues].map(([name, { queue, deadLetterQueue, workerEventSource }]) => [
           name,
-          { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, arn: queue.queueArn },
+          {
+            url: queue.queueUrl,
+            deadLetterUrl: deadLetterQueue.queueUrl,
+            arn: queue.queueArn,
+            eventSourceMappingIds: [workerEventSource.eventSourceMappingId],
+          },
         ]),
       ),
       scheduling: {
@@ -438,7 +449,8 @@ export class JobSystem extends Construct {
    * Makes `fn` a client of this job system: sets env `JOBSTACK_CONFIG` (the JSON of
    * {@link JobSystem.clientConfig}, read by `jobClientFromEnvironment` without a CloudFormation call) and
    * grants what the client SDK's methods call: `grantEnqueue` (enqueue, enqueueMany, cancel, delays,
-   * schedules), `grantRead` (get, getMany, wait, list) and `grantOperate` (retry, redrive), each with
+   * schedules), `grantRead` (get, getMany, wait, list, queueStatus), `grantOperate` (retry, redrive) and
+   * `grantPause` (pause, resume), each with
    * `cloudformation:DescribeStacks` on this stack so `connectJobClient` works too. Not `resolveStep`:
    * settling a `ctx.once` step is an operator's repair (`grantResolveSteps`).
    *
@@ -450,6 +462,38 @@ export class JobSystem extends Construct {
     this.grantEnqueue(fn);
     this.grantRead(fn);
     this.grantOperate(fn);
+    this.grantPause(fn);
+  }
+
+  /**
+   * Lets `grantee` pause and resume the logical queues (the client SDK's `pause` and `resume`).
+   *
+   * Actions: `lambda:UpdateEventSourceMapping` and `lambda:GetEventSourceMapping` on the workers' event
+   * source mappings only, by their ARNs (Lambda scopes these actions to event source mapping resources:
+   * https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html); no
+   * `lambda:ListEventSourceMappings`, which takes only `*`: the client gets the mappings' UUIDs from the
+   * stack's configuration. `dynamodb:GetItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem` on the jobs
+   * table, only on the queues' pause items (`dynamodb:LeadingKeys` `queue#*`);
+   * `cloudformation:DescribeStacks` on this stack (the pause records the stack's last update time).
+   */
+  public grantPause(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:UpdateEventSourceMapping', 'lambda:GetEventSourceMapping'],
+      resourceArns: this.eventSourceMappingArns(),
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.jobsTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${pauseItemId('')}*`] } },
+    });
+    this.grantDescribeStack(grantee);
+  }
+
+  /** The ARNs of the event source mappings that feed the workers, one per logical queue. */
+  private eventSourceMappingArns(): string[] {
+    return [...this.queues.values()].map(({ workerEventSource }) => workerEventSource.eventSourceMappingArn);
   }
 
   /**
@@ -536,16 +580,22 @@ export class JobSystem extends Construct {
   }
 
   /**
-   * Lets `grantee` read job records and queue depths (the client SDK's `get`,
-   * `getMany`, `wait` and `list`; the CLI's `stats`).
+   * Lets `grantee` read job records, queue depths and queue pauses (the client SDK's `get`,
+   * `getMany`, `wait`, `list` and `queueStatus`; the CLI's `stats` and `queues`).
    *
    * Actions: `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
    * `dynamodb:Scan` on the jobs table and its attention index;
    * `sqs:GetQueueAttributes` on every queue and dead-letter queue;
+   * `lambda:GetEventSourceMapping` on the workers' event source mappings (their state);
    * `cloudformation:DescribeStacks` on this stack.
    */
   public grantRead(grantee: iam.IGrantable): void {
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetEventSourceMapping'],
+      resourceArns: this.eventSourceMappingArns(),
+    });
     for (const { queue, deadLetterQueue } of this.queues.values()) {
       queue.grant(grantee, 'sqs:GetQueueAttributes');
       deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
@@ -594,8 +644,9 @@ export class JobSystem extends Construct {
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
     output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
     output(StackOutput.queueNames, [...this.queues.keys()].join(','));
-    for (const [name, { queue, deadLetterQueue, worker }] of this.queues) {
+    for (const [name, { queue, deadLetterQueue, worker, workerEventSource }] of this.queues) {
       const suffix = queueOutputSuffix(name);
+      output(`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`, workerEventSource.eventSourceMappingId);
       output(`${StackOutput.queueUrlPrefix}${suffix}`, queue.queueUrl);
       output(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, deadLetterQueue.queueUrl);
       output(`${JobSystemOutput.workerFunctionNamePrefix}${suffix}`, worker.functionName);
@@ -629,14 +680,21 @@ export class JobSystem extends Construct {
         [FunctionEnv.jobsTable]: this.jobsTable.tableName,
         [FunctionEnv.idempotencyTable]: this.idempotencyTable.tableName,
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
-        JOBSTACK_QUEUES: stack.toJsonString(
+        [SweeperEnv.queues]: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, workerEventSource }]) => [
               name,
-              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, undeliverableUrl: undeliverableQueue.queueUrl },
+              {
+                url: queue.queueUrl,
+                deadLetterUrl: deadLetterQueue.queueUrl,
+                undeliverableUrl: undeliverableQueue.queueUrl,
+                eventSourceMappingIds: [workerEventSource.eventSourceMappingId],
+              },
             ]),
           ),
         ),
+        // Its own stack, whose last update time decides whether a pause outlived a deploy.
+        [SweeperEnv.stackName]: stack.stackName,
         // A message whose run died comes back after the visibility timeout; only later is the job stuck.
         JOBSTACK_SWEEP_RUNNING_GRACE_MS: String((longestVisibility + 60) * 1_000),
       },
@@ -651,6 +709,13 @@ export class JobSystem extends Construct {
       undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
+    // Reconciling pauses with deploys: the stack's update time; enabling or disabling the workers' mappings.
+    iam.Grant.addToPrincipal({
+      grantee: sweeper,
+      actions: ['lambda:UpdateEventSourceMapping', 'lambda:GetEventSourceMapping'],
+      resourceArns: [...queues.values()].map(({ workerEventSource }) => workerEventSource.eventSourceMappingArn),
+    });
+    this.grantDescribeStack(sweeper);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the jobstack stuck-job sweeper',
       schedule: events.Schedule.rate(Duration.minutes(5)),
@@ -785,16 +850,15 @@ export class JobSystem extends Construct {
       bundling: this.functionBundling.bundling,
     });
 
-    worker.addEventSource(
-      new SqsEventSource(queue, {
-        batchSize: settings.batchSize ?? 10,
-        maxConcurrency: settings.maxConcurrency ?? 10,
-        reportBatchItemFailures: true,
-        ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
-          ? {}
-          : { maxBatchingWindow: settings.maxBatchingWindow }),
-      }),
-    );
+    const workerEventSource = new SqsEventSource(queue, {
+      batchSize: settings.batchSize ?? 10,
+      maxConcurrency: settings.maxConcurrency ?? 10,
+      reportBatchItemFailures: true,
+      ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
+        ? {}
+        : { maxBatchingWindow: settings.maxBatchingWindow }),
+    });
+    worker.addEventSource(workerEventSource);
 
     this.jobsTable.grantReadWriteData(worker);
     this.idempotencyTable.grantReadWriteData(worker);
@@ -834,7 +898,7 @@ export class JobSystem extends Construct {
     deadLetterQueue.grantSendMessages(deadLetterHandler);
     this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);
 
-    return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, deadLetterHandler };
+    return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, workerEventSource, deadLetterHandler };
   }
 }
 

@@ -2,6 +2,7 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -19,7 +20,11 @@ export interface WebDashboardOptions {
 export interface WebDashboardApiProps extends FunctionBundling {
   readonly jobsTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
-  readonly queues: ReadonlyMap<string, { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue }>;
+  /** With `workerEventSource`, the API can pause and resume the queue (given `grantPause` of the job system). */
+  readonly queues: ReadonlyMap<
+    string,
+    { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue; readonly workerEventSource?: SqsEventSource }
+  >;
   /**
    * Path of the function's entry: a module exporting `handler`, made with `createDashboardApiHandler`
    * over the job system's registry.
@@ -35,7 +40,8 @@ export interface WebDashboardApiProps extends FunctionBundling {
  * `grantInvokeUrl`) may reach it, each request signed with SigV4. It is never
  * public. The function may read job records and queue depths, update job
  * records (cancel, retry, redrive), send to the job queues and consume their
- * dead-letter queues (redrive); nothing else.
+ * dead-letter queues (redrive); the `JobSystem` also gives it `grantPause`
+ * (pause and resume buttons); nothing else.
  *
  * @example
  * const api = new WebDashboardApi(this, 'DashboardApi', { jobsTable, idempotencyTable, queues, entry });
@@ -48,9 +54,13 @@ export class WebDashboardApi extends Construct {
   constructor(scope: Construct, id: string, props: WebDashboardApiProps) {
     super(scope, id);
     const queueUrls = Object.fromEntries(
-      [...props.queues].map(([name, { queue, deadLetterQueue }]) => [
+      [...props.queues].map(([name, { queue, deadLetterQueue, workerEventSource }]) => [
         name,
-        { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+        {
+          url: queue.queueUrl,
+          deadLetterUrl: deadLetterQueue.queueUrl,
+          ...(workerEventSource ? { eventSourceMappingIds: [workerEventSource.eventSourceMappingId] } : {}),
+        },
       ]),
     );
     const { function: fn, role } = new JobstackFunction(this, 'Api', {

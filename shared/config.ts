@@ -50,6 +50,8 @@ export const StackOutput = {
   deadLetterQueueUrlPrefix: 'DeadLetterQueueUrl',
   /** Prefix of `QueueArnDefault`, ...: the targets of schedules. */
   queueArnPrefix: 'QueueArn',
+  /** Prefix of `EventSourceMappingIdsDefault`, ...: comma-separated UUIDs of the mappings feeding the queue's worker. */
+  eventSourceMappingIdsPrefix: 'EventSourceMappingIds',
   /** The stack's EventBridge Scheduler schedule group (delayed jobs, recurring schedules). */
   scheduleGroupName: 'ScheduleGroupName',
   /** Role Scheduler assumes to send to the job queues. */

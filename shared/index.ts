@@ -134,6 +134,25 @@ export {
   type OrderingOptions,
   orderingKeyOf,
 } from './ordering/ordering.js';
+export {
+  createQueuePauses,
+  type EventSourceState,
+  EventSourceUpdateError,
+  eventSourceStates,
+  MAX_PAUSE_REASON_CHARS,
+  PAUSE_CACHE_MS,
+  PAUSE_SETTLE_MS,
+  type PauseOptions,
+  type PauseResult,
+  PauseStore,
+  pauseItemId,
+  type QueuePause,
+  type QueueStatus,
+  type ResumeResult,
+  setEventSourcesEnabled,
+  stackUpdatedAt,
+  UnknownQueueError,
+} from './pause/index.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,

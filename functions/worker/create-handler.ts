@@ -20,11 +20,13 @@ import {
   JobStore,
   jobsWithoutHandlers,
 } from '../../shared/index.js';
+import { PauseStore } from '../../shared/pause/pause-store.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
 
 export interface WorkerHandlerOptions {
@@ -89,6 +91,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
     logger,
     observer,
+    pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
           startLongJob: createLongJobStarter({

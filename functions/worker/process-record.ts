@@ -30,6 +30,7 @@ import { enterFlowGate, type FlowPass } from './flow-gate.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
+import { PAUSED_HAND_BACK_DELAY_SECONDS, type PauseGate, stringAttributesOf } from './pause-gate.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
 export const DEADLINE_SAFETY_MS = 3_000;
@@ -60,6 +61,8 @@ export interface RecordProcessorDeps {
   readonly observer?: JobObserver;
   /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
   readonly startLongJob?: LongJobStarter;
+  /** The queue's pause: while paused, every delivery is handed back unrun (`jobs.pause`). @default never paused */
+  readonly pause?: PauseGate;
   /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
   readonly flow?: FlowStore;
 }
@@ -93,6 +96,34 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   const observer = deps.observer ?? silentObserver;
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+    // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
+    if (deps.pause && (await deps.pause.isPaused())) {
+      if (deps.queue.fifo) {
+        // A FIFO queue takes no delayed copy, and a copy would leave its place in the message group: the
+        // message itself waits (one receive counted; the mapping is disabled, so only its disabling lag or a
+        // deploy that re-enabled it delivers here, and FIFO queues allow extra receives for held messages).
+        await deps.queue.delayRedelivery(message.receiptHandle, PAUSED_HAND_BACK_DELAY_SECONDS);
+        deps.logger.info('Queue is paused: left the delivery in its FIFO queue unrun', {
+          queue: deps.queueName,
+          messageId: message.messageId,
+          delaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+        });
+        const held = parseEnvelope(message.body);
+        throw new RedeliveryRequestedError(`queue ${deps.queueName} is paused`, {
+          jobId: held.ok ? held.envelope.id : (held.jobId ?? message.messageId),
+          jobType: held.ok ? held.envelope.type : (held.jobType ?? 'unknown'),
+        });
+      }
+      // A delayed copy, the original deleted: no receive counted, and a flow-limit wait keeps its counters.
+      // If the send fails this throws, and the original comes back after its visibility timeout.
+      await deps.queue.sendAgain(message.body, PAUSED_HAND_BACK_DELAY_SECONDS, stringAttributesOf(message));
+      deps.logger.info('Queue is paused: handed the delivery back unrun', {
+        queue: deps.queueName,
+        messageId: message.messageId,
+        delaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+      });
+      return;
+    }
     const parsed = parseEnvelope(message.body);
     if (!parsed.ok) {
       await rejectPoison(message, parsed.error, { jobId: parsed.jobId, jobType: parsed.jobType });

@@ -15,6 +15,9 @@ import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js'
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
+import { PauseStore } from '../pause/pause-store.js';
+import { createQueuePauses } from '../pause/queue-pauses.js';
+import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../pause/types.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -210,6 +213,28 @@ export interface JobClient<R extends JobRegistry> {
   /** The stack's recurring schedules (declared in the registry and created at runtime), by name. */
   listSchedules(): Promise<ScheduleInfo[]>;
   /**
+   * Pauses a logical queue: enqueues keep landing in its SQS queue, and no job of it starts until
+   * `resume`. Records the pause in the job table (the worker hands back, unrun and without using an
+   * attempt, any delivery that still arrives while paused), disables the queue's event source mapping,
+   * and returns once every worker has seen the pause (its check caches it for 5 seconds, so this takes
+   * about 6): from then on no job of the queue starts, even while AWS is still disabling the mapping
+   * (`queueStatus` shows `Disabling`). Jobs already running finish.
+   * The first deploy of the stack after the pause resumes the queue, unless `keepOnDeploy`.
+   * Pausing a paused queue replaces its reason and keepOnDeploy and keeps its `pausedAt`.
+   * @example
+   * await jobs.pause('emails', { reason: 'SMTP provider outage', keepOnDeploy: true });
+   * @throws UnknownQueueError (listing the queues), InvalidArgumentError, EventSourceUpdateError
+   */
+  pause(queue: string, options?: PauseOptions): Promise<PauseResult>;
+  /**
+   * Resumes a paused queue: enables its event source mapping, then deletes the pause; the backlog
+   * drains (deliveries handed back during the pause come back within 30 seconds).
+   * @throws UnknownQueueError (listing the queues), EventSourceUpdateError
+   */
+  resume(queue: string): Promise<ResumeResult>;
+  /** Every logical queue: `paused` (since when, why, keepOnDeploy) or `active`, and its event sources' states. */
+  queueStatus(): Promise<QueueStatus[]>;
+  /**
    * The current state of a job type's `concurrency` and `rateLimit` for one key:
    * the jobs holding a slot (running, or crashed with a lease not yet run out)
    * and the starts within the current window. One strongly consistent read per limit.
@@ -263,6 +288,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     scheduler: clients.scheduler,
     sfn: clients.sfn,
     thresholdMs: parseDuration(options.schedulerThreshold ?? DEFAULT_SCHEDULER_THRESHOLD_MS),
+  });
+  const pauses = createQueuePauses({
+    config,
+    pauses: new PauseStore(clients.documentClient, config.jobsTable),
+    cloudFormation: clients.cloudFormation,
+    ...(clients.lambda ? { lambda: clients.lambda } : {}),
   });
   const queues = new Map<string, JobQueue>();
   const queueFor = (definition: AnyJobContract): JobQueue => {
@@ -501,6 +532,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     unschedule: (name) => time.unschedule(name),
 
     listSchedules: () => time.listSchedules(),
+
+    pause: (queue, pauseOptions) => pauses.pause(queue, pauseOptions),
+
+    resume: (queue) => pauses.resume(queue),
+
+    queueStatus: () => pauses.queueStatus(),
 
     async limits(type, key) {
       const contract = findJobDefinition(registry, type);

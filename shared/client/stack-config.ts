@@ -15,9 +15,21 @@ export interface JobstackConfig {
    * By logical queue name (the job types' `queue`), as in the stack output `QueueNames`. `arn` is the target of
    * schedules; absent on stacks deployed before schedules existed. A queue carrying job types with `ordering`
    * keeps its logical name here; only its SQS name, URL and ARN end in `.fifo` (that suffix is how the client
-   * and the worker know a FIFO queue).
+   * and the worker know a FIFO queue). `eventSourceMappingIds`: the UUIDs of the event source mappings that
+   * feed the queue's worker, which `pause` and `resume` disable and enable; absent on stacks deployed before
+   * pausing existed.
    */
-  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
+  readonly queues: Readonly<
+    Record<
+      string,
+      {
+        readonly url: string;
+        readonly deadLetterUrl: string;
+        readonly arn?: string;
+        readonly eventSourceMappingIds?: readonly string[];
+      }
+    >
+  >;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;
   /** The long-job state machine (only when the stack's registry has long jobs). */
@@ -37,7 +49,15 @@ function jobstackConfigSchema() {
     idempotencyTable: nonEmpty,
     payloadBucket: nonEmpty.optional(),
     queues: z
-      .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
+      .record(
+        nonEmpty,
+        z.object({
+          url: nonEmpty,
+          deadLetterUrl: nonEmpty,
+          arn: nonEmpty.optional(),
+          eventSourceMappingIds: z.array(nonEmpty).optional(),
+        }),
+      )
       .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
     scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
     longJobStateMachineArn: nonEmpty.optional(),
@@ -101,12 +121,14 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     queueNames.map((name) => {
       const suffix = queueOutputSuffix(name);
       const arn = outputs[`${StackOutput.queueArnPrefix}${suffix}`];
+      const mappings = outputs[`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`]?.split(',').filter(Boolean);
       return [
         name,
         {
           url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
           ...(arn ? { arn } : {}),
+          ...(mappings?.length ? { eventSourceMappingIds: mappings } : {}),
         },
       ];
     }),

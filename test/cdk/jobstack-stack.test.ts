@@ -74,6 +74,7 @@ describe('JobstackStack', () => {
           `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`,
           `WorkerFunctionName${suffix}`,
           `${StackOutput.queueArnPrefix}${suffix}`,
+          `${StackOutput.eventSourceMappingIdsPrefix}${suffix}`,
         ];
       }),
     ];

@@ -20,6 +20,8 @@ export interface HarnessUpdate {
 }
 
 export interface WorkerHarnessOptions {
+  /** The worker's queue; a URL ending in `.fifo` makes it a FIFO queue. @default QUEUE_URL */
+  readonly queueUrl?: string;
   readonly claim?: ClaimBehaviour;
   readonly random?: () => number;
   /**
@@ -32,6 +34,7 @@ export interface WorkerHarnessOptions {
   readonly payloads?: PayloadReader;
   readonly clock?: RecordProcessorDeps['clock'];
   readonly timers?: RecordProcessorDeps['timers'];
+  readonly pause?: RecordProcessorDeps['pause'];
 }
 
 /**
@@ -69,7 +72,7 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
   const processRecord = createRecordProcessor({
     registry,
     store: new JobStore(documentClient, 'jobs'),
-    queue: new JobQueue(sqs, QUEUE_URL, DLQ_URL),
+    queue: new JobQueue(sqs, options.queueUrl ?? QUEUE_URL, DLQ_URL),
     queueName: 'default',
     // As the worker handler wires it: a job type without limits must cost no flow-store request.
     flow: new FlowStore(documentClient, 'jobs'),
@@ -78,6 +81,7 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
     ...(options.payloads ? { payloads: options.payloads } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.pause ? { pause: options.pause } : {}),
   });
   return { processRecord, dynamo, sqs: sqsMock };
 }
