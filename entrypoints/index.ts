@@ -55,6 +55,14 @@ export {
   WaitTimeoutError,
 } from '../shared/errors.js';
 export {
+  FlowCancelReason,
+  InvalidFlowKeyError,
+  InvalidFlowOptionError,
+  type KeyedFlowState,
+  type KeyedPeriod,
+  type KeyedPeriodInput,
+} from '../shared/flow/debounce.js';
+export {
   type AnyJobContract,
   type AnyJobDefinition,
   type ContractResult,

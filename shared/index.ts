@@ -67,6 +67,27 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
+export {
+  cancelIfSuperseded,
+  type DebounceMark,
+  debouncedReason,
+  FlowCancelReason,
+  flowKeyOf,
+  InvalidFlowKeyError,
+  InvalidFlowOptionError,
+  isSupersededBy,
+  type KeyedFlowPlan,
+  type KeyedFlowState,
+  KeyedFlowStore,
+  type KeyedPeriod,
+  type KeyedPeriodInput,
+  keyedFlowFor,
+  MAX_FLOW_KEY_LENGTH,
+  MAX_FLOW_PERIOD_MS,
+  MIN_FLOW_PERIOD_MS,
+  resolveKeyedFlow,
+  throttledReason,
+} from './flow/debounce.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import { type KeyedPeriod, type KeyedPeriodInput, resolveKeyedFlow } from './flow/debounce.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -121,6 +122,19 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   readonly description?: string;
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
+  /**
+   * Runs only the last job enqueued for a key within `period`: each enqueue
+   * waits `period` and cancels the job of its key still waiting (see README,
+   * "Flow control"). Not with `throttle`.
+   * @default - no debounce
+   */
+  readonly debounce?: KeyedPeriodInput<z.output<Schema>>;
+  /**
+   * Keeps the first job enqueued for a key within `period`; later ones are
+   * recorded `cancelled` with the reason and never run. Not with `debounce`.
+   * @default - no throttle
+   */
+  readonly throttle?: KeyedPeriodInput<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -146,6 +160,10 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Debounce per key (validated `debounce` of the input). */
+  readonly debounce?: KeyedPeriod;
+  /** Throttle per key (validated `throttle` of the input). */
+  readonly throttle?: KeyedPeriod;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -200,7 +218,8 @@ const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  *   result: z.object({ messageId: z.string() }),
  *   retry: { maxAttempts: 5 },
  * });
- * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule
+ * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule;
+ * InvalidFlowOptionError for a bad `debounce`/`throttle`
  */
 export function defineJobContract<
   const Name extends string,
@@ -231,6 +250,7 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...resolveKeyedFlow(input.name, input as Parameters<typeof resolveKeyedFlow>[1]),
   };
 }
 

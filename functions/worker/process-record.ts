@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { cancelIfSuperseded, flowKeyOf, type KeyedFlowStore } from '../../shared/flow/debounce.js';
 import {
   type AnyJobDefinition,
   ConfigurationError,
@@ -58,6 +59,8 @@ export interface RecordProcessorDeps {
   readonly observer?: JobObserver;
   /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
   readonly startLongJob?: LongJobStarter;
+  /** Reads debounce marks; jobs of a debounced type are rejected without it. */
+  readonly flows?: KeyedFlowStore;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -115,6 +118,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       await rejectPoison(message, payload.error, { jobId: envelope.id, jobType: envelope.type, definition });
       return;
     }
+    if (definition.debounce && (await supersededByDebounce(message, envelope, definition, payload.payload))) return;
     if (definition.mode === 'long') {
       if (!deps.startLongJob) {
         const error = new ConfigurationError(
@@ -130,6 +134,50 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     await runJob(message, envelope, definition, payload.payload, lambdaContext);
   };
+
+  /**
+   * Before a debounced job is claimed: cancels it when a later enqueue of its
+   * key superseded it and it has not started (one read of the key's mark).
+   * @returns true when the delivery is done (cancelled now, or rejected for a bad key)
+   */
+  async function supersededByDebounce(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+  ): Promise<boolean> {
+    const context = { jobId: envelope.id, jobType: envelope.type, definition };
+    if (!deps.flows || !definition.debounce) {
+      const error = new ConfigurationError(
+        `job type '${envelope.type}' is debounced, but this worker cannot read debounce marks`,
+        {
+          jobId: envelope.id,
+          jobType: envelope.type,
+        },
+      );
+      await rejectPoison(message, error, context);
+      return true;
+    }
+    let key: string;
+    try {
+      key = flowKeyOf(envelope.type, 'debounce', definition.debounce, payload);
+    } catch (error) {
+      await rejectPoison(message, error as JobstackError, context);
+      return true;
+    }
+    const check = await cancelIfSuperseded({ flows: deps.flows, store: deps.store }, envelope.type, key, {
+      jobId: envelope.id,
+      enqueuedAt: envelope.enqueuedAt,
+    });
+    if (!check.cancelled) return false;
+    observer.cancelled({ jobType: envelope.type, queue: deps.queueName, attempt: 0 });
+    deps.logger.info('Job cancelled before its start: a later enqueue of its debounce key superseded it', {
+      jobId: envelope.id,
+      jobType: envelope.type,
+      supersededBy: check.by,
+    });
+    return true;
+  }
 
   async function runJob(
     message: SQSRecord,

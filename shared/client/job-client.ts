@@ -11,6 +11,7 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
+import { debouncedReason, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
@@ -88,6 +89,12 @@ export interface EnqueuedJob<Type extends string = string> {
   readonly state: JobState;
   /** False when a job with this `jobId` already existed and nothing new was enqueued. */
   readonly created: boolean;
+  /**
+   * Set when the job type is throttled and another job held the key's window:
+   * the id of that job. The job was recorded `cancelled` (its `error` says
+   * until when the key is held) and will not run; `state` is `cancelled`.
+   */
+  readonly throttledBy?: string;
 }
 
 export type EnqueueRequest<R extends JobRegistry> = {
@@ -242,6 +249,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
+  const flows = new KeyedFlowStore(clients.documentClient, config.jobsTable);
   const payloads = config.payloadBucket && clients.s3 ? new PayloadStore(clients.s3, config.payloadBucket) : undefined;
   const inlineLimitBytes = options.inlinePayloadLimitBytes ?? MAX_INLINE_PAYLOAD_BYTES;
   const time = createTimeFeatures({
@@ -296,7 +304,9 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
-    const plan = time.plan(options);
+    const flow = keyedFlowFor(definition, checked.data, options);
+    // A debounced job always waits its period: the last enqueue of the key within it is the one that runs.
+    const plan = time.plan(flow?.mode === 'debounce' ? { delay: flow.periodMs } : options);
     const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
     const correlationId = options.correlationId ?? jobId;
     const record: NewJobRecord = {
@@ -317,7 +327,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, plan, ...(offload ? { offloadJson: json } : {}) };
+    return { definition, record, envelope, delaySeconds, plan, flow, ...(offload ? { offloadJson: json } : {}) };
   }
 
   /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
@@ -330,6 +340,36 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       envelope: { ...job.envelope, payload: null, payloadRef },
       offloadJson: undefined,
     };
+  }
+
+  /**
+   * Marks a debounced job, just sent, the latest of its key and cancels the job
+   * it displaced if that one has not started. When a job enqueued after this
+   * one is already marked, this one is the one cancelled.
+   * @returns `cancelled` when this job was superseded, else undefined
+   */
+  async function markDebounced(
+    jobId: string,
+    type: string,
+    key: string,
+    enqueuedAt: string,
+    periodMs: number,
+  ): Promise<'cancelled' | undefined> {
+    let mark: Awaited<ReturnType<KeyedFlowStore['markLatest']>>;
+    try {
+      mark = await flows.markLatest(type, key, { jobId, enqueuedAt }, periodMs);
+    } catch (error) {
+      throw new EnqueueError(
+        `job ${jobId} was enqueued, but marking it the latest of debounce key ${JSON.stringify(key)} failed: it runs after its period, and the job it should have superseded may run too: ${(error as Error).message}`,
+        { jobId, jobType: type, cause: error },
+      );
+    }
+    const [loser, winner] = mark.outcome === 'superseded' ? [jobId, mark.by.jobId] : [mark.previous?.jobId, jobId];
+    if (loser === undefined || loser === winner) return undefined;
+    // Left to the worker should this fail: it reads the mark before claiming the loser and cancels it then.
+    const cancelled = await store.cancelWaiting(loser, debouncedReason(winner)).catch(() => undefined);
+    if (cancelled?.cancelled) await time.afterCancel({ outcome: 'cancelled', record: cancelled.record }).catch(() => undefined);
+    return loser === jobId && cancelled?.cancelled ? 'cancelled' : undefined;
   }
 
   return {
@@ -352,8 +392,27 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
       }
       job = await offloadPayload(job);
-      const created = await store.create(job.record);
+      const flow = job.flow;
+      if (flow?.mode === 'throttle') {
+        const window = await flows.claimWindow(type, flow.key, job.record.id, flow.periodMs);
+        if (window.outcome === 'throttled') {
+          // Recorded, never sent: the record says which job holds the key and until when.
+          const reason = throttledReason(window.holder, flow.key, window.untilMs);
+          const { runAt: _runAt, ...waiting } = job.record;
+          const created = await store.create({ ...waiting, state: 'cancelled', error: reason });
+          const state = created ? 'cancelled' : ((await store.get(job.record.id))?.state ?? 'cancelled');
+          return { jobId: job.record.id, type, state, created, ...(created ? { throttledBy: window.holder } : {}) };
+        }
+      }
+      const releaseWindow = async () => {
+        if (flow?.mode === 'throttle') await flows.releaseWindow(type, flow.key, job.record.id).catch(() => undefined);
+      };
+      const created = await store.create(job.record).catch(async (error: unknown) => {
+        await releaseWindow();
+        throw error;
+      });
       if (!created) {
+        await releaseWindow();
         const existing = await store.get(job.record.id);
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
@@ -364,11 +423,16 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
         });
+        await releaseWindow();
         throw new EnqueueError(`could not send job ${job.record.id} to its queue: ${(error as Error).message}`, {
           jobId: job.record.id,
           jobType: type,
           cause: error,
         });
+      }
+      if (flow?.mode === 'debounce') {
+        const state = await markDebounced(job.record.id, type, flow.key, job.envelope.enqueuedAt, flow.periodMs);
+        return { jobId: job.record.id, type, state: state ?? job.record.state, created: true };
       }
       return { jobId: job.record.id, type, state: job.record.state, created: true };
     },
@@ -383,6 +447,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           if (given.length > 0) {
             throw new InvalidArgumentError(
               `enqueueMany takes no ${given.join(', ')} (given for job type '${request.type}'): use enqueue for those`,
+            );
+          }
+          // Each would need its own conditional write before the batch: one request per job, as enqueue does.
+          const keyed = findJobDefinition(registry, request.type);
+          if (keyed?.debounce || keyed?.throttle) {
+            throw new InvalidArgumentError(
+              `enqueueMany takes no ${keyed.debounce ? 'debounced' : 'throttled'} job types (given '${request.type}'): use enqueue for those`,
+              { jobType: request.type },
             );
           }
           return prepare(request.type, request.payload, request.options ?? {});
