@@ -55,6 +55,7 @@ describe('planQueues', () => {
         maxAttempts: 3,
         longestJobTimeoutMs: 300_000,
         jobTypes: [
+          'demo.debounced',
           'demo.echo',
           'demo.effect',
           'demo.fail',
@@ -65,6 +66,7 @@ describe('planQueues', () => {
           'demo.once',
           'demo.progress',
           'demo.sleep',
+          'demo.throttled',
         ],
       },
     ]);
