@@ -68,6 +68,7 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export {
+  cancelDisplaced,
   cancelIfSuperseded,
   type DebounceMark,
   debouncedReason,
@@ -84,8 +85,10 @@ export {
   keyedFlowFor,
   MAX_FLOW_KEY_LENGTH,
   MAX_FLOW_PERIOD_MS,
+  type MarkResult,
   MIN_FLOW_PERIOD_MS,
   resolveKeyedFlow,
+  type ThrottleResult,
   throttledReason,
 } from './flow/debounce.js';
 export { newJobId } from './ids.js';

@@ -11,7 +11,7 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
-import { debouncedReason, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
+import { cancelDisplaced, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
@@ -364,12 +364,10 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         { jobId, jobType: type, cause: error },
       );
     }
-    const [loser, winner] = mark.outcome === 'superseded' ? [jobId, mark.by.jobId] : [mark.previous?.jobId, jobId];
-    if (loser === undefined || loser === winner) return undefined;
     // Left to the worker should this fail: it reads the mark before claiming the loser and cancels it then.
-    const cancelled = await store.cancelWaiting(loser, debouncedReason(winner)).catch(() => undefined);
-    if (cancelled?.cancelled) await time.afterCancel({ outcome: 'cancelled', record: cancelled.record }).catch(() => undefined);
-    return loser === jobId && cancelled?.cancelled ? 'cancelled' : undefined;
+    const outcome = await cancelDisplaced(store, { jobId, enqueuedAt }, mark).catch(() => ({}) as { cancelled?: undefined });
+    if (outcome.cancelled) await time.afterCancel({ outcome: 'cancelled', record: outcome.cancelled }).catch(() => undefined);
+    return outcome.cancelled?.id === jobId ? 'cancelled' : undefined;
   }
 
   return {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type DurationInput, parseDuration } from '../duration.js';
 import { InvalidArgumentError, InvalidDurationError, type JobErrorContext } from '../errors.js';
-import type { JobErrorInfo } from '../record.js';
+import type { JobErrorInfo, JobRecord } from '../record.js';
 import { controlItemId } from '../store/control-items.js';
 import { conditionFailureItem } from '../store/dynamo.js';
 import type { JobStore } from '../store/job-store.js';
@@ -409,4 +409,20 @@ export async function cancelIfSuperseded(
   if (!latest || !isSupersededBy(mine, latest)) return { cancelled: false };
   const result = await deps.store.cancelWaiting(mine.jobId, debouncedReason(latest.jobId));
   return result.cancelled ? { cancelled: true, by: latest.jobId } : { cancelled: false };
+}
+
+/**
+ * After `markLatest`: cancels the job that lost, if it has not started — the
+ * job this one displaced, or this one when a later job was already marked.
+ * @returns the loser's id and, when it was cancelled now, its cancelled record
+ */
+export async function cancelDisplaced(
+  store: JobStore,
+  mine: DebounceMark,
+  mark: MarkResult,
+): Promise<{ readonly loser?: string; readonly cancelled?: JobRecord }> {
+  const [loser, winner] = mark.outcome === 'superseded' ? [mine.jobId, mark.by.jobId] : [mark.previous?.jobId, mine.jobId];
+  if (loser === undefined || loser === winner) return {};
+  const result = await store.cancelWaiting(loser, debouncedReason(winner));
+  return result.cancelled ? { loser, cancelled: result.record } : { loser };
 }
