@@ -169,7 +169,12 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       jobId: envelope.id,
       enqueuedAt: envelope.enqueuedAt,
     });
-    if (!check.cancelled) return false;
+    if (!check.cancelled) {
+      // Superseded and already cancelled by the enqueuing caller: a duplicate delivery, nothing to claim.
+      if (check.finished === undefined || (check.finished.state === 'dead' && check.finished.deadLetterPending)) return false;
+      deps.logger.info('Skipping delivery: the job is already finished', { jobId: envelope.id, state: check.finished.state });
+      return true;
+    }
     observer.cancelled({ jobType: envelope.type, queue: deps.queueName, attempt: 0 });
     deps.logger.info('Job cancelled before its start: a later enqueue of its debounce key superseded it', {
       jobId: envelope.id,

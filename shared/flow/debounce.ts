@@ -3,6 +3,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand }
 import { type DurationInput, parseDuration } from '../duration.js';
 import { InvalidArgumentError, InvalidDurationError, type JobErrorContext } from '../errors.js';
 import type { JobErrorInfo, JobRecord } from '../record.js';
+import { isTerminal } from '../states.js';
 import { controlItemId } from '../store/control-items.js';
 import { conditionFailureItem } from '../store/dynamo.js';
 import type { JobStore } from '../store/job-store.js';
@@ -404,11 +405,16 @@ export async function cancelIfSuperseded(
   jobType: string,
   key: string,
   mine: DebounceMark,
-): Promise<{ readonly cancelled: true; readonly by: string } | { readonly cancelled: false }> {
+): Promise<
+  | { readonly cancelled: true; readonly by: string }
+  /** `finished`: superseded and already in a terminal state (the enqueuing caller cancelled it): nothing to claim. */
+  | { readonly cancelled: false; readonly finished?: JobRecord }
+> {
   const latest = await deps.flows.readLatest(jobType, key);
   if (!latest || !isSupersededBy(mine, latest)) return { cancelled: false };
   const result = await deps.store.cancelWaiting(mine.jobId, debouncedReason(latest.jobId));
-  return result.cancelled ? { cancelled: true, by: latest.jobId } : { cancelled: false };
+  if (result.cancelled) return { cancelled: true, by: latest.jobId };
+  return result.record && isTerminal(result.record.state) ? { cancelled: false, finished: result.record } : { cancelled: false };
 }
 
 /**
