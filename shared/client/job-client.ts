@@ -11,7 +11,7 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
-import { cancelDisplaced, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
+import { cancelDisplaced, type KeyedFlowState, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { PayloadStore } from '../payload-store.js';
@@ -179,6 +179,17 @@ export interface JobClient<R extends JobRegistry> {
   resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
+  /**
+   * The debounce or throttle state of one key of a job type (one read): for a
+   * debounced type, the latest job marked for the key (it runs unless a later
+   * enqueue supersedes it; it may have run already); for a throttled type, the
+   * job holding the open window and when the window ends.
+   * @example
+   * const state = await jobs.flowKeyState('search.reindex', userId); // { jobId, enqueuedAt, ... } | undefined
+   * @returns undefined when the key has no mark or no open window
+   * @throws UnknownJobTypeError; InvalidArgumentError when the type has neither option
+   */
+  flowKeyState(type: keyof R & string, key: string): Promise<KeyedFlowState | undefined>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
   cancel(jobId: string): Promise<CancelResult>;
   /**
@@ -522,6 +533,20 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     }) as JobClient<R>['wait'],
 
     list: (query) => store.list(query),
+
+    async flowKeyState(type, key) {
+      const definition = findJobDefinition(registry, type);
+      if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+      if (definition.debounce) {
+        const mark = await flows.readLatest(type, key);
+        return mark && { jobType: type, key, jobId: mark.jobId, enqueuedAt: mark.enqueuedAt };
+      }
+      if (definition.throttle) {
+        const window = await flows.readWindow(type, key);
+        return window && { jobType: type, key, jobId: window.holder, until: new Date(window.untilMs).toISOString() };
+      }
+      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle (given '${type}')`, { jobType: type });
+    },
 
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 
