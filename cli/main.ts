@@ -1,5 +1,6 @@
 import { JobstackError } from '../shared/index.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { flowStateCommand } from './commands/flow.js';
 import {
   cancelCommand,
   enqueueCommand,
@@ -33,6 +34,7 @@ commands:
   resolve-step <jobId> <step>         settle a ctx.once step of unknown outcome: --result <json> (it happened) or
                                       --rerun (it did not); --retry then re-runs the dead job
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
+  flow-state <type> <key>             a debounced key's latest job, or a throttled key's open window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -61,6 +63,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   retry: retryCommand,
   'resolve-step': resolveStepCommand,
   redrive: redriveCommand,
+  'flow-state': flowStateCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

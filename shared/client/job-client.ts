@@ -545,7 +545,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         const window = await flows.readWindow(type, key);
         return window && { jobType: type, key, jobId: window.holder, until: new Date(window.untilMs).toISOString() };
       }
-      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle (given '${type}')`, { jobType: type });
+      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle`, { jobType: type });
     },
 
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),

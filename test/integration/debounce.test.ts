@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { FlowCancelReason, type JobClient, type JobRecord } from '../../shared/index.js';
-import { connectTestClient, demoLedgerTable, ledgerCount, uniqueName } from './helpers.js';
+import { connectTestClient, demoLedgerTable, ledgerCount, runCli, uniqueName } from './helpers.js';
 
 // Debounce and throttle per key on the deployed demo stack: `demo.debounced` (2 s per key) and
 // `demo.throttled` (3 s per key) count every run into the demo ledger, so a run that should not
@@ -106,5 +106,37 @@ describe('throttle', () => {
     expect([a.state, b.state]).toEqual(['queued', 'queued']);
     expect((await waitAll([a.jobId, b.jobId])).map((record) => record.state)).toEqual(['succeeded', 'succeeded']);
     expect(await ledgerCount(ledger, ledgerKey)).toBe(2);
+  });
+});
+
+describe('the CLI', () => {
+  it("enqueue says a job was throttled, get shows the reason, flow-state shows a key's window and latest job", async () => {
+    const key = uniqueName('cli');
+    const ledgerKey = uniqueName('cli-ledger');
+    const first = await jobs.enqueue('demo.throttled', { key, ledgerKey, n: 0 });
+
+    // Both at once: each CLI run takes a second or two to start, and the window lasts 3 s.
+    const [enqueued, window] = await Promise.all([
+      runCli(['enqueue', 'demo.throttled', '--payload', JSON.stringify({ key, ledgerKey, n: 1 })]),
+      runCli(['flow-state', 'demo.throttled', key]),
+    ]);
+    expect(window.stdout).toMatch(
+      new RegExp(`demo\\.throttled key ${key}: throttled until \\S+Z, window held by job ${first.jobId}`),
+    );
+    expect(enqueued.code).toBe(0);
+    expect(enqueued.stdout).toContain(`(cancelled: throttled, job ${first.jobId} holds the key)`);
+    const droppedId = enqueued.stdout.split(' ')[0] ?? '';
+    const got = await runCli(['get', droppedId]);
+    expect(got.stdout).toContain(`ThrottledError: throttled: job ${first.jobId} holds key ${key} until`);
+
+    const latest = await jobs.enqueue('demo.debounced', { key, ledgerKey, n: 2 });
+    const mark = await runCli(['flow-state', 'demo.debounced', key]);
+    expect(mark.stdout).toContain(`demo.debounced key ${key}: latest job ${latest.jobId}`);
+    const none = await runCli(['flow-state', 'demo.debounced', uniqueName('none')]);
+    expect(none.stdout).toContain('nothing pending');
+    const plain = await runCli(['flow-state', 'demo.echo', key]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain("job type 'demo.echo' has neither debounce nor throttle");
+    await jobs.wait(latest, { timeout: '60s' });
   });
 });
