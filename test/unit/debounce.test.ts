@@ -1,13 +1,14 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   configFromOutputs,
   createJobClient,
+  defineJob,
   defineJobContract,
   defineRegistry,
   FlowCancelReason,
@@ -18,7 +19,8 @@ import {
   isSupersededBy,
   keyedFlowFor,
 } from '../../shared/index.js';
-import { DLQ_URL, QUEUE_URL } from '../helpers/events.js';
+import { DLQ_URL, envelopeBody, QUEUE_URL, sqsRecord } from '../helpers/events.js';
+import { workerHarness } from '../helpers/worker-harness.js';
 
 const schema = z.object({ user: z.string(), n: z.number().optional() });
 
@@ -177,5 +179,37 @@ describe('enqueueMany with debounced or throttled types', () => {
     await expect(jobs.enqueue('thr', { user: '' })).rejects.toThrow(InvalidFlowKeyError);
     await expect(jobs.enqueue('deb', { user: 'u' }, { delay: '1s' })).rejects.toThrow(InvalidArgumentError);
     expect(dynamo.calls()).toHaveLength(0);
+  });
+});
+
+describe('a worker without debounce marks', () => {
+  it('rejects a debounced job as dead with a ConfigurationError instead of running it undebounced', async () => {
+    let ran = false;
+    const handlers = defineRegistry(
+      defineJob({
+        name: 'deb',
+        schema,
+        debounce: { key: (p) => p.user, period: '2s' },
+        handler: async () => {
+          ran = true;
+          return null;
+        },
+      }),
+    );
+    const { processRecord, dynamo, sqs } = workerHarness(handlers);
+
+    await processRecord(sqsRecord(envelopeBody('deb', { user: 'u', n: 1 }, 'job-1')));
+
+    expect(ran).toBe(false);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: DLQ_URL });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'job-1' },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':error': expect.objectContaining({
+          name: 'ConfigurationError',
+          message: "job type 'deb' is debounced, but this worker cannot read debounce marks",
+        }),
+      }),
+    });
   });
 });
