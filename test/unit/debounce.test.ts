@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +20,7 @@ import {
   isSupersededBy,
   keyedFlowFor,
 } from '../../shared/index.js';
+import { oneTimeScheduleName } from '../../shared/scheduling/names.js';
 import { DLQ_URL, envelopeBody, QUEUE_URL, sqsRecord } from '../helpers/events.js';
 import { workerHarness } from '../helpers/worker-harness.js';
 
@@ -209,6 +211,70 @@ describe('a worker without debounce marks', () => {
           name: 'ConfigurationError',
           message: "job type 'deb' is debounced, but this worker cannot read debounce marks",
         }),
+      }),
+    });
+  });
+});
+
+describe('a debounce period beyond 15 minutes', () => {
+  it("goes through one-time schedules, and a superseded job's schedule is deleted", async () => {
+    const registry = defineRegistry(defineJobContract({ name: 'deb', schema, debounce: { key: (p) => p.user, period: '20m' } }));
+    const config = configFromOutputs('test', {
+      JobsTableName: 'jobs',
+      IdempotencyTableName: 'idem',
+      QueueNames: 'default',
+      QueueUrlDefault: QUEUE_URL,
+      DeadLetterQueueUrlDefault: DLQ_URL,
+      QueueArnDefault: 'arn:aws:sqs:us-east-1:000000000000:jobs',
+      ScheduleGroupName: 'jobs-group',
+      SchedulerRoleArn: 'arn:aws:iam::000000000000:role/scheduler',
+      SchedulerDeadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:scheduler-dlq',
+    });
+    const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const scheduler = new SchedulerClient({ region: 'us-east-1' });
+    const dynamo = mockClient(documentClient);
+    const schedulerMock = mockClient(scheduler);
+    schedulerMock.onAnyCommand().resolves({});
+    dynamo.onAnyCommand().resolves({});
+    let latest: Record<string, unknown> | undefined;
+    dynamo
+      .on(UpdateCommand)
+      .callsFake(
+        (input: { Key: { id: string }; UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> }) => {
+          if (input.UpdateExpression.startsWith('SET latestJobId')) {
+            const previous = latest;
+            latest = {
+              latestJobId: input.ExpressionAttributeValues[':id'],
+              latestEnqueuedAt: input.ExpressionAttributeValues[':at'],
+            };
+            return previous ? { Attributes: previous } : {};
+          }
+          // cancelWaiting of the displaced job: its record as DynamoDB would return it (ALL_NEW).
+          return { Attributes: { id: input.Key.id, type: 'deb', state: 'cancelled', runAt: '2030-01-01T00:00:00.000Z' } };
+        },
+      );
+    const jobs = createJobClient({
+      registry,
+      config,
+      clients: {
+        documentClient,
+        sqs: new SQSClient({ region: 'us-east-1' }),
+        scheduler,
+        cloudFormation: new CloudFormationClient({ region: 'us-east-1' }),
+      },
+    });
+
+    const first = await jobs.enqueue('deb', { user: 'u', n: 1 });
+    const second = await jobs.enqueue('deb', { user: 'u', n: 2 });
+
+    expect([first.state, second.state]).toEqual(['scheduled', 'scheduled']);
+    expect(schedulerMock.commandCalls(CreateScheduleCommand)).toHaveLength(2);
+    expect(schedulerMock).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: oneTimeScheduleName(first.jobId) });
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: first.jobId },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':error': { name: 'DebouncedError', message: `debounced: superseded by job ${second.jobId}`, retryable: false },
       }),
     });
   });
