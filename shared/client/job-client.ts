@@ -46,6 +46,7 @@ export interface EnqueueOptions {
    * Start no earlier than this from now, any length: up to `schedulerThreshold`
    * (15 minutes) through SQS `DelaySeconds`, beyond through a one-time
    * EventBridge Scheduler schedule (the job is `scheduled` with `runAt` until then).
+   * Refused on a debounced job type, whose jobs wait their debounce period instead.
    */
   readonly delay?: DurationInput;
   /** Start no earlier than this time (instead of `delay`); a past time starts now. */
@@ -131,15 +132,22 @@ export interface JobClient<R extends JobRegistry> {
    * what the handler receives is exactly what was checked: Dates become strings,
    * class instances lose their methods, `undefined` fields disappear.
    *
+   * A debounced type's job waits its period and cancels the job of its key still
+   * waiting; a throttled type's job enqueued while another holds its key's window
+   * is recorded `cancelled` and not sent: the handle says so (`state`,
+   * `throttledBy`) rather than an error (see README, "Flow control").
+   *
    * @example
    * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hi' }, { delay: '30s' });
-   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError, EnqueueError
+   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError (InvalidFlowKeyError
+   * for a bad debounce/throttle key), EnqueueError
    */
   enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob<T>>;
   /**
    * Enqueues many jobs with batched writes (25 records a request) and sends (10
    * messages a request): the cheapest way in. Every payload is validated before
    * anything is written; one invalid payload throws and enqueues nothing.
+   * Debounced and throttled job types are refused (InvalidArgumentError): use `enqueue`.
    */
   enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
   /**
