@@ -21,6 +21,7 @@ export function formatRecord(record: JobRecord): string {
     ['type', record.type],
     ['state', record.state],
     ['queue', record.queue],
+    ['ordering key', record.orderingKey],
     ['attempts', `${record.attempts} of ${record.maxAttempts}`],
     ['created', record.createdAt],
     ['started', record.startedAt],

@@ -11,6 +11,7 @@ import {
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
+import { limitsCommand } from './commands/limits.js';
 import { localCommand } from './commands/local.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -35,6 +36,7 @@ commands:
                                       --rerun (it did not); --retry then re-runs the dead job
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
   flow-state <type> <key>             a debounced key's latest job, or a throttled key's open window
+  limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -64,6 +66,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'resolve-step': resolveStepCommand,
   redrive: redriveCommand,
   'flow-state': flowStateCommand,
+  limits: limitsCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

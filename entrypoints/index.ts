@@ -54,6 +54,9 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export { FlowKeyError } from '../shared/flow/errors.js';
+export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   FlowCancelReason,
   InvalidFlowKeyError,
@@ -93,6 +96,8 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from '../shared/long-jobs/types.js';
+export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
+export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
 export type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../shared/record.js';
 export type { RetryPolicy, RetryPolicyInput } from '../shared/retry.js';
 export type { DeclaredSchedule, ScheduleDeclaration } from '../shared/scheduling/declared.js';

@@ -16,6 +16,7 @@ import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackO
 import { ConfigurationError } from '../shared/errors.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
+import { FIFO_MAX_BATCH_SIZE } from '../shared/ordering/ordering.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
@@ -67,6 +68,8 @@ const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
 const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/** AWS's limits for FIFO event sources (batch size at most 10, no batching window). */
+const FIFO_EVENT_SOURCE_DOCS = 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html';
 
 /** Bundling settings of a {@link JobSystem}, merged over jobstack's own (`JOBSTACK_BUNDLING`). */
 export type JobSystemBundlingOptions = Pick<
@@ -209,7 +212,8 @@ export type { JobSystemMonitoringOptions } from './monitoring.js';
 export interface QueueSettings {
   /**
    * Largest number of messages the queue's worker gets in one invocation (1..10000; above 10 needs a
-   * `maxBatchingWindow`, this queue's or the construct-wide one).
+   * `maxBatchingWindow`, this queue's or the construct-wide one). A FIFO queue (one carrying job types with
+   * `ordering`) takes 1..10 and no batching window (`Duration.seconds(0)` here leaves a construct-wide one out).
    *
    * @default - the construct-wide `batchSize`
    */
@@ -693,11 +697,15 @@ export class JobSystem extends Construct {
       );
     }
 
+    // A queue with ordered job types is FIFO, and so are its dead-letter queues (SQS requires a FIFO source's
+    // redrive target to be FIFO). jobstack gives every send of its own an explicit deduplication id.
+    const fifo = plan.fifo ? { fifo: true, contentBasedDeduplication: false } : {};
     const deadLetterQueue = new sqs.Queue(this, `DeadLetterQueue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: MESSAGE_RETENTION,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      ...fifo,
     });
     // Its consumer forwards to the DLQ; if even that keeps failing, SQS moves the message there itself.
     const undeliverableQueue = new sqs.Queue(this, `UndeliverableQueue${suffix}`, {
@@ -707,6 +715,7 @@ export class JobSystem extends Construct {
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
       visibilityTimeout: Duration.minutes(6),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+      ...fifo,
     });
     const queue = new sqs.Queue(this, `Queue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -718,7 +727,21 @@ export class JobSystem extends Construct {
       // reason recorded. This redrive only catches messages whose worker crashed
       // (timeout, OOM) so often that the worker never got to do that; their jobs are
       // marked dead by the undeliverable queue's consumer.
-      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
+      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: maxReceiveCount(plan, settings) },
+      // Scheduler's FIFO targets (delayed and recurring jobs) need content-based deduplication; jobstack's own
+      // sends give explicit ids, which override it.
+      // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_SqsParameters.html
+      // High-throughput FIFO: deduplication and the throughput quota per message group (per key), not per queue.
+      // Every deduplication id jobstack gives is unique within its group already (the job id, or one per re-send).
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html
+      ...(plan.fifo
+        ? {
+            fifo: true,
+            contentBasedDeduplication: true,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+          }
+        : {}),
     });
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
@@ -767,7 +790,9 @@ export class JobSystem extends Construct {
         batchSize: settings.batchSize ?? 10,
         maxConcurrency: settings.maxConcurrency ?? 10,
         reportBatchItemFailures: true,
-        ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
+        ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
+          ? {}
+          : { maxBatchingWindow: settings.maxBatchingWindow }),
       }),
     );
 
@@ -858,8 +883,8 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       throw new Error(`queue names '${clash}' and '${plan.name}' map to the same output suffix '${suffix}'`);
     }
     seenSuffixes.set(suffix, plan.name);
-    const maxReceiveCount = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
-    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || maxReceiveCount > MAX_RECEIVE_COUNT_LIMIT) {
+    const receiveLimit = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || receiveLimit > MAX_RECEIVE_COUNT_LIMIT) {
       throw new Error(
         `queue '${plan.name}': maxAttempts must be 1..${MAX_RECEIVE_COUNT_LIMIT - RECEIVE_COUNT_HEADROOM} (given ${plan.maxAttempts})`,
       );
@@ -890,6 +915,7 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
   // The rules that combine settings hold for each queue's merged settings.
   for (const plan of queuePlans) {
     const settings = queueSettings(props, plan.name);
+    if (plan.fifo) validateFifoSettings(plan, settings);
     if (isResolvedNumber(settings.batchSize) && settings.batchSize > 10 && settings.maxBatchingWindow === undefined) {
       throw new Error(
         `queue '${plan.name}': batchSize above 10 needs maxBatchingWindow (given batchSize ${settings.batchSize} and no window)`,
@@ -915,6 +941,47 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
   }
+}
+
+/**
+ * A FIFO queue's event source takes at most 10 messages a batch and no batching window (AWS's limits:
+ * FIFO_EVENT_SOURCE_DOCS). The construct-wide settings count too: a queue with ordered job types needs
+ * its own `queues` entry when the construct-wide ones exceed them.
+ */
+function validateFifoSettings(plan: QueuePlan, settings: QueueSettings): void {
+  const ordered = `queue '${plan.name}' is a FIFO queue (it carries job types with ordering)`;
+  if (isResolvedNumber(settings.batchSize) && settings.batchSize > FIFO_MAX_BATCH_SIZE) {
+    throw new Error(
+      `${ordered}: batchSize must be 1..${FIFO_MAX_BATCH_SIZE} for a FIFO event source (given ${settings.batchSize}; ` +
+        `set queues['${plan.name}'].batchSize; see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+  if (hasBatchingWindow(settings)) {
+    throw new Error(
+      `${ordered}: a FIFO event source takes no maxBatchingWindow (given ${settings.maxBatchingWindow?.toHumanString()}; ` +
+        `set queues['${plan.name}'].maxBatchingWindow to Duration.seconds(0) to leave the construct-wide one out; ` +
+        `see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+}
+
+/** A batching window other than zero (an unresolved token counts as one). */
+function hasBatchingWindow(settings: QueueSettings): boolean {
+  const window = settings.maxBatchingWindow;
+  return window !== undefined && (window.isUnresolved() || window.toSeconds() > 0);
+}
+
+/**
+ * After how many receives SQS moves a message to the undeliverable queue. On a standard queue: the job's
+ * attempts plus headroom. On a FIFO queue a message is also received, and not run, when an earlier job of
+ * its group in the same batch fails (the worker hands it back untouched); each of the up to batchSize - 1
+ * jobs ahead of it may do so once per attempt, so the limit grows by that much (capped at SQS's 1000).
+ */
+function maxReceiveCount(plan: QueuePlan, settings: QueueSettings): number {
+  const own = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+  if (!plan.fifo) return own;
+  const batchSize = isResolvedNumber(settings.batchSize) ? settings.batchSize : FIFO_MAX_BATCH_SIZE;
+  return Math.min(MAX_RECEIVE_COUNT_LIMIT, own + (batchSize - 1) * plan.maxAttempts);
 }
 
 /** A queue's settings: its entry in `props.queues` merged over the construct-wide ones, key by key. */

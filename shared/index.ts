@@ -73,7 +73,6 @@ export {
   type DebounceMark,
   debouncedReason,
   FlowCancelReason,
-  flowKeyOf,
   InvalidFlowKeyError,
   InvalidFlowOptionError,
   isSupersededBy,
@@ -83,6 +82,7 @@ export {
   type KeyedPeriod,
   type KeyedPeriodInput,
   keyedFlowFor,
+  keyedFlowKeyOf,
   MAX_FLOW_KEY_LENGTH,
   MAX_FLOW_PERIOD_MS,
   type MarkResult,
@@ -91,6 +91,19 @@ export {
   type ThrottleResult,
   throttledReason,
 } from './flow/debounce.js';
+export { FlowKeyError } from './flow/errors.js';
+export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
+export {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  flowKeyOf,
+  MAX_CONCURRENCY_LIMIT,
+  MAX_RATE_LIMIT,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+  WHOLE_TYPE_KEY,
+} from './flow/limits.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,
@@ -136,6 +149,15 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
+export { InvalidOrderingKeyError } from './ordering/errors.js';
+export {
+  FIFO_MAX_BATCH_SIZE,
+  isFifoQueue,
+  type JobOrdering,
+  messageGroupOf,
+  type OrderingOptions,
+  orderingKeyOf,
+} from './ordering/ordering.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,
@@ -199,6 +221,16 @@ export {
   withCondition,
 } from './store/conditions.js';
 export { type ControlItemKind, controlItemId, isControlItemId } from './store/control-items.js';
+export {
+  FlowStore,
+  type FlowStoreOptions,
+  type SlotRequest,
+  type SlotResult,
+  type SlotState,
+  type StartLog,
+  type StartRequest,
+  type StartResult,
+} from './store/flow-store.js';
 export {
   ENQUEUE_KEY_PREFIX,
   IdempotencyStore,

@@ -3,6 +3,14 @@ import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
 import { type KeyedPeriod, type KeyedPeriodInput, resolveKeyedFlow } from './flow/debounce.js';
+import {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+} from './flow/limits.js';
+import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -135,6 +143,17 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
    * @default - no throttle
    */
   readonly throttle?: KeyedPeriodInput<z.output<Schema>>;
+  /** At most `limit` jobs per key run at once, across all workers; the rest wait without using attempts. @default - no limit */
+  readonly concurrency?: ConcurrencyLimitInput<z.output<Schema>>;
+  /** At most `limit` jobs per key start within any window of `per`; the rest wait without using attempts. @default - no limit */
+  readonly rateLimit?: RateLimitInput<z.output<Schema>>;
+  /**
+   * Run the jobs of one key strictly in enqueue order, one at a time; different keys in parallel. The
+   * job type's queue becomes an SQS FIFO queue (the key is the message group). A failing job holds back
+   * the later jobs of its key until it succeeds or dies. Not for long jobs.
+   * @default - no ordering
+   */
+  readonly ordering?: OrderingOptions<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -164,6 +183,12 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly debounce?: KeyedPeriod;
   /** Throttle per key (validated `throttle` of the input). */
   readonly throttle?: KeyedPeriod;
+  /** The checked `concurrency` option (see `JobContractInput.concurrency`). */
+  readonly concurrency?: ConcurrencyLimit<z.output<Schema>>;
+  /** The checked `rateLimit` option (see `JobContractInput.rateLimit`). */
+  readonly rateLimit?: RateLimit<z.output<Schema>>;
+  /** Ordering per key (see `JobContractInput.ordering`); its queue is a FIFO queue. */
+  readonly ordering?: JobOrdering;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -235,6 +260,12 @@ export function defineJobContract<
   if (!QUEUE_NAME_PATTERN.test(queue)) {
     throw new RangeError(`job '${input.name}': queue must match ${QUEUE_NAME_PATTERN} (given '${queue}')`);
   }
+  if (input.ordering !== undefined && (input.concurrency !== undefined || input.rateLimit !== undefined)) {
+    throw new RangeError(
+      `job '${input.name}': ordering cannot be combined with concurrency or rateLimit (given both): a job waiting on ` +
+        'a limit goes back as a delayed copy of its message, which a FIFO queue refuses',
+    );
+  }
   const timeoutMs = input.timeout === undefined ? DEFAULT_JOB_TIMEOUT_MS : parseDuration(input.timeout);
   if (timeoutMs < 1_000 || timeoutMs > MAX_JOB_TIMEOUT_MS) {
     throw new RangeError(`job '${input.name}': timeout must be 1s..15m (given ${timeoutMs} ms)`);
@@ -251,6 +282,8 @@ export function defineJobContract<
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
     ...resolveKeyedFlow(input.name, input as Parameters<typeof resolveKeyedFlow>[1]),
+    ...resolveFlowLimits(input.name, input),
+    ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
   };
 }
 
@@ -335,6 +368,8 @@ export interface QueuePlan {
   /** Longest `timeout` of the job types on this queue. */
   readonly longestJobTimeoutMs: number;
   readonly jobTypes: readonly string[];
+  /** True when a job type on it has `ordering`: the queue is then an SQS FIFO queue. */
+  readonly fifo: boolean;
 }
 
 /** Groups the registry's job types by queue, for the CDK stack. Sorted by queue name. */
@@ -350,5 +385,27 @@ export function planQueues(registry: JobRegistry): QueuePlan[] {
       maxAttempts: Math.max(...jobs.map((job) => job.retry.maxAttempts)),
       longestJobTimeoutMs: Math.max(...jobs.map((job) => job.timeoutMs)),
       jobTypes: jobs.map((job) => job.name).sort(),
-    }));
+      fifo: jobs.some((job) => job.ordering !== undefined),
+    }))
+    .map((plan) => {
+      assertLimitsOffFifo(plan, byQueue.get(plan.name) ?? []);
+      return plan;
+    });
+}
+
+/**
+ * A job over a concurrency or rate limit waits as a delayed copy of its
+ * message, and a FIFO queue takes no per-message delay (nor could a copy keep
+ * its place in the message group): limits and ordering cannot share a queue.
+ */
+function assertLimitsOffFifo(plan: QueuePlan, jobs: readonly AnyJobContract[]): void {
+  if (!plan.fifo) return;
+  const limited = jobs.filter((job) => job.concurrency !== undefined || job.rateLimit !== undefined).map((job) => job.name);
+  if (limited.length === 0) return;
+  const ordered = jobs.filter((job) => job.ordering !== undefined).map((job) => job.name);
+  throw new RangeError(
+    `queue '${plan.name}' is a FIFO queue (ordering on ${ordered.map((name) => `'${name}'`).join(', ')}) and cannot carry ` +
+      `job types with concurrency or rate limits (given ${limited.map((name) => `'${name}'`).join(', ')}): ` +
+      'their waiting jobs go back as delayed copies, which FIFO queues refuse; put them on another queue',
+  );
 }

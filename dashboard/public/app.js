@@ -122,6 +122,7 @@ async function refreshDetail() {
     ['type', job.type],
     ['state', stateBadge(job.state)],
     ['queue', job.queue],
+    ['ordering key', job.orderingKey],
     ['attempts', `${job.attempts} of ${job.maxAttempts}`],
     ['created', job.createdAt],
     ['started', job.startedAt],

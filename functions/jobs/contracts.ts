@@ -177,6 +177,41 @@ export const throttled = defineJobContract({
 });
 
 /**
+ * Runs the jobs of one `key` strictly one after another in enqueue order (its
+ * own FIFO queue, `ordered`); sleeps `sleepMs` and fails retryably on attempts
+ * 1..failTimes, so a failing job visibly holds back the later jobs of its key.
+ */
+export const ordered = defineJobContract({
+  name: 'demo.ordered',
+  description: 'One job of a key at a time, in enqueue order; sleeps, and fails on its first failTimes attempts.',
+  schema: z.object({
+    key: z.string().min(1).max(100),
+    seq: z.number().int().min(0),
+    sleepMs: z.number().int().min(0).max(30_000).default(0),
+    failTimes: z.number().int().min(0).max(100).default(0),
+  }),
+  result: z.object({ key: z.string(), seq: z.number(), attempt: z.number() }),
+  queue: 'ordered',
+  ordering: { key: (payload) => payload.key },
+  retry: DEMO_RETRY,
+});
+
+/**
+ * A tenant's report: sleeps `ms`, at most 2 at once per tenant and at most 20
+ * starts per tenant in any 10 seconds, across all workers. Jobs over a limit
+ * wait (a delayed copy of the message) without using an attempt.
+ */
+export const tenantReport = defineJobContract({
+  name: 'demo.tenant-report',
+  description: 'Sleeps ms; at most 2 running and 20 starts per 10 s per tenant.',
+  schema: z.object({ tenant: z.string().min(1).max(128), ms: z.number().int().min(0).max(60_000) }),
+  result: z.object({ tenant: z.string() }),
+  retry: DEMO_RETRY,
+  concurrency: { key: (payload) => payload.tenant, limit: 2 },
+  rateLimit: { key: (payload) => payload.tenant, limit: 20, per: '10s' },
+});
+
+/**
  * Every demo job type, by name. The client validates payloads against it and
  * the CDK stack derives its queues, retry limits and the long-job state machine
  * from it. Replace the demo jobs with your own.
@@ -194,6 +229,8 @@ export const registry = defineRegistry(
   largeNumbers,
   debounced,
   throttled,
+  tenantReport,
+  ordered,
 );
 
 export type Registry = typeof registry;

@@ -7,8 +7,10 @@ import { debouncedJob, throttledJob } from './demo/flow.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
+import { orderedJob } from './demo/ordered.js';
 import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
+import { tenantReportJob } from './demo/tenant-report.js';
 
 /**
  * Every demo job type with its handler: the module the demo's `JobSystem`
@@ -28,6 +30,8 @@ export const registry = defineRegistry(
   largeNumbersJob,
   debouncedJob,
   throttledJob,
+  tenantReportJob,
+  orderedJob,
 );
 
 export default registry;

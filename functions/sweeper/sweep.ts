@@ -151,7 +151,8 @@ async function readEvidence(deps: SweepDeps, clock: () => number): Promise<Map<s
 
 async function resend(deps: SweepDeps, queue: JobQueue, record: JobRecord, evidence: string): Promise<boolean> {
   if (!(await deps.store.markSwept(record))) return false;
-  await queue.send({ envelope: envelopeFromRecord(record) });
+  // A re-send: on a FIFO queue it keeps the job's group and gets a fresh deduplication id.
+  await queue.send({ envelope: envelopeFromRecord(record), orderingKey: record.orderingKey });
   deps.logger.warn('Re-sent the message of a stuck job', {
     jobId: record.id,
     state: record.state,

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
-import { cancelIfSuperseded, flowKeyOf, type KeyedFlowStore } from '../../shared/flow/debounce.js';
+import { cancelIfSuperseded, type KeyedFlowStore, keyedFlowKeyOf } from '../../shared/flow/debounce.js';
 import {
   type AnyJobDefinition,
   ConfigurationError,
+  type FlowStore,
   type HandlerRegistry,
   type IdempotencyStore,
   type JobEnvelope,
@@ -26,6 +27,7 @@ import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/
 import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { toErrorInfo } from './error-info.js';
+import { enterFlowGate, type FlowPass } from './flow-gate.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
@@ -61,6 +63,8 @@ export interface RecordProcessorDeps {
   readonly startLongJob?: LongJobStarter;
   /** Reads debounce marks; jobs of a debounced type are rejected without it. */
   readonly flows?: KeyedFlowStore;
+  /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
+  readonly flow?: FlowStore;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -160,7 +164,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     let key: string;
     try {
-      key = flowKeyOf(envelope.type, 'debounce', definition.debounce, payload);
+      key = keyedFlowKeyOf(envelope.type, 'debounce', definition.debounce, payload);
     } catch (error) {
       await rejectPoison(message, error as JobstackError, context);
       return true;
@@ -195,6 +199,31 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const lambdaDeadline = startedAt + (lambdaContext?.getRemainingTimeInMillis() ?? definition.timeoutMs + DEADLINE_SAFETY_MS);
     const deadline = Math.min(startedAt + definition.timeoutMs, lambdaDeadline - DEADLINE_SAFETY_MS);
     const correlationId = envelope.correlationId ?? envelope.id;
+    const leaseUntil = deadline + LEASE_SLACK_MS;
+    const gateLog = jobLog(deps.logger, { jobId: envelope.id, jobType: envelope.type, correlation_id: correlationId });
+    const gate = await enterFlowGate(message, envelope, definition, payload, leaseUntil, { ...deps, clock, random }, gateLog);
+    if (!gate.pass) {
+      if (!gate.waiting) await rejectPoison(message, gate.error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    try {
+      await claimAndRun(message, envelope, definition, payload, { startedAt, lambdaDeadline, deadline, leaseUntil }, gate.gate);
+    } finally {
+      // After the outcome is written, or when the claim found the job not this delivery's to run.
+      await gate.gate.leave(gateLog);
+    }
+  }
+
+  async function claimAndRun(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+    times: { startedAt: number; lambdaDeadline: number; deadline: number; leaseUntil: number },
+    gate: FlowPass,
+  ): Promise<void> {
+    const { startedAt, lambdaDeadline, deadline } = times;
+    const correlationId = envelope.correlationId ?? envelope.id;
     const claim = await deps.store.claim({
       id: envelope.id,
       type: envelope.type,
@@ -203,7 +232,9 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       payload: envelope.payload,
       correlationId,
       enqueuedAt: envelope.enqueuedAt,
-      leaseUntil: deadline + LEASE_SLACK_MS,
+      leaseUntil: times.leaseUntil,
+      // A recurring fire's record is created here: keep its group, so re-sends of the job stay in it.
+      ...(definition.ordering && message.attributes.MessageGroupId ? { orderingKey: message.attributes.MessageGroupId } : {}),
     });
     const logger = jobLog(deps.logger, {
       jobId: envelope.id,
@@ -211,6 +242,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       correlation_id: correlationId,
       attempt: claim.record.attempts,
     });
+    await gate.claimed(claim.outcome === 'claimed', logger);
 
     if (claim.outcome === 'finished') {
       if (claim.record.state === 'dead' && claim.record.deadLetterPending) {

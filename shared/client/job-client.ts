@@ -12,8 +12,10 @@ import {
   WaitTimeoutError,
 } from '../errors.js';
 import { cancelDisplaced, type KeyedFlowState, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
+import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
+import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -23,6 +25,7 @@ import type { RecurrenceInput } from '../scheduling/expressions.js';
 import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
 import { unstorableNumbers } from '../storable.js';
+import { FlowStore } from '../store/flow-store.js';
 import { IdempotencyStore, type StepResolution } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
@@ -232,6 +235,15 @@ export interface JobClient<R extends JobRegistry> {
   unschedule(name: string): Promise<boolean>;
   /** The stack's recurring schedules (declared in the registry and created at runtime), by name. */
   listSchedules(): Promise<ScheduleInfo[]>;
+  /**
+   * The current state of a job type's `concurrency` and `rateLimit` for one key:
+   * the jobs holding a slot (running, or crashed with a lease not yet run out)
+   * and the starts within the current window. One strongly consistent read per limit.
+   * @example
+   * const { concurrency } = await jobs.limits('report.build', 'tenant-42');
+   * @throws UnknownJobTypeError; InvalidArgumentError when the limits are per key and `key` is not given
+   */
+  limits<T extends keyof R & string>(type: T, key?: string): Promise<FlowLimitState>;
   readonly config: JobstackConfig;
 }
 
@@ -324,8 +336,20 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
     const flow = keyedFlowFor(definition, checked.data, options);
+    const orderingKey =
+      definition.ordering === undefined ? undefined : orderingKeyOf(type, definition.ordering, checked.data, jobId);
+    const fifo = isFifoQueue(config.queues[definition.queue]?.url ?? '');
+    if (orderingKey !== undefined && !fifo && config.queues[definition.queue] !== undefined) {
+      throw new ConfigurationError(
+        `job type '${type}' has ordering, but queue '${definition.queue}' of stack '${config.stackName}' is not a FIFO queue ` +
+          `(given ${config.queues[definition.queue]?.url}): deploy the stack with this registry first`,
+        { jobType: type },
+      );
+    }
     // A debounced job always waits its period: the last enqueue of the key within it is the one that runs.
-    const plan = time.plan(flow?.mode === 'debounce' ? { delay: flow.periodMs } : options);
+    const requested = time.plan(flow?.mode === 'debounce' ? { delay: flow.periodMs } : options);
+    // FIFO queues take no per-message delay: a short delay goes through a one-time schedule like a long one.
+    const plan = fifo && requested.route === 'sqs' ? ({ route: 'scheduler', runAt: requested.runAt } as const) : requested;
     const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
     const correlationId = options.correlationId ?? jobId;
     const record: NewJobRecord = {
@@ -337,6 +361,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       correlationId,
       ...(plan.route === 'scheduler' ? { state: 'scheduled', runAt: plan.runAt.toISOString() } : { state: 'queued' }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(orderingKey === undefined ? {} : { orderingKey }),
     };
     const envelope: JobEnvelope = {
       v: ENVELOPE_VERSION,
@@ -346,7 +371,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, plan, flow, ...(offload ? { offloadJson: json } : {}) };
+    return { definition, record, envelope, delaySeconds, orderingKey, plan, flow, ...(offload ? { offloadJson: json } : {}) };
   }
 
   /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
@@ -434,8 +459,17 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
       try {
-        if (job.plan.route === 'scheduler') await time.sendScheduled(job.envelope, job.definition, job.plan.runAt);
-        else await queueFor(job.definition).send({ envelope: job.envelope, delaySeconds: job.delaySeconds });
+        if (job.plan.route === 'scheduler') {
+          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey);
+        } else {
+          // The job id deduplicates the first send on a FIFO queue: a double enqueue is dropped by SQS too.
+          await queueFor(job.definition).send({
+            envelope: job.envelope,
+            delaySeconds: job.delaySeconds,
+            orderingKey: job.orderingKey,
+            deduplicationId: job.envelope.id,
+          });
+        }
       } catch (error) {
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
@@ -486,7 +520,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       const byQueue = new Map<JobQueue, number[]>();
       for (const [index, job] of jobs.entries()) {
         if (job.plan.route !== 'scheduler') continue;
-        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt).catch(async (error: unknown) => {
+        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey).catch(async (error: unknown) => {
           await store.deleteUnsent(job.record.id).catch(() => undefined);
           failed.push({ index, jobId: job.record.id, reason: (error as Error).message });
         });
@@ -501,7 +535,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         const queueFailures = await queue.sendMany(
           indexes.map((index) => {
             const job = jobs[index] as (typeof jobs)[number];
-            return { envelope: job.envelope, delaySeconds: job.delaySeconds };
+            return {
+              envelope: job.envelope,
+              delaySeconds: job.delaySeconds,
+              orderingKey: job.orderingKey,
+              deduplicationId: job.envelope.id,
+            };
           }),
         );
         for (const failure of queueFailures) {
@@ -566,6 +605,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     listSchedules: () => time.listSchedules(),
 
+    async limits(type, key) {
+      const contract = findJobDefinition(registry, type);
+      if (!contract) throw new UnknownJobTypeError(type, Object.keys(registry));
+      return readFlowLimitState(new FlowStore(clients.documentClient, config.jobsTable), contract, key, Date.now());
+    },
+
     async retry(jobId) {
       const current = await store.get(jobId);
       if (!current) return { jobId, outcome: 'not-found' };
@@ -581,7 +626,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
         );
       try {
-        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({ envelope: envelopeFromRecord(record) });
+        // A re-send: on a FIFO queue it keeps the job's group and gets a fresh deduplication id.
+        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({
+          envelope: envelopeFromRecord(record),
+          orderingKey: record.orderingKey,
+        });
       } catch (error) {
         throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {
           jobId,

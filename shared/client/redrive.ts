@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../envelope.js';
 import { findJobDefinition, type JobRegistry } from '../job-definition.js';
+import { groupIdOr, isFifoQueue, messageGroupOf } from '../ordering/ordering.js';
 import { DeadLetterAttribute } from '../queue.js';
 import type { JobStore } from '../store/job-store.js';
 
@@ -53,7 +54,7 @@ export async function redriveDeadLetters(
   options: Omit<RedriveOptions, 'queue'> = {},
 ): Promise<RedriveResult> {
   const limit = options.limit ?? 1_000;
-  const fifo = urls.url.endsWith('.fifo');
+  const fifo = isFifoQueue(urls.url);
   const seen = new Set<string>();
   let moved = 0;
   let discarded = 0;
@@ -71,7 +72,7 @@ export async function redriveDeadLetters(
     );
     const messages = (output.Messages ?? []).filter((message) => message.MessageId && !seen.has(message.MessageId));
     if (messages.length === 0) break;
-    const toSend: Message[] = [];
+    const toSend: Outgoing[] = [];
     const toDelete: Message[] = [];
     for (const message of messages) {
       seen.add(message.MessageId as string);
@@ -80,8 +81,8 @@ export async function redriveDeadLetters(
         leftInPlace++;
         continue;
       }
-      const decision = await decide(deps, message);
-      if (decision === 'send') toSend.push(message);
+      const { decision, group } = await decide(deps, message);
+      if (decision === 'send') toSend.push({ message, group });
       else if (decision === 'discard') toDelete.push(message);
       else leftInPlace++;
     }
@@ -93,55 +94,69 @@ export async function redriveDeadLetters(
   return { moved, discarded, leftInPlace };
 }
 
+/** A dead letter to send back, with the FIFO message group it goes to. */
+interface Outgoing {
+  readonly message: Message;
+  readonly group: string;
+}
+
 /**
  * What to do with one dead letter, by the state of its job: requeue a dead job
  * and send it; send again if a previous redrive requeued it but may not have
  * sent (the worker runs it once either way); discard a copy whose job finished
  * or is live with its own message; send back an unreadable message as it is.
+ *
+ * `group` is the message group a FIFO source queue gets it in: the ordering
+ * key on the job's record (else its id), for an unreadable message the group
+ * it had in the dead-letter queue.
  */
-async function decide(deps: RedriveDeps, message: Message): Promise<'send' | 'discard' | 'keep'> {
+async function decide(deps: RedriveDeps, message: Message): Promise<{ decision: 'send' | 'discard' | 'keep'; group: string }> {
   const parsed = parseEnvelope(message.Body ?? '');
   const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
-  if (jobId === undefined) return 'send';
+  const fallbackGroup = groupIdOr(message.Attributes?.MessageGroupId, 'jobstack-redrive');
+  if (jobId === undefined) return { decision: 'send', group: fallbackGroup };
   const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
   const extraAttempts = (jobType !== undefined ? findJobDefinition(deps.registry, jobType)?.retry.maxAttempts : undefined) ?? 1;
   const outcome = await deps.store.requeueDead(jobId, { extraAttempts, reason: 'redrive' });
-  if (outcome.requeued || outcome.record === undefined) return 'send';
+  const group = outcome.record === undefined ? groupIdOr(jobId, fallbackGroup) : messageGroupOf(outcome.record);
+  if (outcome.requeued || outcome.record === undefined) return { decision: 'send', group };
   switch (outcome.record.state) {
     case 'queued':
     case 'scheduled':
-      return 'send';
+      return { decision: 'send', group };
     case 'succeeded':
     case 'cancelled':
     case 'running':
     case 'retrying':
-      return 'discard';
+      return { decision: 'discard', group };
     case 'dead':
       // Changed between read and write (a concurrent retry): leave it for the next redrive.
-      return 'keep';
+      return { decision: 'keep', group };
   }
 }
 
-async function sendBack(sqs: SQSClient, queueUrl: string, messages: readonly Message[], fifo: boolean): Promise<Message[]> {
-  if (messages.length === 0) return [];
+/**
+ * Sends dead letters back to their queue. On a FIFO queue each goes to its
+ * job's group with a deduplication id per dead letter (`redrive-<message id>`):
+ * never the job id the first send used, which SQS may still hold in its
+ * 5-minute deduplication window, and the same for a repeated send of one
+ * dead letter by an interrupted redrive, which SQS then drops.
+ */
+async function sendBack(sqs: SQSClient, queueUrl: string, outgoing: readonly Outgoing[], fifo: boolean): Promise<Message[]> {
+  if (outgoing.length === 0) return [];
   const output = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: messages.map((message, index) => ({
+      Entries: outgoing.map(({ message, group }, index) => ({
         Id: String(index),
         MessageBody: message.Body ?? '',
-        ...(fifo
-          ? {
-              MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-              MessageDeduplicationId: `redrive-${message.MessageId}`,
-            }
-          : {}),
+        ...(fifo ? { MessageGroupId: group, MessageDeduplicationId: `redrive-${message.MessageId}` } : {}),
       })),
     }),
   );
   const failed = new Set((output.Failed ?? []).map((entry) => entry.Id));
   // A failed entry stays in the dead-letter queue and becomes visible again: nothing is lost.
-  return messages.filter((_, index) => !failed.has(String(index)));
+  return outgoing.filter((_, index) => !failed.has(String(index))).map(({ message }) => message);
 }
 
 async function deleteFromDeadLetterQueue(sqs: SQSClient, deadLetterUrl: string, messages: readonly Message[]): Promise<void> {

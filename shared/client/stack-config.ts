@@ -11,7 +11,12 @@ export interface JobstackConfig {
   readonly idempotencyTable: string;
   /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
   readonly payloadBucket?: string;
-  /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
+  /**
+   * By logical queue name (the job types' `queue`), as in the stack output `QueueNames`. `arn` is the target of
+   * schedules; absent on stacks deployed before schedules existed. A queue carrying job types with `ordering`
+   * keeps its logical name here; only its SQS name, URL and ARN end in `.fifo` (that suffix is how the client
+   * and the worker know a FIFO queue).
+   */
   readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;

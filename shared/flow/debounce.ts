@@ -133,7 +133,7 @@ export function assertOneFlowMode(jobName: string, debounce: unknown, throttle: 
  * The key of `payload` under `option`.
  * @throws InvalidFlowKeyError when the key function throws or returns anything but 1..128 characters
  */
-export function flowKeyOf(jobType: string, option: 'debounce' | 'throttle', flow: KeyedPeriod, payload: unknown): string {
+export function keyedFlowKeyOf(jobType: string, option: 'debounce' | 'throttle', flow: KeyedPeriod, payload: unknown): string {
   let key: unknown;
   try {
     key = flow.key(payload);
@@ -380,14 +380,14 @@ export function keyedFlowFor(
     }
     return {
       mode: 'debounce',
-      key: flowKeyOf(definition.name, 'debounce', definition.debounce, payload),
+      key: keyedFlowKeyOf(definition.name, 'debounce', definition.debounce, payload),
       periodMs: definition.debounce.periodMs,
     };
   }
   if (definition.throttle) {
     return {
       mode: 'throttle',
-      key: flowKeyOf(definition.name, 'throttle', definition.throttle, payload),
+      key: keyedFlowKeyOf(definition.name, 'throttle', definition.throttle, payload),
       periodMs: definition.throttle.periodMs,
     };
   }

@@ -129,6 +129,7 @@ export class JobStore extends JobReader {
             '#type = if_not_exists(#type, :type), #queue = if_not_exists(#queue, :queue),',
             'createdAt = if_not_exists(createdAt, :enqueuedAt), maxAttempts = if_not_exists(maxAttempts, :maxAttempts),',
             'payload = if_not_exists(payload, :payload), correlationId = if_not_exists(correlationId, :correlationId)',
+            ...(request.orderingKey === undefined ? [] : [', orderingKey = if_not_exists(orderingKey, :orderingKey)']),
             'ADD attempts :one',
             'REMOVE attentionState, nextAttemptAt, sweeps, sweptAt',
           ].join(' '),
@@ -144,6 +145,7 @@ export class JobStore extends JobReader {
               ':maxAttempts': request.maxAttempts,
               ':payload': request.payload ?? null,
               ':correlationId': request.correlationId,
+              ...(request.orderingKey === undefined ? {} : { ':orderingKey': request.orderingKey }),
               ':one': 1,
             },
           }),
@@ -463,6 +465,7 @@ export class JobStore extends JobReader {
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
       ...(job.error === undefined ? {} : { error: job.error }),
       ...(job.state === 'cancelled' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
+      ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),
     };
   }
 

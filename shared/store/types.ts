@@ -18,6 +18,8 @@ export interface NewJobRecord {
   readonly idempotencyKey?: string;
   /** Why a job created `cancelled` was refused. */
   readonly error?: JobErrorInfo;
+  /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
+  readonly orderingKey?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
@@ -31,6 +33,8 @@ export interface ClaimRequest {
   readonly enqueuedAt: string;
   /** Epoch ms the claim lasts; past it another delivery may take the job over. */
   readonly leaseUntil: number;
+  /** Ordering key of the delivery (its FIFO message group), kept on a record the claim creates (a recurring fire). */
+  readonly orderingKey?: string;
 }
 
 export type ClaimResult =

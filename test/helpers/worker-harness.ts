@@ -6,7 +6,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { PayloadReader } from '../../functions/attempt/payload.js';
 import { createRecordProcessor, type RecordProcessorDeps } from '../../functions/worker/process-record.js';
-import { type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
+import { FlowStore, type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from './events.js';
 
 export type ClaimBehaviour = (input: { id: string; type: string }) => JobRecord | { conditionFailed: JobRecord };
@@ -71,6 +71,8 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
     store: new JobStore(documentClient, 'jobs'),
     queue: new JobQueue(sqs, QUEUE_URL, DLQ_URL),
     queueName: 'default',
+    // As the worker handler wires it: a job type without limits must cost no flow-store request.
+    flow: new FlowStore(documentClient, 'jobs'),
     logger,
     random: options.random ?? (() => 0.5),
     ...(options.payloads ? { payloads: options.payloads } : {}),

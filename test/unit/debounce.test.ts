@@ -13,12 +13,12 @@ import {
   defineJobContract,
   defineRegistry,
   FlowCancelReason,
-  flowKeyOf,
   InvalidArgumentError,
   InvalidFlowKeyError,
   InvalidFlowOptionError,
   isSupersededBy,
   keyedFlowFor,
+  keyedFlowKeyOf,
 } from '../../shared/index.js';
 import { oneTimeScheduleName } from '../../shared/scheduling/names.js';
 import { DLQ_URL, envelopeBody, QUEUE_URL, sqsRecord } from '../helpers/events.js';
@@ -78,7 +78,7 @@ describe('flow keys', () => {
   const flow = { key: (p: { user: unknown }) => p.user as string, periodMs: 1_000 };
 
   it('returns the key of a payload', () => {
-    expect(flowKeyOf('flow.job', 'debounce', flow, { user: 'u-1' })).toBe('u-1');
+    expect(keyedFlowKeyOf('flow.job', 'debounce', flow, { user: 'u-1' })).toBe('u-1');
   });
 
   it.each([
@@ -86,8 +86,8 @@ describe('flow keys', () => {
     [{ user: '' }, /the debounce key must be 1\.\.128 characters \(given "", 0 characters\)/],
     [{ user: 'x'.repeat(129) }, /must be 1\.\.128 characters \(given "x{60}…", 129 characters\)/],
   ])('fails with InvalidFlowKeyError for %j', (payload, message) => {
-    expect(() => flowKeyOf('flow.job', 'debounce', flow, payload)).toThrow(InvalidFlowKeyError);
-    expect(() => flowKeyOf('flow.job', 'debounce', flow, payload)).toThrow(message);
+    expect(() => keyedFlowKeyOf('flow.job', 'debounce', flow, payload)).toThrow(InvalidFlowKeyError);
+    expect(() => keyedFlowKeyOf('flow.job', 'debounce', flow, payload)).toThrow(message);
   });
 
   it('fails with InvalidFlowKeyError naming the job type when the key function throws', () => {
@@ -97,7 +97,7 @@ describe('flow keys', () => {
       },
       periodMs: 1_000,
     };
-    const attempt = () => flowKeyOf('flow.job', 'throttle', throwing, {});
+    const attempt = () => keyedFlowKeyOf('flow.job', 'throttle', throwing, {});
     expect(attempt).toThrow(/job type 'flow\.job': the throttle key function threw: no tenant/);
     try {
       attempt();

@@ -43,12 +43,12 @@ describe('planQueues', () => {
       ),
     );
     expect(plans).toEqual([
-      { name: 'default', maxAttempts: 7, longestJobTimeoutMs: 10_000, jobTypes: ['a', 'b'] },
-      { name: 'reports', maxAttempts: 5, longestJobTimeoutMs: 840_000, jobTypes: ['c'] },
+      { name: 'default', maxAttempts: 7, longestJobTimeoutMs: 10_000, jobTypes: ['a', 'b'], fifo: false },
+      { name: 'reports', maxAttempts: 5, longestJobTimeoutMs: 840_000, jobTypes: ['c'], fifo: false },
     ]);
   });
 
-  it('puts every demo job on the default queue with three attempts', () => {
+  it('puts every demo job on the default queue with three attempts, demo.ordered on its own FIFO queue', () => {
     expect(planQueues(registry)).toEqual([
       {
         name: 'default',
@@ -66,9 +66,12 @@ describe('planQueues', () => {
           'demo.once',
           'demo.progress',
           'demo.sleep',
+          'demo.tenant-report',
           'demo.throttled',
         ],
+        fifo: false,
       },
+      { name: 'ordered', maxAttempts: 3, longestJobTimeoutMs: 60_000, jobTypes: ['demo.ordered'], fifo: true },
     ]);
   });
 });
