@@ -54,9 +54,6 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
-export { FlowKeyError } from '../shared/flow/errors.js';
-export type { FlowLimitState } from '../shared/flow/limit-state.js';
-export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   FlowCancelReason,
   InvalidFlowKeyError,
@@ -65,6 +62,9 @@ export {
   type KeyedPeriod,
   type KeyedPeriodInput,
 } from '../shared/flow/debounce.js';
+export { FlowKeyError } from '../shared/flow/errors.js';
+export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,
