@@ -164,16 +164,16 @@ export const debounced = defineJobContract({
 });
 
 /**
- * Throttled per `key` for 3 s: the first enqueue of a key runs, the others
- * within 3 s end `cancelled` at once. Counts into the ledger like `demo.debounced`.
+ * Throttled per `key` for 10 s: the first enqueue of a key runs, the others
+ * within 10 s end `cancelled` at once. Counts into the ledger like `demo.debounced`.
  */
 export const throttled = defineJobContract({
   name: 'demo.throttled',
-  description: 'Counts a run in the ledger; throttled per key for 3 s.',
+  description: 'Counts a run in the ledger; throttled per key for 10 s.',
   schema: keyedRunSchema,
   result: z.object({ n: z.number(), count: z.number() }),
   retry: DEMO_RETRY,
-  throttle: { key: (payload) => payload.key, period: '3s' },
+  throttle: { key: (payload) => payload.key, period: '10s' },
 });
 
 /**

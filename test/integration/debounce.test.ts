@@ -4,7 +4,7 @@ import { FlowCancelReason, type JobClient, type JobRecord } from '../../shared/i
 import { connectTestClient, demoLedgerTable, ledgerCount, runCli, uniqueName } from './helpers.js';
 
 // Debounce and throttle per key on the deployed demo stack: `demo.debounced` (2 s per key) and
-// `demo.throttled` (3 s per key) count every run into the demo ledger, so a run that should not
+// `demo.throttled` (10 s per key) count every run into the demo ledger, so a run that should not
 // have happened shows up as a count, not only as a state.
 
 let jobs: JobClient<Registry>;
@@ -90,7 +90,7 @@ describe('throttle', () => {
     }
     expect((await jobs.wait(first, { timeout: '60s' })).result).toEqual({ n: 0, count: 1 });
 
-    // The window is 3 s from the first enqueue.
+    // The window is 10 s from the first enqueue.
     const until = Date.parse(/until (\S+)$/.exec((await jobs.get(rest[0]?.jobId ?? ''))?.error?.message ?? '')?.[1] ?? '');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now()) + 200));
     const after = await jobs.enqueue('demo.throttled', { key, ledgerKey, n: 9 });
@@ -115,7 +115,7 @@ describe('the CLI', () => {
     const ledgerKey = uniqueName('cli-ledger');
     const first = await jobs.enqueue('demo.throttled', { key, ledgerKey, n: 0 });
 
-    // Both at once: each CLI run takes a second or two to start, and the window lasts 3 s.
+    // Both at once: each CLI run takes a second or two to start, and the window lasts 10 s.
     const [enqueued, window] = await Promise.all([
       runCli(['enqueue', 'demo.throttled', '--payload', JSON.stringify({ key, ledgerKey, n: 1 })]),
       runCli(['flow-state', 'demo.throttled', key]),
