@@ -1,5 +1,6 @@
 import { JobstackError } from '../shared/index.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { flowStateCommand } from './commands/flow.js';
 import {
   cancelCommand,
   enqueueCommand,
@@ -39,6 +40,7 @@ commands:
         [--keep-on-deploy]            the next deploy resumes it unless --keep-on-deploy
   resume <queue>                      resume a paused queue; its backlog drains
   queues                              each queue: paused or active (since, why), its event source, its depths
+  flow-state <type> <key>             a debounced key's latest job, or a throttled key's open window
   limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
@@ -71,6 +73,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   pause: pauseCommand,
   resume: resumeCommand,
   queues: queuesCommand,
+  'flow-state': flowStateCommand,
   limits: limitsCommand,
   stats: statsCommand,
   watch: watchCommand,

@@ -67,6 +67,30 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
+export {
+  cancelDisplaced,
+  cancelIfSuperseded,
+  type DebounceMark,
+  debouncedReason,
+  FlowCancelReason,
+  InvalidFlowKeyError,
+  InvalidFlowOptionError,
+  isSupersededBy,
+  type KeyedFlowPlan,
+  type KeyedFlowState,
+  KeyedFlowStore,
+  type KeyedPeriod,
+  type KeyedPeriodInput,
+  keyedFlowFor,
+  keyedFlowKeyOf,
+  MAX_FLOW_KEY_LENGTH,
+  MAX_FLOW_PERIOD_MS,
+  type MarkResult,
+  MIN_FLOW_PERIOD_MS,
+  resolveKeyedFlow,
+  type ThrottleResult,
+  throttledReason,
+} from './flow/debounce.js';
 export { FlowKeyError } from './flow/errors.js';
 export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
 export {

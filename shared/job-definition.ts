@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import { type KeyedPeriod, type KeyedPeriodInput, resolveKeyedFlow } from './flow/debounce.js';
 import {
   type ConcurrencyLimit,
   type ConcurrencyLimitInput,
@@ -129,6 +130,19 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   readonly description?: string;
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
+  /**
+   * Runs only the last job enqueued for a key within `period`: each enqueue
+   * waits `period` and cancels the job of its key still waiting (see README,
+   * "Flow control"). Not with `throttle`.
+   * @default - no debounce
+   */
+  readonly debounce?: KeyedPeriodInput<z.output<Schema>>;
+  /**
+   * Keeps the first job enqueued for a key within `period`; later ones are
+   * recorded `cancelled` with the reason and never run. Not with `debounce`.
+   * @default - no throttle
+   */
+  readonly throttle?: KeyedPeriodInput<z.output<Schema>>;
   /** At most `limit` jobs per key run at once, across all workers; the rest wait without using attempts. @default - no limit */
   readonly concurrency?: ConcurrencyLimitInput<z.output<Schema>>;
   /** At most `limit` jobs per key start within any window of `per`; the rest wait without using attempts. @default - no limit */
@@ -165,6 +179,10 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Debounce per key (validated `debounce` of the input). */
+  readonly debounce?: KeyedPeriod;
+  /** Throttle per key (validated `throttle` of the input). */
+  readonly throttle?: KeyedPeriod;
   /** The checked `concurrency` option (see `JobContractInput.concurrency`). */
   readonly concurrency?: ConcurrencyLimit<z.output<Schema>>;
   /** The checked `rateLimit` option (see `JobContractInput.rateLimit`). */
@@ -225,7 +243,8 @@ const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  *   result: z.object({ messageId: z.string() }),
  *   retry: { maxAttempts: 5 },
  * });
- * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule
+ * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule;
+ * InvalidFlowOptionError for a bad `debounce`/`throttle`
  */
 export function defineJobContract<
   const Name extends string,
@@ -262,8 +281,8 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...resolveKeyedFlow(input.name, input as Parameters<typeof resolveKeyedFlow>[1]),
     ...resolveFlowLimits(input.name, input),
-
     ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
   };
 }

@@ -146,6 +146,36 @@ export const largeNumbers = defineJobContract({
   retry: DEMO_RETRY,
 });
 
+/** Payload of the flow-control demos: the key jobs are grouped by, and the ledger item each run counts into. */
+const keyedRunSchema = z.object({ key: z.string().min(1).max(128), ledgerKey: z.string().min(1).max(512), n: z.number().int() });
+
+/**
+ * Debounced per `key` for 2 s: of a burst of enqueues of one key, only the last
+ * runs (the others end `cancelled`, superseded). Each run counts into the
+ * ledger item `ledgerKey` and returns its `n`.
+ */
+export const debounced = defineJobContract({
+  name: 'demo.debounced',
+  description: 'Counts a run in the ledger; debounced per key for 2 s.',
+  schema: keyedRunSchema,
+  result: z.object({ n: z.number(), count: z.number() }),
+  retry: DEMO_RETRY,
+  debounce: { key: (payload) => payload.key, period: '2s' },
+});
+
+/**
+ * Throttled per `key` for 10 s: the first enqueue of a key runs, the others
+ * within 10 s end `cancelled` at once. Counts into the ledger like `demo.debounced`.
+ */
+export const throttled = defineJobContract({
+  name: 'demo.throttled',
+  description: 'Counts a run in the ledger; throttled per key for 10 s.',
+  schema: keyedRunSchema,
+  result: z.object({ n: z.number(), count: z.number() }),
+  retry: DEMO_RETRY,
+  throttle: { key: (payload) => payload.key, period: '10s' },
+});
+
 /**
  * Runs the jobs of one `key` strictly one after another in enqueue order (its
  * own FIFO queue, `ordered`); sleeps `sleepMs` and fails retryably on attempts
@@ -197,6 +227,8 @@ export const registry = defineRegistry(
   once,
   long,
   largeNumbers,
+  debounced,
+  throttled,
   tenantReport,
   ordered,
 );

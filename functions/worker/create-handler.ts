@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { KeyedFlowStore } from '../../shared/flow/debounce.js';
 import {
   ConfigurationError,
   FlowStore,
@@ -84,6 +85,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     queueName: environment.queueName,
     flow: new FlowStore(documentClient, environment.jobsTable),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
+    flows: new KeyedFlowStore(documentClient, environment.jobsTable),
     ...(environment.payloadBucket
       ? {
           payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }),

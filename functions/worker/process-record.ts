@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { cancelIfSuperseded, type KeyedFlowStore, keyedFlowKeyOf } from '../../shared/flow/debounce.js';
 import {
   type AnyJobDefinition,
   ConfigurationError,
@@ -63,6 +64,8 @@ export interface RecordProcessorDeps {
   readonly startLongJob?: LongJobStarter;
   /** The queue's pause: while paused, every delivery is handed back unrun (`jobs.pause`). @default never paused */
   readonly pause?: PauseGate;
+  /** Reads debounce marks; jobs of a debounced type are rejected without it. */
+  readonly flows?: KeyedFlowStore;
   /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
   readonly flow?: FlowStore;
 }
@@ -150,6 +153,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       await rejectPoison(message, payload.error, { jobId: envelope.id, jobType: envelope.type, definition });
       return;
     }
+    if (definition.debounce && (await supersededByDebounce(message, envelope, definition, payload.payload))) return;
     if (definition.mode === 'long') {
       if (!deps.startLongJob) {
         const error = new ConfigurationError(
@@ -165,6 +169,55 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     await runJob(message, envelope, definition, payload.payload, lambdaContext);
   };
+
+  /**
+   * Before a debounced job is claimed: cancels it when a later enqueue of its
+   * key superseded it and it has not started (one read of the key's mark).
+   * @returns true when the delivery is done (cancelled now, or rejected for a bad key)
+   */
+  async function supersededByDebounce(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+  ): Promise<boolean> {
+    const context = { jobId: envelope.id, jobType: envelope.type, definition };
+    if (!deps.flows || !definition.debounce) {
+      const error = new ConfigurationError(
+        `job type '${envelope.type}' is debounced, but this worker cannot read debounce marks`,
+        {
+          jobId: envelope.id,
+          jobType: envelope.type,
+        },
+      );
+      await rejectPoison(message, error, context);
+      return true;
+    }
+    let key: string;
+    try {
+      key = keyedFlowKeyOf(envelope.type, 'debounce', definition.debounce, payload);
+    } catch (error) {
+      await rejectPoison(message, error as JobstackError, context);
+      return true;
+    }
+    const check = await cancelIfSuperseded({ flows: deps.flows, store: deps.store }, envelope.type, key, {
+      jobId: envelope.id,
+      enqueuedAt: envelope.enqueuedAt,
+    });
+    if (!check.cancelled) {
+      // Superseded and already cancelled by the enqueuing caller: a duplicate delivery, nothing to claim.
+      if (check.finished === undefined || (check.finished.state === 'dead' && check.finished.deadLetterPending)) return false;
+      deps.logger.info('Skipping delivery: the job is already finished', { jobId: envelope.id, state: check.finished.state });
+      return true;
+    }
+    observer.cancelled({ jobType: envelope.type, queue: deps.queueName, attempt: 0 });
+    deps.logger.info('Job cancelled before its start: a later enqueue of its debounce key superseded it', {
+      jobId: envelope.id,
+      jobType: envelope.type,
+      supersededBy: check.by,
+    });
+    return true;
+  }
 
   async function runJob(
     message: SQSRecord,

@@ -11,6 +11,7 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
+import { cancelDisplaced, type KeyedFlowState, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
@@ -51,6 +52,7 @@ export interface EnqueueOptions {
    * Start no earlier than this from now, any length: up to `schedulerThreshold`
    * (15 minutes) through SQS `DelaySeconds`, beyond through a one-time
    * EventBridge Scheduler schedule (the job is `scheduled` with `runAt` until then).
+   * Refused on a debounced job type, whose jobs wait their debounce period instead.
    */
   readonly delay?: DurationInput;
   /** Start no earlier than this time (instead of `delay`); a past time starts now. */
@@ -94,6 +96,12 @@ export interface EnqueuedJob<Type extends string = string> {
   readonly state: JobState;
   /** False when a job with this `jobId` already existed and nothing new was enqueued. */
   readonly created: boolean;
+  /**
+   * Set when the job type is throttled and another job held the key's window:
+   * the id of that job. The job was recorded `cancelled` (its `error` says
+   * until when the key is held) and will not run; `state` is `cancelled`.
+   */
+  readonly throttledBy?: string;
 }
 
 export type EnqueueRequest<R extends JobRegistry> = {
@@ -130,15 +138,22 @@ export interface JobClient<R extends JobRegistry> {
    * what the handler receives is exactly what was checked: Dates become strings,
    * class instances lose their methods, `undefined` fields disappear.
    *
+   * A debounced type's job waits its period and cancels the job of its key still
+   * waiting; a throttled type's job enqueued while another holds its key's window
+   * is recorded `cancelled` and not sent: the handle says so (`state`,
+   * `throttledBy`) rather than an error (see README, "Flow control").
+   *
    * @example
    * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hi' }, { delay: '30s' });
-   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError, EnqueueError
+   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError (InvalidFlowKeyError
+   * for a bad debounce/throttle key), EnqueueError
    */
   enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob<T>>;
   /**
    * Enqueues many jobs with batched writes (25 records a request) and sends (10
    * messages a request): the cheapest way in. Every payload is validated before
    * anything is written; one invalid payload throws and enqueues nothing.
+   * Debounced and throttled job types are refused (InvalidArgumentError): use `enqueue`.
    */
   enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
   /**
@@ -178,6 +193,17 @@ export interface JobClient<R extends JobRegistry> {
   resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
+  /**
+   * The debounce or throttle state of one key of a job type (one read): for a
+   * debounced type, the latest job marked for the key (it runs unless a later
+   * enqueue supersedes it; it may have run already); for a throttled type, the
+   * job holding the open window and when the window ends.
+   * @example
+   * const state = await jobs.flowKeyState('search.reindex', userId); // { jobId, enqueuedAt, ... } | undefined
+   * @returns undefined when the key has no mark or no open window
+   * @throws UnknownJobTypeError; InvalidArgumentError when the type has neither option
+   */
+  flowKeyState(type: keyof R & string, key: string): Promise<KeyedFlowState | undefined>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
   cancel(jobId: string): Promise<CancelResult>;
   /**
@@ -279,6 +305,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
+  const flows = new KeyedFlowStore(clients.documentClient, config.jobsTable);
   const payloads = config.payloadBucket && clients.s3 ? new PayloadStore(clients.s3, config.payloadBucket) : undefined;
   const inlineLimitBytes = options.inlinePayloadLimitBytes ?? MAX_INLINE_PAYLOAD_BYTES;
   const time = createTimeFeatures({
@@ -339,6 +366,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
+    const flow = keyedFlowFor(definition, checked.data, options);
     const orderingKey =
       definition.ordering === undefined ? undefined : orderingKeyOf(type, definition.ordering, checked.data, jobId);
     const fifo = isFifoQueue(config.queues[definition.queue]?.url ?? '');
@@ -349,7 +377,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         { jobType: type },
       );
     }
-    const requested = time.plan(options);
+    // A debounced job always waits its period: the last enqueue of the key within it is the one that runs.
+    const requested = time.plan(flow?.mode === 'debounce' ? { delay: flow.periodMs } : options);
     // FIFO queues take no per-message delay: a short delay goes through a one-time schedule like a long one.
     const plan = fifo && requested.route === 'sqs' ? ({ route: 'scheduler', runAt: requested.runAt } as const) : requested;
     const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
@@ -373,7 +402,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, orderingKey, plan, ...(offload ? { offloadJson: json } : {}) };
+    return { definition, record, envelope, delaySeconds, orderingKey, plan, flow, ...(offload ? { offloadJson: json } : {}) };
   }
 
   /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
@@ -386,6 +415,34 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       envelope: { ...job.envelope, payload: null, payloadRef },
       offloadJson: undefined,
     };
+  }
+
+  /**
+   * Marks a debounced job, just sent, the latest of its key and cancels the job
+   * it displaced if that one has not started. When a job enqueued after this
+   * one is already marked, this one is the one cancelled.
+   * @returns `cancelled` when this job was superseded, else undefined
+   */
+  async function markDebounced(
+    jobId: string,
+    type: string,
+    key: string,
+    enqueuedAt: string,
+    periodMs: number,
+  ): Promise<'cancelled' | undefined> {
+    let mark: Awaited<ReturnType<KeyedFlowStore['markLatest']>>;
+    try {
+      mark = await flows.markLatest(type, key, { jobId, enqueuedAt }, periodMs);
+    } catch (error) {
+      throw new EnqueueError(
+        `job ${jobId} was enqueued, but marking it the latest of debounce key ${JSON.stringify(key)} failed: it runs after its period, and the job it should have superseded may run too: ${(error as Error).message}`,
+        { jobId, jobType: type, cause: error },
+      );
+    }
+    // Left to the worker should this fail: it reads the mark before claiming the loser and cancels it then.
+    const outcome = await cancelDisplaced(store, { jobId, enqueuedAt }, mark).catch(() => ({}) as { cancelled?: undefined });
+    if (outcome.cancelled) await time.afterCancel({ outcome: 'cancelled', record: outcome.cancelled }).catch(() => undefined);
+    return outcome.cancelled?.id === jobId ? 'cancelled' : undefined;
   }
 
   return {
@@ -408,8 +465,27 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
       }
       job = await offloadPayload(job);
-      const created = await store.create(job.record);
+      const flow = job.flow;
+      if (flow?.mode === 'throttle') {
+        const window = await flows.claimWindow(type, flow.key, job.record.id, flow.periodMs);
+        if (window.outcome === 'throttled') {
+          // Recorded, never sent: the record says which job holds the key and until when.
+          const reason = throttledReason(window.holder, flow.key, window.untilMs);
+          const { runAt: _runAt, ...waiting } = job.record;
+          const created = await store.create({ ...waiting, state: 'cancelled', error: reason });
+          const state = created ? 'cancelled' : ((await store.get(job.record.id))?.state ?? 'cancelled');
+          return { jobId: job.record.id, type, state, created, ...(created ? { throttledBy: window.holder } : {}) };
+        }
+      }
+      const releaseWindow = async () => {
+        if (flow?.mode === 'throttle') await flows.releaseWindow(type, flow.key, job.record.id).catch(() => undefined);
+      };
+      const created = await store.create(job.record).catch(async (error: unknown) => {
+        await releaseWindow();
+        throw error;
+      });
       if (!created) {
+        await releaseWindow();
         const existing = await store.get(job.record.id);
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
@@ -429,11 +505,16 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
         });
+        await releaseWindow();
         throw new EnqueueError(`could not send job ${job.record.id} to its queue: ${(error as Error).message}`, {
           jobId: job.record.id,
           jobType: type,
           cause: error,
         });
+      }
+      if (flow?.mode === 'debounce') {
+        const state = await markDebounced(job.record.id, type, flow.key, job.envelope.enqueuedAt, flow.periodMs);
+        return { jobId: job.record.id, type, state: state ?? job.record.state, created: true };
       }
       return { jobId: job.record.id, type, state: job.record.state, created: true };
     },
@@ -448,6 +529,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           if (given.length > 0) {
             throw new InvalidArgumentError(
               `enqueueMany takes no ${given.join(', ')} (given for job type '${request.type}'): use enqueue for those`,
+            );
+          }
+          // Each would need its own conditional write before the batch: one request per job, as enqueue does.
+          const keyed = findJobDefinition(registry, request.type);
+          if (keyed?.debounce || keyed?.throttle) {
+            throw new InvalidArgumentError(
+              `enqueueMany takes no ${keyed.debounce ? 'debounced' : 'throttled'} job types (given '${request.type}'): use enqueue for those`,
+              { jobType: request.type },
             );
           }
           return prepare(request.type, request.payload, request.options ?? {});
@@ -522,6 +611,20 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     }) as JobClient<R>['wait'],
 
     list: (query) => store.list(query),
+
+    async flowKeyState(type, key) {
+      const definition = findJobDefinition(registry, type);
+      if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+      if (definition.debounce) {
+        const mark = await flows.readLatest(type, key);
+        return mark && { jobType: type, key, jobId: mark.jobId, enqueuedAt: mark.enqueuedAt };
+      }
+      if (definition.throttle) {
+        const window = await flows.readWindow(type, key);
+        return window && { jobType: type, key, jobId: window.holder, until: new Date(window.untilMs).toISOString() };
+      }
+      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle`, { jobType: type });
+    },
 
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 

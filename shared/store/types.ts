@@ -1,5 +1,5 @@
 import type { PayloadRef } from '../payload-store.js';
-import type { JobRecord } from '../record.js';
+import type { JobErrorInfo, JobRecord } from '../record.js';
 import type { JobState } from '../states.js';
 
 /** What `create` writes for a new job. */
@@ -12,9 +12,12 @@ export interface NewJobRecord {
   /** Set (with `payload: null`) when the payload is in S3. */
   readonly payloadRef?: PayloadRef;
   readonly correlationId: string;
-  readonly state: Extract<JobState, 'queued' | 'scheduled'>;
+  /** `cancelled` (with `error` saying why) records a job refused at enqueue, e.g. by a throttle window. */
+  readonly state: Extract<JobState, 'queued' | 'scheduled' | 'cancelled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
+  /** Why a job created `cancelled` was refused. */
+  readonly error?: JobErrorInfo;
   /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
   readonly orderingKey?: string;
 }

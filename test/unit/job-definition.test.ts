@@ -55,6 +55,7 @@ describe('planQueues', () => {
         maxAttempts: 3,
         longestJobTimeoutMs: 300_000,
         jobTypes: [
+          'demo.debounced',
           'demo.echo',
           'demo.effect',
           'demo.fail',
@@ -66,6 +67,7 @@ describe('planQueues', () => {
           'demo.progress',
           'demo.sleep',
           'demo.tenant-report',
+          'demo.throttled',
         ],
         fifo: false,
       },
