@@ -4,7 +4,7 @@ import {
   DeleteMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createWorkerHandler } from 'jobstack/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,8 @@ let saved: NodeJS.ProcessEnv;
 beforeEach(() => {
   saved = { ...process.env };
   dynamo.reset();
+  // The queue's pause item (read by the worker's pause gate): absent, the queue is not paused.
+  dynamo.on(GetCommand).resolves({});
   sqs.reset();
   sqs.onAnyCommand().resolves({});
   process.env = {
