@@ -58,12 +58,11 @@ export {
   FlowCancelReason,
   InvalidFlowKeyError,
   InvalidFlowOptionError,
-  type KeyedFlowState,
   type KeyedPeriod,
   type KeyedPeriodInput,
 } from '../shared/flow/debounce.js';
 export { FlowKeyError } from '../shared/flow/errors.js';
-export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { FlowState } from '../shared/flow/flow-state.js';
 export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   type AnyJobContract,
