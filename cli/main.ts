@@ -39,8 +39,8 @@ commands:
         [--keep-on-deploy]            the next deploy resumes it unless --keep-on-deploy
   resume <queue>                      resume a paused queue; its backlog drains
   queues                              each queue: paused or active (since, why), its event source, its depths
-  flow <type> [--key K]               a job type's flow control for one key: slots held, starts in the
-                                      rate window, the debounce mark, the open throttle window
+  flow [<type> [--key K]]             the flow control each job type declares; with a type, its state for
+                                      one key: slots held, starts in the rate window, debounce mark, throttle window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)

@@ -63,6 +63,7 @@ export {
 } from '../shared/flow/debounce.js';
 export { FlowKeyError } from '../shared/flow/errors.js';
 export type { FlowState } from '../shared/flow/flow-state.js';
+export type { FlowControlSummary } from '../shared/flow/summary.js';
 export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export {
   type AnyJobContract,

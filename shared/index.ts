@@ -103,6 +103,7 @@ export {
   resolveFlowLimits,
   WHOLE_TYPE_KEY,
 } from './flow/limits.js';
+export { type FlowControlSummary, summarizeFlowControl } from './flow/summary.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import type { FlowState } from '../../shared/index.js';
+import type { FlowControlSummary, FlowState } from '../../shared/index.js';
 import { connect, connectionOptions } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../format.js';
 
 /**
+ * `jobstack flow [--json]`: the flow control each job type declares.
  * `jobstack flow <type> [--key K] [--json]`: the state of every flow-control
  * option of a job type for one key (slot holders, starts in the window, the
  * debounce mark, the open throttle window).
@@ -16,11 +17,39 @@ export async function flowCommand(argv: string[]): Promise<void> {
     options: { ...connectionOptions, key: { type: 'string' } },
   });
   const [type] = positionals;
-  if (!type || positionals.length > 1) throw new UsageError('usage: jobstack flow <type> [--key K]');
+  if (positionals.length > 1) throw new UsageError('usage: jobstack flow [<type> [--key K]]');
   const jobs = await connect(values);
+  if (type === undefined) {
+    const declared = jobs.flowControl();
+    if (values.json) printJson(declared);
+    else process.stdout.write(`${formatFlowControl(declared)}\n`);
+    return;
+  }
   const state = await jobs.flowState(type, values.key);
   if (values.json) printJson(state);
   else process.stdout.write(`${formatFlowState(state)}\n`);
+}
+
+export function formatFlowControl(declared: readonly FlowControlSummary[]): string {
+  if (declared.length === 0) return 'no job type declares flow control';
+  const seconds = (ms: number) => `${ms / 1_000} s`;
+  const perKey = (limit: { perKey: boolean }) => (limit.perKey ? 'per key' : 'whole type');
+  return formatTable(
+    ['TYPE', 'QUEUE', 'FLOW CONTROL'],
+    declared.map((job) => [
+      job.jobType,
+      job.queue,
+      [
+        job.concurrency && `concurrency ${job.concurrency.limit} ${perKey(job.concurrency)}`,
+        job.rateLimit && `rate ${job.rateLimit.limit}/${seconds(job.rateLimit.perMs)} ${perKey(job.rateLimit)}`,
+        job.ordering && 'ordered per key',
+        job.debounce && `debounce ${seconds(job.debounce.periodMs)}`,
+        job.throttle && `throttle ${seconds(job.throttle.periodMs)}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    ]),
+  );
 }
 
 export function formatFlowState(state: FlowState): string {

@@ -13,6 +13,7 @@ import {
 } from '../errors.js';
 import { cancelDisplaced, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { type FlowState, readFlowState } from '../flow/flow-state.js';
+import { type FlowControlSummary, summarizeFlowControl } from '../flow/summary.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
@@ -260,6 +261,8 @@ export interface JobClient<R extends JobRegistry> {
    * @throws UnknownJobTypeError; InvalidArgumentError when an option is per key and `key` is not given
    */
   flowState<T extends keyof R & string>(type: T, key?: string): Promise<FlowState>;
+  /** The flow control each job type declares (limits, ordering, debounce, throttle), without reading any state. */
+  flowControl(): FlowControlSummary[];
   readonly config: JobstackConfig;
 }
 
@@ -618,6 +621,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     resume: (queue) => pauses.resume(queue),
 
     queueStatus: () => pauses.queueStatus(),
+
+    flowControl: () => summarizeFlowControl(registry),
 
     async flowState(type, key) {
       const contract = findJobDefinition(registry, type);
