@@ -21,6 +21,8 @@ export function formatRecord(record: JobRecord): string {
     ['type', record.type],
     ['state', record.state],
     ['queue', record.queue],
+    ['priority', record.priority],
+    ['fairness key', record.fairnessKey],
     ['attempts', `${record.attempts} of ${record.maxAttempts}`],
     ['created', record.createdAt],
     ['started', record.startedAt],

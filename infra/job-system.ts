@@ -12,8 +12,23 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
 import type { JobstackConfig } from '../shared/client/stack-config.js';
-import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackOutput } from '../shared/config.js';
+import {
+  ATTENTION_INDEX_NAME,
+  ClientEnv,
+  FunctionEnv,
+  priorityLevelOutputSuffix,
+  queueOutputSuffix,
+  StackOutput,
+} from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
+import {
+  MIN_LEVEL_CONCURRENCY,
+  minConcurrencyFor,
+  orderedLevels,
+  type PriorityLevels,
+  priorityLevelsProblem,
+  splitConcurrency,
+} from '../shared/flow/priorities.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
@@ -67,6 +82,8 @@ const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
 const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/** The event source's `MaximumConcurrency` when none is set. */
+const DEFAULT_MAX_CONCURRENCY = 10;
 
 /** Bundling settings of a {@link JobSystem}, merged over jobstack's own (`JOBSTACK_BUNDLING`). */
 export type JobSystemBundlingOptions = Pick<
@@ -242,6 +259,20 @@ export interface QueueSettings {
    * @default - the construct-wide `visibilityTimeout`, else 6 × the queue's worker timeout
    */
   readonly visibilityTimeout?: Duration;
+
+  /**
+   * Priority levels of the queue: level name → weight (2..5 levels, names like queue names, weights positive
+   * integers). The construct creates one SQS queue per level (sharing the queue's dead-letter and undeliverable
+   * queues and its worker) and one event source per level, and splits the queue's `maxConcurrency` between them
+   * by weight, each level getting at least 2 (the least `MaximumConcurrency` AWS allows), so the lowest level is
+   * never starved. A job goes to the level `enqueue`'s `priority` names, else its contract's `priority`, else the
+   * lowest level (the queue's own SQS queue). `maxConcurrency` must be at least 2 × the number of levels.
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+   *
+   * @example { high: 6, normal: 3, low: 1 }
+   * @default - no levels: one SQS queue
+   */
+  readonly priorities?: PriorityLevels;
 }
 
 /** What the construct creates for one logical queue. */
@@ -256,6 +287,13 @@ export interface JobQueueResources {
   readonly undeliverableQueue: sqs.Queue;
   /** The queue's visibility timeout (≥ 6 × the worker timeout). */
   readonly visibilityTimeout: Duration;
+  /**
+   * With `priorities`: every level's SQS queue by level name, highest first; the lowest level's is `queue`.
+   * Absent on a queue without levels.
+   */
+  readonly levels?: ReadonlyMap<string, sqs.Queue>;
+  /** The worker's `MaximumConcurrency` per level (with `priorities`), highest level first. */
+  readonly levelConcurrency?: ReadonlyMap<string, number>;
   readonly worker: NodejsFunction;
   readonly deadLetterHandler: NodejsFunction;
 }
@@ -355,6 +393,12 @@ export class JobSystem extends Construct {
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
+      levelQueues: [...queues.values()].flatMap((resources) => jobQueuesOf(resources).slice(1)),
+      targetOf: (jobType) => {
+        const contract = props.registry[jobType];
+        const priority = contract?.priority;
+        return priority === undefined ? undefined : queues.get(contract?.queue ?? '')?.levels?.get(priority);
+      },
       schedules: planSchedules(props.registry),
     });
     const longJobPlan = planLongJobs(props.registry);
@@ -416,9 +460,22 @@ export class JobSystem extends Construct {
       idempotencyTable: this.idempotencyTable.tableName,
       payloadBucket: this.payloadBucket.bucketName,
       queues: Object.fromEntries(
-        [...this.queues].map(([name, { queue, deadLetterQueue }]) => [
+        [...this.queues].map(([name, { queue, deadLetterQueue, levels }]) => [
           name,
-          { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, arn: queue.queueArn },
+          {
+            url: queue.queueUrl,
+            deadLetterUrl: deadLetterQueue.queueUrl,
+            arn: queue.queueArn,
+            ...(levels === undefined
+              ? {}
+              : {
+                  levels: [...levels].map(([level, levelQueue]) => ({
+                    name: level,
+                    url: levelQueue.queueUrl,
+                    arn: levelQueue.queueArn,
+                  })),
+                }),
+          },
         ]),
       ),
       scheduling: {
@@ -465,7 +522,9 @@ export class JobSystem extends Construct {
    * executions (cancel), and `cloudformation:DescribeStacks` on this stack.
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
-    for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
+    for (const resources of this.queues.values()) {
+      for (const queue of jobQueuesOf(resources)) queue.grantSendMessages(grantee);
+    }
     this.jobsTable.grant(
       grantee,
       'dynamodb:PutItem',
@@ -523,9 +582,9 @@ export class JobSystem extends Construct {
    * this stack.
    */
   public grantOperate(grantee: iam.IGrantable): void {
-    for (const { queue, deadLetterQueue } of this.queues.values()) {
-      deadLetterQueue.grantConsumeMessages(grantee);
-      queue.grantSendMessages(grantee);
+    for (const resources of this.queues.values()) {
+      resources.deadLetterQueue.grantConsumeMessages(grantee);
+      for (const queue of jobQueuesOf(resources)) queue.grantSendMessages(grantee);
     }
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     this.grantDescribeStack(grantee);
@@ -542,9 +601,9 @@ export class JobSystem extends Construct {
    */
   public grantRead(grantee: iam.IGrantable): void {
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
-    for (const { queue, deadLetterQueue } of this.queues.values()) {
-      queue.grant(grantee, 'sqs:GetQueueAttributes');
-      deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
+    for (const resources of this.queues.values()) {
+      for (const queue of jobQueuesOf(resources)) queue.grant(grantee, 'sqs:GetQueueAttributes');
+      resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
     }
     this.grantDescribeStack(grantee);
   }
@@ -590,12 +649,19 @@ export class JobSystem extends Construct {
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
     output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
     output(StackOutput.queueNames, [...this.queues.keys()].join(','));
-    for (const [name, { queue, deadLetterQueue, worker }] of this.queues) {
+    for (const [name, { queue, deadLetterQueue, worker, levels }] of this.queues) {
       const suffix = queueOutputSuffix(name);
       output(`${StackOutput.queueUrlPrefix}${suffix}`, queue.queueUrl);
       output(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, deadLetterQueue.queueUrl);
       output(`${JobSystemOutput.workerFunctionNamePrefix}${suffix}`, worker.functionName);
       output(`${StackOutput.queueArnPrefix}${suffix}`, queue.queueArn);
+      if (levels === undefined) continue;
+      output(`${StackOutput.queueLevelsPrefix}${suffix}`, [...levels.keys()].join(','));
+      for (const [level, levelQueue] of levels) {
+        const levelSuffix = priorityLevelOutputSuffix(name, level);
+        output(`${StackOutput.queueLevelUrlPrefix}${levelSuffix}`, levelQueue.queueUrl);
+        output(`${StackOutput.queueLevelArnPrefix}${levelSuffix}`, levelQueue.queueArn);
+      }
     }
     output(StackOutput.scheduleGroupName, this.scheduling.groupName);
     output(StackOutput.schedulerRoleArn, this.scheduling.role.roleArn);
@@ -627,9 +693,16 @@ export class JobSystem extends Construct {
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
         JOBSTACK_QUEUES: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, levels }]) => [
               name,
-              { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl, undeliverableUrl: undeliverableQueue.queueUrl },
+              {
+                url: queue.queueUrl,
+                deadLetterUrl: deadLetterQueue.queueUrl,
+                undeliverableUrl: undeliverableQueue.queueUrl,
+                ...(levels === undefined
+                  ? {}
+                  : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
+              },
             ]),
           ),
         ),
@@ -639,11 +712,14 @@ export class JobSystem extends Construct {
     }).function;
     this.jobsTable.grantReadWriteData(sweeper);
     this.idempotencyTable.grantReadWriteData(sweeper);
-    for (const { queue, deadLetterQueue, undeliverableQueue } of queues.values()) {
-      queue.grantSendMessages(sweeper);
+    for (const resources of queues.values()) {
+      const { deadLetterQueue, undeliverableQueue } = resources;
+      for (const queue of jobQueuesOf(resources)) {
+        queue.grantSendMessages(sweeper);
+        // Message counts and retention: the sweeper's evidence that no message for a job exists.
+        queue.grant(sweeper, 'sqs:GetQueueAttributes');
+      }
       deadLetterQueue.grantSendMessages(sweeper);
-      // Message counts and retention: the sweeper's evidence that no message for a job exists.
-      queue.grant(sweeper, 'sqs:GetQueueAttributes');
       undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
@@ -708,7 +784,7 @@ export class JobSystem extends Construct {
       visibilityTimeout: Duration.minutes(6),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
     });
-    const queue = new sqs.Queue(this, `Queue${suffix}`, {
+    const jobQueueProps: sqs.QueueProps = {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: MESSAGE_RETENTION,
@@ -719,7 +795,27 @@ export class JobSystem extends Construct {
       // (timeout, OOM) so often that the worker never got to do that; their jobs are
       // marked dead by the undeliverable queue's consumer.
       deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
-    });
+    };
+    const queue = new sqs.Queue(this, `Queue${suffix}`, jobQueueProps);
+    // With priorities, one queue per level; the lowest level keeps the queue's own (so clients that know no levels
+    // still reach the default level, and a queue that gains levels keeps its messages).
+    const maxConcurrency = settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    const levelNames = settings.priorities === undefined ? [] : orderedLevels(settings.priorities);
+    const levels =
+      levelNames.length === 0
+        ? undefined
+        : new Map(
+            levelNames.map((level, index) => [
+              level,
+              index === levelNames.length - 1
+                ? queue
+                : new sqs.Queue(this, `Queue${priorityLevelOutputSuffix(plan.name, level)}`, jobQueueProps),
+            ]),
+          );
+    const levelConcurrency =
+      settings.priorities === undefined || Token.isUnresolved(maxConcurrency)
+        ? undefined
+        : splitConcurrency(settings.priorities, maxConcurrency);
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -733,6 +829,13 @@ export class JobSystem extends Construct {
       [FunctionEnv.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
       [FunctionEnv.queueName]: plan.name,
       [FunctionEnv.jobTypes]: plan.jobTypes.join(','),
+      ...(levels === undefined
+        ? {}
+        : {
+            [FunctionEnv.levelQueues]: Stack.of(this).toJsonString(
+              Object.fromEntries([...levels.values()].map((level) => [level.queueArn, level.queueUrl])),
+            ),
+          }),
       [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
       POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     };
@@ -762,14 +865,17 @@ export class JobSystem extends Construct {
       bundling: this.functionBundling.bundling,
     });
 
-    worker.addEventSource(
-      new SqsEventSource(queue, {
-        batchSize: settings.batchSize ?? 10,
-        maxConcurrency: settings.maxConcurrency ?? 10,
-        reportBatchItemFailures: true,
-        ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
-      }),
-    );
+    // One event source per level, each with its weight's share of the queue's concurrency (at least 2 each).
+    for (const [level, levelQueue] of levels ?? new Map([['', queue]])) {
+      worker.addEventSource(
+        new SqsEventSource(levelQueue, {
+          batchSize: settings.batchSize ?? 10,
+          maxConcurrency: levelConcurrency?.get(level) ?? maxConcurrency,
+          reportBatchItemFailures: true,
+          ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
+        }),
+      );
+    }
 
     this.jobsTable.grantReadWriteData(worker);
     this.idempotencyTable.grantReadWriteData(worker);
@@ -809,7 +915,16 @@ export class JobSystem extends Construct {
     deadLetterQueue.grantSendMessages(deadLetterHandler);
     this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);
 
-    return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, deadLetterHandler };
+    return {
+      queue,
+      deadLetterQueue,
+      undeliverableQueue,
+      visibilityTimeout,
+      worker,
+      deadLetterHandler,
+      ...(levels === undefined ? {} : { levels }),
+      ...(levelConcurrency === undefined ? {} : { levelConcurrency }),
+    };
   }
 }
 
@@ -885,7 +1000,12 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
     if (overrides !== undefined) validateQueueSettings(overrides, `queues['${name}'].`);
+    if (overrides?.priorities !== undefined) {
+      const problem = priorityLevelsProblem(overrides.priorities);
+      if (problem !== undefined) throw new Error(`queues['${name}'].priorities ${problem}`);
+    }
   }
+  validatePriorityUse(props, queuePlans);
 
   // The rules that combine settings hold for each queue's merged settings.
   for (const plan of queuePlans) {
@@ -926,6 +1046,7 @@ function queueSettings(props: JobSystemProps, queueName: string): QueueSettings 
     maxBatchingWindow: overrides?.maxBatchingWindow ?? props.maxBatchingWindow,
     workerTimeout: overrides?.workerTimeout ?? props.workerTimeout,
     visibilityTimeout: overrides?.visibilityTimeout ?? props.visibilityTimeout,
+    ...(overrides?.priorities === undefined ? {} : { priorities: overrides.priorities }),
   };
 }
 
@@ -968,4 +1089,48 @@ function mergeBundling(overrides: JobSystemBundlingOptions | undefined): Bundlin
     ...overrides,
     ...(JOBSTACK_BUNDLING.define || overrides.define ? { define: { ...JOBSTACK_BUNDLING.define, ...overrides.define } } : {}),
   };
+}
+
+/** Every SQS queue jobs of a logical queue are sent to: its own and, with priorities, each other level's. */
+export function jobQueuesOf(resources: Pick<JobQueueResources, 'queue' | 'levels'>): sqs.Queue[] {
+  return [resources.queue, ...[...(resources.levels?.values() ?? [])].filter((level) => level !== resources.queue)];
+}
+
+/**
+ * The rules priorities add: a queue with levels has `maxConcurrency` for 2 per level, and every job type that
+ * declares a `priority` sits on a queue that has that level.
+ */
+function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePlan[]): void {
+  for (const plan of queuePlans) {
+    const settings = queueSettings(props, plan.name);
+    const levels = settings.priorities;
+    if (levels !== undefined) {
+      const maxConcurrency = settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+      const needed = minConcurrencyFor(levels);
+      if (isResolvedNumber(maxConcurrency) && maxConcurrency < needed) {
+        throw new Error(
+          `queue '${plan.name}': maxConcurrency must be at least ${needed} for ${Object.keys(levels).length} priority levels ` +
+            `(${MIN_LEVEL_CONCURRENCY} each, AWS's least MaximumConcurrency) (given ${maxConcurrency})`,
+        );
+      }
+    }
+    for (const jobType of plan.jobTypes) {
+      const priority = props.registry[jobType]?.priority;
+      if (priority === undefined) continue;
+      if (levels === undefined) {
+        throw new Error(
+          `job '${jobType}' has priority '${priority}', but its queue '${plan.name}' has no priority levels ` +
+            `(give it queues: { '${plan.name}': { priorities: { ... } } })`,
+        );
+      }
+      if (!Object.hasOwn(levels, priority)) {
+        throw new Error(
+          `job '${jobType}' has priority '${priority}', which queue '${plan.name}' does not have ` +
+            `(levels: ${Object.keys(levels)
+              .map((level) => `'${level}'`)
+              .join(', ')})`,
+        );
+      }
+    }
+  }
 }

@@ -19,7 +19,15 @@ export interface WebDashboardOptions {
 export interface WebDashboardApiProps extends FunctionBundling {
   readonly jobsTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
-  readonly queues: ReadonlyMap<string, { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue }>;
+  readonly queues: ReadonlyMap<
+    string,
+    {
+      readonly queue: sqs.IQueue;
+      readonly deadLetterQueue: sqs.IQueue;
+      /** Priority levels (highest first; the last is `queue`), on a queue with `priorities`. */
+      readonly levels?: ReadonlyMap<string, sqs.IQueue>;
+    }
+  >;
   /**
    * Path of the function's entry: a module exporting `handler`, made with `createDashboardApiHandler`
    * over the job system's registry.
@@ -48,9 +56,15 @@ export class WebDashboardApi extends Construct {
   constructor(scope: Construct, id: string, props: WebDashboardApiProps) {
     super(scope, id);
     const queueUrls = Object.fromEntries(
-      [...props.queues].map(([name, { queue, deadLetterQueue }]) => [
+      [...props.queues].map(([name, { queue, deadLetterQueue, levels }]) => [
         name,
-        { url: queue.queueUrl, deadLetterUrl: deadLetterQueue.queueUrl },
+        {
+          url: queue.queueUrl,
+          deadLetterUrl: deadLetterQueue.queueUrl,
+          ...(levels === undefined
+            ? {}
+            : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
+        },
       ]),
     );
     const { function: fn, role } = new JobstackFunction(this, 'Api', {
@@ -77,9 +91,11 @@ export class WebDashboardApi extends Construct {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     );
-    for (const { queue, deadLetterQueue } of props.queues.values()) {
-      queue.grant(fn, 'sqs:GetQueueAttributes');
-      queue.grantSendMessages(fn);
+    for (const { queue, deadLetterQueue, levels } of props.queues.values()) {
+      for (const jobQueue of new Set([queue, ...(levels?.values() ?? [])])) {
+        jobQueue.grant(fn, 'sqs:GetQueueAttributes');
+        jobQueue.grantSendMessages(fn);
+      }
       deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
       deadLetterQueue.grantConsumeMessages(fn);
     }

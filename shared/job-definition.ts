@@ -2,6 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import { checkFairnessOption, type FairnessOption } from './flow/fairness.js';
+import { checkPriorityOption } from './flow/priorities.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -121,6 +123,16 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   readonly description?: string;
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
+  /**
+   * Default priority level of this job type's jobs, on a queue with `priorities` (the construct's per-queue
+   * setting); `enqueue(..., { priority })` overrides it. @default - the queue's lowest level
+   */
+  readonly priority?: string;
+  /**
+   * Fairness between tenants: every job is sent with SQS `MessageGroupId` = `key(payload)`, so a fair queue
+   * serves a quiet tenant's jobs ahead of a noisy tenant's backlog. @default - no message group
+   */
+  readonly fairness?: FairnessOption<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -146,6 +158,10 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Default priority level (see `JobContractInput.priority`). */
+  readonly priority?: string;
+  /** Fairness key of each job (see `JobContractInput.fairness`). */
+  readonly fairness?: FairnessOption<z.output<Schema>>;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -231,6 +247,21 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...resolveFlowOptions(input),
+  };
+}
+
+/** The priority and fairness options of a contract, checked. @throws RangeError naming the job and the value */
+function resolveFlowOptions<Schema extends z.ZodType>(input: {
+  readonly name: string;
+  readonly priority?: string;
+  readonly fairness?: FairnessOption<z.output<Schema>>;
+}): { priority?: string; fairness?: FairnessOption<z.output<Schema>> } {
+  if (input.priority !== undefined) checkPriorityOption(input.name, input.priority);
+  if (input.fairness !== undefined) checkFairnessOption(input.name, input.fairness);
+  return {
+    ...(input.priority === undefined ? {} : { priority: input.priority }),
+    ...(input.fairness === undefined ? {} : { fairness: input.fairness }),
   };
 }
 

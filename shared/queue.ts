@@ -69,6 +69,8 @@ export interface QueueMessageCounts {
 export interface OutgoingJob {
   readonly envelope: JobEnvelope;
   readonly delaySeconds?: number;
+  /** SQS `MessageGroupId` on a standard queue: the job's tenant for fair queues (`fairness.key`). */
+  readonly messageGroupId?: string;
 }
 
 /** One queue (and its dead-letter queue) as the client and the worker use it. */
@@ -85,6 +87,7 @@ export class JobQueue {
         QueueUrl: this.url,
         MessageBody: serializeEnvelope(job.envelope),
         ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
+        ...(job.messageGroupId === undefined ? {} : { MessageGroupId: job.messageGroupId }),
       }),
     );
   }
@@ -108,6 +111,7 @@ export class JobQueue {
               Id: String(index),
               MessageBody: serializeEnvelope(job.envelope),
               ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
+              ...(job.messageGroupId === undefined ? {} : { MessageGroupId: job.messageGroupId }),
             })),
           }),
         );

@@ -71,12 +71,16 @@ async function statsReader(flags: ConnectionFlags): Promise<() => Promise<JobSta
 export function formatStats(stats: JobStats): string {
   const queues = formatTable(
     ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ'],
-    stats.queues.map((queue) => [
-      queue.name,
-      String(queue.visible),
-      String(queue.inFlight),
-      String(queue.delayed),
-      String(queue.deadLetter),
+    stats.queues.flatMap((queue) => [
+      [queue.name, String(queue.visible), String(queue.inFlight), String(queue.delayed), String(queue.deadLetter)],
+      // A prioritized queue's levels, each on its own line under the queue's sums (they share its dead-letter queue).
+      ...(queue.levels ?? []).map((level) => [
+        `  ${queue.name}:${level.name}`,
+        String(level.visible),
+        String(level.inFlight),
+        String(level.delayed),
+        '',
+      ]),
     ]),
   );
   const states = formatTable(

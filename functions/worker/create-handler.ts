@@ -75,6 +75,16 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     registry,
     store,
     queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+    ...(environment.levelQueues === undefined
+      ? {}
+      : {
+          levelQueues: new Map(
+            Object.entries(environment.levelQueues).map(([arn, url]) => [
+              arn,
+              new JobQueue(sqs, url, environment.deadLetterQueueUrl),
+            ]),
+          ),
+        }),
     queueName: environment.queueName,
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
     ...(environment.payloadBucket

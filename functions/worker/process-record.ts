@@ -42,6 +42,11 @@ export interface RecordProcessorDeps {
   readonly registry: HandlerRegistry;
   readonly store: JobStore;
   readonly queue: JobQueue;
+  /**
+   * The level queues of a queue with priorities, by queue ARN: a retry changes the visibility of the message
+   * on the queue it came from (`eventSourceARN`), not on `queue`. @default every message is from `queue`
+   */
+  readonly levelQueues?: ReadonlyMap<string, JobQueue>;
   readonly queueName: string;
   readonly logger: Logger;
   readonly clock?: () => number;
@@ -87,6 +92,11 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   const clock = deps.clock ?? Date.now;
   const random = deps.random ?? Math.random;
   const observer = deps.observer ?? silentObserver;
+
+  /** The queue a message was received from: its priority level's, else the worker's queue. */
+  function sourceQueue(message: SQSRecord): JobQueue {
+    return deps.levelQueues?.get(message.eventSourceARN) ?? deps.queue;
+  }
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
     const parsed = parseEnvelope(message.body);
@@ -169,7 +179,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     if (claim.outcome === 'busy') {
       const waitMs = Math.max(1_000, claim.retryAt - clock());
-      await deps.queue.delayRedelivery(message.receiptHandle, waitMs / 1_000);
+      await sourceQueue(message).delayRedelivery(message.receiptHandle, waitMs / 1_000);
       logger.info("Not this delivery's turn (another holds the lease, or the backoff has not passed); checking again later", {
         waitMs,
         state: claim.record.state,
@@ -313,7 +323,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
           logger.warn('Attempt failed but no longer owns the job (cancelled or taken over); dropping this delivery');
           return;
         }
-        await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
+        await sourceQueue(message).delayRedelivery(message.receiptHandle, delayMs / 1_000);
         observer.retried(observed, delayMs);
         // The stack is logged once, when the job dies; a retry line carries its first frames only (log bytes cost).
         logger.warn('Job attempt failed; retrying after backoff', {

@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../envelope.js';
+import { levelUrl, type RoutableQueue } from '../flow/routing.js';
 import { findJobDefinition, type JobRegistry } from '../job-definition.js';
 import { DeadLetterAttribute } from '../queue.js';
 import type { JobStore } from '../store/job-store.js';
@@ -49,7 +50,7 @@ const RECEIVE_VISIBILITY_SECONDS = 120;
  */
 export async function redriveDeadLetters(
   deps: RedriveDeps,
-  urls: { readonly url: string; readonly deadLetterUrl: string },
+  urls: RoutableQueue & { readonly deadLetterUrl: string },
   options: Omit<RedriveOptions, 'queue'> = {},
 ): Promise<RedriveResult> {
   const limit = options.limit ?? 1_000;
@@ -71,7 +72,8 @@ export async function redriveDeadLetters(
     );
     const messages = (output.Messages ?? []).filter((message) => message.MessageId && !seen.has(message.MessageId));
     if (messages.length === 0) break;
-    const toSend: Message[] = [];
+    /** Messages to send back, by the URL of their job's priority level, each with its job's message group. */
+    const toSend = new Map<string, { message: Message; groupId?: string }[]>();
     const toDelete: Message[] = [];
     for (const message of messages) {
       seen.add(message.MessageId as string);
@@ -80,12 +82,17 @@ export async function redriveDeadLetters(
         leftInPlace++;
         continue;
       }
-      const decision = await decide(deps, message);
-      if (decision === 'send') toSend.push(message);
-      else if (decision === 'discard') toDelete.push(message);
+      const { decision, record } = await decide(deps, message);
+      if (decision === 'send') {
+        // Back to the level the job was sent to, in its tenant's group (a FIFO queue keeps the message's own group).
+        const url = levelUrl(urls, record?.priority);
+        const groupId = fifo ? undefined : record?.fairnessKey;
+        toSend.set(url, [...(toSend.get(url) ?? []), { message, ...(groupId === undefined ? {} : { groupId }) }]);
+      } else if (decision === 'discard') toDelete.push(message);
       else leftInPlace++;
     }
-    const sent = await sendBack(deps.sqs, urls.url, toSend, fifo);
+    const sent: Message[] = [];
+    for (const [url, entries] of toSend) sent.push(...(await sendBack(deps.sqs, url, entries, fifo)));
     moved += sent.length;
     discarded += toDelete.length;
     await deleteFromDeadLetterQueue(deps.sqs, urls.deadLetterUrl, [...sent, ...toDelete]);
@@ -99,35 +106,45 @@ export async function redriveDeadLetters(
  * sent (the worker runs it once either way); discard a copy whose job finished
  * or is live with its own message; send back an unreadable message as it is.
  */
-async function decide(deps: RedriveDeps, message: Message): Promise<'send' | 'discard' | 'keep'> {
+async function decide(
+  deps: RedriveDeps,
+  message: Message,
+): Promise<{ decision: 'send' | 'discard' | 'keep'; record?: { priority?: string; fairnessKey?: string } }> {
   const parsed = parseEnvelope(message.Body ?? '');
   const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
-  if (jobId === undefined) return 'send';
+  if (jobId === undefined) return { decision: 'send' };
   const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
   const extraAttempts = (jobType !== undefined ? findJobDefinition(deps.registry, jobType)?.retry.maxAttempts : undefined) ?? 1;
   const outcome = await deps.store.requeueDead(jobId, { extraAttempts, reason: 'redrive' });
-  if (outcome.requeued || outcome.record === undefined) return 'send';
-  switch (outcome.record.state) {
+  const record = outcome.record;
+  if (outcome.requeued || record === undefined) return { decision: 'send', ...(record === undefined ? {} : { record }) };
+  switch (record.state) {
     case 'queued':
     case 'scheduled':
-      return 'send';
+      return { decision: 'send', record };
     case 'succeeded':
     case 'cancelled':
     case 'running':
     case 'retrying':
-      return 'discard';
+      return { decision: 'discard' };
     case 'dead':
       // Changed between read and write (a concurrent retry): leave it for the next redrive.
-      return 'keep';
+      return { decision: 'keep' };
   }
 }
 
-async function sendBack(sqs: SQSClient, queueUrl: string, messages: readonly Message[], fifo: boolean): Promise<Message[]> {
-  if (messages.length === 0) return [];
+async function sendBack(
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: readonly { message: Message; groupId?: string }[],
+  fifo: boolean,
+): Promise<Message[]> {
+  if (entries.length === 0) return [];
+  const messages = entries.map(({ message }) => message);
   const output = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: messages.map((message, index) => ({
+      Entries: entries.map(({ message, groupId }, index) => ({
         Id: String(index),
         MessageBody: message.Body ?? '',
         ...(fifo
@@ -135,7 +152,9 @@ async function sendBack(sqs: SQSClient, queueUrl: string, messages: readonly Mes
               MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
               MessageDeduplicationId: `redrive-${message.MessageId}`,
             }
-          : {}),
+          : groupId === undefined
+            ? {}
+            : { MessageGroupId: groupId }),
       })),
     }),
   );

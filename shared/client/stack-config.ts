@@ -1,8 +1,21 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import * as z from 'zod';
-import { queueOutputSuffix, StackOutput } from '../config.js';
+import { priorityLevelOutputSuffix, queueOutputSuffix, StackOutput } from '../config.js';
 import { ConfigurationError } from '../errors.js';
+import type { PriorityLevelConfig } from '../flow/priorities.js';
 import type { SchedulingConfig } from '../scheduling/job-scheduler.js';
+
+/** One logical queue as a client reaches it. */
+export interface QueueConfig {
+  readonly url: string;
+  readonly deadLetterUrl: string;
+  readonly arn?: string;
+  /**
+   * The queue's priority levels, highest first, when it has `priorities`; the last is the default level
+   * (its URL is `url`). Absent on a queue without levels.
+   */
+  readonly levels?: readonly PriorityLevelConfig[];
+}
 
 /** Everything a client needs to reach one deployed jobstack. */
 export interface JobstackConfig {
@@ -12,7 +25,7 @@ export interface JobstackConfig {
   /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
   readonly payloadBucket?: string;
   /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
-  readonly queues: Readonly<Record<string, { readonly url: string; readonly deadLetterUrl: string; readonly arn?: string }>>;
+  readonly queues: Readonly<Record<string, QueueConfig>>;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;
   /** The long-job state machine (only when the stack's registry has long jobs). */
@@ -32,7 +45,18 @@ function jobstackConfigSchema() {
     idempotencyTable: nonEmpty,
     payloadBucket: nonEmpty.optional(),
     queues: z
-      .record(nonEmpty, z.object({ url: nonEmpty, deadLetterUrl: nonEmpty, arn: nonEmpty.optional() }))
+      .record(
+        nonEmpty,
+        z.object({
+          url: nonEmpty,
+          deadLetterUrl: nonEmpty,
+          arn: nonEmpty.optional(),
+          levels: z
+            .array(z.object({ name: nonEmpty, url: nonEmpty, arn: nonEmpty.optional() }))
+            .min(2)
+            .optional(),
+        }),
+      )
       .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
     scheduling: z.object({ groupName: nonEmpty, roleArn: nonEmpty, deadLetterQueueArn: nonEmpty }).optional(),
     longJobStateMachineArn: nonEmpty.optional(),
@@ -96,12 +120,19 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     queueNames.map((name) => {
       const suffix = queueOutputSuffix(name);
       const arn = outputs[`${StackOutput.queueArnPrefix}${suffix}`];
+      const levelNames = (outputs[`${StackOutput.queueLevelsPrefix}${suffix}`] ?? '').split(',').filter(Boolean);
+      const levels = levelNames.map((level) => {
+        const key = priorityLevelOutputSuffix(name, level);
+        const levelArn = outputs[`${StackOutput.queueLevelArnPrefix}${key}`];
+        return { name: level, url: need(`${StackOutput.queueLevelUrlPrefix}${key}`), ...(levelArn ? { arn: levelArn } : {}) };
+      });
       return [
         name,
         {
           url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
           ...(arn ? { arn } : {}),
+          ...(levels.length > 0 ? { levels } : {}),
         },
       ];
     }),

@@ -99,8 +99,8 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     },
 
     /** Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`. */
-    async sendScheduled(envelope: JobEnvelope, definition: AnyJobContract, runAt: Date): Promise<void> {
-      await schedulerOrThrow().createOneTime(envelope, queueArnOf(definition), runAt);
+    async sendScheduled(envelope: JobEnvelope, definition: AnyJobContract, runAt: Date, levelArn?: string): Promise<void> {
+      await schedulerOrThrow().createOneTime(envelope, levelArn ?? queueArnOf(definition), runAt);
     },
 
     /**

@@ -15,6 +15,10 @@ export interface NewJobRecord {
   readonly state: Extract<JobState, 'queued' | 'scheduled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
+  /** The priority level the job is sent to (queues with levels only). */
+  readonly priority?: string;
+  /** The job's fairness key (its SQS message group). */
+  readonly fairnessKey?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
