@@ -95,11 +95,12 @@ export function splitConcurrency(levels: PriorityLevels, maxConcurrency: number)
   }
   const spare = maxConcurrency - needed;
   const totalWeight = names.reduce((sum, name) => sum + (levels[name] ?? 0), 0);
-  const exact = names.map((name) => (spare * (levels[name] ?? 0)) / totalWeight);
-  const shares = exact.map(Math.floor);
+  // Integer arithmetic: a float remainder (2.4 - 2) would break ties by rounding error, not by level.
+  const scaled = names.map((name) => spare * (levels[name] ?? 0));
+  const shares = scaled.map((value) => Math.floor(value / totalWeight));
   let left = spare - shares.reduce((sum, share) => sum + share, 0);
-  const byRemainder = exact
-    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
+  const byRemainder = scaled
+    .map((value, index) => ({ index, remainder: value % totalWeight }))
     .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
   for (const { index } of byRemainder) {
     if (left <= 0) break;
