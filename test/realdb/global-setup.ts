@@ -33,8 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     child = spawn(MINISTACK_BIN, [], {
       cwd: REPO_ROOT,
-      // SERVICES: DynamoDB only starts faster and cannot be mistaken for the full emulator.
-      env: { ...process.env, BIND_HOST: '127.0.0.1', GATEWAY_PORT: String(port), SERVICES: 'dynamodb', PERSIST_STATE: '0' },
+      // SERVICES: DynamoDB (and SQS, for the in-process poller's own test) only: starts faster and cannot be
+      // mistaken for the full emulator.
+      env: { ...process.env, BIND_HOST: '127.0.0.1', GATEWAY_PORT: String(port), SERVICES: 'dynamodb,sqs', PERSIST_STATE: '0' },
       stdio: ['ignore', out, out],
     });
     await new Promise<void>((resolve, reject) => {

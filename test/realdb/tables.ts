@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { ATTENTION_INDEX_NAME } from '../../shared/config.js';
@@ -22,6 +23,16 @@ export function realDocumentClient(): DynamoDBDocumentClient {
     maxAttempts: 1,
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** An SQS client on the same MiniStack (its SQS), with no SDK retries. */
+export function realSqsClient(): SQSClient {
+  return new SQSClient({
+    endpoint: inject('dynamoEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'realdb', secretAccessKey: 'realdb' },
+    maxAttempts: 1,
+  });
 }
 
 /**
