@@ -3,6 +3,7 @@ import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
 import { flakyJob } from './demo/flaky.js';
+import { rankedJob, tenantWorkJob, tenantWorkUnfairJob } from './demo/flow.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
@@ -25,6 +26,9 @@ export const registry = defineRegistry(
   onceJob,
   longJob,
   largeNumbersJob,
+  rankedJob,
+  tenantWorkJob,
+  tenantWorkUnfairJob,
 );
 
 export default registry;
