@@ -27,7 +27,7 @@ export {
   type WaitOptions,
 } from '../shared/client/job-client.js';
 export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
-export { configFromOutputs, type JobstackConfig } from '../shared/client/stack-config.js';
+export { configFromOutputs, type JobstackConfig, type QueueConfig } from '../shared/client/stack-config.js';
 export type { DurationInput, DurationUnit } from '../shared/duration.js';
 export {
   CheckpointNotStorableError,
@@ -54,6 +54,8 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export { type FairnessOption, InvalidFairnessKeyError } from '../shared/flow/fairness.js';
+export { InvalidPriorityError, type PriorityLevelConfig, type PriorityLevels } from '../shared/flow/priorities.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,
