@@ -32,6 +32,8 @@ export interface WorkerHarnessOptions {
   readonly payloads?: PayloadReader;
   readonly clock?: RecordProcessorDeps['clock'];
   readonly timers?: RecordProcessorDeps['timers'];
+  /** Level queue URLs by queue ARN (a queue with priority levels). */
+  readonly levelQueueUrls?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -76,6 +78,13 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
     ...(options.payloads ? { payloads: options.payloads } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.levelQueueUrls
+      ? {
+          levelQueues: new Map(
+            Object.entries(options.levelQueueUrls).map(([arn, url]) => [arn, new JobQueue(sqs, url, DLQ_URL)]),
+          ),
+        }
+      : {}),
   });
   return { processRecord, dynamo, sqs: sqsMock };
 }
