@@ -48,7 +48,7 @@ describe('planQueues', () => {
     ]);
   });
 
-  it('puts every demo job on the default queue with three attempts', () => {
+  it('puts the demo jobs on the default queue, and the flow-control demos on their own queues, with three attempts', () => {
     expect(planQueues(registry)).toEqual([
       {
         name: 'default',
@@ -67,6 +67,8 @@ describe('planQueues', () => {
           'demo.sleep',
         ],
       },
+      { name: 'ranked', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.ranked'] },
+      { name: 'tenants', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.tenant', 'demo.tenant-unfair'] },
     ]);
   });
 });
