@@ -214,3 +214,21 @@ describe('JobSystem priority validation', () => {
     expect(concurrencies).toEqual([2, 2, 2]);
   });
 });
+
+describe('JobSystem monitoring with priority levels', () => {
+  it('alarms on the backlog of every level, not only the lowest', () => {
+    const { stack } = jobSystemStack({
+      registry: REGISTRY,
+      queues: { 'media-reports': { maxConcurrency: 20, priorities: LEVELS } },
+    });
+    const template = Template.fromStack(stack);
+    for (const queue of ['JobsQueueMediaReportsLevelHigh', 'JobsQueueMediaReportsLevelNormal', 'JobsQueueMediaReports']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${queue}[0-9A-F]{8}$`), 'QueueName'] } },
+        ],
+      });
+    }
+  });
+});
