@@ -495,7 +495,7 @@ export class JobSystem extends Construct {
    * `cloudformation:DescribeStacks` on this stack so `connectJobClient` works too. Not `resolveStep`:
    * settling a `ctx.once` step is an operator's repair (`grantResolveSteps`).
    *
-   * The JSON takes about 750 bytes plus 350 a queue once deployed; Lambda allows 4 KB of environment
+   * The JSON takes about 750 bytes plus 350 a queue (and about 300 more per priority level) once deployed; Lambda allows 4 KB of environment
    * variables in all. `fn` may be in another stack of the app (the values then travel as exports).
    */
   public bindClient(fn: lambda.Function): void {

@@ -148,11 +148,7 @@ export const largeNumbers = defineJobContract({
 
 /** What the flow-control demo jobs take: how long to work, and a label to find the job by. */
 const workSchema = z.object({
-  ms: z
-    .number()
-    .int()
-    .min(0)
-    .max(60_000),
+  ms: z.number().int().min(0).max(60_000),
   label: z.string().max(128).optional(),
 });
 
