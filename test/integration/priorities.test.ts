@@ -147,4 +147,37 @@ describe('fairness between tenants', () => {
     expect(noisyAhead.length).toBeLessThan(waitingNoisy.length / 2);
     expect(quietDone).toBeLessThan(noisyDone);
   });
+
+  it('without a fairness key the same quiet tenant waits behind the flood (the control of the test above)', async () => {
+    const run = uniqueName('unfair');
+    const noisy = await jobs.enqueueMany(
+      Array.from({ length: 100 }, (_, index) => ({
+        type: 'demo.tenant-unfair' as const,
+        payload: { tenant: `${run}-noisy`, ms: TENANT_WORK_MS, label: `${index}` },
+      })),
+    );
+    const noisyIds = noisy.jobIds.filter((id): id is string => id !== undefined);
+    await untilOneStarted(noisyIds);
+    const quietEnqueuedAt = Date.now();
+    const quiet = await jobs.enqueueMany(
+      Array.from({ length: 5 }, (_, index) => ({
+        type: 'demo.tenant-unfair' as const,
+        payload: { tenant: `${run}-quiet`, ms: TENANT_WORK_MS, label: `${index}` },
+      })),
+    );
+    const quietRecords = await waitAll(
+      quiet.jobIds.filter((id): id is string => id !== undefined),
+      150_000,
+    );
+    const noisyRecords = await waitAll(noisyIds, 150_000);
+
+    expect(quietRecords.every((record) => record.fairnessKey === undefined)).toBe(true);
+    const quietDone = Math.max(...quietRecords.map(finishedAt));
+    const waitingNoisy = noisyRecords.filter((record) => startedAt(record) > quietEnqueuedAt);
+    const noisyAhead = waitingNoisy.filter((record) => startedAt(record) < quietDone);
+    console.log(
+      `no fairness: ${noisyAhead.length} of ${waitingNoisy.length} waiting noisy jobs started before the quiet tenant was done`,
+    );
+    expect(noisyAhead.length).toBeGreaterThan(waitingNoisy.length / 2);
+  });
 });
