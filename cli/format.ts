@@ -23,6 +23,7 @@ export function formatRecord(record: JobRecord): string {
     ['queue', record.queue],
     ['priority', record.priority],
     ['fairness key', record.fairnessKey],
+    ['ordering key', record.orderingKey],
     ['attempts', `${record.attempts} of ${record.maxAttempts}`],
     ['created', record.createdAt],
     ['started', record.startedAt],

@@ -1,5 +1,6 @@
 import { JobstackError } from '../shared/index.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { flowStateCommand } from './commands/flow.js';
 import {
   cancelCommand,
   enqueueCommand,
@@ -10,7 +11,9 @@ import {
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
+import { limitsCommand } from './commands/limits.js';
 import { localCommand } from './commands/local.js';
+import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
 import { ExitCode, ProjectConfigNotFoundError, UsageError } from './errors.js';
@@ -33,6 +36,12 @@ commands:
   resolve-step <jobId> <step>         settle a ctx.once step of unknown outcome: --result <json> (it happened) or
                                       --rerun (it did not); --retry then re-runs the dead job
   redrive [--queue Q] [--error NAME]  move dead letters back to their queue [--limit N]
+  pause <queue> [--reason TEXT]       pause a logical queue: enqueues keep landing, nothing starts until resume;
+        [--keep-on-deploy]            the next deploy resumes it unless --keep-on-deploy
+  resume <queue>                      resume a paused queue; its backlog drains
+  queues                              each queue: paused or active (since, why), its event source, its depths
+  flow-state <type> <key>             a debounced key's latest job, or a throttled key's open window
+  limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -61,6 +70,11 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   retry: retryCommand,
   'resolve-step': resolveStepCommand,
   redrive: redriveCommand,
+  pause: pauseCommand,
+  resume: resumeCommand,
+  queues: queuesCommand,
+  'flow-state': flowStateCommand,
+  limits: limitsCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

@@ -54,7 +54,18 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export {
+  FlowCancelReason,
+  InvalidFlowKeyError,
+  InvalidFlowOptionError,
+  type KeyedFlowState,
+  type KeyedPeriod,
+  type KeyedPeriodInput,
+} from '../shared/flow/debounce.js';
+export { FlowKeyError } from '../shared/flow/errors.js';
 export { type FairnessOption, InvalidFairnessKeyError } from '../shared/flow/fairness.js';
+export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export { InvalidPriorityError, type PriorityLevelConfig, type PriorityLevels } from '../shared/flow/priorities.js';
 export {
   type AnyJobContract,
@@ -87,6 +98,17 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from '../shared/long-jobs/types.js';
+export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
+export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
+export { EventSourceUpdateError, UnknownQueueError } from '../shared/pause/errors.js';
+export type {
+  EventSourceState,
+  PauseOptions,
+  PauseResult,
+  QueuePause,
+  QueueStatus,
+  ResumeResult,
+} from '../shared/pause/types.js';
 export type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../shared/record.js';
 export type { RetryPolicy, RetryPolicyInput } from '../shared/retry.js';
 export type { DeclaredSchedule, ScheduleDeclaration } from '../shared/scheduling/declared.js';

@@ -16,7 +16,8 @@ export {
   type LongJobStepHandlerOptions,
 } from '../functions/long-job/create-handler.js';
 export type { FailureInput, LongJobState, StepInput, StepOutput, StepStatus } from '../functions/long-job/types.js';
-export { createSweeperHandler, type SweeperHandler } from '../functions/sweeper/create-handler.js';
+export { createSweeperHandler, type SweeperHandler, type SweeperRunResult } from '../functions/sweeper/create-handler.js';
+export type { ReconcilePausesResult } from '../functions/sweeper/reconcile-pauses.js';
 export type { SweepResult } from '../functions/sweeper/sweep.js';
 export { createWorkerHandler, type WorkerHandler, type WorkerHandlerOptions } from '../functions/worker/create-handler.js';
 // The registries the factories take, shared with `jobstack`.

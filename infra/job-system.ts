@@ -1,4 +1,4 @@
-import { Annotations, type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -11,6 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
+import { SweeperEnv } from '../functions/sweeper/environment.js';
 import type { JobstackConfig } from '../shared/client/stack-config.js';
 import {
   ATTENTION_INDEX_NAME,
@@ -31,6 +32,8 @@ import {
 } from '../shared/flow/priorities.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
+import { FIFO_MAX_BATCH_SIZE } from '../shared/ordering/ordering.js';
+import { pauseItemId } from '../shared/pause/pause-store.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
@@ -84,6 +87,8 @@ const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 /** The event source's `MaximumConcurrency` when none is set. */
 const DEFAULT_MAX_CONCURRENCY = 10;
+/** AWS's limits for FIFO event sources (batch size at most 10, no batching window). */
+const FIFO_EVENT_SOURCE_DOCS = 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html';
 
 /** Bundling settings of a {@link JobSystem}, merged over jobstack's own (`JOBSTACK_BUNDLING`). */
 export type JobSystemBundlingOptions = Pick<
@@ -226,7 +231,8 @@ export type { JobSystemMonitoringOptions } from './monitoring.js';
 export interface QueueSettings {
   /**
    * Largest number of messages the queue's worker gets in one invocation (1..10000; above 10 needs a
-   * `maxBatchingWindow`, this queue's or the construct-wide one).
+   * `maxBatchingWindow`, this queue's or the construct-wide one). A FIFO queue (one carrying job types with
+   * `ordering`) takes 1..10 and no batching window (`Duration.seconds(0)` here leaves a construct-wide one out).
    *
    * @default - the construct-wide `batchSize`
    */
@@ -295,6 +301,11 @@ export interface JobQueueResources {
   /** The worker's `MaximumConcurrency` per level (with `priorities`), highest level first. */
   readonly levelConcurrency?: ReadonlyMap<string, number>;
   readonly worker: NodejsFunction;
+  /**
+   * The event source mappings that feed the queue to `worker`, one per priority level (highest first; one on a
+   * queue without levels): the ones `pause` disables and `resume` enables.
+   */
+  readonly workerEventSources: readonly SqsEventSource[];
   readonly deadLetterHandler: NodejsFunction;
 }
 
@@ -430,6 +441,8 @@ export class JobSystem extends Construct {
         entry: this.registryEntry('dashboardApi'),
         ...this.functionBundling,
       });
+      // Its pause and resume buttons.
+      this.grantPause(this.webDashboard.function);
     }
     if (props.outputs ?? true) this.createOutputs();
   }
@@ -460,12 +473,13 @@ export class JobSystem extends Construct {
       idempotencyTable: this.idempotencyTable.tableName,
       payloadBucket: this.payloadBucket.bucketName,
       queues: Object.fromEntries(
-        [...this.queues].map(([name, { queue, deadLetterQueue, levels }]) => [
+        [...this.queues].map(([name, { queue, deadLetterQueue, levels, workerEventSources }]) => [
           name,
           {
             url: queue.queueUrl,
             deadLetterUrl: deadLetterQueue.queueUrl,
             arn: queue.queueArn,
+            eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId),
             ...(levels === undefined
               ? {}
               : {
@@ -491,7 +505,8 @@ export class JobSystem extends Construct {
    * Makes `fn` a client of this job system: sets env `JOBSTACK_CONFIG` (the JSON of
    * {@link JobSystem.clientConfig}, read by `jobClientFromEnvironment` without a CloudFormation call) and
    * grants what the client SDK's methods call: `grantEnqueue` (enqueue, enqueueMany, cancel, delays,
-   * schedules), `grantRead` (get, getMany, wait, list) and `grantOperate` (retry, redrive), each with
+   * schedules), `grantRead` (get, getMany, wait, list, queueStatus), `grantOperate` (retry, redrive) and
+   * `grantPause` (pause, resume), each with
    * `cloudformation:DescribeStacks` on this stack so `connectJobClient` works too. Not `resolveStep`:
    * settling a `ctx.once` step is an operator's repair (`grantResolveSteps`).
    *
@@ -503,6 +518,40 @@ export class JobSystem extends Construct {
     this.grantEnqueue(fn);
     this.grantRead(fn);
     this.grantOperate(fn);
+    this.grantPause(fn);
+  }
+
+  /**
+   * Lets `grantee` pause and resume the logical queues (the client SDK's `pause` and `resume`).
+   *
+   * Actions: `lambda:UpdateEventSourceMapping` and `lambda:GetEventSourceMapping` on the workers' event
+   * source mappings only, by their ARNs (Lambda scopes these actions to event source mapping resources:
+   * https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html); no
+   * `lambda:ListEventSourceMappings`, which takes only `*`: the client gets the mappings' UUIDs from the
+   * stack's configuration. `dynamodb:GetItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem` on the jobs
+   * table, only on the queues' pause items (`dynamodb:LeadingKeys` `queue#*`);
+   * `cloudformation:DescribeStacks` on this stack (the pause records the stack's last update time).
+   */
+  public grantPause(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:UpdateEventSourceMapping', 'lambda:GetEventSourceMapping'],
+      resourceArns: this.eventSourceMappingArns(),
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.jobsTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${pauseItemId('')}*`] } },
+    });
+    this.grantDescribeStack(grantee);
+  }
+
+  /** The ARNs of the event source mappings that feed the workers, one per logical queue and priority level. */
+  private eventSourceMappingArns(): string[] {
+    return [...this.queues.values()].flatMap(({ workerEventSources }) =>
+      workerEventSources.map((source) => source.eventSourceMappingArn),
+    );
   }
 
   /**
@@ -591,16 +640,22 @@ export class JobSystem extends Construct {
   }
 
   /**
-   * Lets `grantee` read job records and queue depths (the client SDK's `get`,
-   * `getMany`, `wait` and `list`; the CLI's `stats`).
+   * Lets `grantee` read job records, queue depths and queue pauses (the client SDK's `get`,
+   * `getMany`, `wait`, `list` and `queueStatus`; the CLI's `stats` and `queues`).
    *
    * Actions: `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`,
    * `dynamodb:Scan` on the jobs table and its attention index;
    * `sqs:GetQueueAttributes` on every queue and dead-letter queue;
+   * `lambda:GetEventSourceMapping` on the workers' event source mappings (their state);
    * `cloudformation:DescribeStacks` on this stack.
    */
   public grantRead(grantee: iam.IGrantable): void {
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan');
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetEventSourceMapping'],
+      resourceArns: this.eventSourceMappingArns(),
+    });
     for (const resources of this.queues.values()) {
       for (const queue of jobQueuesOf(resources)) queue.grant(grantee, 'sqs:GetQueueAttributes');
       resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
@@ -649,8 +704,14 @@ export class JobSystem extends Construct {
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
     output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
     output(StackOutput.queueNames, [...this.queues.keys()].join(','));
-    for (const [name, { queue, deadLetterQueue, worker, levels }] of this.queues) {
+    for (const [name, { queue, deadLetterQueue, worker, levels, workerEventSources }] of this.queues) {
       const suffix = queueOutputSuffix(name);
+      // One mapping per priority level: pause and resume disable and enable them all.
+      const mappingIds = workerEventSources.map((source) => source.eventSourceMappingId);
+      output(
+        `${StackOutput.eventSourceMappingIdsPrefix}${suffix}`,
+        mappingIds.length === 1 ? (mappingIds[0] as string) : Fn.join(',', mappingIds),
+      );
       output(`${StackOutput.queueUrlPrefix}${suffix}`, queue.queueUrl);
       output(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, deadLetterQueue.queueUrl);
       output(`${JobSystemOutput.workerFunctionNamePrefix}${suffix}`, worker.functionName);
@@ -691,14 +752,15 @@ export class JobSystem extends Construct {
         [FunctionEnv.jobsTable]: this.jobsTable.tableName,
         [FunctionEnv.idempotencyTable]: this.idempotencyTable.tableName,
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
-        JOBSTACK_QUEUES: stack.toJsonString(
+        [SweeperEnv.queues]: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, levels }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, levels, workerEventSources }]) => [
               name,
               {
                 url: queue.queueUrl,
                 deadLetterUrl: deadLetterQueue.queueUrl,
                 undeliverableUrl: undeliverableQueue.queueUrl,
+                eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId),
                 ...(levels === undefined
                   ? {}
                   : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
@@ -706,6 +768,8 @@ export class JobSystem extends Construct {
             ]),
           ),
         ),
+        // Its own stack, whose last update time decides whether a pause outlived a deploy.
+        [SweeperEnv.stackName]: stack.stackName,
         // A message whose run died comes back after the visibility timeout; only later is the job stuck.
         JOBSTACK_SWEEP_RUNNING_GRACE_MS: String((longestVisibility + 60) * 1_000),
       },
@@ -723,6 +787,15 @@ export class JobSystem extends Construct {
       undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
+    // Reconciling pauses with deploys: the stack's update time; enabling or disabling the workers' mappings.
+    iam.Grant.addToPrincipal({
+      grantee: sweeper,
+      actions: ['lambda:UpdateEventSourceMapping', 'lambda:GetEventSourceMapping'],
+      resourceArns: [...queues.values()].flatMap(({ workerEventSources }) =>
+        workerEventSources.map((source) => source.eventSourceMappingArn),
+      ),
+    });
+    this.grantDescribeStack(sweeper);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the jobstack stuck-job sweeper',
       schedule: events.Schedule.rate(Duration.minutes(5)),
@@ -769,11 +842,15 @@ export class JobSystem extends Construct {
       );
     }
 
+    // A queue with ordered job types is FIFO, and so are its dead-letter queues (SQS requires a FIFO source's
+    // redrive target to be FIFO). jobstack gives every send of its own an explicit deduplication id.
+    const fifo = plan.fifo ? { fifo: true, contentBasedDeduplication: false } : {};
     const deadLetterQueue = new sqs.Queue(this, `DeadLetterQueue${suffix}`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: MESSAGE_RETENTION,
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+      ...fifo,
     });
     // Its consumer forwards to the DLQ; if even that keeps failing, SQS moves the message there itself.
     const undeliverableQueue = new sqs.Queue(this, `UndeliverableQueue${suffix}`, {
@@ -783,6 +860,7 @@ export class JobSystem extends Construct {
       maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
       visibilityTimeout: Duration.minutes(6),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+      ...fifo,
     });
     const jobQueueProps: sqs.QueueProps = {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -794,7 +872,21 @@ export class JobSystem extends Construct {
       // reason recorded. This redrive only catches messages whose worker crashed
       // (timeout, OOM) so often that the worker never got to do that; their jobs are
       // marked dead by the undeliverable queue's consumer.
-      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: plan.maxAttempts + RECEIVE_COUNT_HEADROOM },
+      deadLetterQueue: { queue: undeliverableQueue, maxReceiveCount: maxReceiveCount(plan, settings) },
+      // Scheduler's FIFO targets (delayed and recurring jobs) need content-based deduplication; jobstack's own
+      // sends give explicit ids, which override it.
+      // https://docs.aws.amazon.com/scheduler/latest/APIReference/API_SqsParameters.html
+      // High-throughput FIFO: deduplication and the throughput quota per message group (per key), not per queue.
+      // Every deduplication id jobstack gives is unique within its group already (the job id, or one per re-send).
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html
+      ...(plan.fifo
+        ? {
+            fifo: true,
+            contentBasedDeduplication: true,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+          }
+        : {}),
     };
     const queue = new sqs.Queue(this, `Queue${suffix}`, jobQueueProps);
     // With priorities, one queue per level; the lowest level keeps the queue's own (so clients that know no levels
@@ -866,15 +958,18 @@ export class JobSystem extends Construct {
     });
 
     // One event source per level, each with its weight's share of the queue's concurrency (at least 2 each).
+    const workerEventSources: SqsEventSource[] = [];
     for (const [level, levelQueue] of levels ?? new Map([['', queue]])) {
-      worker.addEventSource(
-        new SqsEventSource(levelQueue, {
-          batchSize: settings.batchSize ?? 10,
-          maxConcurrency: levelConcurrency?.get(level) ?? maxConcurrency,
-          reportBatchItemFailures: true,
-          ...(settings.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
-        }),
-      );
+      const source = new SqsEventSource(levelQueue, {
+        batchSize: settings.batchSize ?? 10,
+        maxConcurrency: levelConcurrency?.get(level) ?? maxConcurrency,
+        reportBatchItemFailures: true,
+        ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
+          ? {}
+          : { maxBatchingWindow: settings.maxBatchingWindow }),
+      });
+      worker.addEventSource(source);
+      workerEventSources.push(source);
     }
 
     this.jobsTable.grantReadWriteData(worker);
@@ -921,6 +1016,7 @@ export class JobSystem extends Construct {
       undeliverableQueue,
       visibilityTimeout,
       worker,
+      workerEventSources,
       deadLetterHandler,
       ...(levels === undefined ? {} : { levels }),
       ...(levelConcurrency === undefined ? {} : { levelConcurrency }),
@@ -973,8 +1069,8 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       throw new Error(`queue names '${clash}' and '${plan.name}' map to the same output suffix '${suffix}'`);
     }
     seenSuffixes.set(suffix, plan.name);
-    const maxReceiveCount = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
-    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || maxReceiveCount > MAX_RECEIVE_COUNT_LIMIT) {
+    const receiveLimit = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+    if (!Number.isInteger(plan.maxAttempts) || plan.maxAttempts < 1 || receiveLimit > MAX_RECEIVE_COUNT_LIMIT) {
       throw new Error(
         `queue '${plan.name}': maxAttempts must be 1..${MAX_RECEIVE_COUNT_LIMIT - RECEIVE_COUNT_HEADROOM} (given ${plan.maxAttempts})`,
       );
@@ -1010,6 +1106,7 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
   // The rules that combine settings hold for each queue's merged settings.
   for (const plan of queuePlans) {
     const settings = queueSettings(props, plan.name);
+    if (plan.fifo) validateFifoSettings(plan, settings);
     if (isResolvedNumber(settings.batchSize) && settings.batchSize > 10 && settings.maxBatchingWindow === undefined) {
       throw new Error(
         `queue '${plan.name}': batchSize above 10 needs maxBatchingWindow (given batchSize ${settings.batchSize} and no window)`,
@@ -1035,6 +1132,47 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
   }
+}
+
+/**
+ * A FIFO queue's event source takes at most 10 messages a batch and no batching window (AWS's limits:
+ * FIFO_EVENT_SOURCE_DOCS). The construct-wide settings count too: a queue with ordered job types needs
+ * its own `queues` entry when the construct-wide ones exceed them.
+ */
+function validateFifoSettings(plan: QueuePlan, settings: QueueSettings): void {
+  const ordered = `queue '${plan.name}' is a FIFO queue (it carries job types with ordering)`;
+  if (isResolvedNumber(settings.batchSize) && settings.batchSize > FIFO_MAX_BATCH_SIZE) {
+    throw new Error(
+      `${ordered}: batchSize must be 1..${FIFO_MAX_BATCH_SIZE} for a FIFO event source (given ${settings.batchSize}; ` +
+        `set queues['${plan.name}'].batchSize; see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+  if (hasBatchingWindow(settings)) {
+    throw new Error(
+      `${ordered}: a FIFO event source takes no maxBatchingWindow (given ${settings.maxBatchingWindow?.toHumanString()}; ` +
+        `set queues['${plan.name}'].maxBatchingWindow to Duration.seconds(0) to leave the construct-wide one out; ` +
+        `see ${FIFO_EVENT_SOURCE_DOCS})`,
+    );
+  }
+}
+
+/** A batching window other than zero (an unresolved token counts as one). */
+function hasBatchingWindow(settings: QueueSettings): boolean {
+  const window = settings.maxBatchingWindow;
+  return window !== undefined && (window.isUnresolved() || window.toSeconds() > 0);
+}
+
+/**
+ * After how many receives SQS moves a message to the undeliverable queue. On a standard queue: the job's
+ * attempts plus headroom. On a FIFO queue a message is also received, and not run, when an earlier job of
+ * its group in the same batch fails (the worker hands it back untouched); each of the up to batchSize - 1
+ * jobs ahead of it may do so once per attempt, so the limit grows by that much (capped at SQS's 1000).
+ */
+function maxReceiveCount(plan: QueuePlan, settings: QueueSettings): number {
+  const own = plan.maxAttempts + RECEIVE_COUNT_HEADROOM;
+  if (!plan.fifo) return own;
+  const batchSize = isResolvedNumber(settings.batchSize) ? settings.batchSize : FIFO_MAX_BATCH_SIZE;
+  return Math.min(MAX_RECEIVE_COUNT_LIMIT, own + (batchSize - 1) * plan.maxAttempts);
 }
 
 /** A queue's settings: its entry in `props.queues` merged over the construct-wide ones, key by key. */
@@ -1104,6 +1242,25 @@ function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePl
   for (const plan of queuePlans) {
     const settings = queueSettings(props, plan.name);
     const levels = settings.priorities;
+    if (plan.fifo) {
+      // A FIFO queue runs each ordering key's jobs in order in one queue, and groups its messages by that key.
+      const ordered = plan.jobTypes.filter((jobType) => props.registry[jobType]?.ordering !== undefined);
+      const fifoQueue = `queue '${plan.name}' is a FIFO queue (it carries job types with ordering: ${ordered.join(', ')})`;
+      if (levels !== undefined) {
+        throw new Error(
+          `${fifoQueue}: it takes no priorities (given priorities ${Object.keys(levels)
+            .map((level) => `'${level}'`)
+            .join(', ')}); levels would split a key's jobs across queues and break their order`,
+        );
+      }
+      const fair = plan.jobTypes.filter((jobType) => props.registry[jobType]?.fairness !== undefined);
+      if (fair.length > 0) {
+        throw new Error(
+          `${fifoQueue}: job type${fair.length > 1 ? 's' : ''} ${fair.map((jobType) => `'${jobType}'`).join(', ')} ` +
+            `cannot have fairness there (the FIFO message group is the ordering key); put ${fair.length > 1 ? 'them' : 'it'} on a standard queue`,
+        );
+      }
+    }
     if (levels !== undefined) {
       const maxConcurrency = settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
       const needed = minConcurrencyFor(levels);

@@ -114,6 +114,8 @@ export class JobScheduling extends Construct {
             arn: queue.queueArn,
             roleArn: this.role.roleArn,
             input: recurringEnvelopeTemplate(planned.name, planned.jobType, planned.payload),
+            // A FIFO queue (ordered job types) needs a message group: the payload's ordering key, else the schedule.
+            ...(queue.fifo ? { sqsParameters: { messageGroupId: planned.messageGroupId ?? planned.name } } : {}),
             deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
             retryPolicy: {
               maximumEventAgeInSeconds: SCHEDULE_RETRY_POLICY.MaximumEventAgeInSeconds,

@@ -2,6 +2,7 @@ import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -19,6 +20,7 @@ export interface WebDashboardOptions {
 export interface WebDashboardApiProps extends FunctionBundling {
   readonly jobsTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
+  /** With `workerEventSources`, the API can pause and resume the queue (given `grantPause` of the job system). */
   readonly queues: ReadonlyMap<
     string,
     {
@@ -26,6 +28,8 @@ export interface WebDashboardApiProps extends FunctionBundling {
       readonly deadLetterQueue: sqs.IQueue;
       /** Priority levels (highest first; the last is `queue`), on a queue with `priorities`. */
       readonly levels?: ReadonlyMap<string, sqs.IQueue>;
+      /** The event sources feeding the queue's worker, one per priority level. */
+      readonly workerEventSources?: readonly SqsEventSource[];
     }
   >;
   /**
@@ -43,7 +47,8 @@ export interface WebDashboardApiProps extends FunctionBundling {
  * `grantInvokeUrl`) may reach it, each request signed with SigV4. It is never
  * public. The function may read job records and queue depths, update job
  * records (cancel, retry, redrive), send to the job queues and consume their
- * dead-letter queues (redrive); nothing else.
+ * dead-letter queues (redrive); the `JobSystem` also gives it `grantPause`
+ * (pause and resume buttons); nothing else.
  *
  * @example
  * const api = new WebDashboardApi(this, 'DashboardApi', { jobsTable, idempotencyTable, queues, entry });
@@ -56,7 +61,7 @@ export class WebDashboardApi extends Construct {
   constructor(scope: Construct, id: string, props: WebDashboardApiProps) {
     super(scope, id);
     const queueUrls = Object.fromEntries(
-      [...props.queues].map(([name, { queue, deadLetterQueue, levels }]) => [
+      [...props.queues].map(([name, { queue, deadLetterQueue, levels, workerEventSources }]) => [
         name,
         {
           url: queue.queueUrl,
@@ -64,6 +69,9 @@ export class WebDashboardApi extends Construct {
           ...(levels === undefined
             ? {}
             : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
+          ...(workerEventSources?.length
+            ? { eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId) }
+            : {}),
         },
       ]),
     );

@@ -58,6 +58,8 @@ export const StackOutput = {
   queueLevelUrlPrefix: 'QueueLevelUrl',
   /** Prefix of `QueueLevelArnReportsLevelHigh`, ...: the ARN of one priority level's queue (schedule target). */
   queueLevelArnPrefix: 'QueueLevelArn',
+  /** Prefix of `EventSourceMappingIdsDefault`, ...: comma-separated UUIDs of the mappings feeding the queue's worker. */
+  eventSourceMappingIdsPrefix: 'EventSourceMappingIds',
   /** The stack's EventBridge Scheduler schedule group (delayed jobs, recurring schedules). */
   scheduleGroupName: 'ScheduleGroupName',
   /** Role Scheduler assumes to send to the job queues. */

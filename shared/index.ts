@@ -67,6 +67,43 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from './errors.js';
+export {
+  cancelDisplaced,
+  cancelIfSuperseded,
+  type DebounceMark,
+  debouncedReason,
+  FlowCancelReason,
+  InvalidFlowKeyError,
+  InvalidFlowOptionError,
+  isSupersededBy,
+  type KeyedFlowPlan,
+  type KeyedFlowState,
+  KeyedFlowStore,
+  type KeyedPeriod,
+  type KeyedPeriodInput,
+  keyedFlowFor,
+  keyedFlowKeyOf,
+  MAX_FLOW_KEY_LENGTH,
+  MAX_FLOW_PERIOD_MS,
+  type MarkResult,
+  MIN_FLOW_PERIOD_MS,
+  resolveKeyedFlow,
+  type ThrottleResult,
+  throttledReason,
+} from './flow/debounce.js';
+export { FlowKeyError } from './flow/errors.js';
+export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
+export {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  flowKeyOf,
+  MAX_CONCURRENCY_LIMIT,
+  MAX_RATE_LIMIT,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+  WHOLE_TYPE_KEY,
+} from './flow/limits.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,
@@ -112,6 +149,34 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
+export { InvalidOrderingKeyError } from './ordering/errors.js';
+export {
+  FIFO_MAX_BATCH_SIZE,
+  isFifoQueue,
+  type JobOrdering,
+  messageGroupOf,
+  type OrderingOptions,
+  orderingKeyOf,
+} from './ordering/ordering.js';
+export {
+  createQueuePauses,
+  type EventSourceState,
+  EventSourceUpdateError,
+  eventSourceStates,
+  MAX_PAUSE_REASON_CHARS,
+  PAUSE_CACHE_MS,
+  PAUSE_SETTLE_MS,
+  type PauseOptions,
+  type PauseResult,
+  PauseStore,
+  pauseItemId,
+  type QueuePause,
+  type QueueStatus,
+  type ResumeResult,
+  setEventSourcesEnabled,
+  stackUpdatedAt,
+  UnknownQueueError,
+} from './pause/index.js';
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,
@@ -175,6 +240,16 @@ export {
   withCondition,
 } from './store/conditions.js';
 export { type ControlItemKind, controlItemId, isControlItemId } from './store/control-items.js';
+export {
+  FlowStore,
+  type FlowStoreOptions,
+  type SlotRequest,
+  type SlotResult,
+  type SlotState,
+  type StartLog,
+  type StartRequest,
+  type StartResult,
+} from './store/flow-store.js';
 export {
   ENQUEUE_KEY_PREFIX,
   IdempotencyStore,

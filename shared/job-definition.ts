@@ -2,8 +2,17 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
+import { type KeyedPeriod, type KeyedPeriodInput, resolveKeyedFlow } from './flow/debounce.js';
 import { checkFairnessOption, type FairnessOption } from './flow/fairness.js';
+import {
+  type ConcurrencyLimit,
+  type ConcurrencyLimitInput,
+  type RateLimit,
+  type RateLimitInput,
+  resolveFlowLimits,
+} from './flow/limits.js';
 import { checkPriorityOption } from './flow/priorities.js';
+import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
 
@@ -133,6 +142,30 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
    * serves a quiet tenant's jobs ahead of a noisy tenant's backlog. @default - no message group
    */
   readonly fairness?: FairnessOption<z.output<Schema>>;
+  /**
+   * Runs only the last job enqueued for a key within `period`: each enqueue
+   * waits `period` and cancels the job of its key still waiting (see README,
+   * "Flow control"). Not with `throttle`.
+   * @default - no debounce
+   */
+  readonly debounce?: KeyedPeriodInput<z.output<Schema>>;
+  /**
+   * Keeps the first job enqueued for a key within `period`; later ones are
+   * recorded `cancelled` with the reason and never run. Not with `debounce`.
+   * @default - no throttle
+   */
+  readonly throttle?: KeyedPeriodInput<z.output<Schema>>;
+  /** At most `limit` jobs per key run at once, across all workers; the rest wait without using attempts. @default - no limit */
+  readonly concurrency?: ConcurrencyLimitInput<z.output<Schema>>;
+  /** At most `limit` jobs per key start within any window of `per`; the rest wait without using attempts. @default - no limit */
+  readonly rateLimit?: RateLimitInput<z.output<Schema>>;
+  /**
+   * Run the jobs of one key strictly in enqueue order, one at a time; different keys in parallel. The
+   * job type's queue becomes an SQS FIFO queue (the key is the message group). A failing job holds back
+   * the later jobs of its key until it succeeds or dies. Not for long jobs.
+   * @default - no ordering
+   */
+  readonly ordering?: OrderingOptions<z.output<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -162,6 +195,16 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly priority?: string;
   /** Fairness key of each job (see `JobContractInput.fairness`). */
   readonly fairness?: FairnessOption<z.output<Schema>>;
+  /** Debounce per key (validated `debounce` of the input). */
+  readonly debounce?: KeyedPeriod;
+  /** Throttle per key (validated `throttle` of the input). */
+  readonly throttle?: KeyedPeriod;
+  /** The checked `concurrency` option (see `JobContractInput.concurrency`). */
+  readonly concurrency?: ConcurrencyLimit<z.output<Schema>>;
+  /** The checked `rateLimit` option (see `JobContractInput.rateLimit`). */
+  readonly rateLimit?: RateLimit<z.output<Schema>>;
+  /** Ordering per key (see `JobContractInput.ordering`); its queue is a FIFO queue. */
+  readonly ordering?: JobOrdering;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -216,7 +259,8 @@ const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  *   result: z.object({ messageId: z.string() }),
  *   retry: { maxAttempts: 5 },
  * });
- * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule
+ * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule;
+ * InvalidFlowOptionError for a bad `debounce`/`throttle`
  */
 export function defineJobContract<
   const Name extends string,
@@ -231,6 +275,18 @@ export function defineJobContract<
   const queue = input.queue ?? DEFAULT_QUEUE_NAME;
   if (!QUEUE_NAME_PATTERN.test(queue)) {
     throw new RangeError(`job '${input.name}': queue must match ${QUEUE_NAME_PATTERN} (given '${queue}')`);
+  }
+  if (input.ordering !== undefined && (input.concurrency !== undefined || input.rateLimit !== undefined)) {
+    throw new RangeError(
+      `job '${input.name}': ordering cannot be combined with concurrency or rateLimit (given both): a job waiting on ` +
+        'a limit goes back as a delayed copy of its message, which a FIFO queue refuses',
+    );
+  }
+  if (input.ordering !== undefined && input.fairness !== undefined) {
+    throw new RangeError(
+      `job '${input.name}': ordering cannot be combined with fairness (given both): its queue becomes a FIFO queue, ` +
+        'whose message group is the ordering key',
+    );
   }
   const timeoutMs = input.timeout === undefined ? DEFAULT_JOB_TIMEOUT_MS : parseDuration(input.timeout);
   if (timeoutMs < 1_000 || timeoutMs > MAX_JOB_TIMEOUT_MS) {
@@ -247,6 +303,9 @@ export function defineJobContract<
     ...(input.schedule === undefined
       ? {}
       : { schedules: resolveDeclaredSchedules(input.name, input.schema, input.schedule as ScheduleDeclaration<unknown>) }),
+    ...resolveKeyedFlow(input.name, input as Parameters<typeof resolveKeyedFlow>[1]),
+    ...resolveFlowLimits(input.name, input),
+    ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
     ...resolveFlowOptions(input),
   };
 }
@@ -346,6 +405,8 @@ export interface QueuePlan {
   /** Longest `timeout` of the job types on this queue. */
   readonly longestJobTimeoutMs: number;
   readonly jobTypes: readonly string[];
+  /** True when a job type on it has `ordering`: the queue is then an SQS FIFO queue. */
+  readonly fifo: boolean;
 }
 
 /** Groups the registry's job types by queue, for the CDK stack. Sorted by queue name. */
@@ -361,5 +422,27 @@ export function planQueues(registry: JobRegistry): QueuePlan[] {
       maxAttempts: Math.max(...jobs.map((job) => job.retry.maxAttempts)),
       longestJobTimeoutMs: Math.max(...jobs.map((job) => job.timeoutMs)),
       jobTypes: jobs.map((job) => job.name).sort(),
-    }));
+      fifo: jobs.some((job) => job.ordering !== undefined),
+    }))
+    .map((plan) => {
+      assertLimitsOffFifo(plan, byQueue.get(plan.name) ?? []);
+      return plan;
+    });
+}
+
+/**
+ * A job over a concurrency or rate limit waits as a delayed copy of its
+ * message, and a FIFO queue takes no per-message delay (nor could a copy keep
+ * its place in the message group): limits and ordering cannot share a queue.
+ */
+function assertLimitsOffFifo(plan: QueuePlan, jobs: readonly AnyJobContract[]): void {
+  if (!plan.fifo) return;
+  const limited = jobs.filter((job) => job.concurrency !== undefined || job.rateLimit !== undefined).map((job) => job.name);
+  if (limited.length === 0) return;
+  const ordered = jobs.filter((job) => job.ordering !== undefined).map((job) => job.name);
+  throw new RangeError(
+    `queue '${plan.name}' is a FIFO queue (ordering on ${ordered.map((name) => `'${name}'`).join(', ')}) and cannot carry ` +
+      `job types with concurrency or rate limits (given ${limited.map((name) => `'${name}'`).join(', ')}): ` +
+      'their waiting jobs go back as delayed copies, which FIFO queues refuse; put them on another queue',
+  );
 }

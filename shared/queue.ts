@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
   type MessageAttributeValue,
@@ -8,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type JobEnvelope, serializeEnvelope } from './envelope.js';
+import { groupIdOr, isFifoQueue, messageGroupOf, resendDeduplicationId } from './ordering/ordering.js';
 
 /** SQS caps `DelaySeconds` at 15 minutes. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -68,33 +70,71 @@ export interface QueueMessageCounts {
 
 export interface OutgoingJob {
   readonly envelope: JobEnvelope;
+  /** Not on a FIFO queue (SQS refuses per-message delays there): delayed jobs of such queues go through the scheduler. */
   readonly delaySeconds?: number;
-  /** SQS `MessageGroupId` on a standard queue: the job's tenant for fair queues (`fairness.key`). */
-  readonly messageGroupId?: string;
+  /** SQS `MessageGroupId` on a standard queue: the job's tenant for fair queues (`fairness.key`). Not used on a FIFO queue. */
+  readonly messageGroupId?: string | undefined;
+  /** FIFO queues: the job's ordering key, its message group. @default - the job id (a group of one) */
+  readonly orderingKey?: string | undefined;
+  /**
+   * FIFO queues: the message deduplication id. Only the first send of a job gives its id (a double enqueue
+   * is then dropped by SQS too); every re-send leaves it out and gets a fresh one, so SQS's 5-minute
+   * deduplication window cannot swallow it. @default - unique per send
+   */
+  readonly deduplicationId?: string;
 }
 
 /** One queue (and its dead-letter queue) as the client and the worker use it. */
 export class JobQueue {
+  /** True for an SQS FIFO queue (its URL ends in `.fifo`): the queue of job types with `ordering`. */
+  readonly fifo: boolean;
+
   constructor(
     private readonly sqs: SQSClient,
     readonly url: string,
     readonly deadLetterUrl?: string,
-  ) {}
+  ) {
+    this.fifo = isFifoQueue(url);
+  }
 
   async send(job: OutgoingJob): Promise<void> {
     await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.url,
-        MessageBody: serializeEnvelope(job.envelope),
+      new SendMessageCommand({ QueueUrl: this.url, MessageBody: serializeEnvelope(job.envelope), ...this.sendOptions(job) }),
+    );
+  }
+
+  private groupOf(job: OutgoingJob | undefined): string | undefined {
+    return job && messageGroupOf({ id: job.envelope.id, orderingKey: job.orderingKey });
+  }
+
+  /**
+   * `DelaySeconds` and the fairness group (`messageGroupId`) on a standard queue; the ordering group and
+   * deduplication id on a FIFO queue (FIFO already groups by the ordering key, so `messageGroupId` is not used there).
+   */
+  private sendOptions(job: OutgoingJob): { DelaySeconds?: number; MessageGroupId?: string; MessageDeduplicationId?: string } {
+    if (!this.fifo) {
+      return {
         ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
         ...(job.messageGroupId === undefined ? {} : { MessageGroupId: job.messageGroupId }),
-      }),
-    );
+      };
+    }
+    if (job.delaySeconds) {
+      // The client routes delayed jobs of FIFO queues through the scheduler; reaching here is a caller's bug.
+      throw new RangeError(
+        `job ${job.envelope.id}: FIFO queue ${this.url} takes no per-message delay (given ${job.delaySeconds} s)`,
+      );
+    }
+    return {
+      MessageGroupId: messageGroupOf({ id: job.envelope.id, orderingKey: job.orderingKey }),
+      MessageDeduplicationId: job.deduplicationId ?? resendDeduplicationId(),
+    };
   }
 
   /**
    * Sends in SendMessageBatch requests of 10, retrying entries SQS reports as
-   * failed (throttling, internal errors) with backoff.
+   * failed (throttling, internal errors) with backoff. On a FIFO queue an entry
+   * is not retried once SQS took a later entry of its group (it would run after
+   * it): it is reported failed instead, so what is enqueued keeps its order.
    * @returns the job ids that still failed after the retries, with the reason.
    */
   async sendMany(jobs: readonly OutgoingJob[]): Promise<{ id: string; reason: string }[]> {
@@ -110,8 +150,7 @@ export class JobQueue {
             Entries: pending.map((job, index) => ({
               Id: String(index),
               MessageBody: serializeEnvelope(job.envelope),
-              ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
-              ...(job.messageGroupId === undefined ? {} : { MessageGroupId: job.messageGroupId }),
+              ...this.sendOptions(job),
             })),
           }),
         );
@@ -123,7 +162,25 @@ export class JobQueue {
           const job = pending[Number(entry.Id)];
           if (job) failed.push({ id: job.envelope.id, reason: lastReasons.get(entry.Id ?? '') ?? 'sender fault' });
         }
-        pending = retryable.map((entry) => pending[Number(entry.Id)]).filter((job) => job !== undefined);
+        const batch = pending;
+        const refused = new Set(failedEntries.map((entry) => Number(entry.Id)));
+        // FIFO: re-sending an entry after SQS took a later job of its group would run the two out of order.
+        const overtaken = (index: number): boolean =>
+          this.fifo &&
+          batch.some((job, later) => later > index && !refused.has(later) && this.groupOf(job) === this.groupOf(batch[index]));
+        for (const entry of retryable.filter((e) => overtaken(Number(e.Id)))) {
+          const job = batch[Number(entry.Id)];
+          if (job) {
+            failed.push({
+              id: job.envelope.id,
+              reason: `${lastReasons.get(entry.Id ?? '')}; not re-sent: SQS accepted a later job of its ordering key in the same batch`,
+            });
+          }
+        }
+        pending = retryable
+          .filter((entry) => !overtaken(Number(entry.Id)))
+          .map((entry) => batch[Number(entry.Id)])
+          .filter((job) => job !== undefined);
       }
       for (const job of pending) failed.push({ id: job.envelope.id, reason: 'SQS kept failing the entry after 5 tries' });
     }
@@ -153,6 +210,31 @@ export class JobQueue {
     return count(await this.attributes(['MessageRetentionPeriod']), 'MessageRetentionPeriod');
   }
 
+  /**
+   * Sends `body` again as a new message, visible after `delaySeconds` (0..900),
+   * with String message `attributes`: a job that waits for its flow limit goes
+   * back this way, so its waiting counts no receive toward the redrive limit. `messageGroupId` is the
+   * received message's group on a standard queue (its fairness tenant), so the copy keeps its tenant.
+   */
+  async sendAgain(
+    body: string,
+    delaySeconds: number,
+    attributes: Readonly<Record<string, string>> = {},
+    messageGroupId?: string,
+  ): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: body,
+        DelaySeconds: Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        ...(messageGroupId === undefined ? {} : { MessageGroupId: messageGroupId }),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
+      }),
+    );
+  }
+
   /** Makes a received message visible again after `seconds` (the retry delay). */
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(
@@ -165,10 +247,33 @@ export class JobQueue {
   }
 
   /**
+   * Makes received messages visible again at once (ChangeMessageVisibilityBatch, 10 a request).
+   * @throws Error naming the entries SQS refused
+   */
+  async release(receiptHandles: readonly string[]): Promise<void> {
+    const refused: string[] = [];
+    for (let start = 0; start < receiptHandles.length; start += 10) {
+      const output = await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.url,
+          Entries: receiptHandles
+            .slice(start, start + 10)
+            .map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+        }),
+      );
+      refused.push(...(output.Failed ?? []).map((entry) => `${entry.Code}: ${entry.Message ?? ''}`));
+    }
+    if (refused.length > 0) throw new Error(`SQS refused to release ${refused.length} message(s): ${refused.join('; ')}`);
+  }
+
+  /**
    * Copies a message body to the dead-letter queue with the reason as message
    * attributes. Every value is made acceptable to SQS first (see
    * `sqsAttributeValue`): an error message is whatever a handler threw, and a
-   * refused copy must not be what keeps a job from ending.
+   * refused copy must not be what keeps a job from ending. On a FIFO
+   * dead-letter queue the copy's group is the job id (order there does not
+   * matter; redrive sends back with the record's ordering key) and its
+   * deduplication id is unique, so a copy is never swallowed.
    */
   async sendToDeadLetter(body: string, reason: { jobId?: string; errorName: string; errorMessage: string }): Promise<void> {
     if (!this.deadLetterUrl) throw new Error(`queue ${this.url} has no dead-letter queue configured`);
@@ -182,7 +287,14 @@ export class JobQueue {
     };
     if (reason.jobId) attributes[DeadLetterAttribute.jobId] = attribute(reason.jobId, MAX_SHORT_ATTRIBUTE_CHARS);
     await this.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.deadLetterUrl, MessageBody: body, MessageAttributes: attributes }),
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterUrl,
+        MessageBody: body,
+        MessageAttributes: attributes,
+        ...(isFifoQueue(this.deadLetterUrl)
+          ? { MessageGroupId: groupIdOr(reason.jobId, 'jobstack-unreadable'), MessageDeduplicationId: resendDeduplicationId() }
+          : {}),
+      }),
     );
   }
 

@@ -65,6 +65,8 @@ export const JobRecordSchema = z.object({
   /** Long jobs: steps completed over the job's life. */
   steps: z.number().int().min(0).optional(),
   idempotencyKey: z.string().optional(),
+  /** Ordering key of a job type with `ordering`: the FIFO message group every send of the job uses. */
+  orderingKey: z.string().optional(),
   /** Set by `cancel()` on a running job; the run sees it at its next check. */
   cancelRequested: z.boolean().optional(),
   /** Epoch seconds; DynamoDB TTL deletes the record after it (set on terminal states). */

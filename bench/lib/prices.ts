@@ -6,6 +6,8 @@ import type { RequestCharge } from './request-meter.js';
  */
 export const PRICES = {
   sqsPerMillionRequests: 0.4,
+  /** FIFO queues (ordering per key), per 64 KB chunk. */
+  sqsFifoPerMillionRequests: 0.5,
   lambdaPerMillionInvocations: 0.2,
   dynamoPerMillionWriteUnits: 0.625,
   dynamoPerMillionReadUnits: 0.125,

@@ -35,6 +35,8 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
     ...(values.priority === undefined ? {} : { priority: values.priority }),
   });
   if (values.json) printJson(enqueued);
+  else if (enqueued.throttledBy !== undefined)
+    process.stdout.write(`${enqueued.jobId} (cancelled: throttled, job ${enqueued.throttledBy} holds the key)\n`);
   else process.stdout.write(`${enqueued.jobId}${enqueued.created ? '' : ' (already existed)'}\n`);
 }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createAwsClients, JOB_STATES, resolveStackConfig } from '../../shared/index.js';
+import { createAwsClients, JOB_STATES, PauseStore, resolveStackConfig } from '../../shared/index.js';
 import { collectStats, type JobStats } from '../../shared/stats.js';
 import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
@@ -59,23 +59,41 @@ export async function watchCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** The stack's figures and its paused queues (one GetItem per queue for the pauses). */
+export type StatsWithPauses = JobStats & { readonly paused: readonly string[] };
+
 /** Resolves the stack once and returns a function that reads its figures. */
-async function statsReader(flags: ConnectionFlags): Promise<() => Promise<JobStats>> {
+async function statsReader(flags: ConnectionFlags): Promise<() => Promise<StatsWithPauses>> {
   const { stackName, aws } = resolveConnection(flags, await loadProjectConfig());
   const clients = createAwsClients(aws);
   const config = await resolveStackConfig(clients.cloudFormation, stackName);
-  return () => collectStats(clients, config);
+  const pauses = new PauseStore(clients.documentClient, config.jobsTable);
+  return async () => {
+    const [stats, paused] = await Promise.all([
+      collectStats(clients, config),
+      Promise.all(Object.keys(config.queues).map((queue) => pauses.get(queue, { consistent: false }))),
+    ]);
+    return { ...stats, paused: paused.flatMap((pause) => (pause ? [pause.queue] : [])) };
+  };
 }
 
-/** Two plain tables: queues, then jobs per state (approximate ones marked `~`, uncounted ones `-`). */
-export function formatStats(stats: JobStats): string {
+/** Two plain tables: queues (paused ones marked), then jobs per state (approximate ones marked `~`, uncounted ones `-`). */
+export function formatStats(stats: JobStats & { readonly paused?: readonly string[] }): string {
   const queues = formatTable(
-    ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ'],
+    ['QUEUE', 'STATUS', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ'],
     stats.queues.flatMap((queue) => [
-      [queue.name, String(queue.visible), String(queue.inFlight), String(queue.delayed), String(queue.deadLetter)],
+      [
+        queue.name,
+        stats.paused?.includes(queue.name) ? 'paused' : 'active',
+        String(queue.visible),
+        String(queue.inFlight),
+        String(queue.delayed),
+        String(queue.deadLetter),
+      ],
       // A prioritized queue's levels, each on its own line under the queue's sums (they share its dead-letter queue).
       ...(queue.levels ?? []).map((level) => [
         `  ${queue.name}:${level.name}`,
+        '',
         String(level.visible),
         String(level.inFlight),
         String(level.delayed),

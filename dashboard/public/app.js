@@ -49,7 +49,8 @@ function stateBadge(state) {
 }
 
 async function refreshOverview() {
-  const stats = await api('GET', '/api/overview');
+  const [stats, { queues: statuses }] = await Promise.all([api('GET', '/api/overview'), api('GET', '/api/queues')]);
+  const statusOf = new Map(statuses.map((status) => [status.queue, status]));
   $('#stack').textContent = `stack ${stats.stackName}`;
   $('#updated').textContent = `updated ${new Date(stats.at).toLocaleTimeString()}`;
   const rows = stats.queues.flatMap((queue) => [
@@ -57,6 +58,7 @@ async function refreshOverview() {
       'tr',
       { 'data-queue': queue.name },
       el('td', {}, queue.name),
+      el('td', { 'data-testid': `status-${queue.name}` }, queueStatusCell(statusOf.get(queue.name))),
       el('td', { class: 'num' }, queue.visible),
       el('td', { class: 'num' }, queue.inFlight),
       el('td', { class: 'num' }, queue.delayed),
@@ -65,6 +67,9 @@ async function refreshOverview() {
         'td',
         {},
         el('button', { type: 'button', disabled: queue.deadLetter === 0, onclick: () => redrive(queue.name) }, 'Redrive…'),
+        statusOf.get(queue.name)?.status === 'paused'
+          ? el('button', { type: 'button', 'data-testid': `resume-${queue.name}`, onclick: () => resume(queue.name) }, 'Resume…')
+          : el('button', { type: 'button', 'data-testid': `pause-${queue.name}`, onclick: () => pause(queue.name) }, 'Pause…'),
       ),
     ),
     // A prioritized queue's levels under its sums (they share its dead-letter queue).
@@ -93,6 +98,24 @@ async function refreshOverview() {
     );
   });
   $('#states').replaceChildren(...chips);
+}
+
+/** `paused` (since when, why, whether it outlives a deploy) or `active`, and the event source's state when it differs. */
+function queueStatusCell(status) {
+  if (!status) return '';
+  const sources = Object.values(status.eventSources ?? {});
+  const expected = status.status === 'paused' ? 'Disabled' : 'Enabled';
+  const source = sources.filter((state) => state !== expected);
+  const note = source.length > 0 ? ` (event source ${source.join(', ')})` : '';
+  if (status.status !== 'paused') return el('span', { class: 'queue-active' }, `active${note}`);
+  const pause = status.pause;
+  const since = new Date(pause.pausedAt).toLocaleString();
+  const deploy = pause.keepOnDeploy ? 'kept across deploys' : 'until the next deploy';
+  return el(
+    'span',
+    { class: 'queue-paused', title: `${deploy}${pause.reason ? `: ${pause.reason}` : ''}` },
+    `paused since ${since}${pause.reason ? ` — ${pause.reason}` : ''} (${deploy})${note}`,
+  );
 }
 
 async function refreshJobs() {
@@ -137,6 +160,7 @@ async function refreshDetail() {
     ['queue', job.queue],
     ['priority', job.priority],
     ['fairness key', job.fairnessKey],
+    ['ordering key', job.orderingKey],
     ['attempts', `${job.attempts} of ${job.maxAttempts}`],
     ['created', job.createdAt],
     ['started', job.startedAt],
@@ -260,6 +284,27 @@ function cancel(jobId) {
   return act(`Cancel job ${jobId}?`, async () => {
     const result = await api('POST', `/api/jobs/${encodeURIComponent(jobId)}/cancel`);
     return `cancel ${jobId}: ${result.outcome}`;
+  });
+}
+
+function pause(queue) {
+  const reason = window.prompt(
+    `Pause queue '${queue}': enqueued jobs keep landing and none starts until you resume it. Why (optional)?`,
+    '',
+  );
+  if (reason === null) return;
+  const keepOnDeploy = window.confirm(`Keep '${queue}' paused across deploys? (Cancel: the next deploy resumes it.)`);
+  return act(`Pause queue '${queue}'${keepOnDeploy ? ', across deploys' : ''}?`, async () => {
+    const body = { ...(reason.trim() ? { reason: reason.trim() } : {}), keepOnDeploy };
+    const result = await api('POST', `/api/queues/${encodeURIComponent(queue)}/pause`, body);
+    return `pause ${queue}: ${result.newlyPaused ? 'paused' : 'was already paused'}`;
+  });
+}
+
+function resume(queue) {
+  return act(`Resume queue '${queue}'? Its backlog starts draining.`, async () => {
+    const result = await api('POST', `/api/queues/${encodeURIComponent(queue)}/resume`);
+    return `resume ${queue}: ${result.wasPaused ? 'resumed' : 'was not paused'}`;
   });
 }
 

@@ -9,6 +9,8 @@ import {
   type ListPage,
   type ListQuery,
 } from '../../shared/index.js';
+import { UnknownQueueError } from '../../shared/pause/errors.js';
+import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../../shared/pause/types.js';
 import type { JobStats } from '../../shared/stats.js';
 
 /** An HTTP request reduced to what the API reads; built by the node:http server and the Lambda adapter alike. */
@@ -34,6 +36,9 @@ export interface DashboardJobs {
   cancel(jobId: string): Promise<CancelResult>;
   retry(jobId: string): Promise<{ readonly jobId: string; readonly outcome: string; readonly state?: string }>;
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
+  pause(queue: string, options?: PauseOptions): Promise<PauseResult>;
+  resume(queue: string): Promise<ResumeResult>;
+  queueStatus(): Promise<QueueStatus[]>;
   readonly config: { readonly stackName: string; readonly queues: Readonly<Record<string, unknown>> };
 }
 
@@ -96,6 +101,9 @@ export class ApiError extends JobstackError {
  * - `POST /api/jobs/:id/retry`           re-run a dead job
  * - `POST /api/jobs/:id/cancel`          cancel (a running job is asked to stop)
  * - `POST /api/queues/:name/redrive`     body `{ "errorName"?: string, "limit"?: number }`
+ * - `GET  /api/queues`                   each queue paused (since, why, keepOnDeploy) or active (`queueStatus`)
+ * - `POST /api/queues/:name/pause`       body `{ "reason"?: string, "keepOnDeploy"?: boolean }`
+ * - `POST /api/queues/:name/resume`
  *
  * Errors answer `{ "error": { "name", "message" } }` with 400, 404 or 405; an
  * unexpected failure answers 500 with its message (never a stack).
@@ -140,6 +148,18 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       if (result.outcome === 'not-found') throw new ApiError(404, `job '${id}' not found`);
       return ok({ jobId: id, outcome: result.outcome, state: result.record.state });
     }
+    if (resource === 'queues' && id === undefined) {
+      allow(request, 'GET');
+      return ok({ queues: await jobs.queueStatus() });
+    }
+    if (resource === 'queues' && id !== undefined && action === 'pause') {
+      allow(request, 'POST');
+      return ok(await jobs.pause(id, pauseOptions(request.body)));
+    }
+    if (resource === 'queues' && id !== undefined && action === 'resume') {
+      allow(request, 'POST');
+      return ok(await jobs.resume(id));
+    }
     if (resource === 'queues' && id !== undefined && action === 'redrive') {
       allow(request, 'POST');
       if (!Object.hasOwn(jobs.config.queues, id)) {
@@ -157,6 +177,7 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       return await route(request);
     } catch (error) {
       if (error instanceof ApiError) return failure(error.status, error.name, error.message);
+      if (error instanceof UnknownQueueError) return failure(404, error.name, error.message);
       if (error instanceof InvalidArgumentError) return failure(400, error.name, error.message);
       const named = error instanceof Error ? error : new Error(String(error));
       return failure(500, named.name, named.message);
@@ -204,7 +225,8 @@ function listQuery(query: URLSearchParams): ListQuery {
   };
 }
 
-function redriveOptions(body: string | undefined): Omit<RedriveOptions, 'queue'> {
+/** A POST body as a JSON object (an empty body is `{}`); `example` shows the expected shape in the error. */
+function jsonObjectBody(body: string | undefined, example: string): Record<string, unknown> {
   if (body === undefined || body.trim() === '') return {};
   if (Buffer.byteLength(body) > MAX_BODY_BYTES) throw new ApiError(400, `request body is over ${MAX_BODY_BYTES} bytes`);
   let parsed: unknown;
@@ -214,9 +236,24 @@ function redriveOptions(body: string | undefined): Omit<RedriveOptions, 'queue'>
     throw new ApiError(400, `request body is not JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ApiError(400, 'request body must be a JSON object like {"errorName":"JobTimeoutError","limit":100}');
+    throw new ApiError(400, `request body must be a JSON object like ${example}`);
   }
-  const { errorName, limit, ...unknown } = parsed as Record<string, unknown>;
+  return parsed as Record<string, unknown>;
+}
+
+/** `{ reason?, keepOnDeploy? }`; the values themselves are checked by `pause` (InvalidArgumentError, 400). */
+function pauseOptions(body: string | undefined): PauseOptions {
+  const { reason, keepOnDeploy, ...unknown } = jsonObjectBody(body, '{"reason":"provider outage","keepOnDeploy":true}');
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) throw new ApiError(400, `unknown pause option(s): ${extra.join(', ')}`);
+  return {
+    ...(reason === undefined ? {} : { reason: reason as string }),
+    ...(keepOnDeploy === undefined ? {} : { keepOnDeploy: keepOnDeploy as boolean }),
+  };
+}
+
+function redriveOptions(body: string | undefined): Omit<RedriveOptions, 'queue'> {
+  const { errorName, limit, ...unknown } = jsonObjectBody(body, '{"errorName":"JobTimeoutError","limit":100}');
   const extra = Object.keys(unknown);
   if (extra.length > 0) throw new ApiError(400, `unknown redrive option(s): ${extra.join(', ')}`);
   if (errorName !== undefined && (typeof errorName !== 'string' || errorName.length === 0 || errorName.length > 256)) {

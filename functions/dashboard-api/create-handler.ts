@@ -4,6 +4,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -42,8 +43,10 @@ export function createDashboardApiHandler(options: DashboardApiHandlerOptions): 
       marshallOptions: { removeUndefinedValues: true },
     }),
     sqs: tracer.captureAWSv3Client(new SQSClient({})),
-    // Never called: the configuration comes from the environment, not from stack outputs.
-    cloudFormation: new CloudFormationClient({}),
+    // The configuration comes from the environment; only `pause` calls it (the stack's last update time).
+    cloudFormation: tracer.captureAWSv3Client(new CloudFormationClient({})),
+    // Pause and resume enable and disable the queues' event source mappings.
+    lambda: tracer.captureAWSv3Client(new LambdaClient({})),
   };
   const jobs = createJobClient({ registry: options.registry, config, clients });
   const api = createDashboardApi({ jobs, stats: () => collectStats(clients, config) });

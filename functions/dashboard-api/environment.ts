@@ -5,7 +5,7 @@ import { ConfigurationError, FunctionEnv } from '../../shared/index.js';
 export const DashboardEnv = {
   /** Name of the stack, shown in the overview. */
   stackName: 'JOBSTACK_STACK_NAME',
-  /** JSON: `{ "<queue>": { "url": "...", "deadLetterUrl": "..." } }` for every queue of the stack. */
+  /** JSON: `{ "<queue>": { "url": "...", "deadLetterUrl": "...", "eventSourceMappingIds"?: ["..."] } }` for every queue of the stack. */
   queues: 'JOBSTACK_QUEUES',
 } as const;
 
@@ -31,8 +31,13 @@ export function readDashboardEnvironment(env: NodeJS.ProcessEnv = process.env): 
   const valid =
     entries.length > 0 &&
     entries.every((urls) => {
-      const candidate = urls as { url?: unknown; deadLetterUrl?: unknown } | null;
-      return typeof candidate?.url === 'string' && typeof candidate.deadLetterUrl === 'string';
+      const candidate = urls as { url?: unknown; deadLetterUrl?: unknown; eventSourceMappingIds?: unknown } | null;
+      const mappings = candidate?.eventSourceMappingIds;
+      return (
+        typeof candidate?.url === 'string' &&
+        typeof candidate.deadLetterUrl === 'string' &&
+        (mappings === undefined || (Array.isArray(mappings) && mappings.every((id) => typeof id === 'string')))
+      );
     });
   if (!valid) {
     throw new ConfigurationError(`${DashboardEnv.queues} must map queue names to { url, deadLetterUrl } (given ${queuesText})`);

@@ -189,6 +189,71 @@ export const tenantWorkUnfair = defineJobContract({
   timeout: '90s',
 });
 
+/** Payload of the flow-control demos: the key jobs are grouped by, and the ledger item each run counts into. */
+const keyedRunSchema = z.object({ key: z.string().min(1).max(128), ledgerKey: z.string().min(1).max(512), n: z.number().int() });
+
+/**
+ * Debounced per `key` for 2 s: of a burst of enqueues of one key, only the last
+ * runs (the others end `cancelled`, superseded). Each run counts into the
+ * ledger item `ledgerKey` and returns its `n`.
+ */
+export const debounced = defineJobContract({
+  name: 'demo.debounced',
+  description: 'Counts a run in the ledger; debounced per key for 2 s.',
+  schema: keyedRunSchema,
+  result: z.object({ n: z.number(), count: z.number() }),
+  retry: DEMO_RETRY,
+  debounce: { key: (payload) => payload.key, period: '2s' },
+});
+
+/**
+ * Throttled per `key` for 10 s: the first enqueue of a key runs, the others
+ * within 10 s end `cancelled` at once. Counts into the ledger like `demo.debounced`.
+ */
+export const throttled = defineJobContract({
+  name: 'demo.throttled',
+  description: 'Counts a run in the ledger; throttled per key for 10 s.',
+  schema: keyedRunSchema,
+  result: z.object({ n: z.number(), count: z.number() }),
+  retry: DEMO_RETRY,
+  throttle: { key: (payload) => payload.key, period: '10s' },
+});
+
+/**
+ * Runs the jobs of one `key` strictly one after another in enqueue order (its
+ * own FIFO queue, `ordered`); sleeps `sleepMs` and fails retryably on attempts
+ * 1..failTimes, so a failing job visibly holds back the later jobs of its key.
+ */
+export const ordered = defineJobContract({
+  name: 'demo.ordered',
+  description: 'One job of a key at a time, in enqueue order; sleeps, and fails on its first failTimes attempts.',
+  schema: z.object({
+    key: z.string().min(1).max(100),
+    seq: z.number().int().min(0),
+    sleepMs: z.number().int().min(0).max(30_000).default(0),
+    failTimes: z.number().int().min(0).max(100).default(0),
+  }),
+  result: z.object({ key: z.string(), seq: z.number(), attempt: z.number() }),
+  queue: 'ordered',
+  ordering: { key: (payload) => payload.key },
+  retry: DEMO_RETRY,
+});
+
+/**
+ * A tenant's report: sleeps `ms`, at most 2 at once per tenant and at most 20
+ * starts per tenant in any 10 seconds, across all workers. Jobs over a limit
+ * wait (a delayed copy of the message) without using an attempt.
+ */
+export const tenantReport = defineJobContract({
+  name: 'demo.tenant-report',
+  description: 'Sleeps ms; at most 2 running and 20 starts per 10 s per tenant.',
+  schema: z.object({ tenant: z.string().min(1).max(128), ms: z.number().int().min(0).max(60_000) }),
+  result: z.object({ tenant: z.string() }),
+  retry: DEMO_RETRY,
+  concurrency: { key: (payload) => payload.tenant, limit: 2 },
+  rateLimit: { key: (payload) => payload.tenant, limit: 20, per: '10s' },
+});
+
 /**
  * Every demo job type, by name. The client validates payloads against it and
  * the CDK stack derives its queues, retry limits and the long-job state machine
@@ -205,6 +270,10 @@ export const registry = defineRegistry(
   once,
   long,
   largeNumbers,
+  debounced,
+  throttled,
+  tenantReport,
+  ordered,
   ranked,
   tenantWork,
   tenantWorkUnfair,

@@ -3,12 +3,14 @@ import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
 import { flakyJob } from './demo/flaky.js';
-import { rankedJob, tenantWorkJob, tenantWorkUnfairJob } from './demo/flow.js';
+import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
+import { orderedJob } from './demo/ordered.js';
 import { progressJob } from './demo/progress.js';
 import { sleepJob } from './demo/sleep.js';
+import { tenantReportJob } from './demo/tenant-report.js';
 
 /**
  * Every demo job type with its handler: the module the demo's `JobSystem`
@@ -26,6 +28,10 @@ export const registry = defineRegistry(
   onceJob,
   longJob,
   largeNumbersJob,
+  debouncedJob,
+  throttledJob,
+  tenantReportJob,
+  orderedJob,
   rankedJob,
   tenantWorkJob,
   tenantWorkUnfairJob,

@@ -3,8 +3,10 @@ import { DEFAULT_EVIDENCE_RULES, DEFAULT_STALE_THRESHOLDS, type EvidenceRules, t
 
 /** Environment variables of the sweeper beyond the common ones in FunctionEnv. */
 export const SweeperEnv = {
-  /** JSON `{ "<queue>": { "url": ..., "deadLetterUrl": ..., "undeliverableUrl": ... } }`. */
+  /** JSON `{ "<queue>": { "url": ..., "deadLetterUrl": ..., "undeliverableUrl": ..., "eventSourceMappingIds": [...] } }`. */
   queues: 'JOBSTACK_QUEUES',
+  /** The sweeper's own stack: its last update time decides whether a queue's pause outlived a deploy. */
+  stackName: 'JOBSTACK_STACK_NAME',
   /** Milliseconds after a lease expires before a running job counts as stale (≥ the queue's visibility timeout). */
   runningGraceMs: 'JOBSTACK_SWEEP_RUNNING_GRACE_MS',
   /** Milliseconds a `queued` job may wait before it counts as stale. @default 1200000 (20 min) */
@@ -29,6 +31,8 @@ export interface SweptQueueUrls {
   readonly undeliverableUrl?: string;
   /** A prioritized queue's levels (highest first; the last one's URL is `url`): re-sends go to the job's level. */
   readonly levels?: readonly { readonly name: string; readonly url: string }[];
+  /** The worker's event source mappings; absent in stacks deployed before pausing existed. */
+  readonly eventSourceMappingIds?: readonly string[];
 }
 
 export interface SweeperEnvironment {
@@ -39,6 +43,8 @@ export interface SweeperEnvironment {
   readonly thresholds: StaleThresholds;
   readonly maxSweeps: number;
   readonly evidence: EvidenceRules;
+  /** Absent in stacks deployed before pausing existed: the sweeper then does not reconcile pauses. */
+  readonly stackName?: string;
 }
 
 export function readSweeperEnvironment(env: NodeJS.ProcessEnv = process.env): SweeperEnvironment {
@@ -75,6 +81,7 @@ export function readSweeperEnvironment(env: NodeJS.ProcessEnv = process.env): Sw
       scheduledGraceMs: number(SweeperEnv.scheduledGraceMs, DEFAULT_STALE_THRESHOLDS.scheduledGraceMs),
     },
     maxSweeps: number(SweeperEnv.maxSweeps, 3, { integer: true }),
+    ...(env[SweeperEnv.stackName] ? { stackName: env[SweeperEnv.stackName] as string } : {}),
     evidence: {
       countSettleMs: number(SweeperEnv.countSettleMs, DEFAULT_EVIDENCE_RULES.countSettleMs),
       retentionMarginMs: number(SweeperEnv.retentionMarginMs, DEFAULT_EVIDENCE_RULES.retentionMarginMs),

@@ -51,6 +51,12 @@ export interface SweepDeps {
   /** Re-sends consumed without moving the job before it is declared dead. @default 3 */
   readonly maxSweeps?: number;
   readonly clock?: () => number;
+  /**
+   * Queues paused right now (`jobs.pause`): their jobs wait on purpose, and while a mapping still
+   * delivers, the worker hands their messages back delayed, which can read as "no message", so the
+   * sweeper leaves every job of them but dead ones alone until they are resumed. @default none
+   */
+  readonly pausedQueues?: ReadonlySet<string>;
 }
 
 export interface SweepResult {
@@ -101,6 +107,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     const page = await deps.store.scanUnfinished({ limit: Math.min(500, budget - scanned), ...(cursor ? { cursor } : {}) });
     scanned += Math.max(page.records.length, 1);
     for (const record of page.records) {
+      if (record.state !== 'dead' && deps.pausedQueues?.has(record.queue)) continue;
       const swept = deps.queues.get(record.queue);
       const decision = decideSweep(record, evidence.get(record.queue), config, clock());
       if (decision.action === 'leave') continue;
@@ -160,6 +167,8 @@ async function readEvidence(deps: SweepDeps, clock: () => number): Promise<Map<s
 
 async function resend(deps: SweepDeps, queue: JobQueue, record: JobRecord, evidence: string): Promise<boolean> {
   if (!(await deps.store.markSwept(record))) return false;
+  // A re-send, to the job's level queue: on a FIFO queue it keeps the job's group and gets a fresh
+  // deduplication id; on a standard queue it keeps its fairness group.
   await queue.send(resendOf(record));
   deps.logger.warn('Re-sent the message of a stuck job', {
     jobId: record.id,

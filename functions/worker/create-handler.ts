@@ -10,8 +10,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { KeyedFlowStore } from '../../shared/flow/debounce.js';
 import {
   ConfigurationError,
+  FlowStore,
   FunctionEnv,
   type HandlerRegistry,
   IdempotencyStore,
@@ -19,11 +21,14 @@ import {
   JobStore,
   jobsWithoutHandlers,
 } from '../../shared/index.js';
+import { PauseStore } from '../../shared/pause/pause-store.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
+import { processFifoBatch } from './fifo-batch.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
-import { createRecordProcessor } from './process-record.js';
+import { createPauseGate } from './pause-gate.js';
+import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
 
 export interface WorkerHandlerOptions {
   /** Every job type this worker runs, each with its handler (long jobs with their step). */
@@ -39,7 +44,8 @@ export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * construct sets and creates the SDK clients there (the cold start), so a
  * broken deployment fails loudly before any job is taken.
  *
- * Records run concurrently within a batch; only the ones that asked for
+ * Records run concurrently within a batch (on a FIFO queue, one message group
+ * at a time in order: see `processFifoBatch`); only the ones that asked for
  * redelivery are reported, so one bad record never re-runs its batch mates. A
  * batch whose records all failed is still answered with a partial response
  * rather than an invocation error: those are job failures, already recorded
@@ -71,10 +77,11 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
 
   const observer = new MetricsObserver(metrics);
   const processor = new BatchProcessor(EventType.SQS);
+  const queue = new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl);
   const processRecord = createRecordProcessor({
     registry,
     store,
-    queue: new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl),
+    queue,
     ...(environment.levelQueues === undefined
       ? {}
       : {
@@ -86,7 +93,9 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
           ),
         }),
     queueName: environment.queueName,
+    flow: new FlowStore(documentClient, environment.jobsTable),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
+    flows: new KeyedFlowStore(documentClient, environment.jobsTable),
     ...(environment.payloadBucket
       ? {
           payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }),
@@ -94,6 +103,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
     logger,
     observer,
+    pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
           startLongJob: createLongJobStarter({
@@ -105,14 +115,30 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
       : {}),
   });
 
-  const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+  // A FIFO queue (ordered job types) runs each message group in order; a standard queue runs every record at once.
+  const startBudgetMs = longestTimeoutMs(registry, environment.jobTypes) + DEADLINE_SAFETY_MS;
+  const lambdaHandler = queue.fifo
+    ? (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+        processFifoBatch(event.Records, processRecord, {
+          release: (handles) => queue.release(handles),
+          logger,
+          context,
+          startBudgetMs,
+        })
+    : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+        processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
   return middy(lambdaHandler)
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));
+}
+
+/** The longest timeout of the job types this queue carries (all of the registry's when the construct named none). */
+function longestTimeoutMs(registry: HandlerRegistry, jobTypes: readonly string[] | undefined): number {
+  const types = jobTypes ?? Object.keys(registry);
+  return Math.max(0, ...types.map((type) => (Object.hasOwn(registry, type) ? (registry[type]?.timeoutMs ?? 0) : 0)));
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { cancelIfSuperseded, type KeyedFlowStore, keyedFlowKeyOf } from '../../shared/flow/debounce.js';
 import {
   type AnyJobDefinition,
   ConfigurationError,
+  type FlowStore,
   type HandlerRegistry,
   type IdempotencyStore,
   type JobEnvelope,
@@ -25,9 +27,11 @@ import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/
 import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
 import { toErrorInfo } from './error-info.js';
+import { enterFlowGate, type FlowPass } from './flow-gate.js';
 import { createJobContext } from './job-context.js';
 import { type JobLog, jobLog } from './job-log.js';
 import { type JobObserver, silentObserver } from './job-observer.js';
+import { PAUSED_HAND_BACK_DELAY_SECONDS, type PauseGate, stringAttributesOf } from './pause-gate.js';
 
 /** Time kept back from the Lambda deadline to record the outcome of an attempt. */
 export const DEADLINE_SAFETY_MS = 3_000;
@@ -63,6 +67,12 @@ export interface RecordProcessorDeps {
   readonly observer?: JobObserver;
   /** Starts the Step Functions execution of a long job (`defineLongJob`); long jobs are never run here. */
   readonly startLongJob?: LongJobStarter;
+  /** The queue's pause: while paused, every delivery is handed back unrun (`jobs.pause`). @default never paused */
+  readonly pause?: PauseGate;
+  /** Reads debounce marks; jobs of a debounced type are rejected without it. */
+  readonly flows?: KeyedFlowStore;
+  /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
+  readonly flow?: FlowStore;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -99,6 +109,41 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   }
 
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+    // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
+    if (deps.pause && (await deps.pause.isPaused())) {
+      const from = sourceQueue(message);
+      if (from.fifo) {
+        // A FIFO queue takes no delayed copy, and a copy would leave its place in the message group: the
+        // message itself waits (one receive counted; the mapping is disabled, so only its disabling lag or a
+        // deploy that re-enabled it delivers here, and FIFO queues allow extra receives for held messages).
+        await from.delayRedelivery(message.receiptHandle, PAUSED_HAND_BACK_DELAY_SECONDS);
+        deps.logger.info('Queue is paused: left the delivery in its FIFO queue unrun', {
+          queue: deps.queueName,
+          messageId: message.messageId,
+          delaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+        });
+        const held = parseEnvelope(message.body);
+        throw new RedeliveryRequestedError(`queue ${deps.queueName} is paused`, {
+          jobId: held.ok ? held.envelope.id : (held.jobId ?? message.messageId),
+          jobType: held.ok ? held.envelope.type : (held.jobType ?? 'unknown'),
+        });
+      }
+      // A delayed copy, the original deleted: no receive counted, and a flow-limit wait keeps its counters.
+      // If the send fails this throws, and the original comes back after its visibility timeout. The copy goes
+      // to the queue the delivery came from (its priority level's) with its message group (its fairness tenant).
+      await from.sendAgain(
+        message.body,
+        PAUSED_HAND_BACK_DELAY_SECONDS,
+        stringAttributesOf(message),
+        message.attributes?.MessageGroupId,
+      );
+      deps.logger.info('Queue is paused: handed the delivery back unrun', {
+        queue: deps.queueName,
+        messageId: message.messageId,
+        delaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+      });
+      return;
+    }
     const parsed = parseEnvelope(message.body);
     if (!parsed.ok) {
       await rejectPoison(message, parsed.error, { jobId: parsed.jobId, jobType: parsed.jobType });
@@ -125,6 +170,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       await rejectPoison(message, payload.error, { jobId: envelope.id, jobType: envelope.type, definition });
       return;
     }
+    if (definition.debounce && (await supersededByDebounce(message, envelope, definition, payload.payload))) return;
     if (definition.mode === 'long') {
       if (!deps.startLongJob) {
         const error = new ConfigurationError(
@@ -141,6 +187,55 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     await runJob(message, envelope, definition, payload.payload, lambdaContext);
   };
 
+  /**
+   * Before a debounced job is claimed: cancels it when a later enqueue of its
+   * key superseded it and it has not started (one read of the key's mark).
+   * @returns true when the delivery is done (cancelled now, or rejected for a bad key)
+   */
+  async function supersededByDebounce(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+  ): Promise<boolean> {
+    const context = { jobId: envelope.id, jobType: envelope.type, definition };
+    if (!deps.flows || !definition.debounce) {
+      const error = new ConfigurationError(
+        `job type '${envelope.type}' is debounced, but this worker cannot read debounce marks`,
+        {
+          jobId: envelope.id,
+          jobType: envelope.type,
+        },
+      );
+      await rejectPoison(message, error, context);
+      return true;
+    }
+    let key: string;
+    try {
+      key = keyedFlowKeyOf(envelope.type, 'debounce', definition.debounce, payload);
+    } catch (error) {
+      await rejectPoison(message, error as JobstackError, context);
+      return true;
+    }
+    const check = await cancelIfSuperseded({ flows: deps.flows, store: deps.store }, envelope.type, key, {
+      jobId: envelope.id,
+      enqueuedAt: envelope.enqueuedAt,
+    });
+    if (!check.cancelled) {
+      // Superseded and already cancelled by the enqueuing caller: a duplicate delivery, nothing to claim.
+      if (check.finished === undefined || (check.finished.state === 'dead' && check.finished.deadLetterPending)) return false;
+      deps.logger.info('Skipping delivery: the job is already finished', { jobId: envelope.id, state: check.finished.state });
+      return true;
+    }
+    observer.cancelled({ jobType: envelope.type, queue: deps.queueName, attempt: 0 });
+    deps.logger.info('Job cancelled before its start: a later enqueue of its debounce key superseded it', {
+      jobId: envelope.id,
+      jobType: envelope.type,
+      supersededBy: check.by,
+    });
+    return true;
+  }
+
   async function runJob(
     message: SQSRecord,
     envelope: JobEnvelope,
@@ -152,6 +247,40 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const lambdaDeadline = startedAt + (lambdaContext?.getRemainingTimeInMillis() ?? definition.timeoutMs + DEADLINE_SAFETY_MS);
     const deadline = Math.min(startedAt + definition.timeoutMs, lambdaDeadline - DEADLINE_SAFETY_MS);
     const correlationId = envelope.correlationId ?? envelope.id;
+    const leaseUntil = deadline + LEASE_SLACK_MS;
+    const gateLog = jobLog(deps.logger, { jobId: envelope.id, jobType: envelope.type, correlation_id: correlationId });
+    const gate = await enterFlowGate(
+      message,
+      envelope,
+      definition,
+      payload,
+      leaseUntil,
+      // A waiting job's copy goes back to the queue it came from: its priority level's.
+      { ...deps, queue: sourceQueue(message), clock, random },
+      gateLog,
+    );
+    if (!gate.pass) {
+      if (!gate.waiting) await rejectPoison(message, gate.error, { jobId: envelope.id, jobType: envelope.type, definition });
+      return;
+    }
+    try {
+      await claimAndRun(message, envelope, definition, payload, { startedAt, lambdaDeadline, deadline, leaseUntil }, gate.gate);
+    } finally {
+      // After the outcome is written, or when the claim found the job not this delivery's to run.
+      await gate.gate.leave(gateLog);
+    }
+  }
+
+  async function claimAndRun(
+    message: SQSRecord,
+    envelope: JobEnvelope,
+    definition: AnyJobDefinition,
+    payload: unknown,
+    times: { startedAt: number; lambdaDeadline: number; deadline: number; leaseUntil: number },
+    gate: FlowPass,
+  ): Promise<void> {
+    const { startedAt, lambdaDeadline, deadline } = times;
+    const correlationId = envelope.correlationId ?? envelope.id;
     const claim = await deps.store.claim({
       id: envelope.id,
       type: envelope.type,
@@ -160,7 +289,9 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       payload: envelope.payload,
       correlationId,
       enqueuedAt: envelope.enqueuedAt,
-      leaseUntil: deadline + LEASE_SLACK_MS,
+      leaseUntil: times.leaseUntil,
+      // A recurring fire's record is created here: keep its group, so re-sends of the job stay in it.
+      ...(definition.ordering && message.attributes.MessageGroupId ? { orderingKey: message.attributes.MessageGroupId } : {}),
     });
     const logger = jobLog(deps.logger, {
       jobId: envelope.id,
@@ -168,6 +299,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       correlation_id: correlationId,
       attempt: claim.record.attempts,
     });
+    await gate.claimed(claim.outcome === 'claimed', logger);
 
     if (claim.outcome === 'finished') {
       if (claim.record.state === 'dead' && claim.record.deadLetterPending) {

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -32,6 +33,8 @@ export interface AwsClients {
   readonly sfn?: SFNClient;
   /** Stores payloads too large to travel inline; without it they fail with PayloadTooLargeError. */
   readonly s3?: S3Client;
+  /** Enables and disables the queues' event source mappings (`pause`, `resume`); without it those fail with ConfigurationError. */
+  readonly lambda?: LambdaClient;
 }
 
 export function createAwsClients(connection: AwsConnection = {}): AwsClients {
@@ -50,6 +53,7 @@ export function createAwsClients(connection: AwsConnection = {}): AwsClients {
     cloudFormation: new CloudFormationClient(config),
     scheduler: new SchedulerClient(config),
     sfn: new SFNClient(config),
+    lambda: new LambdaClient(config),
     // Path-style addressing: the local emulator serves buckets under its one host name.
     s3: new S3Client({ ...config, forcePathStyle: connection.endpoint !== undefined }),
   };

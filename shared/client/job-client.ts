@@ -11,11 +11,17 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
+import { cancelDisplaced, type KeyedFlowState, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { fairnessKeyOf } from '../flow/fairness.js';
+import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
 import { resolvePriority } from '../flow/priorities.js';
 import { levelUrl, resendOf } from '../flow/routing.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
+import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
+import { PauseStore } from '../pause/pause-store.js';
+import { createQueuePauses } from '../pause/queue-pauses.js';
+import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../pause/types.js';
 import { PayloadStore } from '../payload-store.js';
 import { JobQueue, type OutgoingJob } from '../queue.js';
 import type { JobRecord } from '../record.js';
@@ -25,6 +31,7 @@ import type { RecurrenceInput } from '../scheduling/expressions.js';
 import type { ScheduleInfo } from '../scheduling/job-scheduler.js';
 import { isTerminal, type JobState } from '../states.js';
 import { unstorableNumbers } from '../storable.js';
+import { FlowStore } from '../store/flow-store.js';
 import { IdempotencyStore, type StepResolution } from '../store/idempotency-store.js';
 import { type CancelResult, JobStore, type ListPage, type ListQuery, type NewJobRecord } from '../store/job-store.js';
 import { type AwsClients, type AwsConnection, createAwsClients } from './connection.js';
@@ -48,6 +55,7 @@ export interface EnqueueOptions {
    * Start no earlier than this from now, any length: up to `schedulerThreshold`
    * (15 minutes) through SQS `DelaySeconds`, beyond through a one-time
    * EventBridge Scheduler schedule (the job is `scheduled` with `runAt` until then).
+   * Refused on a debounced job type, whose jobs wait their debounce period instead.
    */
   readonly delay?: DurationInput;
   /** Start no earlier than this time (instead of `delay`); a past time starts now. */
@@ -98,6 +106,12 @@ export interface EnqueuedJob<Type extends string = string> {
   readonly state: JobState;
   /** False when a job with this `jobId` already existed and nothing new was enqueued. */
   readonly created: boolean;
+  /**
+   * Set when the job type is throttled and another job held the key's window:
+   * the id of that job. The job was recorded `cancelled` (its `error` says
+   * until when the key is held) and will not run; `state` is `cancelled`.
+   */
+  readonly throttledBy?: string;
 }
 
 export type EnqueueRequest<R extends JobRegistry> = {
@@ -134,15 +148,22 @@ export interface JobClient<R extends JobRegistry> {
    * what the handler receives is exactly what was checked: Dates become strings,
    * class instances lose their methods, `undefined` fields disappear.
    *
+   * A debounced type's job waits its period and cancels the job of its key still
+   * waiting; a throttled type's job enqueued while another holds its key's window
+   * is recorded `cancelled` and not sent: the handle says so (`state`,
+   * `throttledBy`) rather than an error (see README, "Flow control").
+   *
    * @example
    * const { jobId } = await jobs.enqueue('demo.echo', { message: 'hi' }, { delay: '30s' });
-   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError, EnqueueError
+   * @throws UnknownJobTypeError, InvalidPayloadError, PayloadTooLargeError, InvalidArgumentError (InvalidFlowKeyError
+   * for a bad debounce/throttle key), EnqueueError
    */
   enqueue<T extends keyof R & string>(type: T, payload: PayloadOf<R, T>, options?: EnqueueOptions): Promise<EnqueuedJob<T>>;
   /**
    * Enqueues many jobs with batched writes (25 records a request) and sends (10
    * messages a request): the cheapest way in. Every payload is validated before
    * anything is written; one invalid payload throws and enqueues nothing.
+   * Debounced and throttled job types are refused (InvalidArgumentError): use `enqueue`.
    */
   enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
   /**
@@ -182,6 +203,17 @@ export interface JobClient<R extends JobRegistry> {
   resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
+  /**
+   * The debounce or throttle state of one key of a job type (one read): for a
+   * debounced type, the latest job marked for the key (it runs unless a later
+   * enqueue supersedes it; it may have run already); for a throttled type, the
+   * job holding the open window and when the window ends.
+   * @example
+   * const state = await jobs.flowKeyState('search.reindex', userId); // { jobId, enqueuedAt, ... } | undefined
+   * @returns undefined when the key has no mark or no open window
+   * @throws UnknownJobTypeError; InvalidArgumentError when the type has neither option
+   */
+  flowKeyState(type: keyof R & string, key: string): Promise<KeyedFlowState | undefined>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
   cancel(jobId: string): Promise<CancelResult>;
   /**
@@ -216,6 +248,37 @@ export interface JobClient<R extends JobRegistry> {
   unschedule(name: string): Promise<boolean>;
   /** The stack's recurring schedules (declared in the registry and created at runtime), by name. */
   listSchedules(): Promise<ScheduleInfo[]>;
+  /**
+   * Pauses a logical queue: enqueues keep landing in its SQS queue, and no job of it starts until
+   * `resume`. Records the pause in the job table (the worker hands back, unrun and without using an
+   * attempt, any delivery that still arrives while paused), disables the queue's event source mapping,
+   * and returns once every worker has seen the pause (its check caches it for 5 seconds, so this takes
+   * about 6): from then on no job of the queue starts, even while AWS is still disabling the mapping
+   * (`queueStatus` shows `Disabling`). Jobs already running finish.
+   * The first deploy of the stack after the pause resumes the queue, unless `keepOnDeploy`.
+   * Pausing a paused queue replaces its reason and keepOnDeploy and keeps its `pausedAt`.
+   * @example
+   * await jobs.pause('emails', { reason: 'SMTP provider outage', keepOnDeploy: true });
+   * @throws UnknownQueueError (listing the queues), InvalidArgumentError, EventSourceUpdateError
+   */
+  pause(queue: string, options?: PauseOptions): Promise<PauseResult>;
+  /**
+   * Resumes a paused queue: enables its event source mapping, then deletes the pause; the backlog
+   * drains (deliveries handed back during the pause come back within 30 seconds).
+   * @throws UnknownQueueError (listing the queues), EventSourceUpdateError
+   */
+  resume(queue: string): Promise<ResumeResult>;
+  /** Every logical queue: `paused` (since when, why, keepOnDeploy) or `active`, and its event sources' states. */
+  queueStatus(): Promise<QueueStatus[]>;
+  /**
+   * The current state of a job type's `concurrency` and `rateLimit` for one key:
+   * the jobs holding a slot (running, or crashed with a lease not yet run out)
+   * and the starts within the current window. One strongly consistent read per limit.
+   * @example
+   * const { concurrency } = await jobs.limits('report.build', 'tenant-42');
+   * @throws UnknownJobTypeError; InvalidArgumentError when the limits are per key and `key` is not given
+   */
+  limits<T extends keyof R & string>(type: T, key?: string): Promise<FlowLimitState>;
   readonly config: JobstackConfig;
 }
 
@@ -252,6 +315,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const clients = options.clients ?? createAwsClients(options.aws);
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
+  const flows = new KeyedFlowStore(clients.documentClient, config.jobsTable);
   const payloads = config.payloadBucket && clients.s3 ? new PayloadStore(clients.s3, config.payloadBucket) : undefined;
   const inlineLimitBytes = options.inlinePayloadLimitBytes ?? MAX_INLINE_PAYLOAD_BYTES;
   const time = createTimeFeatures({
@@ -261,6 +325,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     scheduler: clients.scheduler,
     sfn: clients.sfn,
     thresholdMs: parseDuration(options.schedulerThreshold ?? DEFAULT_SCHEDULER_THRESHOLD_MS),
+  });
+  const pauses = createQueuePauses({
+    config,
+    pauses: new PauseStore(clients.documentClient, config.jobsTable),
+    cloudFormation: clients.cloudFormation,
+    ...(clients.lambda ? { lambda: clients.lambda } : {}),
   });
   /** One `JobQueue` per SQS queue URL (a logical queue with priority levels has one per level). */
   const queues = new Map<string, JobQueue>();
@@ -319,7 +389,21 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       jobType: type,
     });
     const fairnessKey = fairnessKeyOf(type, definition.fairness, checked.data);
-    const plan = time.plan(options);
+    const flow = keyedFlowFor(definition, checked.data, options);
+    const orderingKey =
+      definition.ordering === undefined ? undefined : orderingKeyOf(type, definition.ordering, checked.data, jobId);
+    const fifo = isFifoQueue(config.queues[definition.queue]?.url ?? '');
+    if (orderingKey !== undefined && !fifo && config.queues[definition.queue] !== undefined) {
+      throw new ConfigurationError(
+        `job type '${type}' has ordering, but queue '${definition.queue}' of stack '${config.stackName}' is not a FIFO queue ` +
+          `(given ${config.queues[definition.queue]?.url}): deploy the stack with this registry first`,
+        { jobType: type },
+      );
+    }
+    // A debounced job always waits its period: the last enqueue of the key within it is the one that runs.
+    const requested = time.plan(flow?.mode === 'debounce' ? { delay: flow.periodMs } : options);
+    // FIFO queues take no per-message delay: a short delay goes through a one-time schedule like a long one.
+    const plan = fifo && requested.route === 'sqs' ? ({ route: 'scheduler', runAt: requested.runAt } as const) : requested;
     const delaySeconds = plan.route === 'sqs' ? plan.delaySeconds : 0;
     const correlationId = options.correlationId ?? jobId;
     const record: NewJobRecord = {
@@ -333,6 +417,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
       ...(level === undefined ? {} : { priority: level.name }),
       ...(fairnessKey === undefined ? {} : { fairnessKey }),
+      ...(orderingKey === undefined ? {} : { orderingKey }),
     };
     const envelope: JobEnvelope = {
       v: ENVELOPE_VERSION,
@@ -347,17 +432,25 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       record,
       envelope,
       delaySeconds,
+      orderingKey,
       plan,
+      flow,
       ...(level?.arn === undefined ? {} : { levelArn: level.arn }),
       ...(offload ? { offloadJson: json } : {}),
     };
   }
 
-  /** The message of a prepared job: its envelope, delay and message group (fairness key). */
+  /**
+   * The first message of a prepared job: its envelope and delay; on a standard queue its message group is its
+   * fairness key, on a FIFO queue its ordering key, with the job id deduplicating the send (a double enqueue is
+   * dropped by SQS too).
+   */
   function outgoing(job: ReturnType<typeof prepare>): OutgoingJob {
     return {
       envelope: job.envelope,
       delaySeconds: job.delaySeconds,
+      orderingKey: job.orderingKey,
+      deduplicationId: job.envelope.id,
       ...(job.record.fairnessKey === undefined ? {} : { messageGroupId: job.record.fairnessKey }),
     };
   }
@@ -372,6 +465,34 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       envelope: { ...job.envelope, payload: null, payloadRef },
       offloadJson: undefined,
     };
+  }
+
+  /**
+   * Marks a debounced job, just sent, the latest of its key and cancels the job
+   * it displaced if that one has not started. When a job enqueued after this
+   * one is already marked, this one is the one cancelled.
+   * @returns `cancelled` when this job was superseded, else undefined
+   */
+  async function markDebounced(
+    jobId: string,
+    type: string,
+    key: string,
+    enqueuedAt: string,
+    periodMs: number,
+  ): Promise<'cancelled' | undefined> {
+    let mark: Awaited<ReturnType<KeyedFlowStore['markLatest']>>;
+    try {
+      mark = await flows.markLatest(type, key, { jobId, enqueuedAt }, periodMs);
+    } catch (error) {
+      throw new EnqueueError(
+        `job ${jobId} was enqueued, but marking it the latest of debounce key ${JSON.stringify(key)} failed: it runs after its period, and the job it should have superseded may run too: ${(error as Error).message}`,
+        { jobId, jobType: type, cause: error },
+      );
+    }
+    // Left to the worker should this fail: it reads the mark before claiming the loser and cancels it then.
+    const outcome = await cancelDisplaced(store, { jobId, enqueuedAt }, mark).catch(() => ({}) as { cancelled?: undefined });
+    if (outcome.cancelled) await time.afterCancel({ outcome: 'cancelled', record: outcome.cancelled }).catch(() => undefined);
+    return outcome.cancelled?.id === jobId ? 'cancelled' : undefined;
   }
 
   return {
@@ -394,23 +515,51 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         if (!owner.bound) job = prepare(type, payload, { ...options, jobId: owner.jobId });
       }
       job = await offloadPayload(job);
-      const created = await store.create(job.record);
+      const flow = job.flow;
+      if (flow?.mode === 'throttle') {
+        const window = await flows.claimWindow(type, flow.key, job.record.id, flow.periodMs);
+        if (window.outcome === 'throttled') {
+          // Recorded, never sent: the record says which job holds the key and until when.
+          const reason = throttledReason(window.holder, flow.key, window.untilMs);
+          const { runAt: _runAt, ...waiting } = job.record;
+          const created = await store.create({ ...waiting, state: 'cancelled', error: reason });
+          const state = created ? 'cancelled' : ((await store.get(job.record.id))?.state ?? 'cancelled');
+          return { jobId: job.record.id, type, state, created, ...(created ? { throttledBy: window.holder } : {}) };
+        }
+      }
+      const releaseWindow = async () => {
+        if (flow?.mode === 'throttle') await flows.releaseWindow(type, flow.key, job.record.id).catch(() => undefined);
+      };
+      const created = await store.create(job.record).catch(async (error: unknown) => {
+        await releaseWindow();
+        throw error;
+      });
       if (!created) {
+        await releaseWindow();
         const existing = await store.get(job.record.id);
         return { jobId: job.record.id, type, state: existing?.state ?? 'queued', created: false };
       }
       try {
-        if (job.plan.route === 'scheduler') await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.levelArn);
-        else await queueFor(job.definition, job.record.priority).send(outgoing(job));
+        if (job.plan.route === 'scheduler') {
+          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, {
+            levelArn: job.levelArn,
+            orderingKey: job.orderingKey,
+          });
+        } else await queueFor(job.definition, job.record.priority).send(outgoing(job));
       } catch (error) {
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
         });
+        await releaseWindow();
         throw new EnqueueError(`could not send job ${job.record.id} to its queue: ${(error as Error).message}`, {
           jobId: job.record.id,
           jobType: type,
           cause: error,
         });
+      }
+      if (flow?.mode === 'debounce') {
+        const state = await markDebounced(job.record.id, type, flow.key, job.envelope.enqueuedAt, flow.periodMs);
+        return { jobId: job.record.id, type, state: state ?? job.record.state, created: true };
       }
       return { jobId: job.record.id, type, state: job.record.state, created: true };
     },
@@ -427,6 +576,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
               `enqueueMany takes no ${given.join(', ')} (given for job type '${request.type}'): use enqueue for those`,
             );
           }
+          // Each would need its own conditional write before the batch: one request per job, as enqueue does.
+          const keyed = findJobDefinition(registry, request.type);
+          if (keyed?.debounce || keyed?.throttle) {
+            throw new InvalidArgumentError(
+              `enqueueMany takes no ${keyed.debounce ? 'debounced' : 'throttled'} job types (given '${request.type}'): use enqueue for those`,
+              { jobType: request.type },
+            );
+          }
           return prepare(request.type, request.payload, request.options ?? {});
         } catch (error) {
           if (error instanceof Error) error.message = `request ${index}: ${error.message}`;
@@ -439,7 +596,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       const byQueue = new Map<JobQueue, number[]>();
       for (const [index, job] of jobs.entries()) {
         if (job.plan.route !== 'scheduler') continue;
-        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.levelArn).catch(async (error: unknown) => {
+        const target = { levelArn: job.levelArn, orderingKey: job.orderingKey };
+        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, target).catch(async (error: unknown) => {
           await store.deleteUnsent(job.record.id).catch(() => undefined);
           failed.push({ index, jobId: job.record.id, reason: (error as Error).message });
         });
@@ -494,6 +652,20 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     list: (query) => store.list(query),
 
+    async flowKeyState(type, key) {
+      const definition = findJobDefinition(registry, type);
+      if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
+      if (definition.debounce) {
+        const mark = await flows.readLatest(type, key);
+        return mark && { jobType: type, key, jobId: mark.jobId, enqueuedAt: mark.enqueuedAt };
+      }
+      if (definition.throttle) {
+        const window = await flows.readWindow(type, key);
+        return window && { jobType: type, key, jobId: window.holder, until: new Date(window.untilMs).toISOString() };
+      }
+      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle`, { jobType: type });
+    },
+
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 
     cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
@@ -503,6 +675,18 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     unschedule: (name) => time.unschedule(name),
 
     listSchedules: () => time.listSchedules(),
+
+    pause: (queue, pauseOptions) => pauses.pause(queue, pauseOptions),
+
+    resume: (queue) => pauses.resume(queue),
+
+    queueStatus: () => pauses.queueStatus(),
+
+    async limits(type, key) {
+      const contract = findJobDefinition(registry, type);
+      if (!contract) throw new UnknownJobTypeError(type, Object.keys(registry));
+      return readFlowLimitState(new FlowStore(clients.documentClient, config.jobsTable), contract, key, Date.now());
+    },
 
     async retry(jobId) {
       const current = await store.get(jobId);
@@ -519,6 +703,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
         );
       try {
+        // A re-send, to the job's level queue with its group: on a FIFO queue its ordering key and a fresh
+        // deduplication id; on a standard queue its fairness key.
         await queueAt(levelUrl(urls, record.priority), urls.deadLetterUrl).send(resendOf(record));
       } catch (error) {
         throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {

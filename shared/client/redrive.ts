@@ -8,6 +8,7 @@ import {
 import { parseEnvelope } from '../envelope.js';
 import { levelUrl, type RoutableQueue } from '../flow/routing.js';
 import { findJobDefinition, type JobRegistry } from '../job-definition.js';
+import { groupIdOr, isFifoQueue, messageGroupOf } from '../ordering/ordering.js';
 import { DeadLetterAttribute } from '../queue.js';
 import type { JobStore } from '../store/job-store.js';
 
@@ -54,7 +55,7 @@ export async function redriveDeadLetters(
   options: Omit<RedriveOptions, 'queue'> = {},
 ): Promise<RedriveResult> {
   const limit = options.limit ?? 1_000;
-  const fifo = urls.url.endsWith('.fifo');
+  const fifo = isFifoQueue(urls.url);
   const seen = new Set<string>();
   let moved = 0;
   let discarded = 0;
@@ -72,8 +73,8 @@ export async function redriveDeadLetters(
     );
     const messages = (output.Messages ?? []).filter((message) => message.MessageId && !seen.has(message.MessageId));
     if (messages.length === 0) break;
-    /** Messages to send back, by the URL of their job's priority level, each with its job's message group. */
-    const toSend = new Map<string, { message: Message; groupId?: string }[]>();
+    /** Messages to send back, by the URL of their job's priority level. */
+    const toSend = new Map<string, Outgoing[]>();
     const toDelete: Message[] = [];
     for (const message of messages) {
       seen.add(message.MessageId as string);
@@ -82,12 +83,13 @@ export async function redriveDeadLetters(
         leftInPlace++;
         continue;
       }
-      const { decision, record } = await decide(deps, message);
+      const { decision, group, record } = await decide(deps, message);
       if (decision === 'send') {
-        // Back to the level the job was sent to, in its tenant's group (a FIFO queue keeps the message's own group).
+        // Back to the level the job was sent to; on a standard queue in its tenant's group (fairness).
         const url = levelUrl(urls, record?.priority);
-        const groupId = fifo ? undefined : record?.fairnessKey;
-        toSend.set(url, [...(toSend.get(url) ?? []), { message, ...(groupId === undefined ? {} : { groupId }) }]);
+        const fairnessGroup = fifo ? undefined : record?.fairnessKey;
+        const entry: Outgoing = { message, group, ...(fairnessGroup === undefined ? {} : { fairnessGroup }) };
+        toSend.set(url, [...(toSend.get(url) ?? []), entry]);
       } else if (decision === 'discard') toDelete.push(message);
       else leftInPlace++;
     }
@@ -100,67 +102,81 @@ export async function redriveDeadLetters(
   return { moved, discarded, leftInPlace };
 }
 
+/** A dead letter to send back, with the FIFO message group it goes to, or on a standard queue its fairness group. */
+interface Outgoing {
+  readonly message: Message;
+  readonly group: string;
+  /** A standard queue's `MessageGroupId`: the job's fairness key. */
+  readonly fairnessGroup?: string;
+}
+
 /**
  * What to do with one dead letter, by the state of its job: requeue a dead job
  * and send it; send again if a previous redrive requeued it but may not have
  * sent (the worker runs it once either way); discard a copy whose job finished
  * or is live with its own message; send back an unreadable message as it is.
+ *
+ * `group` is the message group a FIFO source queue gets it in: the ordering
+ * key on the job's record (else its id), for an unreadable message the group
+ * it had in the dead-letter queue. `record` says which priority level and
+ * fairness group the job was sent with.
  */
 async function decide(
   deps: RedriveDeps,
   message: Message,
-): Promise<{ decision: 'send' | 'discard' | 'keep'; record?: { priority?: string; fairnessKey?: string } }> {
+): Promise<{ decision: 'send' | 'discard' | 'keep'; group: string; record?: { priority?: string; fairnessKey?: string } }> {
   const parsed = parseEnvelope(message.Body ?? '');
   const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
-  if (jobId === undefined) return { decision: 'send' };
+  const fallbackGroup = groupIdOr(message.Attributes?.MessageGroupId, 'jobstack-redrive');
+  if (jobId === undefined) return { decision: 'send', group: fallbackGroup };
   const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
   const extraAttempts = (jobType !== undefined ? findJobDefinition(deps.registry, jobType)?.retry.maxAttempts : undefined) ?? 1;
   const outcome = await deps.store.requeueDead(jobId, { extraAttempts, reason: 'redrive' });
   const record = outcome.record;
-  if (outcome.requeued || record === undefined) return { decision: 'send', ...(record === undefined ? {} : { record }) };
+  const group = record === undefined ? groupIdOr(jobId, fallbackGroup) : messageGroupOf(record);
+  if (outcome.requeued || record === undefined) return { decision: 'send', group, ...(record === undefined ? {} : { record }) };
   switch (record.state) {
     case 'queued':
     case 'scheduled':
-      return { decision: 'send', record };
+      return { decision: 'send', group, record };
     case 'succeeded':
     case 'cancelled':
     case 'running':
     case 'retrying':
-      return { decision: 'discard' };
+      return { decision: 'discard', group };
     case 'dead':
       // Changed between read and write (a concurrent retry): leave it for the next redrive.
-      return { decision: 'keep' };
+      return { decision: 'keep', group };
   }
 }
 
-async function sendBack(
-  sqs: SQSClient,
-  queueUrl: string,
-  entries: readonly { message: Message; groupId?: string }[],
-  fifo: boolean,
-): Promise<Message[]> {
-  if (entries.length === 0) return [];
-  const messages = entries.map(({ message }) => message);
+/**
+ * Sends dead letters back to their queue (one priority level's). On a FIFO queue each goes to its
+ * job's group with a deduplication id per dead letter (`redrive-<message id>`):
+ * never the job id the first send used, which SQS may still hold in its
+ * 5-minute deduplication window, and the same for a repeated send of one
+ * dead letter by an interrupted redrive, which SQS then drops. On a standard
+ * queue a job with a fairness key goes back in its tenant's group.
+ */
+async function sendBack(sqs: SQSClient, queueUrl: string, outgoing: readonly Outgoing[], fifo: boolean): Promise<Message[]> {
+  if (outgoing.length === 0) return [];
   const output = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: entries.map(({ message, groupId }, index) => ({
+      Entries: outgoing.map(({ message, group, fairnessGroup }, index) => ({
         Id: String(index),
         MessageBody: message.Body ?? '',
         ...(fifo
-          ? {
-              MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-              MessageDeduplicationId: `redrive-${message.MessageId}`,
-            }
-          : groupId === undefined
+          ? { MessageGroupId: group, MessageDeduplicationId: `redrive-${message.MessageId}` }
+          : fairnessGroup === undefined
             ? {}
-            : { MessageGroupId: groupId }),
+            : { MessageGroupId: fairnessGroup }),
       })),
     }),
   );
   const failed = new Set((output.Failed ?? []).map((entry) => entry.Id));
   // A failed entry stays in the dead-letter queue and becomes visible again: nothing is lost.
-  return messages.filter((_, index) => !failed.has(String(index)));
+  return outgoing.filter((_, index) => !failed.has(String(index))).map(({ message }) => message);
 }
 
 async function deleteFromDeadLetterQueue(sqs: SQSClient, deadLetterUrl: string, messages: readonly Message[]): Promise<void> {

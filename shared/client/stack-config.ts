@@ -11,6 +11,11 @@ export interface QueueConfig {
   readonly deadLetterUrl: string;
   readonly arn?: string;
   /**
+   * The UUIDs of the event source mappings that feed the queue's worker (one per priority level on a queue
+   * with levels), which `pause` and `resume` disable and enable; absent on stacks deployed before pausing existed.
+   */
+  readonly eventSourceMappingIds?: readonly string[];
+  /**
    * The queue's priority levels, highest first, when it has `priorities`; the last is the default level
    * (its URL is `url`). Absent on a queue without levels.
    */
@@ -24,7 +29,12 @@ export interface JobstackConfig {
   readonly idempotencyTable: string;
   /** Bucket for payloads over the inline limit (stacks deployed before it existed have none). */
   readonly payloadBucket?: string;
-  /** `arn` is the target of schedules; absent on stacks deployed before schedules existed. */
+  /**
+   * By logical queue name (the job types' `queue`), as in the stack output `QueueNames`. `arn` is the target of
+   * schedules; absent on stacks deployed before schedules existed. A queue carrying job types with `ordering`
+   * keeps its logical name here; only its SQS name, URL and ARN end in `.fifo` (that suffix is how the client
+   * and the worker know a FIFO queue).
+   */
   readonly queues: Readonly<Record<string, QueueConfig>>;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;
@@ -51,6 +61,7 @@ function jobstackConfigSchema() {
           url: nonEmpty,
           deadLetterUrl: nonEmpty,
           arn: nonEmpty.optional(),
+          eventSourceMappingIds: z.array(nonEmpty).optional(),
           levels: z
             .array(z.object({ name: nonEmpty, url: nonEmpty, arn: nonEmpty.optional() }))
             .min(2)
@@ -126,12 +137,14 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
         const levelArn = outputs[`${StackOutput.queueLevelArnPrefix}${key}`];
         return { name: level, url: need(`${StackOutput.queueLevelUrlPrefix}${key}`), ...(levelArn ? { arn: levelArn } : {}) };
       });
+      const mappings = outputs[`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`]?.split(',').filter(Boolean);
       return [
         name,
         {
           url: need(`${StackOutput.queueUrlPrefix}${suffix}`),
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
           ...(arn ? { arn } : {}),
+          ...(mappings?.length ? { eventSourceMappingIds: mappings } : {}),
           ...(levels.length > 0 ? { levels } : {}),
         },
       ];

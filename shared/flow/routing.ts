@@ -27,15 +27,18 @@ export interface RoutedRecord {
   readonly createdAt: string;
   readonly priority?: string;
   readonly fairnessKey?: string;
+  readonly orderingKey?: string;
 }
 
 /**
  * The message that (re)starts a job from its record, with the record's message group: what every re-send
- * (retry, redrive, the sweeper) sends, to `levelUrl(queue, record.priority)`.
+ * (retry, redrive, the sweeper) sends, to `levelUrl(queue, record.priority)`. On a FIFO queue the group is the
+ * ordering key (and the send gets a fresh deduplication id); on a standard queue it is the fairness key.
  */
 export function resendOf(record: RoutedRecord): OutgoingJob {
   return {
     envelope: envelopeFromRecord(record),
+    ...(record.orderingKey === undefined ? {} : { orderingKey: record.orderingKey }),
     ...(record.fairnessKey === undefined ? {} : { messageGroupId: record.fairnessKey }),
   };
 }

@@ -32,6 +32,21 @@ export function defineLongJobContract<
   if (stepTimeoutMs < 1_000 || stepTimeoutMs > MAX_STEP_TIMEOUT_MS) {
     throw new RangeError(`long job '${input.name}': stepTimeout must be 1s..14m (given ${stepTimeoutMs} ms)`);
   }
+  for (const option of ['concurrency', 'rateLimit'] as const) {
+    if ((input as unknown as Record<string, unknown>)[option] !== undefined) {
+      throw new RangeError(
+        `long job '${input.name}': ${option} is not supported on long jobs (given ${option} on a long job contract)`,
+      );
+    }
+  }
+  if ((input as { ordering?: unknown }).ordering !== undefined) {
+    // The worker hands a long job to Step Functions and deletes its message, which frees its FIFO group:
+    // the next job of the key would start while this one still runs.
+    throw new RangeError(
+      `long job '${input.name}': ordering cannot be kept for long jobs (their steps run on Step Functions, outside the ` +
+        'FIFO message group); use a short job type with ordering, or order the work inside the long job',
+    );
+  }
   const { stepTimeout: _stepTimeout, ...contract } = input;
   // A long job's attempt is a step, limited by stepTimeout: the job-level timeout keeps its default and is not used.
   return { ...defineJobContract(contract), mode: 'long', stepTimeoutMs };

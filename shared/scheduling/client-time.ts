@@ -5,6 +5,7 @@ import type { JobstackConfig } from '../client/stack-config.js';
 import type { JobEnvelope } from '../envelope.js';
 import { ConfigurationError, InvalidPayloadError, UnknownJobTypeError } from '../errors.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry } from '../job-definition.js';
+import { isFifoQueue, messageGroupOf, orderingKeyOf } from '../ordering/ordering.js';
 import type { JobRecord } from '../record.js';
 import { unstorableNumbers } from '../storable.js';
 import type { CancelResult, JobStore } from '../store/job-store.js';
@@ -57,7 +58,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     return arn;
   }
 
-  function checkedPayload(type: string, payload: unknown): { definition: AnyJobContract; payload: unknown } {
+  function checkedPayload(type: string, payload: unknown): { definition: AnyJobContract; payload: unknown; output: unknown } {
     const definition = findJobDefinition(registry, type);
     if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
     // Each fire's job record stores the payload: refuse what DynamoDB cannot hold before creating the schedule.
@@ -74,7 +75,7 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
         checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       );
     }
-    return { definition, payload: wire };
+    return { definition, payload: wire, output: checked.data as unknown };
   }
 
   async function stopExecution(record: JobRecord): Promise<void> {
@@ -98,9 +99,20 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
       return planDelay(request, clock(), options.thresholdMs);
     },
 
-    /** Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`. */
-    async sendScheduled(envelope: JobEnvelope, definition: AnyJobContract, runAt: Date, levelArn?: string): Promise<void> {
-      await schedulerOrThrow().createOneTime(envelope, levelArn ?? queueArnOf(definition), runAt);
+    /**
+     * Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`: to its priority
+     * level's queue (`levelArn`) when it has one; to a FIFO queue in the job's message group (its ordering key,
+     * else its id).
+     */
+    async sendScheduled(
+      envelope: JobEnvelope,
+      definition: AnyJobContract,
+      runAt: Date,
+      target: { readonly levelArn?: string | undefined; readonly orderingKey?: string | undefined } = {},
+    ): Promise<void> {
+      const arn = target.levelArn ?? queueArnOf(definition);
+      const group = isFifoQueue(arn) ? messageGroupOf({ id: envelope.id, orderingKey: target.orderingKey }) : undefined;
+      await schedulerOrThrow().createOneTime(envelope, arn, runAt, group);
     },
 
     /**
@@ -133,7 +145,15 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     async schedule(name: string, recurrence: RecurrenceInput, type: string, payload: unknown): Promise<ScheduleInfo> {
       const rendered = toRecurrence(recurrence, name);
       const checked = checkedPayload(type, payload);
-      await schedulerOrThrow().createRecurring(name, rendered, type, checked.payload, queueArnOf(checked.definition));
+      const arn = queueArnOf(checked.definition);
+      await schedulerOrThrow().createRecurring(
+        name,
+        rendered,
+        type,
+        checked.payload,
+        arn,
+        isFifoQueue(arn) ? recurringMessageGroup(name, checked.definition, checked.output) : undefined,
+      );
       return {
         name,
         expression: rendered.expression,
@@ -156,3 +176,17 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
 }
 
 export type TimeFeatures = ReturnType<typeof createTimeFeatures>;
+
+/**
+ * The message group of a recurring schedule's fires on a FIFO queue: the ordering key of its payload
+ * (the same for every fire), or for a job type without ordering the schedule's name (its fires then run
+ * one after another, none overtaking the one before).
+ * @throws InvalidOrderingKeyError when the key cannot be computed from the payload
+ */
+export function recurringMessageGroup(
+  scheduleName: string,
+  definition: Pick<AnyJobContract, 'name' | 'ordering'>,
+  payload: unknown,
+): string {
+  return definition.ordering === undefined ? scheduleName : orderingKeyOf(definition.name, definition.ordering, payload);
+}

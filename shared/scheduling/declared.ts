@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { type JobOrdering, orderingKeyOf } from '../ordering/ordering.js';
 import { unstorableNumbers } from '../storable.js';
 import { type RecurrenceInput, toRecurrence } from './expressions.js';
 import { assertRecurringScheduleName } from './names.js';
@@ -68,6 +69,8 @@ export function resolveDeclaredSchedules(
 export interface PlannedSchedule extends DeclaredSchedule {
   readonly jobType: string;
   readonly queue: string;
+  /** The ordering key of the payload, for a job type with `ordering` (its fires' FIFO message group). */
+  readonly messageGroupId?: string;
 }
 
 /**
@@ -76,7 +79,16 @@ export interface PlannedSchedule extends DeclaredSchedule {
  */
 export function planSchedules(
   registry: Readonly<
-    Record<string, { readonly name: string; readonly queue: string; readonly schedules?: readonly DeclaredSchedule[] }>
+    Record<
+      string,
+      {
+        readonly name: string;
+        readonly queue: string;
+        readonly schedules?: readonly DeclaredSchedule[];
+        readonly schema?: z.ZodType;
+        readonly ordering?: JobOrdering;
+      }
+    >
   >,
 ): PlannedSchedule[] {
   const planned: PlannedSchedule[] = [];
@@ -88,8 +100,18 @@ export function planSchedules(
         throw new RangeError(`schedule name '${schedule.name}' is declared by both '${other}' and '${job.name}'`);
       }
       owner.set(schedule.name, job.name);
-      planned.push({ ...schedule, jobType: job.name, queue: job.queue });
+      planned.push({ ...schedule, jobType: job.name, queue: job.queue, ...orderingGroup(job, schedule.payload) });
     }
   }
   return planned.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The FIFO message group of a declared schedule of an ordered job type: the key of its (schema-output) payload. */
+function orderingGroup(
+  job: { readonly name: string; readonly schema?: z.ZodType; readonly ordering?: JobOrdering },
+  payload: unknown,
+): { messageGroupId?: string } {
+  if (job.ordering === undefined) return {};
+  const output = job.schema === undefined ? payload : job.schema.parse(payload);
+  return { messageGroupId: orderingKeyOf(job.name, job.ordering, output) };
 }

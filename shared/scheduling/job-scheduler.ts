@@ -82,7 +82,7 @@ export class JobScheduler {
    * `runAt`. Creating it again for the same job (a retried enqueue) is not an
    * error: the name comes from the job id.
    */
-  async createOneTime(envelope: JobEnvelope, queueArn: string, runAt: Date): Promise<string> {
+  async createOneTime(envelope: JobEnvelope, queueArn: string, runAt: Date, messageGroupId?: string): Promise<string> {
     const name = oneTimeScheduleName(envelope.id);
     try {
       await this.scheduler.send(
@@ -94,7 +94,7 @@ export class JobScheduler {
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
           Description: `jobstack: delayed job ${envelope.id} (${envelope.type})`,
-          Target: this.target(queueArn, serializeEnvelope(envelope)),
+          Target: this.target(queueArn, serializeEnvelope(envelope), messageGroupId),
         }),
       );
     } catch (error) {
@@ -119,7 +119,14 @@ export class JobScheduler {
    * Creates a recurring schedule that enqueues `jobType` with `payload` on each fire.
    * @throws ScheduleError when a schedule of that name exists (unschedule it first)
    */
-  async createRecurring(name: string, recurrence: Recurrence, jobType: string, payload: unknown, queueArn: string) {
+  async createRecurring(
+    name: string,
+    recurrence: Recurrence,
+    jobType: string,
+    payload: unknown,
+    queueArn: string,
+    messageGroupId?: string,
+  ) {
     assertRecurringScheduleName(name);
     try {
       await this.scheduler.send(
@@ -131,7 +138,7 @@ export class JobScheduler {
           FlexibleTimeWindow: { Mode: 'OFF' },
           State: 'ENABLED',
           Description: ScheduleOwner.runtime,
-          Target: this.target(queueArn, recurringEnvelopeTemplate(name, jobType, payload)),
+          Target: this.target(queueArn, recurringEnvelopeTemplate(name, jobType, payload), messageGroupId),
         }),
       );
     } catch (error) {
@@ -179,11 +186,17 @@ export class JobScheduler {
     return infos;
   }
 
-  private target(queueArn: string, input: string): Target {
+  /**
+   * A target on a FIFO queue needs a message group (`SqsParameters`); its deduplication id is the hash of
+   * the input (the queue has content-based deduplication, as Scheduler requires), unique per job or fire.
+   * https://docs.aws.amazon.com/scheduler/latest/APIReference/API_SqsParameters.html
+   */
+  private target(queueArn: string, input: string, messageGroupId: string | undefined): Target {
     return {
       Arn: queueArn,
       RoleArn: this.config.roleArn,
       Input: input,
+      ...(messageGroupId === undefined ? {} : { SqsParameters: { MessageGroupId: messageGroupId } }),
       DeadLetterConfig: { Arn: this.config.deadLetterQueueArn },
       RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
     };

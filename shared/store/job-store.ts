@@ -129,6 +129,7 @@ export class JobStore extends JobReader {
             '#type = if_not_exists(#type, :type), #queue = if_not_exists(#queue, :queue),',
             'createdAt = if_not_exists(createdAt, :enqueuedAt), maxAttempts = if_not_exists(maxAttempts, :maxAttempts),',
             'payload = if_not_exists(payload, :payload), correlationId = if_not_exists(correlationId, :correlationId)',
+            ...(request.orderingKey === undefined ? [] : [', orderingKey = if_not_exists(orderingKey, :orderingKey)']),
             'ADD attempts :one',
             'REMOVE attentionState, nextAttemptAt, sweeps, sweptAt',
           ].join(' '),
@@ -144,6 +145,7 @@ export class JobStore extends JobReader {
               ':maxAttempts': request.maxAttempts,
               ':payload': request.payload ?? null,
               ':correlationId': request.correlationId,
+              ...(request.orderingKey === undefined ? {} : { ':orderingKey': request.orderingKey }),
               ':one': 1,
             },
           }),
@@ -404,6 +406,46 @@ export class JobStore extends JobReader {
     }
   }
 
+  /**
+   * Cancels a job that has not started, recording `reason` as its `error`: only
+   * from `queued` or `scheduled` with no attempt begun, so a job that started
+   * (or was retried) is left alone. Debounce uses it for a superseded job.
+   * @returns the cancelled record, or `cancelled: false` with the record as it is (absent when there is none)
+   */
+  async cancelWaiting(
+    id: string,
+    reason: JobErrorInfo,
+  ): Promise<{ cancelled: true; record: JobRecord } | { cancelled: false; record?: JobRecord }> {
+    const now = this.clock();
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET #state = :cancelled, attentionState = :attention, #error = :error, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt',
+          ...withCondition(allOf(stateIn(['queued', 'scheduled']), term('attempts = :zero', {}, { ':zero': 0 })), {
+            names: { '#state': 'state', '#error': 'error' },
+            values: {
+              ':cancelled': 'cancelled',
+              ':attention': attentionKey('cancelled', id),
+              ':error': reason,
+              ':now': new Date(now).toISOString(),
+              ':expiresAt': this.expiresAt(now),
+            },
+          }),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { cancelled: true, record: output.Attributes as JobRecord };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = conditionFailureItem(error);
+      return current ? { cancelled: false, record: current } : { cancelled: false };
+    }
+  }
+
   private newItem(job: NewJobRecord): Record<string, unknown> {
     const now = new Date(this.clock()).toISOString();
     return {
@@ -423,6 +465,9 @@ export class JobStore extends JobReader {
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
       ...(job.priority === undefined ? {} : { priority: job.priority }),
       ...(job.fairnessKey === undefined ? {} : { fairnessKey: job.fairnessKey }),
+      ...(job.error === undefined ? {} : { error: job.error }),
+      ...(job.state === 'cancelled' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
+      ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),
     };
   }
 

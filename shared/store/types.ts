@@ -1,5 +1,5 @@
 import type { PayloadRef } from '../payload-store.js';
-import type { JobRecord } from '../record.js';
+import type { JobErrorInfo, JobRecord } from '../record.js';
 import type { JobState } from '../states.js';
 
 /** What `create` writes for a new job. */
@@ -12,13 +12,18 @@ export interface NewJobRecord {
   /** Set (with `payload: null`) when the payload is in S3. */
   readonly payloadRef?: PayloadRef;
   readonly correlationId: string;
-  readonly state: Extract<JobState, 'queued' | 'scheduled'>;
+  /** `cancelled` (with `error` saying why) records a job refused at enqueue, e.g. by a throttle window. */
+  readonly state: Extract<JobState, 'queued' | 'scheduled' | 'cancelled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
   /** The priority level the job is sent to (queues with levels only). */
   readonly priority?: string;
   /** The job's fairness key (its SQS message group). */
   readonly fairnessKey?: string;
+  /** Why a job created `cancelled` was refused. */
+  readonly error?: JobErrorInfo;
+  /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
+  readonly orderingKey?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
@@ -32,6 +37,8 @@ export interface ClaimRequest {
   readonly enqueuedAt: string;
   /** Epoch ms the claim lasts; past it another delivery may take the job over. */
   readonly leaseUntil: number;
+  /** Ordering key of the delivery (its FIFO message group), kept on a record the claim creates (a recurring fire). */
+  readonly orderingKey?: string;
 }
 
 export type ClaimResult =

@@ -273,7 +273,7 @@ describe('JobSystem', () => {
 
 describe('JobSystem grants', () => {
   function grantedStatements(
-    grant: 'grantEnqueue' | 'grantRead' | 'grantOperate' | 'grantResolveSteps',
+    grant: 'grantEnqueue' | 'grantRead' | 'grantOperate' | 'grantResolveSteps' | 'grantPause',
   ): { Action: string | string[]; Resource: unknown }[] {
     const { stack, jobs } = jobSystemStack();
     const role = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
@@ -303,7 +303,7 @@ describe('JobSystem grants', () => {
     expect(actionsOf(statements)).not.toContain('sqs:ReceiveMessage');
   });
 
-  it('grantRead allows reading records, queue attributes and the own stack’s outputs only', () => {
+  it('grantRead allows reading records, queue attributes, event source states and the own stack’s outputs only', () => {
     const actions = actionsOf(grantedStatements('grantRead'));
     expect(new Set(actions)).toEqual(
       new Set([
@@ -312,13 +312,14 @@ describe('JobSystem grants', () => {
         'dynamodb:Query',
         'dynamodb:Scan',
         'sqs:GetQueueAttributes',
+        'lambda:GetEventSourceMapping',
         'cloudformation:DescribeStacks',
       ]),
     );
   });
 
   it('every grant lets connectJobClient read the outputs: DescribeStacks on the construct’s own stack, nothing wider', () => {
-    for (const grant of ['grantEnqueue', 'grantRead', 'grantOperate', 'grantResolveSteps'] as const) {
+    for (const grant of ['grantEnqueue', 'grantRead', 'grantOperate', 'grantResolveSteps', 'grantPause'] as const) {
       const statements = grantedStatements(grant).filter((s) => actionsOf([s]).includes('cloudformation:DescribeStacks'));
       expect({ grant, statements }).toEqual({
         grant,

@@ -76,6 +76,7 @@ describe('JobstackStack', () => {
           `${StackOutput.deadLetterQueueUrlPrefix}${suffix}`,
           `WorkerFunctionName${suffix}`,
           `${StackOutput.queueArnPrefix}${suffix}`,
+          `${StackOutput.eventSourceMappingIdsPrefix}${suffix}`,
         ];
       }),
       // The demo's prioritized queue `ranked`: its levels and each level's URL and ARN.

@@ -162,7 +162,90 @@ describe('JobSystem with priority levels', () => {
   });
 });
 
+describe('JobSystem pause with priority levels', () => {
+  // pause and resume disable and enable every event source mapping of the queue: one per level.
+  let template: Template;
+  let levelMappings: string[];
+
+  beforeAll(() => {
+    const { stack: boundStack, jobs } = jobSystemStack({
+      registry: REGISTRY,
+      queues: { 'media-reports': { maxConcurrency: 20, priorities: LEVELS } },
+    });
+    const fn = new lambda.Function(boundStack, 'Api', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => null;'),
+    });
+    jobs.bindClient(fn);
+    template = Template.fromStack(boundStack);
+    levelMappings = Object.keys(
+      template.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: Match.stringLikeRegexp('^JobsWorkerMediaReports') } },
+      }),
+    );
+  });
+
+  it("lists one mapping id per level in a bound client's config", () => {
+    expect(levelMappings).toHaveLength(3);
+    const api = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } })).find(
+      (fn) => fn.Properties.Environment?.Variables?.JOBSTACK_CONFIG !== undefined,
+    );
+    const config = JSON.stringify(api?.Properties.Environment.Variables.JOBSTACK_CONFIG);
+    expect(config).toContain('eventSourceMappingIds');
+    for (const id of levelMappings) expect(config).toContain(`"Ref":"${id}"`);
+  });
+
+  it('outputs every level mapping id, and lets grantPause and the sweeper flip each', () => {
+    template.hasOutput('EventSourceMappingIdsMediaReports', {
+      Value: { 'Fn::Join': [',', levelMappings.map((id) => ({ Ref: id }))] },
+    });
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const id of levelMappings) {
+      // the bound client's grantPause and the sweeper's reconcile both name each level's mapping
+      expect(policies.split(`"${id}"`).length - 1).toBeGreaterThanOrEqual(2);
+    }
+    const sweeper = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('re-sends or marks dead') },
+      }),
+    )[0];
+    const queues = JSON.stringify(sweeper?.Properties.Environment.Variables.JOBSTACK_QUEUES);
+    for (const id of levelMappings) expect(queues).toContain(`"Ref":"${id}"`);
+  });
+});
+
 describe('JobSystem priority validation', () => {
+  const ledger = defineJobContract({
+    name: 'ledger.apply',
+    schema: z.object({ account: z.string() }),
+    queue: 'ledger',
+    ordering: { key: (payload) => payload.account },
+  });
+
+  it('fails for priorities on a FIFO queue (one with ordered job types), quoting the queue', () => {
+    expect(() =>
+      jobSystemStack({
+        registry: defineRegistry(echo, ledger),
+        queues: { ledger: { maxConcurrency: 10, priorities: { high: 2, low: 1 } } },
+      }),
+    ).toThrow(
+      /queue 'ledger' is a FIFO queue \(it carries job types with ordering: ledger\.apply\): it takes no priorities \(given priorities 'high', 'low'\)/,
+    );
+  });
+
+  it('fails for fairness on a job type whose queue is FIFO, naming the job type and the queue', () => {
+    const fairOnLedger = defineJobContract({
+      name: 'ledger.audit',
+      schema: z.object({ tenant: z.string() }),
+      queue: 'ledger',
+      fairness: { key: (payload) => payload.tenant },
+    });
+    expect(() => jobSystemStack({ registry: defineRegistry(echo, ledger, fairOnLedger) })).toThrow(
+      /queue 'ledger' is a FIFO queue .*: job type 'ledger\.audit' cannot have fairness there/,
+    );
+  });
+
   it('fails for a level setting that is not 2..5 levels, quoting the value', () => {
     expect(() => jobSystemStack({ registry: REGISTRY, queues: { 'media-reports': { priorities: { high: 1 } } } })).toThrow(
       /queues\['media-reports'\]\.priorities must have 2\.\.5 levels \(given 1: 'high'\)/,

@@ -60,6 +60,7 @@ const ONE_QUEUE_OUTPUTS = [
   'DeadLetterQueueUrlDefault',
   'QueueArnDefault',
   'WorkerFunctionNameDefault',
+  'EventSourceMappingIdsDefault',
   StackOutput.scheduleGroupName,
   StackOutput.schedulerRoleArn,
   StackOutput.schedulerDeadLetterQueueArn,

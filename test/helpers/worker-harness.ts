@@ -6,7 +6,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { PayloadReader } from '../../functions/attempt/payload.js';
 import { createRecordProcessor, type RecordProcessorDeps } from '../../functions/worker/process-record.js';
-import { type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
+import { FlowStore, type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from './events.js';
 
 export type ClaimBehaviour = (input: { id: string; type: string }) => JobRecord | { conditionFailed: JobRecord };
@@ -20,6 +20,8 @@ export interface HarnessUpdate {
 }
 
 export interface WorkerHarnessOptions {
+  /** The worker's queue; a URL ending in `.fifo` makes it a FIFO queue. @default QUEUE_URL */
+  readonly queueUrl?: string;
   readonly claim?: ClaimBehaviour;
   readonly random?: () => number;
   /**
@@ -27,13 +29,14 @@ export interface WorkerHarnessOptions {
    * the write. @default every write succeeds
    */
   readonly update?: (input: HarnessUpdate) => unknown;
-  /** Answers GetItem (the cancellation watch). @default no record */
-  readonly get?: (id: string) => JobRecord | undefined;
+  /** Answers GetItem (the cancellation watch, flow-limit control items). @default no item */
+  readonly get?: (id: string) => JobRecord | Readonly<Record<string, unknown>> | undefined;
   readonly payloads?: PayloadReader;
   readonly clock?: RecordProcessorDeps['clock'];
   readonly timers?: RecordProcessorDeps['timers'];
   /** Level queue URLs by queue ARN (a queue with priority levels). */
   readonly levelQueueUrls?: Readonly<Record<string, string>>;
+  readonly pause?: RecordProcessorDeps['pause'];
 }
 
 /**
@@ -71,8 +74,10 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
   const processRecord = createRecordProcessor({
     registry,
     store: new JobStore(documentClient, 'jobs'),
-    queue: new JobQueue(sqs, QUEUE_URL, DLQ_URL),
+    queue: new JobQueue(sqs, options.queueUrl ?? QUEUE_URL, DLQ_URL),
     queueName: 'default',
+    // As the worker handler wires it: a job type without limits must cost no flow-store request.
+    flow: new FlowStore(documentClient, 'jobs'),
     logger,
     random: options.random ?? (() => 0.5),
     ...(options.payloads ? { payloads: options.payloads } : {}),
@@ -85,6 +90,7 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
           ),
         }
       : {}),
+    ...(options.pause ? { pause: options.pause } : {}),
   });
   return { processRecord, dynamo, sqs: sqsMock };
 }

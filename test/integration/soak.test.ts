@@ -20,6 +20,8 @@ it('under injected faults and a backlog older than every sweeper threshold, ever
   expect(report.duplicatedEffects).toBe(0);
   expect(report.missingEffects).toBe(0);
   expect(report.deadWithoutCopy).toBe(0);
+  // Flow control: no wait cost an attempt, no slot leaked (every tenant's live count is back to zero).
+  expect(report.flow).toEqual({ extraAttempts: 0, liveSlots: 0, unreleased: [] });
   // While the backlog was held, the sweeper (thresholds of a second) re-sent and ended nothing.
   expect(report.backlog?.sweeps).toBeGreaterThan(1);
   expect(report.backlog?.resent).toBe(0);

@@ -38,5 +38,8 @@ const clean =
   report.duplicatedEffects === 0 &&
   report.missingEffects === 0 &&
   report.deadWithoutCopy === 0 &&
+  report.flow.extraAttempts === 0 &&
+  report.flow.liveSlots === 0 &&
+  report.flow.unreleased.length === 0 &&
   backlogClean;
 process.exitCode = clean ? 0 : 1;

@@ -1,12 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { DEMO_LEDGER_OUTPUT } from '../../infra/jobstack-stack.js';
 import {
   type AwsConnection,
+  controlItemId,
   ENVELOPE_VERSION,
+  FlowStore,
   type JobClient,
   type JobState,
   newJobId,
@@ -28,7 +30,9 @@ export type Fault =
   | 'crash-inside-once'
   | 'crash-after-once'
   | 'control-characters'
-  | 'large-numbers';
+  | 'large-numbers'
+  | 'tenant-limited'
+  | 'crash-holding-slot';
 
 export interface SoakOptions {
   readonly jobs: JobClient<Registry>;
@@ -69,7 +73,22 @@ export interface SoakReport {
   /** Dead jobs whose dead-letter copy was never confirmed (`deadLetterPending` left set). */
   readonly deadWithoutCopy: number;
   readonly backlog?: BacklogReport;
+  readonly flow: FlowReport;
   readonly elapsedMs: number;
+}
+
+/**
+ * The flow-control mix's own checks (demo.tenant-report: at most 2 running and
+ * 20 starts per 10 s per tenant, one tenant noisy): waiting on a limit must cost
+ * no attempt and kill nothing, and no slot may outlive its job.
+ */
+export interface FlowReport {
+  /** Limited jobs that needed more than one attempt although nothing failed them: a wait used up an attempt. */
+  readonly extraAttempts: number;
+  /** Slots still live after every job settled: a leak (the counter must be back to zero). */
+  readonly liveSlots: number;
+  /** Holder entries of jobs that finished normally: a release that never happened (a crash's entry may stay, expired). */
+  readonly unreleased: string[];
 }
 
 interface PlannedJob {
@@ -90,7 +109,10 @@ interface PlannedJob {
  * - duplicate deliveries of the same message (SQS is at-least-once);
  * - a run that crashed mid-job (record left `running` with an expired lease, message redelivered);
  * - an enqueue whose send was lost after the record was written (rescued by the sweeper);
- * - cancellation before the job started.
+ * - cancellation before the job started;
+ * - a flow-control mix: jobs limited per tenant (one tenant noisy) and runs
+ *   that crashed while holding a tenant's slot; none may die or use an attempt
+ *   because of a limit, and no slot may stay held.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
@@ -105,6 +127,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (!queueUrl) throw new Error('the stack has no default queue');
   const runId = `soak-${Date.now().toString(36)}`;
   const planned: PlannedJob[] = [];
+  const flowStore = new FlowStore(documentClient, jobs.config.jobsTable);
+  const tenants = new Set<string>();
+  const limited: string[] = [];
+  const crashedHolders = new Set<string>();
   const faults = Object.fromEntries(FAULTS.map((fault) => [fault, 0])) as Record<Fault, number>;
 
   const [sweeper] = await stackFunctions(options.aws, jobs.config.stackName, 'JobSystemSweeper');
@@ -170,6 +196,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const missingEffects = effects.filter((job) => runs(job) < (job.effectRuns ?? 1)).length;
   const deadRecords = await jobs.getMany(planned.filter((job) => states.get(job.jobId) === 'dead').map((job) => job.jobId));
   const deadWithoutCopy = deadRecords.filter((record) => record.deadLetterPending === true).length;
+  const flow = await checkFlow();
   return {
     enqueued: planned.length,
     faults,
@@ -179,6 +206,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     missingEffects,
     deadWithoutCopy,
     ...(backlog === undefined ? {} : { backlog }),
+    flow,
     elapsedMs: Date.now() - started,
   };
 
@@ -296,7 +324,52 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           expected: 'succeeded',
           effectKey,
         };
+      case 'tenant-limited': {
+        // Most limited jobs belong to one noisy tenant, so its limits are hit again and again.
+        const tenant = random() < 0.7 ? NOISY_TENANT : (QUIET_TENANTS[Math.floor(random() * QUIET_TENANTS.length)] as string);
+        tenants.add(tenant);
+        const { jobId } = await jobs.enqueue(LIMITED_TYPE, { tenant, ms: 100 + Math.floor(random() * 300) });
+        limited.push(jobId);
+        return { jobId, fault, expected: 'succeeded' };
+      }
+      case 'crash-holding-slot': {
+        // A run killed while holding one of the noisy tenant's two slots: its record and its slot both
+        // carry a lease a few seconds out. Until then the slot counts; after, it must free itself.
+        const jobId = newJobId();
+        const payload = { tenant: NOISY_TENANT, ms: 100 };
+        const leaseUntil = Date.now() + 3_000;
+        tenants.add(NOISY_TENANT);
+        crashedHolders.add(jobId);
+        await putRecord(jobId, LIMITED_TYPE, payload, { state: 'running', attempts: 1, leaseUntil });
+        await flowStore.acquireSlot({ jobType: LIMITED_TYPE, key: NOISY_TENANT, jobId, limit: 1_000, leaseUntil });
+        await sendRaw(jobId, LIMITED_TYPE, payload);
+        return { jobId, fault, expected: 'succeeded' };
+      }
     }
+  }
+
+  /** Reads every tenant's slot item once all jobs settled. */
+  async function checkFlow(): Promise<FlowReport> {
+    const records = await jobs.getMany(limited);
+    const extraAttempts = records.filter((record) => record.state === 'succeeded' && record.attempts > 1).length;
+    let liveSlots = 0;
+    const unreleased: string[] = [];
+    const now = Date.now();
+    for (const tenant of tenants) {
+      const output = await documentClient.send(
+        new GetCommand({
+          TableName: jobs.config.jobsTable,
+          Key: { id: controlItemId('concurrency', LIMITED_TYPE, tenant) },
+          ConsistentRead: true,
+        }),
+      );
+      const holders = (output.Item?.holders ?? {}) as Record<string, number>;
+      for (const [jobId, leaseUntil] of Object.entries(holders)) {
+        if (leaseUntil > now) liveSlots++;
+        if (!crashedHolders.has(jobId)) unreleased.push(jobId);
+      }
+    }
+    return { extraAttempts, liveSlots, unreleased };
   }
 
   async function sendRaw(jobId: string, type: string, payload: unknown): Promise<void> {
@@ -386,7 +459,14 @@ const FAULTS: readonly Fault[] = [
   'crash-after-once',
   'control-characters',
   'large-numbers',
+  'tenant-limited',
+  'crash-holding-slot',
 ];
+
+/** The flow-control mix's job type: concurrency 2 and 20 starts per 10 s, per tenant. */
+const LIMITED_TYPE = 'demo.tenant-report';
+const NOISY_TENANT = 'noisy';
+const QUIET_TENANTS = ['quiet-a', 'quiet-b', 'quiet-c'];
 
 /** Sweeper thresholds of a second (and counts trusted a second after a send), for the backlog phase. */
 const FAST_SWEEPER: Record<string, string> = {
@@ -400,8 +480,10 @@ const FAST_SWEEPER: Record<string, string> = {
 /** The mix: mostly healthy jobs, every fault present in a run of a few dozen. */
 function pickFault(roll: number): Fault {
   const weights: [Fault, number][] = [
-    ['none', 0.22],
-    ['transient-failures', 0.12],
+    ['none', 0.14],
+    ['tenant-limited', 0.1],
+    ['crash-holding-slot', 0.03],
+    ['transient-failures', 0.07],
     ['exhausted-retries', 0.05],
     ['non-retryable', 0.05],
     ['duplicate-delivery', 0.12],

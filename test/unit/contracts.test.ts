@@ -145,8 +145,8 @@ describe('implementJob and implementLongJob', () => {
 describe('planning from contracts alone', () => {
   it('plans queues, schedules and long jobs from a registry of contracts', () => {
     expect(planQueues(contracts)).toEqual([
-      { name: 'default', maxAttempts: 5, longestJobTimeoutMs: 60_000, jobTypes: ['ping', 'search.reindex'] },
-      { name: 'mail', maxAttempts: 4, longestJobTimeoutMs: 30_000, jobTypes: ['email.send'] },
+      { name: 'default', maxAttempts: 5, longestJobTimeoutMs: 60_000, jobTypes: ['ping', 'search.reindex'], fifo: false },
+      { name: 'mail', maxAttempts: 4, longestJobTimeoutMs: 30_000, jobTypes: ['email.send'], fifo: false },
     ]);
     expect(planSchedules(contracts)).toEqual([
       expect.objectContaining({ name: 'email.send', jobType: 'email.send', queue: 'mail', expression: 'rate(1 day)' }),

@@ -38,6 +38,9 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
     cancel: vi.fn(async () => ({ outcome: 'finished' as const, record: DEAD })),
     retry: vi.fn(async (jobId: string) => ({ jobId, outcome: 'requeued', state: 'queued' })),
     redrive: vi.fn(async () => ({ moved: 2, discarded: 0, leftInPlace: 1 })),
+    pause: vi.fn(),
+    resume: vi.fn(),
+    queueStatus: vi.fn(),
     config: { stackName: 'jobstack', queues: { default: {} } },
     ...overrides,
   };

@@ -120,6 +120,17 @@ describe('contract options', () => {
       defineJobContract({ name: 'x', schema: z.object({}), fairness: { key: 'tenant' } as unknown as { key: () => string } }),
     ).toThrow(/job 'x': fairness must be \{ key: \(payload\) => string \} \(given \{"key":"tenant"\}\)/);
   });
+
+  it('fails for fairness with ordering on one job type (a FIFO queue groups by the ordering key)', () => {
+    expect(() =>
+      defineJobContract({
+        name: 'x',
+        schema: z.object({ tenant: z.string() }),
+        ordering: { key: (payload) => payload.tenant },
+        fairness: { key: (payload) => payload.tenant },
+      }),
+    ).toThrow(/job 'x': ordering cannot be combined with fairness \(given both\)/);
+  });
 });
 
 describe('client routing by priority', () => {

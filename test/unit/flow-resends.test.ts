@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { registry as demoRegistry } from '../../functions/jobs/contracts.js';
 import { sweep } from '../../functions/sweeper/sweep.js';
 import { readWorkerEnvironment } from '../../functions/worker/environment.js';
+import { PAUSED_HAND_BACK_DELAY_SECONDS } from '../../functions/worker/pause-gate.js';
 import { RedeliveryRequestedError } from '../../functions/worker/process-record.js';
 import {
   defineJob,
@@ -168,6 +169,59 @@ describe('worker on a queue with priority levels', () => {
       QueueUrl: HIGH_URL,
       ReceiptHandle: message.receiptHandle,
       VisibilityTimeout: 2,
+    });
+  });
+
+  // A delayed copy (a flow-limit wait, a pause hand-back) goes to the queue the message came from, in its group.
+  const limited = defineRegistry(
+    defineJob({
+      name: 'test.limited',
+      schema: z.object({ tenant: z.string() }),
+      concurrency: { key: (payload) => payload.tenant, limit: 1 },
+      handler: async () => undefined,
+    }),
+  );
+  const groupedRecord = (body: string) => {
+    const message = sqsRecord(body, { eventSourceARN: HIGH_ARN });
+    return { ...message, attributes: { ...message.attributes, MessageGroupId: 'tenant-a' } };
+  };
+
+  it("sends a job waiting for its flow limit back to its level's queue, in its group", async () => {
+    // GIVEN a high-level delivery in tenant-a's group whose key's only slot another job holds
+    const { processRecord, sqs } = workerHarness(limited, {
+      levelQueueUrls: { [HIGH_ARN]: HIGH_URL },
+      get: (id) =>
+        id === 'concurrency#test.limited#tenant-a'
+          ? { id, holders: { 'other-job': Date.now() + 600_000 }, version: 3 }
+          : undefined,
+    });
+    const message = groupedRecord(envelopeBody('test.limited', { tenant: 'tenant-a' }, 'job-w'));
+
+    // WHEN it is processed THEN it waits: the original may be deleted
+    await expect(processRecord(message, lambdaContext())).resolves.toBeUndefined();
+
+    // AND its delayed copy went to the high level's queue with its group, not to the queue's default level
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: HIGH_URL,
+      MessageBody: message.body,
+      MessageGroupId: 'tenant-a',
+    });
+  });
+
+  it("hands a delivery back while paused to its level's queue, in its group", async () => {
+    const { processRecord, sqs } = workerHarness(limited, {
+      levelQueueUrls: { [HIGH_ARN]: HIGH_URL },
+      pause: { isPaused: async () => true },
+    });
+    const message = groupedRecord(envelopeBody('test.limited', { tenant: 'tenant-a' }, 'job-p'));
+    await expect(processRecord(message, lambdaContext())).resolves.toBeUndefined();
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: HIGH_URL,
+      MessageBody: message.body,
+      DelaySeconds: PAUSED_HAND_BACK_DELAY_SECONDS,
+      MessageGroupId: 'tenant-a',
     });
   });
 

@@ -43,18 +43,19 @@ describe('planQueues', () => {
       ),
     );
     expect(plans).toEqual([
-      { name: 'default', maxAttempts: 7, longestJobTimeoutMs: 10_000, jobTypes: ['a', 'b'] },
-      { name: 'reports', maxAttempts: 5, longestJobTimeoutMs: 840_000, jobTypes: ['c'] },
+      { name: 'default', maxAttempts: 7, longestJobTimeoutMs: 10_000, jobTypes: ['a', 'b'], fifo: false },
+      { name: 'reports', maxAttempts: 5, longestJobTimeoutMs: 840_000, jobTypes: ['c'], fifo: false },
     ]);
   });
 
-  it('puts the demo jobs on the default queue, and the flow-control demos on their own queues, with three attempts', () => {
+  it('puts the demo jobs on the default queue with three attempts, demo.ordered on its own FIFO queue, and the priority and fairness demos on their own queues', () => {
     expect(planQueues(registry)).toEqual([
       {
         name: 'default',
         maxAttempts: 3,
         longestJobTimeoutMs: 300_000,
         jobTypes: [
+          'demo.debounced',
           'demo.echo',
           'demo.effect',
           'demo.fail',
@@ -65,10 +66,20 @@ describe('planQueues', () => {
           'demo.once',
           'demo.progress',
           'demo.sleep',
+          'demo.tenant-report',
+          'demo.throttled',
         ],
+        fifo: false,
       },
-      { name: 'ranked', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.ranked'] },
-      { name: 'tenants', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.tenant', 'demo.tenant-unfair'] },
+      { name: 'ordered', maxAttempts: 3, longestJobTimeoutMs: 60_000, jobTypes: ['demo.ordered'], fifo: true },
+      { name: 'ranked', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.ranked'], fifo: false },
+      {
+        name: 'tenants',
+        maxAttempts: 3,
+        longestJobTimeoutMs: 90_000,
+        jobTypes: ['demo.tenant', 'demo.tenant-unfair'],
+        fifo: false,
+      },
     ]);
   });
 });

@@ -97,9 +97,12 @@ describe('redriveDeadLetters', () => {
     });
   });
 
-  it('sends with a group id and a deduplication id on FIFO queues', async () => {
-    jobsInState({ a: 'dead' });
-    const message = { ...deadLetter('a'), Attributes: { MessageGroupId: 'tenant-7' } };
+  it("sends back on FIFO queues in the group of the record's ordering key, with a deduplication id per dead letter", async () => {
+    // The worker's dead-letter copy is grouped by job id; the way back uses the record's ordering key.
+    const dead = claimedRecord({ id: 'a', type: 'demo.fail', state: 'dead', attempts: 3, orderingKey: 'tenant-7' });
+    dynamo.on(GetCommand).resolves({ Item: dead });
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...dead, state: 'queued' } });
+    const message = { ...deadLetter('a'), Attributes: { MessageGroupId: 'a' } };
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [message] })
@@ -107,6 +110,18 @@ describe('redriveDeadLetters', () => {
     await redriveDeadLetters(deps, { url: 'https://sqs/jobs.fifo', deadLetterUrl: 'https://sqs/jobs-dlq.fifo' });
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       Entries: [expect.objectContaining({ MessageGroupId: 'tenant-7', MessageDeduplicationId: 'redrive-m-a' })],
+    });
+  });
+
+  it('sends a job without ordering back to a FIFO queue in a group of its own (its id)', async () => {
+    jobsInState({ a: 'dead' });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ ...deadLetter('a'), Attributes: { MessageGroupId: 'a' } }] })
+      .resolves({ Messages: [] });
+    await redriveDeadLetters(deps, { url: 'https://sqs/jobs.fifo', deadLetterUrl: 'https://sqs/jobs-dlq.fifo' });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
+      Entries: [expect.objectContaining({ MessageGroupId: 'a', MessageDeduplicationId: 'redrive-m-a' })],
     });
   });
 

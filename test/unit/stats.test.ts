@@ -142,7 +142,7 @@ describe('formatStats', () => {
       }),
     );
     expect(text).toContain('stack jobstack at 2026-01-02T03:04:05.000Z');
-    expect(text).toMatch(/^default\s+3\s+1\s+2\s+4$/m);
+    expect(text).toMatch(/^default\s+active\s+3\s+1\s+2\s+4$/m);
     expect(text).toMatch(/^queued\s+~5$/m);
     expect(text).toMatch(/^running\s+~1$/m);
     expect(text).toMatch(/^dead\s+4$/m);

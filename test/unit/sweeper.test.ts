@@ -179,6 +179,18 @@ describe('sweep', () => {
     expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
   });
 
+  it('leaves every job but dead ones of a paused queue alone, even when its messages read as gone', async () => {
+    // A paused queue whose mapping still delivers: its messages sit handed back, delayed, for a moment.
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: QUEUE_URL }).resolves(attributes(0, 0, 3));
+    const waiting = record({ id: 'waiting', state: 'queued', attempts: 0, updatedAt: ago(minutes(30)) });
+    dynamo.on(ScanCommand).resolves({ Items: [waiting] });
+
+    expect((await sweep({ ...deps(), pausedQueues: new Set(['default']) })).resent).toBe(0);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    // The same job in a queue that is not paused is re-sent: the skip is what kept it.
+    expect((await sweep(deps())).resent).toBe(1);
+  });
+
   it('counts messages waiting in the undeliverable queue as messages that may still move the job', async () => {
     sqs.on(GetQueueAttributesCommand, { QueueUrl: UNDELIVERABLE_URL }).resolves(attributes(0, 1, 0));
     dynamo.on(ScanCommand).resolves({ Items: [record({ state: 'queued', updatedAt: ago(days(1)) })] });

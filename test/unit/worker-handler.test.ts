@@ -1,8 +1,8 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createWorkerHandler, type WorkerHandler } from 'jobstack/worker';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registry } from '../../functions/jobs/handlers.js';
 import { FunctionEnv } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, envelopeBody, lambdaContext, QUEUE_URL, sqsEvent, sqsRecord } from '../helpers/events.js';
@@ -21,6 +21,11 @@ describe('worker Lambda handler', () => {
     process.env[FunctionEnv.queueName] = 'default';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     handler = createWorkerHandler({ registry });
+  });
+
+  beforeEach(() => {
+    // The pause gate's read of the queue's pause item: no pause.
+    dynamo.on(GetCommand, { Key: { id: 'queue#default' } }).resolves({});
   });
 
   it('reports only the failed record of a batch; poison and successes are not re-run', async () => {

@@ -5,7 +5,10 @@ import { DEMO_LEDGER_TABLE_ENV, effect } from '../contracts.js';
 
 let ledger: DynamoDBDocumentClient | undefined;
 
-export const effectJob = implementJob(effect, async ({ key }, { signal }) => {
+export const effectJob = implementJob(effect, async ({ key }, { signal }) => ({ count: await addToLedger(key, signal) }));
+
+/** Adds 1 to the ledger item `key` and returns the new count. */
+export async function addToLedger(key: string, signal: AbortSignal): Promise<number> {
   const tableName = process.env[DEMO_LEDGER_TABLE_ENV];
   if (!tableName) throw new NonRetryableError(`${DEMO_LEDGER_TABLE_ENV} is not set: the stack was deployed without demo jobs`);
   ledger ??= DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -20,5 +23,5 @@ export const effectJob = implementJob(effect, async ({ key }, { signal }) => {
     }),
     { abortSignal: signal },
   );
-  return { count: Number(output.Attributes?.count ?? 0) };
-});
+  return Number(output.Attributes?.count ?? 0);
+}
