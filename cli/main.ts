@@ -1,6 +1,6 @@
 import { JobstackError } from '../shared/index.js';
 import { dashboardCommand } from './commands/dashboard.js';
-import { flowStateCommand } from './commands/flow.js';
+import { flowCommand } from './commands/flow.js';
 import {
   cancelCommand,
   enqueueCommand,
@@ -11,7 +11,6 @@ import {
   retryCommand,
   waitCommand,
 } from './commands/jobs.js';
-import { limitsCommand } from './commands/limits.js';
 import { localCommand } from './commands/local.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
@@ -40,8 +39,8 @@ commands:
         [--keep-on-deploy]            the next deploy resumes it unless --keep-on-deploy
   resume <queue>                      resume a paused queue; its backlog drains
   queues                              each queue: paused or active (since, why), its event source, its depths
-  flow-state <type> <key>             a debounced key's latest job, or a throttled key's open window
-  limits <type> [--key K]             a job type's concurrency slots held and recent starts, for one key
+  flow [<type> [--key K]]             the flow control each job type declares; with a type, its state for
+                                      one key: slots held, starts in the rate window, debounce mark, throttle window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
@@ -73,8 +72,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   pause: pauseCommand,
   resume: resumeCommand,
   queues: queuesCommand,
-  'flow-state': flowStateCommand,
-  limits: limitsCommand,
+  flow: flowCommand,
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,

@@ -58,15 +58,15 @@ export {
   FlowCancelReason,
   InvalidFlowKeyError,
   InvalidFlowOptionError,
-  type KeyedFlowState,
   type KeyedPeriod,
   type KeyedPeriodInput,
 } from '../shared/flow/debounce.js';
 export { FlowKeyError } from '../shared/flow/errors.js';
 export { type FairnessOption, InvalidFairnessKeyError } from '../shared/flow/fairness.js';
-export type { FlowLimitState } from '../shared/flow/limit-state.js';
+export type { FlowState } from '../shared/flow/flow-state.js';
 export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export { InvalidPriorityError, type PriorityLevelConfig, type PriorityLevels } from '../shared/flow/priorities.js';
+export type { FlowControlSummary } from '../shared/flow/summary.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,

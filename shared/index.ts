@@ -77,7 +77,6 @@ export {
   InvalidFlowOptionError,
   isSupersededBy,
   type KeyedFlowPlan,
-  type KeyedFlowState,
   KeyedFlowStore,
   type KeyedPeriod,
   type KeyedPeriodInput,
@@ -92,7 +91,7 @@ export {
   throttledReason,
 } from './flow/debounce.js';
 export { FlowKeyError } from './flow/errors.js';
-export { type FlowLimitState, readFlowLimitState } from './flow/limit-state.js';
+export { type FlowState, type FlowStateStores, readFlowState } from './flow/flow-state.js';
 export {
   type ConcurrencyLimit,
   type ConcurrencyLimitInput,
@@ -104,6 +103,7 @@ export {
   resolveFlowLimits,
   WHOLE_TYPE_KEY,
 } from './flow/limits.js';
+export { type FlowControlSummary, summarizeFlowControl } from './flow/summary.js';
 export { newJobId } from './ids.js';
 export {
   type AnyJobContract,

@@ -320,6 +320,77 @@ function redrive(queue) {
   });
 }
 
+/** What a job type declares, in words (the same words as `jobstack flow`). */
+function declaredFlow(job) {
+  const seconds = (ms) => `${ms / 1000} s`;
+  const scope = (limit) => (limit.perKey ? 'per key' : 'whole type');
+  return [
+    job.concurrency && `concurrency ${job.concurrency.limit} ${scope(job.concurrency)}`,
+    job.rateLimit && `rate ${job.rateLimit.limit}/${seconds(job.rateLimit.perMs)} ${scope(job.rateLimit)}`,
+    job.ordering && 'ordered per key',
+    job.debounce && `debounce ${seconds(job.debounce.periodMs)}`,
+    job.throttle && `throttle ${seconds(job.throttle.periodMs)}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** One key's flow state as lines of text (slot holders, rate window, debounce mark, throttle window). */
+function flowStateText(state) {
+  const lines = [`${state.jobType}, key ${state.key}`];
+  if (state.concurrency) {
+    lines.push(`concurrency: ${state.concurrency.holders.length} of ${state.concurrency.limit} slots held`);
+    for (const holder of state.concurrency.holders) lines.push(`  ${holder.jobId} until ${holder.leaseUntil}`);
+  }
+  if (state.rateLimit) {
+    const { limit, perMs, startsInWindow, nextStartAt } = state.rateLimit;
+    lines.push(`rate limit: ${startsInWindow.length} of ${limit} starts in the last ${perMs / 1000} s`);
+    if (nextStartAt) lines.push(`  next start possible at ${nextStartAt}`);
+  }
+  if (state.debounce) {
+    const { latest } = state.debounce;
+    lines.push(latest ? `debounce: latest job ${latest.jobId} (enqueued ${latest.enqueuedAt})` : 'debounce: nothing pending');
+  }
+  if (state.throttle) {
+    const { window } = state.throttle;
+    lines.push(window ? `throttle: window held by ${window.jobId} until ${window.until}` : 'throttle: no open window');
+  }
+  return lines.join('\n');
+}
+
+async function showFlowState(type, key) {
+  const out = $('#flow-state');
+  try {
+    const query = key ? `?key=${encodeURIComponent(key)}` : '';
+    out.textContent = flowStateText(await api('GET', `/api/flow/${encodeURIComponent(type)}${query}`));
+    out.className = '';
+  } catch (error) {
+    out.textContent = error.message;
+    out.className = 'error';
+  }
+  out.hidden = false;
+}
+
+/** The job types with flow control: read once (they change only with a deploy). */
+async function loadFlowControl() {
+  const { jobTypes } = await api('GET', '/api/flow');
+  const rows = jobTypes.map((job) => {
+    const keyInput = el('input', { name: 'key', placeholder: 'key', size: 14, 'aria-label': `key of ${job.jobType}` });
+    return el(
+      'tr',
+      { 'data-type': job.jobType },
+      el('td', {}, job.jobType),
+      el('td', {}, job.queue),
+      el('td', {}, declaredFlow(job)),
+      el('td', {}, keyInput),
+      el('td', {}, el('button', { type: 'button', onclick: () => showFlowState(job.jobType, keyInput.value.trim()) }, 'State')),
+    );
+  });
+  $('#flow tbody').replaceChildren(
+    ...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: 5 }, 'no job type declares flow control'))]),
+  );
+}
+
 function start() {
   const stateSelect = $('#filters [name=state]');
   for (const state of STATES) stateSelect.append(el('option', { value: state }, state));
@@ -347,6 +418,7 @@ function start() {
   });
   void refresh();
   setInterval(refresh, REFRESH_MS);
+  loadFlowControl().catch((error) => showStatus(`flow control: ${error.message}`, true));
 }
 
 start();

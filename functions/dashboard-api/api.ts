@@ -1,6 +1,8 @@
 import type { RedriveOptions, RedriveResult } from '../../shared/client/redrive.js';
 import {
   type CancelResult,
+  type FlowControlSummary,
+  type FlowState,
   InvalidArgumentError,
   isJobState,
   JOB_STATES,
@@ -8,6 +10,7 @@ import {
   JobstackError,
   type ListPage,
   type ListQuery,
+  UnknownJobTypeError,
 } from '../../shared/index.js';
 import { UnknownQueueError } from '../../shared/pause/errors.js';
 import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../../shared/pause/types.js';
@@ -39,6 +42,8 @@ export interface DashboardJobs {
   pause(queue: string, options?: PauseOptions): Promise<PauseResult>;
   resume(queue: string): Promise<ResumeResult>;
   queueStatus(): Promise<QueueStatus[]>;
+  flowControl(): FlowControlSummary[];
+  flowState(type: string, key?: string): Promise<FlowState>;
   readonly config: { readonly stackName: string; readonly queues: Readonly<Record<string, unknown>> };
 }
 
@@ -104,6 +109,8 @@ export class ApiError extends JobstackError {
  * - `GET  /api/queues`                   each queue paused (since, why, keepOnDeploy) or active (`queueStatus`)
  * - `POST /api/queues/:name/pause`       body `{ "reason"?: string, "keepOnDeploy"?: boolean }`
  * - `POST /api/queues/:name/resume`
+ * - `GET  /api/flow`                     the flow control each job type declares (`flowControl`)
+ * - `GET  /api/flow/:type?key=`          one key's flow state (`flowState`)
  *
  * Errors answer `{ "error": { "name", "message" } }` with 400, 404 or 405; an
  * unexpected failure answers 500 with its message (never a stack).
@@ -160,6 +167,15 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       allow(request, 'POST');
       return ok(await jobs.resume(id));
     }
+    if (resource === 'flow' && id === undefined) {
+      allow(request, 'GET');
+      return ok({ jobTypes: jobs.flowControl() });
+    }
+    if (resource === 'flow' && id !== undefined && action === undefined) {
+      allow(request, 'GET');
+      const key = request.query.get('key');
+      return ok(await jobs.flowState(id, key === null || key === '' ? undefined : key));
+    }
     if (resource === 'queues' && id !== undefined && action === 'redrive') {
       allow(request, 'POST');
       if (!Object.hasOwn(jobs.config.queues, id)) {
@@ -177,7 +193,9 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       return await route(request);
     } catch (error) {
       if (error instanceof ApiError) return failure(error.status, error.name, error.message);
-      if (error instanceof UnknownQueueError) return failure(404, error.name, error.message);
+      if (error instanceof UnknownQueueError || error instanceof UnknownJobTypeError) {
+        return failure(404, error.name, error.message);
+      }
       if (error instanceof InvalidArgumentError) return failure(400, error.name, error.message);
       const named = error instanceof Error ? error : new Error(String(error));
       return failure(500, named.name, named.message);

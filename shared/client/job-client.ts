@@ -11,11 +11,12 @@ import {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../errors.js';
-import { cancelDisplaced, type KeyedFlowState, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
+import { cancelDisplaced, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
 import { fairnessKeyOf } from '../flow/fairness.js';
-import { type FlowLimitState, readFlowLimitState } from '../flow/limit-state.js';
+import { type FlowState, readFlowState } from '../flow/flow-state.js';
 import { resolvePriority } from '../flow/priorities.js';
 import { levelUrl, resendOf } from '../flow/routing.js';
+import { type FlowControlSummary, summarizeFlowControl } from '../flow/summary.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
@@ -203,17 +204,6 @@ export interface JobClient<R extends JobRegistry> {
   resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
-  /**
-   * The debounce or throttle state of one key of a job type (one read): for a
-   * debounced type, the latest job marked for the key (it runs unless a later
-   * enqueue supersedes it; it may have run already); for a throttled type, the
-   * job holding the open window and when the window ends.
-   * @example
-   * const state = await jobs.flowKeyState('search.reindex', userId); // { jobId, enqueuedAt, ... } | undefined
-   * @returns undefined when the key has no mark or no open window
-   * @throws UnknownJobTypeError; InvalidArgumentError when the type has neither option
-   */
-  flowKeyState(type: keyof R & string, key: string): Promise<KeyedFlowState | undefined>;
   /** Cancels a job that has not started; asks a running one to stop at its next check. */
   cancel(jobId: string): Promise<CancelResult>;
   /**
@@ -271,14 +261,18 @@ export interface JobClient<R extends JobRegistry> {
   /** Every logical queue: `paused` (since when, why, keepOnDeploy) or `active`, and its event sources' states. */
   queueStatus(): Promise<QueueStatus[]>;
   /**
-   * The current state of a job type's `concurrency` and `rateLimit` for one key:
-   * the jobs holding a slot (running, or crashed with a lease not yet run out)
-   * and the starts within the current window. One strongly consistent read per limit.
+   * The current state of every flow-control option of a job type for one key:
+   * `concurrency` (the jobs holding a slot: running, or crashed with a lease not
+   * yet run out), `rateLimit` (the starts within the current window),
+   * `debounce` (the latest job marked for the key) and `throttle` (the open
+   * window and the job holding it). One strongly consistent read per option.
    * @example
-   * const { concurrency } = await jobs.limits('report.build', 'tenant-42');
-   * @throws UnknownJobTypeError; InvalidArgumentError when the limits are per key and `key` is not given
+   * const { concurrency, rateLimit } = await jobs.flowState('report.build', 'tenant-42');
+   * @throws UnknownJobTypeError; InvalidArgumentError when an option is per key and `key` is not given
    */
-  limits<T extends keyof R & string>(type: T, key?: string): Promise<FlowLimitState>;
+  flowState<T extends keyof R & string>(type: T, key?: string): Promise<FlowState>;
+  /** The flow control each job type declares (limits, ordering, debounce, throttle), without reading any state. */
+  flowControl(): FlowControlSummary[];
   readonly config: JobstackConfig;
 }
 
@@ -652,20 +646,6 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     list: (query) => store.list(query),
 
-    async flowKeyState(type, key) {
-      const definition = findJobDefinition(registry, type);
-      if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
-      if (definition.debounce) {
-        const mark = await flows.readLatest(type, key);
-        return mark && { jobType: type, key, jobId: mark.jobId, enqueuedAt: mark.enqueuedAt };
-      }
-      if (definition.throttle) {
-        const window = await flows.readWindow(type, key);
-        return window && { jobType: type, key, jobId: window.holder, until: new Date(window.untilMs).toISOString() };
-      }
-      throw new InvalidArgumentError(`job type '${type}' has neither debounce nor throttle`, { jobType: type });
-    },
-
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 
     cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
@@ -682,10 +662,13 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     queueStatus: () => pauses.queueStatus(),
 
-    async limits(type, key) {
+    flowControl: () => summarizeFlowControl(registry),
+
+    async flowState(type, key) {
       const contract = findJobDefinition(registry, type);
       if (!contract) throw new UnknownJobTypeError(type, Object.keys(registry));
-      return readFlowLimitState(new FlowStore(clients.documentClient, config.jobsTable), contract, key, Date.now());
+      const stores = { limits: new FlowStore(clients.documentClient, config.jobsTable), keyed: flows };
+      return readFlowState(stores, contract, key, Date.now());
     },
 
     async retry(jobId) {

@@ -190,18 +190,6 @@ export type ThrottleResult =
   | { readonly outcome: 'kept'; readonly untilMs: number }
   | { readonly outcome: 'throttled'; readonly holder: string; readonly untilMs: number };
 
-/** What `debounceState`/`throttleState` report about one key. */
-export interface KeyedFlowState {
-  readonly jobType: string;
-  readonly key: string;
-  /** Debounce: the job that runs unless another enqueue supersedes it. Throttle: the job holding the window. */
-  readonly jobId: string;
-  /** Debounce: when that job was enqueued. */
-  readonly enqueuedAt?: string;
-  /** Throttle: when the window closes (ISO-8601); enqueues before it are throttled. */
-  readonly until?: string;
-}
-
 /**
  * The control items of debounce and throttle in the job table, one per job
  * type and key (`debounce#<type>#<key>`, `throttle#<type>#<key>`). Each write

@@ -58,7 +58,7 @@ export type StartResult =
   /** Over the limit: the next start of the key is possible `waitMs` from now (or the item kept changing: `contended`). */
   | { readonly allowed: false; readonly waitMs: number; readonly contended: boolean };
 
-/** Live holders of a key's concurrency slots, as `jobs.limits` shows them. */
+/** Live holders of a key's concurrency slots, as `jobs.flowState` shows them. */
 export interface SlotState {
   readonly holders: readonly { readonly jobId: string; readonly leaseUntil: number }[];
 }

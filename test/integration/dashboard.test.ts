@@ -153,4 +153,26 @@ describe('web dashboard in a browser', () => {
     // AND the record agrees with what the page shows
     expect(await jobs.get(flaky.jobId)).toMatchObject({ state: 'succeeded', attempts: 4 });
   });
+
+  it("lists the job types' flow control and shows a key's live state: the slot a running job holds", async () => {
+    // GIVEN a tenant's report running (it holds one of the tenant's two slots for 4 s)
+    const tenant = uniqueName('tenant');
+    const report = await jobs.enqueue('demo.tenant-report', { tenant, ms: 4_000 });
+    await expect.poll(async () => (await jobs.get(report.jobId))?.state, { timeout: 60_000, interval: 200 }).toBe('running');
+
+    // WHEN the flow-control row of its type is asked for the tenant's state
+    await page.goto(dashboard.url);
+    const row = page.locator('[data-testid=flow] tr[data-type="demo.tenant-report"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('concurrency 2 per key, rate 20/10 s per key');
+    await row.locator('input[name=key]').fill(tenant);
+    await row.locator('button').click();
+
+    // THEN the page shows the slot held by the running job and its start in the rate window
+    const state = page.locator('[data-testid=flow-state]');
+    await expect.poll(() => state.textContent()).toContain('concurrency: 1 of 2 slots held');
+    expect(await state.textContent()).toContain(report.jobId);
+    expect(await state.textContent()).toContain('rate limit: 1 of 20 starts in the last 10 s');
+    expect((await jobs.wait(report, { timeout: '60s' })).state).toBe('succeeded');
+  });
 });

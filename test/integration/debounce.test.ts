@@ -110,7 +110,7 @@ describe('throttle', () => {
 });
 
 describe('the CLI', () => {
-  it("enqueue says a job was throttled, get shows the reason, flow-state shows a key's window and latest job", async () => {
+  it("enqueue says a job was throttled, get shows the reason, flow shows a key's window and latest job", async () => {
     const key = uniqueName('cli');
     const ledgerKey = uniqueName('cli-ledger');
     const first = await jobs.enqueue('demo.throttled', { key, ledgerKey, n: 0 });
@@ -118,11 +118,9 @@ describe('the CLI', () => {
     // Both at once: each CLI run takes a second or two to start, and the window lasts 10 s.
     const [enqueued, window] = await Promise.all([
       runCli(['enqueue', 'demo.throttled', '--payload', JSON.stringify({ key, ledgerKey, n: 1 })]),
-      runCli(['flow-state', 'demo.throttled', key]),
+      runCli(['flow', 'demo.throttled', '--key', key]),
     ]);
-    expect(window.stdout).toMatch(
-      new RegExp(`demo\\.throttled key ${key}: throttled until \\S+Z, window held by job ${first.jobId}`),
-    );
+    expect(window.stdout).toMatch(new RegExp(`throttle \\(10 s\\): throttled until \\S+Z, window held by job ${first.jobId}`));
     expect(enqueued.code).toBe(0);
     expect(enqueued.stdout).toContain(`(cancelled: throttled, job ${first.jobId} holds the key)`);
     const droppedId = enqueued.stdout.split(' ')[0] ?? '';
@@ -130,13 +128,13 @@ describe('the CLI', () => {
     expect(got.stdout).toContain(`ThrottledError: throttled: job ${first.jobId} holds key ${key} until`);
 
     const latest = await jobs.enqueue('demo.debounced', { key, ledgerKey, n: 2 });
-    const mark = await runCli(['flow-state', 'demo.debounced', key]);
-    expect(mark.stdout).toContain(`demo.debounced key ${key}: latest job ${latest.jobId}`);
-    const none = await runCli(['flow-state', 'demo.debounced', uniqueName('none')]);
-    expect(none.stdout).toContain('nothing pending');
-    const plain = await runCli(['flow-state', 'demo.echo', key]);
-    expect(plain.code).toBe(1);
-    expect(plain.stderr).toContain("job type 'demo.echo' has neither debounce nor throttle");
+    const mark = await runCli(['flow', 'demo.debounced', '--key', key]);
+    expect(mark.stdout).toContain(`debounce (2 s): latest job ${latest.jobId}`);
+    const none = await runCli(['flow', 'demo.debounced', '--key', uniqueName('none')]);
+    expect(none.stdout).toContain('debounce (2 s): nothing pending');
+    const plain = await runCli(['flow', 'demo.echo', '--key', key]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('no flow control on this job type');
     await jobs.wait(latest, { timeout: '60s' });
   });
 });

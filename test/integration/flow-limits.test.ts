@@ -11,7 +11,7 @@ import {
   defineJob,
   defineRegistry,
   ENVELOPE_VERSION,
-  type FlowLimitState,
+  type FlowState,
   FlowStore,
   type HandlerRegistry,
   JobQueue,
@@ -231,25 +231,25 @@ describe('flow limits with several workers at once (in-process, emulator queue a
 });
 
 describe('flow limits on the deployed stack', () => {
-  it('the deployed worker runs a job type with limits (every job once, attempt 1); `jobstack limits` shows the key with no slot held', async () => {
+  it('the deployed worker runs a job type with limits (every job once, attempt 1); `jobstack flow` shows the key with no slot held', async () => {
     const jobs = await connectTestClient();
     const tenant = uniqueName('tenant');
     const handles = await Promise.all([0, 1, 2].map(() => jobs.enqueue('demo.tenant-report', { tenant, ms: 200 })));
     const records = await Promise.all(handles.map((handle) => jobs.wait(handle, { timeout: '90s' })));
     expect(records.map((record) => [record.state, record.attempts])).toEqual(handles.map(() => ['succeeded', 1]));
 
-    const shown = await runCli(['limits', 'demo.tenant-report', '--key', tenant, '--json']);
+    const shown = await runCli(['flow', 'demo.tenant-report', '--key', tenant, '--json']);
     expect(shown.code).toBe(0);
-    const state = JSON.parse(shown.stdout) as FlowLimitState;
+    const state = JSON.parse(shown.stdout) as FlowState;
     expect(state).toMatchObject({ jobType: 'demo.tenant-report', key: tenant, concurrency: { limit: 2, holders: [] } });
     expect(state.rateLimit).toMatchObject({ limit: 20, perMs: 10_000 });
     // Starts older than the window have left it; none can be newer than the last job's start.
     expect(state.rateLimit?.startsInWindow.length).toBeLessThanOrEqual(3);
 
-    const text = await runCli(['limits', 'demo.tenant-report', '--key', tenant]);
+    const text = await runCli(['flow', 'demo.tenant-report', '--key', tenant]);
     expect(text.stdout).toContain('concurrency: 0 of 2 slots held');
-    const noKey = await runCli(['limits', 'demo.tenant-report']);
+    const noKey = await runCli(['flow', 'demo.tenant-report']);
     expect(noKey.code).toBe(1);
-    expect(noKey.stderr).toContain("job type 'demo.tenant-report' has limits per key: give the key to read");
+    expect(noKey.stderr).toContain("job type 'demo.tenant-report' has flow control per key: give the key to read");
   }, 150_000);
 });

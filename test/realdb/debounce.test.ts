@@ -92,13 +92,15 @@ describe('debounce through the client', () => {
     }
     // Every job is sent with the period as its delay; the cancelled ones are skipped when they arrive.
     expect(h.sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input.DelaySeconds)).toEqual([2, 2, 2, 2, 2]);
-    expect(await h.jobs.flowKeyState('deb', key)).toEqual({
+    expect(await h.jobs.flowState('deb', key)).toEqual({
       jobType: 'deb',
       key,
-      jobId: ids[4],
-      enqueuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      debounce: {
+        periodMs: 2_000,
+        latest: { jobId: ids[4], enqueuedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) },
+      },
     });
-    expect(await h.jobs.flowKeyState('deb', user())).toBeUndefined();
+    expect((await h.jobs.flowState('deb', user())).debounce).toEqual({ periodMs: 2_000 });
   });
 
   it('keys are independent', async () => {
@@ -154,12 +156,12 @@ describe('throttle through the client', () => {
       expect(record?.error?.message).toMatch(new RegExp(`^throttled: job ${first.jobId} holds key ${key} until .+Z$`));
     }
     expect(h.sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
-    const state = await h.jobs.flowKeyState('thr', key);
-    expect(state).toMatchObject({ jobType: 'thr', key, jobId: first.jobId });
-    expect((await h.jobs.get(second))?.error?.message).toContain(`until ${state?.until}`);
+    const state = await h.jobs.flowState('thr', key);
+    expect(state).toMatchObject({ jobType: 'thr', key, throttle: { window: { jobId: first.jobId } } });
+    expect((await h.jobs.get(second))?.error?.message).toContain(`until ${state.throttle?.window?.until}`);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(await h.jobs.flowKeyState('thr', key)).toBeUndefined();
+    expect((await h.jobs.flowState('thr', key)).throttle?.window).toBeUndefined();
     const later = await h.jobs.enqueue('thr', { user: key, n: 3 });
     expect(later).toMatchObject({ state: 'queued', created: true });
     expect(h.sqsMock.commandCalls(SendMessageCommand)).toHaveLength(2);

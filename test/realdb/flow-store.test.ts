@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { controlItemId, defineJobContract, FlowStore, readFlowLimitState } from '../../shared/index.js';
+import { controlItemId, defineJobContract, FlowStore, KeyedFlowStore, readFlowState } from '../../shared/index.js';
 import { createTestTables, FakeClock, realDocumentClient, type TestTables } from './tables.js';
 
 // The concurrency slots and rate logs of shared/store/flow-store.ts against a real DynamoDB: the
@@ -203,7 +203,12 @@ describe('rate limit log', () => {
   });
 });
 
-describe('the state jobs.limits shows', () => {
+/** The stores jobs.flowState reads, around the limits store under test. */
+function stores(limits: FlowStore) {
+  return { limits, keyed: new KeyedFlowStore(documentClient, tables.jobs) };
+}
+
+describe('the state jobs.flowState shows for limits', () => {
   it('lists the live holders and the starts in the window, and when the next start is possible', async () => {
     const clock = new FakeClock(START);
     const store = new FlowStore(documentClient, tables.jobs, { clock: clock.now });
@@ -219,7 +224,7 @@ describe('the state jobs.limits shows', () => {
     clock.set(START + 2_000);
     await store.takeStart({ jobType: contract.name, key: 't', limit: 2, perMs: 10_000 });
 
-    expect(await readFlowLimitState(store, contract, 't', clock.now())).toEqual({
+    expect(await readFlowState(stores(store), contract, 't', clock.now())).toEqual({
       jobType: contract.name,
       key: 't',
       concurrency: { limit: 3, holders: [{ jobId: 'live', leaseUntil: new Date(START + 60_000).toISOString() }] },
@@ -230,8 +235,8 @@ describe('the state jobs.limits shows', () => {
         nextStartAt: new Date(START + 10_000).toISOString(),
       },
     });
-    await expect(readFlowLimitState(store, contract, undefined, clock.now())).rejects.toThrow(
-      `job type '${contract.name}' has limits per key: give the key to read (given none)`,
+    await expect(readFlowState(stores(store), contract, undefined, clock.now())).rejects.toThrow(
+      `job type '${contract.name}' has flow control per key: give the key to read (given none)`,
     );
   });
 
@@ -239,7 +244,7 @@ describe('the state jobs.limits shows', () => {
     const store = new FlowStore(documentClient, tables.jobs, { clock: () => START });
     const contract = defineJobContract({ name: freshType(), schema: z.object({}), concurrency: { limit: 1 } });
     await store.acquireSlot({ jobType: contract.name, key: '*', jobId: 'only', limit: 1, leaseUntil: START + 5_000 });
-    expect((await readFlowLimitState(store, contract, undefined, START)).concurrency?.holders).toHaveLength(1);
+    expect((await readFlowState(stores(store), contract, undefined, START)).concurrency?.holders).toHaveLength(1);
   });
 });
 

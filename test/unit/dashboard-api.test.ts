@@ -7,7 +7,14 @@ import {
   PAYLOAD_SUMMARY_CHARS,
 } from '../../functions/dashboard-api/api.js';
 import { readDashboardEnvironment } from '../../functions/dashboard-api/environment.js';
-import { ConfigurationError, InvalidArgumentError, type JobRecord } from '../../shared/index.js';
+import { registry as demoContracts } from '../../functions/jobs/contracts.js';
+import {
+  ConfigurationError,
+  InvalidArgumentError,
+  type JobRecord,
+  summarizeFlowControl,
+  UnknownJobTypeError,
+} from '../../shared/index.js';
 import type { JobStats } from '../../shared/stats.js';
 
 const DEAD: JobRecord = {
@@ -41,6 +48,11 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
     pause: vi.fn(),
     resume: vi.fn(),
     queueStatus: vi.fn(),
+    flowControl: vi.fn(() => summarizeFlowControl(demoContracts)),
+    flowState: vi.fn(async (type: string, key?: string) => {
+      if (type !== 'demo.tenant-report') throw new UnknownJobTypeError(type, ['demo.tenant-report']);
+      return { jobType: type, key: key ?? '*', concurrency: { limit: 2, holders: [] } };
+    }),
     config: { stackName: 'jobstack', queues: { default: {} } },
     ...overrides,
   };
@@ -182,6 +194,34 @@ describe('dashboard API', () => {
     const response = await createDashboardApi({ jobs, stats: async () => STATS })(request('POST', '/api/queues/other/redrive'));
     expect(response.status).toBe(404);
     expect(jobs.redrive).not.toHaveBeenCalled();
+  });
+
+  it('GET /api/flow lists the flow control each job type declares', async () => {
+    const response = await createDashboardApi({ jobs: fakeJobs(), stats: async () => STATS })(request('GET', '/api/flow'));
+    expect(response.status).toBe(200);
+    const { jobTypes } = response.body as { jobTypes: { jobType: string }[] };
+    expect(jobTypes).toContainEqual({
+      jobType: 'demo.tenant-report',
+      queue: 'default',
+      concurrency: { limit: 2, perKey: true },
+      rateLimit: { limit: 20, perMs: 10_000, perKey: true },
+    });
+    expect(jobTypes.map((job) => job.jobType)).not.toContain('demo.echo');
+  });
+
+  it("GET /api/flow/:type answers one key's state; an unknown type is 404; an empty key is none", async () => {
+    const jobs = fakeJobs();
+    const api = createDashboardApi({ jobs, stats: async () => STATS });
+    const shown = await api(request('GET', '/api/flow/demo.tenant-report?key=tenant-1'));
+    expect(shown).toEqual({
+      status: 200,
+      body: { jobType: 'demo.tenant-report', key: 'tenant-1', concurrency: { limit: 2, holders: [] } },
+    });
+    await api(request('GET', '/api/flow/demo.tenant-report?key='));
+    expect(jobs.flowState).toHaveBeenLastCalledWith('demo.tenant-report', undefined);
+    const unknown = await api(request('GET', '/api/flow/no.such'));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: { name: 'UnknownJobTypeError' } });
   });
 
   it('answers 405 to the wrong method and 404 to an unknown route', async () => {

@@ -26,6 +26,8 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
     queueStatus: vi.fn(async () => [
       { queue: 'default', status: 'paused' as const, pause: PAUSE, eventSources: { e: 'Disabled' } },
     ]),
+    flowControl: vi.fn(() => []),
+    flowState: vi.fn(),
     config: { stackName: 'jobstack', queues: { default: {} } },
     ...overrides,
   };
