@@ -21,6 +21,8 @@ export function formatRecord(record: JobRecord): string {
     ['type', record.type],
     ['state', record.state],
     ['queue', record.queue],
+    ['priority', record.priority],
+    ['fairness key', record.fairnessKey],
     ['ordering key', record.orderingKey],
     ['attempts', `${record.attempts} of ${record.maxAttempts}`],
     ['created', record.createdAt],

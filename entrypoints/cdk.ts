@@ -22,5 +22,6 @@ export type {
 export type { JobScheduling, JobSchedulingProps } from '../infra/scheduling.js';
 export type { WebDashboardApi, WebDashboardApiProps, WebDashboardOptions } from '../infra/web-dashboard.js';
 // The types its props and properties are made of, shared with `jobstack`.
-export type { JobstackConfig } from '../shared/client/stack-config.js';
+export type { JobstackConfig, QueueConfig } from '../shared/client/stack-config.js';
+export type { PriorityLevelConfig, PriorityLevels } from '../shared/flow/priorities.js';
 export type { JobRegistry } from '../shared/job-definition.js';

@@ -27,7 +27,7 @@ export {
   type WaitOptions,
 } from '../shared/client/job-client.js';
 export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
-export { configFromOutputs, type JobstackConfig } from '../shared/client/stack-config.js';
+export { configFromOutputs, type JobstackConfig, type QueueConfig } from '../shared/client/stack-config.js';
 export type { DurationInput, DurationUnit } from '../shared/duration.js';
 export {
   CheckpointNotStorableError,
@@ -62,9 +62,11 @@ export {
   type KeyedPeriodInput,
 } from '../shared/flow/debounce.js';
 export { FlowKeyError } from '../shared/flow/errors.js';
+export { type FairnessOption, InvalidFairnessKeyError } from '../shared/flow/fairness.js';
 export type { FlowState } from '../shared/flow/flow-state.js';
-export type { FlowControlSummary } from '../shared/flow/summary.js';
 export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
+export { InvalidPriorityError, type PriorityLevelConfig, type PriorityLevels } from '../shared/flow/priorities.js';
+export type { FlowControlSummary } from '../shared/flow/summary.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,

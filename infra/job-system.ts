@@ -1,4 +1,4 @@
-import { Annotations, type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,8 +13,23 @@ import { Construct } from 'constructs';
 import { DeadLetterEnv } from '../functions/dead-letter/environment.js';
 import { SweeperEnv } from '../functions/sweeper/environment.js';
 import type { JobstackConfig } from '../shared/client/stack-config.js';
-import { ATTENTION_INDEX_NAME, ClientEnv, FunctionEnv, queueOutputSuffix, StackOutput } from '../shared/config.js';
+import {
+  ATTENTION_INDEX_NAME,
+  ClientEnv,
+  FunctionEnv,
+  priorityLevelOutputSuffix,
+  queueOutputSuffix,
+  StackOutput,
+} from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
+import {
+  MIN_LEVEL_CONCURRENCY,
+  minConcurrencyFor,
+  orderedLevels,
+  type PriorityLevels,
+  priorityLevelsProblem,
+  splitConcurrency,
+} from '../shared/flow/priorities.js';
 import { type JobRegistry, planQueues, type QueuePlan } from '../shared/job-definition.js';
 import { planLongJobs } from '../shared/long-jobs/define-long-job.js';
 import { FIFO_MAX_BATCH_SIZE } from '../shared/ordering/ordering.js';
@@ -70,6 +85,8 @@ const MAX_RECEIVE_COUNT_LIMIT = 1000;
 /** Extra receives over `maxAttempts` before SQS itself dead-letters a message (crash safety net only). */
 const RECEIVE_COUNT_HEADROOM = 2;
 const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/** The event source's `MaximumConcurrency` when none is set. */
+const DEFAULT_MAX_CONCURRENCY = 10;
 /** AWS's limits for FIFO event sources (batch size at most 10, no batching window). */
 const FIFO_EVENT_SOURCE_DOCS = 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html';
 
@@ -248,6 +265,20 @@ export interface QueueSettings {
    * @default - the construct-wide `visibilityTimeout`, else 6 × the queue's worker timeout
    */
   readonly visibilityTimeout?: Duration;
+
+  /**
+   * Priority levels of the queue: level name → weight (2..5 levels, names like queue names, weights positive
+   * integers). The construct creates one SQS queue per level (sharing the queue's dead-letter and undeliverable
+   * queues and its worker) and one event source per level, and splits the queue's `maxConcurrency` between them
+   * by weight, each level getting at least 2 (the least `MaximumConcurrency` AWS allows), so the lowest level is
+   * never starved. A job goes to the level `enqueue`'s `priority` names, else its contract's `priority`, else the
+   * lowest level (the queue's own SQS queue). `maxConcurrency` must be at least 2 × the number of levels.
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+   *
+   * @example { high: 6, normal: 3, low: 1 }
+   * @default - no levels: one SQS queue
+   */
+  readonly priorities?: PriorityLevels;
 }
 
 /** What the construct creates for one logical queue. */
@@ -262,9 +293,19 @@ export interface JobQueueResources {
   readonly undeliverableQueue: sqs.Queue;
   /** The queue's visibility timeout (≥ 6 × the worker timeout). */
   readonly visibilityTimeout: Duration;
+  /**
+   * With `priorities`: every level's SQS queue by level name, highest first; the lowest level's is `queue`.
+   * Absent on a queue without levels.
+   */
+  readonly levels?: ReadonlyMap<string, sqs.Queue>;
+  /** The worker's `MaximumConcurrency` per level (with `priorities`), highest level first. */
+  readonly levelConcurrency?: ReadonlyMap<string, number>;
   readonly worker: NodejsFunction;
-  /** The event source mapping that feeds `queue` to `worker`: the one `pause` disables and `resume` enables. */
-  readonly workerEventSource: SqsEventSource;
+  /**
+   * The event source mappings that feed the queue to `worker`, one per priority level (highest first; one on a
+   * queue without levels): the ones `pause` disables and `resume` enables.
+   */
+  readonly workerEventSources: readonly SqsEventSource[];
   readonly deadLetterHandler: NodejsFunction;
 }
 
@@ -363,6 +404,12 @@ export class JobSystem extends Construct {
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
+      levelQueues: [...queues.values()].flatMap((resources) => jobQueuesOf(resources).slice(1)),
+      targetOf: (jobType) => {
+        const contract = props.registry[jobType];
+        const priority = contract?.priority;
+        return priority === undefined ? undefined : queues.get(contract?.queue ?? '')?.levels?.get(priority);
+      },
       schedules: planSchedules(props.registry),
     });
     const longJobPlan = planLongJobs(props.registry);
@@ -426,13 +473,22 @@ export class JobSystem extends Construct {
       idempotencyTable: this.idempotencyTable.tableName,
       payloadBucket: this.payloadBucket.bucketName,
       queues: Object.fromEntries(
-        [...this.queues].map(([name, { queue, deadLetterQueue, workerEventSource }]) => [
+        [...this.queues].map(([name, { queue, deadLetterQueue, levels, workerEventSources }]) => [
           name,
           {
             url: queue.queueUrl,
             deadLetterUrl: deadLetterQueue.queueUrl,
             arn: queue.queueArn,
-            eventSourceMappingIds: [workerEventSource.eventSourceMappingId],
+            eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId),
+            ...(levels === undefined
+              ? {}
+              : {
+                  levels: [...levels].map(([level, levelQueue]) => ({
+                    name: level,
+                    url: levelQueue.queueUrl,
+                    arn: levelQueue.queueArn,
+                  })),
+                }),
           },
         ]),
       ),
@@ -454,7 +510,7 @@ export class JobSystem extends Construct {
    * `cloudformation:DescribeStacks` on this stack so `connectJobClient` works too. Not `resolveStep`:
    * settling a `ctx.once` step is an operator's repair (`grantResolveSteps`).
    *
-   * The JSON takes about 750 bytes plus 350 a queue once deployed; Lambda allows 4 KB of environment
+   * The JSON takes about 750 bytes plus 350 a queue (and about 300 more per priority level) once deployed; Lambda allows 4 KB of environment
    * variables in all. `fn` may be in another stack of the app (the values then travel as exports).
    */
   public bindClient(fn: lambda.Function): void {
@@ -491,9 +547,11 @@ export class JobSystem extends Construct {
     this.grantDescribeStack(grantee);
   }
 
-  /** The ARNs of the event source mappings that feed the workers, one per logical queue. */
+  /** The ARNs of the event source mappings that feed the workers, one per logical queue and priority level. */
   private eventSourceMappingArns(): string[] {
-    return [...this.queues.values()].map(({ workerEventSource }) => workerEventSource.eventSourceMappingArn);
+    return [...this.queues.values()].flatMap(({ workerEventSources }) =>
+      workerEventSources.map((source) => source.eventSourceMappingArn),
+    );
   }
 
   /**
@@ -513,7 +571,9 @@ export class JobSystem extends Construct {
    * executions (cancel), and `cloudformation:DescribeStacks` on this stack.
    */
   public grantEnqueue(grantee: iam.IGrantable): void {
-    for (const { queue } of this.queues.values()) queue.grantSendMessages(grantee);
+    for (const resources of this.queues.values()) {
+      for (const queue of jobQueuesOf(resources)) queue.grantSendMessages(grantee);
+    }
     this.jobsTable.grant(
       grantee,
       'dynamodb:PutItem',
@@ -571,9 +631,9 @@ export class JobSystem extends Construct {
    * this stack.
    */
   public grantOperate(grantee: iam.IGrantable): void {
-    for (const { queue, deadLetterQueue } of this.queues.values()) {
-      deadLetterQueue.grantConsumeMessages(grantee);
-      queue.grantSendMessages(grantee);
+    for (const resources of this.queues.values()) {
+      resources.deadLetterQueue.grantConsumeMessages(grantee);
+      for (const queue of jobQueuesOf(resources)) queue.grantSendMessages(grantee);
     }
     this.jobsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     this.grantDescribeStack(grantee);
@@ -596,9 +656,9 @@ export class JobSystem extends Construct {
       actions: ['lambda:GetEventSourceMapping'],
       resourceArns: this.eventSourceMappingArns(),
     });
-    for (const { queue, deadLetterQueue } of this.queues.values()) {
-      queue.grant(grantee, 'sqs:GetQueueAttributes');
-      deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
+    for (const resources of this.queues.values()) {
+      for (const queue of jobQueuesOf(resources)) queue.grant(grantee, 'sqs:GetQueueAttributes');
+      resources.deadLetterQueue.grant(grantee, 'sqs:GetQueueAttributes');
     }
     this.grantDescribeStack(grantee);
   }
@@ -644,13 +704,25 @@ export class JobSystem extends Construct {
     output(StackOutput.idempotencyTableName, this.idempotencyTable.tableName);
     output(StackOutput.payloadBucketName, this.payloadBucket.bucketName);
     output(StackOutput.queueNames, [...this.queues.keys()].join(','));
-    for (const [name, { queue, deadLetterQueue, worker, workerEventSource }] of this.queues) {
+    for (const [name, { queue, deadLetterQueue, worker, levels, workerEventSources }] of this.queues) {
       const suffix = queueOutputSuffix(name);
-      output(`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`, workerEventSource.eventSourceMappingId);
+      // One mapping per priority level: pause and resume disable and enable them all.
+      const mappingIds = workerEventSources.map((source) => source.eventSourceMappingId);
+      output(
+        `${StackOutput.eventSourceMappingIdsPrefix}${suffix}`,
+        mappingIds.length === 1 ? (mappingIds[0] as string) : Fn.join(',', mappingIds),
+      );
       output(`${StackOutput.queueUrlPrefix}${suffix}`, queue.queueUrl);
       output(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`, deadLetterQueue.queueUrl);
       output(`${JobSystemOutput.workerFunctionNamePrefix}${suffix}`, worker.functionName);
       output(`${StackOutput.queueArnPrefix}${suffix}`, queue.queueArn);
+      if (levels === undefined) continue;
+      output(`${StackOutput.queueLevelsPrefix}${suffix}`, [...levels.keys()].join(','));
+      for (const [level, levelQueue] of levels) {
+        const levelSuffix = priorityLevelOutputSuffix(name, level);
+        output(`${StackOutput.queueLevelUrlPrefix}${levelSuffix}`, levelQueue.queueUrl);
+        output(`${StackOutput.queueLevelArnPrefix}${levelSuffix}`, levelQueue.queueArn);
+      }
     }
     output(StackOutput.scheduleGroupName, this.scheduling.groupName);
     output(StackOutput.schedulerRoleArn, this.scheduling.role.roleArn);
@@ -682,13 +754,16 @@ export class JobSystem extends Construct {
         [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
         [SweeperEnv.queues]: stack.toJsonString(
           Object.fromEntries(
-            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, workerEventSource }]) => [
+            [...queues].map(([name, { queue, deadLetterQueue, undeliverableQueue, levels, workerEventSources }]) => [
               name,
               {
                 url: queue.queueUrl,
                 deadLetterUrl: deadLetterQueue.queueUrl,
                 undeliverableUrl: undeliverableQueue.queueUrl,
-                eventSourceMappingIds: [workerEventSource.eventSourceMappingId],
+                eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId),
+                ...(levels === undefined
+                  ? {}
+                  : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
               },
             ]),
           ),
@@ -701,11 +776,14 @@ export class JobSystem extends Construct {
     }).function;
     this.jobsTable.grantReadWriteData(sweeper);
     this.idempotencyTable.grantReadWriteData(sweeper);
-    for (const { queue, deadLetterQueue, undeliverableQueue } of queues.values()) {
-      queue.grantSendMessages(sweeper);
+    for (const resources of queues.values()) {
+      const { deadLetterQueue, undeliverableQueue } = resources;
+      for (const queue of jobQueuesOf(resources)) {
+        queue.grantSendMessages(sweeper);
+        // Message counts and retention: the sweeper's evidence that no message for a job exists.
+        queue.grant(sweeper, 'sqs:GetQueueAttributes');
+      }
       deadLetterQueue.grantSendMessages(sweeper);
-      // Message counts and retention: the sweeper's evidence that no message for a job exists.
-      queue.grant(sweeper, 'sqs:GetQueueAttributes');
       undeliverableQueue.grant(sweeper, 'sqs:GetQueueAttributes');
     }
     this.acknowledgeIndexWildcard(sweeper.role as iam.Role);
@@ -713,7 +791,9 @@ export class JobSystem extends Construct {
     iam.Grant.addToPrincipal({
       grantee: sweeper,
       actions: ['lambda:UpdateEventSourceMapping', 'lambda:GetEventSourceMapping'],
-      resourceArns: [...queues.values()].map(({ workerEventSource }) => workerEventSource.eventSourceMappingArn),
+      resourceArns: [...queues.values()].flatMap(({ workerEventSources }) =>
+        workerEventSources.map((source) => source.eventSourceMappingArn),
+      ),
     });
     this.grantDescribeStack(sweeper);
     new events.Rule(this, 'SweeperSchedule', {
@@ -782,7 +862,7 @@ export class JobSystem extends Construct {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
       ...fifo,
     });
-    const queue = new sqs.Queue(this, `Queue${suffix}`, {
+    const jobQueueProps: sqs.QueueProps = {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: MESSAGE_RETENTION,
@@ -807,7 +887,27 @@ export class JobSystem extends Construct {
             fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
           }
         : {}),
-    });
+    };
+    const queue = new sqs.Queue(this, `Queue${suffix}`, jobQueueProps);
+    // With priorities, one queue per level; the lowest level keeps the queue's own (so clients that know no levels
+    // still reach the default level, and a queue that gains levels keeps its messages).
+    const maxConcurrency = settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    const levelNames = settings.priorities === undefined ? [] : orderedLevels(settings.priorities);
+    const levels =
+      levelNames.length === 0
+        ? undefined
+        : new Map(
+            levelNames.map((level, index) => [
+              level,
+              index === levelNames.length - 1
+                ? queue
+                : new sqs.Queue(this, `Queue${priorityLevelOutputSuffix(plan.name, level)}`, jobQueueProps),
+            ]),
+          );
+    const levelConcurrency =
+      settings.priorities === undefined || Token.isUnresolved(maxConcurrency)
+        ? undefined
+        : splitConcurrency(settings.priorities, maxConcurrency);
 
     const logGroup = new logs.LogGroup(this, `WorkerLogs${suffix}`, {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -821,6 +921,13 @@ export class JobSystem extends Construct {
       [FunctionEnv.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
       [FunctionEnv.queueName]: plan.name,
       [FunctionEnv.jobTypes]: plan.jobTypes.join(','),
+      ...(levels === undefined
+        ? {}
+        : {
+            [FunctionEnv.levelQueues]: Stack.of(this).toJsonString(
+              Object.fromEntries([...levels.values()].map((level) => [level.queueArn, level.queueUrl])),
+            ),
+          }),
       [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
       POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     };
@@ -850,15 +957,20 @@ export class JobSystem extends Construct {
       bundling: this.functionBundling.bundling,
     });
 
-    const workerEventSource = new SqsEventSource(queue, {
-      batchSize: settings.batchSize ?? 10,
-      maxConcurrency: settings.maxConcurrency ?? 10,
-      reportBatchItemFailures: true,
-      ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
-        ? {}
-        : { maxBatchingWindow: settings.maxBatchingWindow }),
-    });
-    worker.addEventSource(workerEventSource);
+    // One event source per level, each with its weight's share of the queue's concurrency (at least 2 each).
+    const workerEventSources: SqsEventSource[] = [];
+    for (const [level, levelQueue] of levels ?? new Map([['', queue]])) {
+      const source = new SqsEventSource(levelQueue, {
+        batchSize: settings.batchSize ?? 10,
+        maxConcurrency: levelConcurrency?.get(level) ?? maxConcurrency,
+        reportBatchItemFailures: true,
+        ...(settings.maxBatchingWindow === undefined || (plan.fifo && !hasBatchingWindow(settings))
+          ? {}
+          : { maxBatchingWindow: settings.maxBatchingWindow }),
+      });
+      worker.addEventSource(source);
+      workerEventSources.push(source);
+    }
 
     this.jobsTable.grantReadWriteData(worker);
     this.idempotencyTable.grantReadWriteData(worker);
@@ -898,7 +1010,17 @@ export class JobSystem extends Construct {
     deadLetterQueue.grantSendMessages(deadLetterHandler);
     this.acknowledgeIndexWildcard(deadLetterHandler.role as iam.Role);
 
-    return { queue, deadLetterQueue, undeliverableQueue, visibilityTimeout, worker, workerEventSource, deadLetterHandler };
+    return {
+      queue,
+      deadLetterQueue,
+      undeliverableQueue,
+      visibilityTimeout,
+      worker,
+      workerEventSources,
+      deadLetterHandler,
+      ...(levels === undefined ? {} : { levels }),
+      ...(levelConcurrency === undefined ? {} : { levelConcurrency }),
+    };
   }
 }
 
@@ -974,7 +1096,12 @@ function validateProps(props: JobSystemProps, queuePlans: readonly QueuePlan[]):
       );
     }
     if (overrides !== undefined) validateQueueSettings(overrides, `queues['${name}'].`);
+    if (overrides?.priorities !== undefined) {
+      const problem = priorityLevelsProblem(overrides.priorities);
+      if (problem !== undefined) throw new Error(`queues['${name}'].priorities ${problem}`);
+    }
   }
+  validatePriorityUse(props, queuePlans);
 
   // The rules that combine settings hold for each queue's merged settings.
   for (const plan of queuePlans) {
@@ -1057,6 +1184,7 @@ function queueSettings(props: JobSystemProps, queueName: string): QueueSettings 
     maxBatchingWindow: overrides?.maxBatchingWindow ?? props.maxBatchingWindow,
     workerTimeout: overrides?.workerTimeout ?? props.workerTimeout,
     visibilityTimeout: overrides?.visibilityTimeout ?? props.visibilityTimeout,
+    ...(overrides?.priorities === undefined ? {} : { priorities: overrides.priorities }),
   };
 }
 
@@ -1099,4 +1227,67 @@ function mergeBundling(overrides: JobSystemBundlingOptions | undefined): Bundlin
     ...overrides,
     ...(JOBSTACK_BUNDLING.define || overrides.define ? { define: { ...JOBSTACK_BUNDLING.define, ...overrides.define } } : {}),
   };
+}
+
+/** Every SQS queue jobs of a logical queue are sent to: its own and, with priorities, each other level's. */
+export function jobQueuesOf(resources: Pick<JobQueueResources, 'queue' | 'levels'>): sqs.Queue[] {
+  return [resources.queue, ...[...(resources.levels?.values() ?? [])].filter((level) => level !== resources.queue)];
+}
+
+/**
+ * The rules priorities add: a queue with levels has `maxConcurrency` for 2 per level, and every job type that
+ * declares a `priority` sits on a queue that has that level.
+ */
+function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePlan[]): void {
+  for (const plan of queuePlans) {
+    const settings = queueSettings(props, plan.name);
+    const levels = settings.priorities;
+    if (plan.fifo) {
+      // A FIFO queue runs each ordering key's jobs in order in one queue, and groups its messages by that key.
+      const ordered = plan.jobTypes.filter((jobType) => props.registry[jobType]?.ordering !== undefined);
+      const fifoQueue = `queue '${plan.name}' is a FIFO queue (it carries job types with ordering: ${ordered.join(', ')})`;
+      if (levels !== undefined) {
+        throw new Error(
+          `${fifoQueue}: it takes no priorities (given priorities ${Object.keys(levels)
+            .map((level) => `'${level}'`)
+            .join(', ')}); levels would split a key's jobs across queues and break their order`,
+        );
+      }
+      const fair = plan.jobTypes.filter((jobType) => props.registry[jobType]?.fairness !== undefined);
+      if (fair.length > 0) {
+        throw new Error(
+          `${fifoQueue}: job type${fair.length > 1 ? 's' : ''} ${fair.map((jobType) => `'${jobType}'`).join(', ')} ` +
+            `cannot have fairness there (the FIFO message group is the ordering key); put ${fair.length > 1 ? 'them' : 'it'} on a standard queue`,
+        );
+      }
+    }
+    if (levels !== undefined) {
+      const maxConcurrency = settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+      const needed = minConcurrencyFor(levels);
+      if (isResolvedNumber(maxConcurrency) && maxConcurrency < needed) {
+        throw new Error(
+          `queue '${plan.name}': maxConcurrency must be at least ${needed} for ${Object.keys(levels).length} priority levels ` +
+            `(${MIN_LEVEL_CONCURRENCY} each, AWS's least MaximumConcurrency) (given ${maxConcurrency})`,
+        );
+      }
+    }
+    for (const jobType of plan.jobTypes) {
+      const priority = props.registry[jobType]?.priority;
+      if (priority === undefined) continue;
+      if (levels === undefined) {
+        throw new Error(
+          `job '${jobType}' has priority '${priority}', but its queue '${plan.name}' has no priority levels ` +
+            `(give it queues: { '${plan.name}': { priorities: { ... } } })`,
+        );
+      }
+      if (!Object.hasOwn(levels, priority)) {
+        throw new Error(
+          `job '${jobType}' has priority '${priority}', which queue '${plan.name}' does not have ` +
+            `(levels: ${Object.keys(levels)
+              .map((level) => `'${level}'`)
+              .join(', ')})`,
+        );
+      }
+    }
+  }
 }

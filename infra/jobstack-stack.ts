@@ -53,6 +53,13 @@ export class JobstackStack extends Stack {
     this.jobSystem = new JobSystem(this, 'JobSystem', {
       ...(webDashboardContext === undefined ? {} : { webDashboard: { enabled: webDashboardContext } }),
       ...props.jobSystem,
+      queues: {
+        // The demo's prioritized queue: `high` gets 3 of its 5 concurrent workers, `low` 2 (never starved).
+        ranked: { priorities: { high: 3, low: 1 }, maxConcurrency: 5 },
+        // Few consumers, so a tenant's backlog waits in the queue, where fairness decides who goes next.
+        tenants: { maxConcurrency: 2 },
+        ...props.jobSystem?.queues,
+      },
       registry: contracts,
       handlers: DEMO_HANDLERS,
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),

@@ -9,7 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { queueOutputSuffix } from '../shared/config.js';
+import { priorityLevelOutputSuffix, queueOutputSuffix } from '../shared/config.js';
 import { JobMetric, METRICS_NAMESPACE, MetricDimension, WORKER_SERVICE_NAME } from '../shared/metrics.js';
 
 /** One alarm's switch and threshold. */
@@ -91,6 +91,8 @@ export interface MonitoredQueue {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly worker: lambda.IFunction;
+  /** A prioritized queue's level queues by level name (the lowest is `queue`): each gets its own backlog alarm. */
+  readonly levels?: ReadonlyMap<string, sqs.IQueue>;
 }
 
 /** The monitoring settings a `JobSystem` takes: what is watched comes from the construct itself. */
@@ -240,7 +242,11 @@ export class JobMonitoring extends Construct {
     this.dashboardUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
   }
 
-  private addQueueAlarms(name: string, { queue, deadLetterQueue, worker }: MonitoredQueue, options: JobAlarmsOptions): void {
+  private addQueueAlarms(
+    name: string,
+    { queue, deadLetterQueue, worker, levels }: MonitoredQueue,
+    options: JobAlarmsOptions,
+  ): void {
     const id = queueOutputSuffix(name);
     this.addCountAlarm(
       `DeadLetterAlarm${id}`,
@@ -260,6 +266,17 @@ export class JobMonitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         alarmDescription: `Queue '${name}': the oldest message is at least ${threshold.toHumanString()} old (backlog)`,
       });
+      // Every other priority level is a queue of its own: a backlog on it would not show in `queue`'s age.
+      for (const [level, levelQueue] of levels ?? []) {
+        if (levelQueue === queue) continue;
+        this.addAlarm(`OldestMessageAlarm${priorityLevelOutputSuffix(name, level)}`, {
+          metric: levelQueue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
+          threshold: threshold.toSeconds(),
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          alarmDescription: `Queue '${name}', priority level '${level}': the oldest message is at least ${threshold.toHumanString()} old (backlog)`,
+        });
+      }
     }
 
     this.addCountAlarm(
@@ -379,7 +396,8 @@ function jobWidgets(queueNames: readonly string[]): cloudwatch.IWidget[] {
   ];
 }
 
-function queueWidgets(name: string, { queue, deadLetterQueue }: MonitoredQueue): cloudwatch.IWidget[] {
+function queueWidgets(name: string, { queue, deadLetterQueue, levels }: MonitoredQueue): cloudwatch.IWidget[] {
+  const otherLevels = [...(levels ?? [])].filter(([, levelQueue]) => levelQueue !== queue);
   return [
     new cloudwatch.GraphWidget({
       title: `Queue '${name}': depth`,
@@ -387,6 +405,10 @@ function queueWidgets(name: string, { queue, deadLetterQueue }: MonitoredQueue):
         queue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: 'Maximum' }),
         queue.metricApproximateNumberOfMessagesNotVisible({ label: 'in flight', statistic: 'Maximum' }),
         queue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed', statistic: 'Maximum' }),
+        // With priority levels, `queue` is the lowest level; each other level's waiting messages beside it.
+        ...otherLevels.map(([level, levelQueue]) =>
+          levelQueue.metricApproximateNumberOfMessagesVisible({ label: `visible (${level})`, statistic: 'Maximum' }),
+        ),
       ],
       width: 8,
     }),

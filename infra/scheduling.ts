@@ -10,6 +10,10 @@ import { recurringEnvelopeTemplate, SCHEDULE_RETRY_POLICY, ScheduleOwner } from 
 export interface JobSchedulingProps {
   /** The job queues by logical name: the only targets the Scheduler role may send to. */
   readonly queues: ReadonlyMap<string, sqs.IQueue>;
+  /** More queues schedules may send to: the priority levels of queues with `priorities` (delayed jobs). */
+  readonly levelQueues?: readonly sqs.IQueue[];
+  /** The queue a job type's recurring schedules target when not its logical queue's (its contract's priority level). */
+  readonly targetOf?: (jobType: string) => sqs.IQueue | undefined;
 
   /**
    * Recurring schedules to create, one EventBridge Scheduler schedule each. Build
@@ -84,12 +88,12 @@ export class JobScheduling extends Construct {
       }),
     });
     // sqs:SendMessage on the job queues and the DLQ, nothing else.
-    for (const queue of props.queues.values()) queue.grantSendMessages(this.role);
+    for (const queue of [...props.queues.values(), ...(props.levelQueues ?? [])]) queue.grantSendMessages(this.role);
     this.deadLetterQueue.grantSendMessages(this.role);
 
     const schedules = new Map<string, scheduler.CfnSchedule>();
     for (const planned of props.schedules ?? []) {
-      const queue = props.queues.get(planned.queue);
+      const queue = props.targetOf?.(planned.jobType) ?? props.queues.get(planned.queue);
       if (!queue) {
         throw new Error(
           `schedule '${planned.name}' enqueues '${planned.jobType}' to queue '${planned.queue}', which is not a job queue`,

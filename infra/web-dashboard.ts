@@ -20,10 +20,17 @@ export interface WebDashboardOptions {
 export interface WebDashboardApiProps extends FunctionBundling {
   readonly jobsTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
-  /** With `workerEventSource`, the API can pause and resume the queue (given `grantPause` of the job system). */
+  /** With `workerEventSources`, the API can pause and resume the queue (given `grantPause` of the job system). */
   readonly queues: ReadonlyMap<
     string,
-    { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue; readonly workerEventSource?: SqsEventSource }
+    {
+      readonly queue: sqs.IQueue;
+      readonly deadLetterQueue: sqs.IQueue;
+      /** Priority levels (highest first; the last is `queue`), on a queue with `priorities`. */
+      readonly levels?: ReadonlyMap<string, sqs.IQueue>;
+      /** The event sources feeding the queue's worker, one per priority level. */
+      readonly workerEventSources?: readonly SqsEventSource[];
+    }
   >;
   /**
    * Path of the function's entry: a module exporting `handler`, made with `createDashboardApiHandler`
@@ -54,12 +61,17 @@ export class WebDashboardApi extends Construct {
   constructor(scope: Construct, id: string, props: WebDashboardApiProps) {
     super(scope, id);
     const queueUrls = Object.fromEntries(
-      [...props.queues].map(([name, { queue, deadLetterQueue, workerEventSource }]) => [
+      [...props.queues].map(([name, { queue, deadLetterQueue, levels, workerEventSources }]) => [
         name,
         {
           url: queue.queueUrl,
           deadLetterUrl: deadLetterQueue.queueUrl,
-          ...(workerEventSource ? { eventSourceMappingIds: [workerEventSource.eventSourceMappingId] } : {}),
+          ...(levels === undefined
+            ? {}
+            : { levels: [...levels].map(([level, levelQueue]) => ({ name: level, url: levelQueue.queueUrl })) }),
+          ...(workerEventSources?.length
+            ? { eventSourceMappingIds: workerEventSources.map((source) => source.eventSourceMappingId) }
+            : {}),
         },
       ]),
     );
@@ -87,9 +99,11 @@ export class WebDashboardApi extends Construct {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     );
-    for (const { queue, deadLetterQueue } of props.queues.values()) {
-      queue.grant(fn, 'sqs:GetQueueAttributes');
-      queue.grantSendMessages(fn);
+    for (const { queue, deadLetterQueue, levels } of props.queues.values()) {
+      for (const jobQueue of new Set([queue, ...(levels?.values() ?? [])])) {
+        jobQueue.grant(fn, 'sqs:GetQueueAttributes');
+        jobQueue.grantSendMessages(fn);
+      }
       deadLetterQueue.grant(fn, 'sqs:GetQueueAttributes');
       deadLetterQueue.grantConsumeMessages(fn);
     }

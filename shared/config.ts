@@ -29,6 +29,8 @@ export const FunctionEnv = {
    * bundled handlers miss a job type fails at once rather than dead-lettering jobs.
    */
   jobTypes: 'JOBSTACK_JOB_TYPES',
+  /** JSON `{ [queueArn]: queueUrl }` of a prioritized queue's level queues (its worker consumes them all). */
+  levelQueues: 'JOBSTACK_LEVEL_QUEUES',
 } as const;
 
 /** Environment variables of the user's own functions that hold a job client (set by `JobSystem.bindClient`). */
@@ -50,6 +52,12 @@ export const StackOutput = {
   deadLetterQueueUrlPrefix: 'DeadLetterQueueUrl',
   /** Prefix of `QueueArnDefault`, ...: the targets of schedules. */
   queueArnPrefix: 'QueueArn',
+  /** Prefix of `QueueLevelsReports`, ...: a prioritized queue's level names, comma-separated, highest first. */
+  queueLevelsPrefix: 'QueueLevels',
+  /** Prefix of `QueueLevelUrlReportsLevelHigh`, ...: the URL of one priority level's queue. */
+  queueLevelUrlPrefix: 'QueueLevelUrl',
+  /** Prefix of `QueueLevelArnReportsLevelHigh`, ...: the ARN of one priority level's queue (schedule target). */
+  queueLevelArnPrefix: 'QueueLevelArn',
   /** Prefix of `EventSourceMappingIdsDefault`, ...: comma-separated UUIDs of the mappings feeding the queue's worker. */
   eventSourceMappingIdsPrefix: 'EventSourceMappingIds',
   /** The stack's EventBridge Scheduler schedule group (delayed jobs, recurring schedules). */
@@ -78,4 +86,9 @@ export function queueOutputSuffix(queueName: string): string {
     .filter((part) => part.length > 0)
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** `reports` + `high` → `ReportsLevelHigh`: the suffix of a priority level's outputs and construct ids. */
+export function priorityLevelOutputSuffix(queueName: string, level: string): string {
+  return `${queueOutputSuffix(queueName)}Level${queueOutputSuffix(level)}`;
 }

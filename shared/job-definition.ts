@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DEFAULT_QUEUE_NAME } from './config.js';
 import { type DurationInput, parseDuration } from './duration.js';
 import { type KeyedPeriod, type KeyedPeriodInput, resolveKeyedFlow } from './flow/debounce.js';
+import { checkFairnessOption, type FairnessOption } from './flow/fairness.js';
 import {
   type ConcurrencyLimit,
   type ConcurrencyLimitInput,
@@ -10,6 +11,7 @@ import {
   type RateLimitInput,
   resolveFlowLimits,
 } from './flow/limits.js';
+import { checkPriorityOption } from './flow/priorities.js';
 import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
@@ -131,6 +133,16 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
   /** Recurring schedules that enqueue this job type; the stack creates one EventBridge Scheduler schedule each. */
   readonly schedule?: ScheduleDeclaration<z.input<Schema>> | readonly ScheduleDeclaration<z.input<Schema>>[];
   /**
+   * Default priority level of this job type's jobs, on a queue with `priorities` (the construct's per-queue
+   * setting); `enqueue(..., { priority })` overrides it. @default - the queue's lowest level
+   */
+  readonly priority?: string;
+  /**
+   * Fairness between tenants: every job is sent with SQS `MessageGroupId` = `key(payload)`, so a fair queue
+   * serves a quiet tenant's jobs ahead of a noisy tenant's backlog. @default - no message group
+   */
+  readonly fairness?: FairnessOption<z.output<Schema>>;
+  /**
    * Runs only the last job enqueued for a key within `period`: each enqueue
    * waits `period` and cancels the job of its key still waiting (see README,
    * "Flow control"). Not with `throttle`.
@@ -179,6 +191,10 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly mode?: 'short' | 'long';
   /** Recurring schedules the stack creates for this job type. */
   readonly schedules?: readonly DeclaredSchedule[];
+  /** Default priority level (see `JobContractInput.priority`). */
+  readonly priority?: string;
+  /** Fairness key of each job (see `JobContractInput.fairness`). */
+  readonly fairness?: FairnessOption<z.output<Schema>>;
   /** Debounce per key (validated `debounce` of the input). */
   readonly debounce?: KeyedPeriod;
   /** Throttle per key (validated `throttle` of the input). */
@@ -266,6 +282,12 @@ export function defineJobContract<
         'a limit goes back as a delayed copy of its message, which a FIFO queue refuses',
     );
   }
+  if (input.ordering !== undefined && input.fairness !== undefined) {
+    throw new RangeError(
+      `job '${input.name}': ordering cannot be combined with fairness (given both): its queue becomes a FIFO queue, ` +
+        'whose message group is the ordering key',
+    );
+  }
   const timeoutMs = input.timeout === undefined ? DEFAULT_JOB_TIMEOUT_MS : parseDuration(input.timeout);
   if (timeoutMs < 1_000 || timeoutMs > MAX_JOB_TIMEOUT_MS) {
     throw new RangeError(`job '${input.name}': timeout must be 1s..15m (given ${timeoutMs} ms)`);
@@ -284,6 +306,21 @@ export function defineJobContract<
     ...resolveKeyedFlow(input.name, input as Parameters<typeof resolveKeyedFlow>[1]),
     ...resolveFlowLimits(input.name, input),
     ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
+    ...resolveFlowOptions(input),
+  };
+}
+
+/** The priority and fairness options of a contract, checked. @throws RangeError naming the job and the value */
+function resolveFlowOptions<Schema extends z.ZodType>(input: {
+  readonly name: string;
+  readonly priority?: string;
+  readonly fairness?: FairnessOption<z.output<Schema>>;
+}): { priority?: string; fairness?: FairnessOption<z.output<Schema>> } {
+  if (input.priority !== undefined) checkPriorityOption(input.name, input.priority);
+  if (input.fairness !== undefined) checkFairnessOption(input.name, input.fairness);
+  return {
+    ...(input.priority === undefined ? {} : { priority: input.priority }),
+    ...(input.fairness === undefined ? {} : { fairness: input.fairness }),
   };
 }
 

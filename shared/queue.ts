@@ -72,6 +72,8 @@ export interface OutgoingJob {
   readonly envelope: JobEnvelope;
   /** Not on a FIFO queue (SQS refuses per-message delays there): delayed jobs of such queues go through the scheduler. */
   readonly delaySeconds?: number;
+  /** SQS `MessageGroupId` on a standard queue: the job's tenant for fair queues (`fairness.key`). Not used on a FIFO queue. */
+  readonly messageGroupId?: string | undefined;
   /** FIFO queues: the job's ordering key, its message group. @default - the job id (a group of one) */
   readonly orderingKey?: string | undefined;
   /**
@@ -105,9 +107,17 @@ export class JobQueue {
     return job && messageGroupOf({ id: job.envelope.id, orderingKey: job.orderingKey });
   }
 
-  /** `DelaySeconds` on a standard queue; message group and deduplication ids on a FIFO queue. */
+  /**
+   * `DelaySeconds` and the fairness group (`messageGroupId`) on a standard queue; the ordering group and
+   * deduplication id on a FIFO queue (FIFO already groups by the ordering key, so `messageGroupId` is not used there).
+   */
   private sendOptions(job: OutgoingJob): { DelaySeconds?: number; MessageGroupId?: string; MessageDeduplicationId?: string } {
-    if (!this.fifo) return job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {};
+    if (!this.fifo) {
+      return {
+        ...(job.delaySeconds ? { DelaySeconds: job.delaySeconds } : {}),
+        ...(job.messageGroupId === undefined ? {} : { MessageGroupId: job.messageGroupId }),
+      };
+    }
     if (job.delaySeconds) {
       // The client routes delayed jobs of FIFO queues through the scheduler; reaching here is a caller's bug.
       throw new RangeError(
@@ -203,14 +213,21 @@ export class JobQueue {
   /**
    * Sends `body` again as a new message, visible after `delaySeconds` (0..900),
    * with String message `attributes`: a job that waits for its flow limit goes
-   * back this way, so its waiting counts no receive toward the redrive limit.
+   * back this way, so its waiting counts no receive toward the redrive limit. `messageGroupId` is the
+   * received message's group on a standard queue (its fairness tenant), so the copy keeps its tenant.
    */
-  async sendAgain(body: string, delaySeconds: number, attributes: Readonly<Record<string, string>> = {}): Promise<void> {
+  async sendAgain(
+    body: string,
+    delaySeconds: number,
+    attributes: Readonly<Record<string, string>> = {},
+    messageGroupId?: string,
+  ): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.url,
         MessageBody: body,
         DelaySeconds: Math.max(0, Math.min(MAX_SQS_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        ...(messageGroupId === undefined ? {} : { MessageGroupId: messageGroupId }),
         MessageAttributes: Object.fromEntries(
           Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
         ),

@@ -81,6 +81,10 @@ export const JobRecordSchema = z.object({
    * delivery of its message (or the undeliverable consumer) sends it and clears this.
    */
   deadLetterPending: z.boolean().optional(),
+  /** The priority level the job was sent to (on a queue with levels); every re-send goes to that level's queue. */
+  priority: z.string().optional(),
+  /** The job's tenant (`fairness.key`), sent as SQS `MessageGroupId` on every send and re-send. */
+  fairnessKey: z.string().optional(),
   /** Present only in states that need attention: the sparse index key. */
   attentionState: z.string().optional(),
 });

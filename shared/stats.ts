@@ -17,6 +17,19 @@ export interface QueueStats {
   readonly delayed: number;
   /** Messages in the queue's dead-letter queue. */
   readonly deadLetter: number;
+  /**
+   * On a queue with priority levels: the depths of each level's SQS queue, highest first (the queue's own
+   * `visible`, `inFlight` and `delayed` are their sums).
+   */
+  readonly levels?: readonly LevelStats[];
+}
+
+/** One priority level's depths (see `QueueStats.levels`). */
+export interface LevelStats {
+  readonly name: string;
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
 }
 
 /**
@@ -118,11 +131,7 @@ export async function collectStats(
   return computeStats({ stackName: config.stackName, at: clock(), queues, indexed });
 }
 
-async function readQueue(
-  sqs: SQSClient,
-  name: string,
-  urls: { readonly url: string; readonly deadLetterUrl: string },
-): Promise<QueueStats> {
+async function readQueue(sqs: SQSClient, name: string, urls: JobstackConfig['queues'][string]): Promise<QueueStats> {
   const read = async (url: string, what: string) => {
     try {
       const output = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...QUEUE_ATTRIBUTES] }));
@@ -133,12 +142,31 @@ async function readQueue(
       });
     }
   };
+  const depths = (attributes: Partial<Record<string, string>>) => ({
+    visible: count(attributes.ApproximateNumberOfMessages),
+    inFlight: count(attributes.ApproximateNumberOfMessagesNotVisible),
+    delayed: count(attributes.ApproximateNumberOfMessagesDelayed),
+  });
+  if (urls.levels !== undefined) {
+    const [levelAttributes, dead] = await Promise.all([
+      Promise.all(urls.levels.map((level) => read(level.url, `priority level '${level.name}'`))),
+      read(urls.deadLetterUrl, 'the dead-letter queue'),
+    ]);
+    const levels = urls.levels.map((level, index) => ({ name: level.name, ...depths(levelAttributes[index] ?? {}) }));
+    const sum = (pick: (level: LevelStats) => number) => levels.reduce((total, level) => total + pick(level), 0);
+    return {
+      name,
+      visible: sum((level) => level.visible),
+      inFlight: sum((level) => level.inFlight),
+      delayed: sum((level) => level.delayed),
+      deadLetter: count(dead.ApproximateNumberOfMessages) + count(dead.ApproximateNumberOfMessagesNotVisible),
+      levels,
+    };
+  }
   const [main, dead] = await Promise.all([read(urls.url, 'the queue'), read(urls.deadLetterUrl, 'the dead-letter queue')]);
   return {
     name,
-    visible: count(main.ApproximateNumberOfMessages),
-    inFlight: count(main.ApproximateNumberOfMessagesNotVisible),
-    delayed: count(main.ApproximateNumberOfMessagesDelayed),
+    ...depths(main),
     // A dead letter in flight is still there (someone is inspecting or redriving it).
     deadLetter: count(dead.ApproximateNumberOfMessages) + count(dead.ApproximateNumberOfMessagesNotVisible),
   };

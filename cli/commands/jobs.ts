@@ -15,11 +15,14 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
       delay: { type: 'string' },
       'run-at': { type: 'string' },
       'job-id': { type: 'string' },
+      priority: { type: 'string' },
     },
   });
   const [type] = positionals;
   if (!type || positionals.length > 1)
-    throw new UsageError('usage: jobstack enqueue <type> --payload <json> [--delay D | --run-at ISO] [--job-id ID]');
+    throw new UsageError(
+      'usage: jobstack enqueue <type> --payload <json> [--delay D | --run-at ISO] [--job-id ID] [--priority LEVEL]',
+    );
   const runAt = values['run-at'] === undefined ? undefined : new Date(values['run-at']);
   if (runAt !== undefined && Number.isNaN(runAt.getTime()))
     throw new UsageError(`--run-at must be an ISO date-time such as 2026-03-22T18:00:00Z (given '${values['run-at']}')`);
@@ -29,6 +32,7 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
     ...(values.delay === undefined ? {} : { delay: values.delay as never }),
     ...(runAt === undefined ? {} : { runAt }),
     ...(values['job-id'] === undefined ? {} : { jobId: values['job-id'] }),
+    ...(values.priority === undefined ? {} : { priority: values.priority }),
   });
   if (values.json) printJson(enqueued);
   else if (enqueued.throttledBy !== undefined)
@@ -107,15 +111,19 @@ export async function listCommand(argv: string[]): Promise<void> {
     printJson(page);
     return;
   }
+  // A PRIORITY column only when a job on the page has one (queues with priority levels).
+  const withPriority = page.jobs.some((job) => job.priority !== undefined);
   const rows = page.jobs.map((job) => [
     job.id,
     job.type,
     job.state,
+    ...(withPriority ? [job.priority ?? '-'] : []),
     `${job.attempts}/${job.maxAttempts}`,
     job.updatedAt,
     summarize(job.error?.message ?? job.result ?? '', 50),
   ]);
-  process.stdout.write(`${formatTable(['ID', 'TYPE', 'STATE', 'ATTEMPTS', 'UPDATED', 'RESULT / ERROR'], rows)}\n`);
+  const headers = ['ID', 'TYPE', 'STATE', ...(withPriority ? ['PRIORITY'] : []), 'ATTEMPTS', 'UPDATED', 'RESULT / ERROR'];
+  process.stdout.write(`${formatTable(headers, rows)}\n`);
   if (page.cursor) process.stdout.write(`more: --cursor ${page.cursor}\n`);
 }
 

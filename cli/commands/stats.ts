@@ -81,13 +81,24 @@ async function statsReader(flags: ConnectionFlags): Promise<() => Promise<StatsW
 export function formatStats(stats: JobStats & { readonly paused?: readonly string[] }): string {
   const queues = formatTable(
     ['QUEUE', 'STATUS', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ'],
-    stats.queues.map((queue) => [
-      queue.name,
-      stats.paused?.includes(queue.name) ? 'paused' : 'active',
-      String(queue.visible),
-      String(queue.inFlight),
-      String(queue.delayed),
-      String(queue.deadLetter),
+    stats.queues.flatMap((queue) => [
+      [
+        queue.name,
+        stats.paused?.includes(queue.name) ? 'paused' : 'active',
+        String(queue.visible),
+        String(queue.inFlight),
+        String(queue.delayed),
+        String(queue.deadLetter),
+      ],
+      // A prioritized queue's levels, each on its own line under the queue's sums (they share its dead-letter queue).
+      ...(queue.levels ?? []).map((level) => [
+        `  ${queue.name}:${level.name}`,
+        '',
+        String(level.visible),
+        String(level.inFlight),
+        String(level.delayed),
+        '',
+      ]),
     ]),
   );
   const states = formatTable(

@@ -53,7 +53,7 @@ async function refreshOverview() {
   const statusOf = new Map(statuses.map((status) => [status.queue, status]));
   $('#stack').textContent = `stack ${stats.stackName}`;
   $('#updated').textContent = `updated ${new Date(stats.at).toLocaleTimeString()}`;
-  const rows = stats.queues.map((queue) =>
+  const rows = stats.queues.flatMap((queue) => [
     el(
       'tr',
       { 'data-queue': queue.name },
@@ -72,7 +72,20 @@ async function refreshOverview() {
           : el('button', { type: 'button', 'data-testid': `pause-${queue.name}`, onclick: () => pause(queue.name) }, 'Pause…'),
       ),
     ),
-  );
+    // A prioritized queue's levels under its sums (they share its dead-letter queue).
+    ...(queue.levels ?? []).map((level) =>
+      el(
+        'tr',
+        { class: 'level', 'data-queue-level': `${queue.name}:${level.name}` },
+        el('td', { class: 'muted' }, `↳ ${level.name}`),
+        el('td', { class: 'num' }, level.visible),
+        el('td', { class: 'num' }, level.inFlight),
+        el('td', { class: 'num' }, level.delayed),
+        el('td', {}, ''),
+        el('td', {}, ''),
+      ),
+    ),
+  ]);
   $('#queues tbody').replaceChildren(...rows);
   const chips = STATES.map((state) => {
     const count = stats.states[state];
@@ -117,7 +130,7 @@ async function refreshJobs() {
       'tr',
       { class: 'job', 'data-job-id': job.id, onclick: () => select(job.id) },
       el('td', {}, el('code', {}, job.id)),
-      el('td', {}, job.type),
+      el('td', {}, job.priority ? `${job.type} (${job.priority})` : job.type),
       el('td', {}, stateBadge(job.state)),
       el('td', { class: 'num' }, `${job.attempts}/${job.maxAttempts}`),
       el('td', {}, new Date(job.updatedAt).toLocaleString()),
@@ -145,6 +158,8 @@ async function refreshDetail() {
     ['type', job.type],
     ['state', stateBadge(job.state)],
     ['queue', job.queue],
+    ['priority', job.priority],
+    ['fairness key', job.fairnessKey],
     ['ordering key', job.orderingKey],
     ['attempts', `${job.attempts} of ${job.maxAttempts}`],
     ['created', job.createdAt],

@@ -64,6 +64,8 @@ export interface JobSummary {
   readonly updatedAt: string;
   readonly error?: string;
   readonly progress?: number;
+  /** The job's priority level, on a queue with levels. */
+  readonly priority?: string;
 }
 
 /** A job's detail: the record, its payload shortened for display, and a console link to its execution. */
@@ -296,6 +298,7 @@ function summarize(record: JobRecord): JobSummary {
     updatedAt: record.updatedAt,
     ...(record.error === undefined ? {} : { error: `${record.error.name}: ${record.error.message}` }),
     ...(record.progress === undefined ? {} : { progress: record.progress.percent }),
+    ...(record.priority === undefined ? {} : { priority: record.priority }),
   };
 }
 

@@ -146,6 +146,49 @@ export const largeNumbers = defineJobContract({
   retry: DEMO_RETRY,
 });
 
+/** What the flow-control demo jobs take: how long to work, and a label to find the job by. */
+const workSchema = z.object({
+  ms: z.number().int().min(0).max(60_000),
+  label: z.string().max(128).optional(),
+});
+
+/**
+ * Sleeps `ms` on the queue `ranked`, which the demo stack gives priority levels `high` and `low`: a job
+ * enqueued with `{ priority: 'high' }` starts ahead of the low backlog already waiting.
+ */
+export const ranked = defineJobContract({
+  name: 'demo.ranked',
+  description: 'Sleeps for the given milliseconds on the prioritized queue `ranked`.',
+  schema: workSchema,
+  queue: 'ranked',
+  retry: DEMO_RETRY,
+  timeout: '90s',
+});
+
+/**
+ * Sleeps `ms` for a tenant on the queue `tenants`, sent with the tenant as its SQS message group (fair
+ * queues): one tenant's backlog does not hold up another tenant's jobs.
+ */
+export const tenantWork = defineJobContract({
+  name: 'demo.tenant',
+  description: "Sleeps for the given milliseconds on the queue `tenants`, fair between the payload's tenants.",
+  schema: workSchema.extend({ tenant: z.string().min(1).max(64) }),
+  queue: 'tenants',
+  retry: DEMO_RETRY,
+  timeout: '90s',
+  fairness: { key: (payload) => payload.tenant },
+});
+
+/** `demo.tenant` without fairness (no message group): the comparison the flow-control benchmark measures. */
+export const tenantWorkUnfair = defineJobContract({
+  name: 'demo.tenant-unfair',
+  description: 'demo.tenant without a fairness key.',
+  schema: workSchema.extend({ tenant: z.string().min(1).max(64) }),
+  queue: 'tenants',
+  retry: DEMO_RETRY,
+  timeout: '90s',
+});
+
 /** Payload of the flow-control demos: the key jobs are grouped by, and the ledger item each run counts into. */
 const keyedRunSchema = z.object({ key: z.string().min(1).max(128), ledgerKey: z.string().min(1).max(512), n: z.number().int() });
 
@@ -231,6 +274,9 @@ export const registry = defineRegistry(
   throttled,
   tenantReport,
   ordered,
+  ranked,
+  tenantWork,
+  tenantWorkUnfair,
 );
 
 export type Registry = typeof registry;

@@ -3,7 +3,7 @@ import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
 import { flakyJob } from './demo/flaky.js';
-import { debouncedJob, throttledJob } from './demo/flow.js';
+import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
@@ -32,6 +32,9 @@ export const registry = defineRegistry(
   throttledJob,
   tenantReportJob,
   orderedJob,
+  rankedJob,
+  tenantWorkJob,
+  tenantWorkUnfairJob,
 );
 
 export default registry;

@@ -45,6 +45,9 @@ export function createSweeperHandler(): SweeperHandler {
           {
             queue: new JobQueue(sqs, urls.url, urls.deadLetterUrl),
             ...(urls.undeliverableUrl === undefined ? {} : { undeliverable: new JobQueue(sqs, urls.undeliverableUrl) }),
+            ...(urls.levels === undefined
+              ? {}
+              : { levels: new Map(urls.levels.map((level) => [level.name, new JobQueue(sqs, level.url, urls.deadLetterUrl)])) }),
           },
         ] as const,
     ),

@@ -29,6 +29,8 @@ export interface SweptQueueUrls {
   readonly deadLetterUrl: string;
   /** Absent in stacks deployed before the sweeper read queue counts: it then relies on retention alone. */
   readonly undeliverableUrl?: string;
+  /** A prioritized queue's levels (highest first; the last one's URL is `url`): re-sends go to the job's level. */
+  readonly levels?: readonly { readonly name: string; readonly url: string }[];
   /** The worker's event source mappings; absent in stacks deployed before pausing existed. */
   readonly eventSourceMappingIds?: readonly string[];
 }

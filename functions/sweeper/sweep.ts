@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { resendOf } from '../../shared/flow/routing.js';
 import {
   envelopeFromRecord,
   type IdempotencyStore,
@@ -30,6 +31,11 @@ export interface SweptQueue {
    * the sweeper cannot prove a queue empty and relies on retention alone.
    */
   readonly undeliverable?: JobQueue;
+  /**
+   * A prioritized queue's level queues by level name (the default level's is `queue`): a job is re-sent to its
+   * record's level, and every level's messages count as live evidence.
+   */
+  readonly levels?: ReadonlyMap<string, JobQueue>;
 }
 
 export interface SweepDeps {
@@ -113,7 +119,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
         if (await killStuck(deps, swept.queue, record, config.maxSweeps)) killed++;
       } else if (decision.action === 'forward') {
         if (await forwardPending(deps, swept.queue, record)) forwarded++;
-      } else if (await resend(deps, swept.queue, record, decision.evidence)) {
+      } else if (
+        await resend(deps, (record.priority && swept.levels?.get(record.priority)) || swept.queue, record, decision.evidence)
+      ) {
         resent++;
       }
     }
@@ -131,9 +139,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
 /** Reads every queue's message counts and retention; a queue that cannot be read gives no `empty` evidence. */
 async function readEvidence(deps: SweepDeps, clock: () => number): Promise<Map<string, QueueEvidence>> {
   const entries = await Promise.all(
-    [...deps.queues].map(async ([name, { queue, undeliverable }]): Promise<[string, QueueEvidence]> => {
+    [...deps.queues].map(async ([name, { queue, undeliverable, levels }]): Promise<[string, QueueEvidence]> => {
       const readAt = clock();
-      const queues = undeliverable ? [queue, undeliverable] : [queue];
+      const jobQueues = [queue, ...[...(levels?.values() ?? [])].filter((level) => level.url !== queue.url)];
+      const queues = undeliverable ? [...jobQueues, undeliverable] : jobQueues;
       const [counts, retentions] = await Promise.all([
         Promise.all(queues.map((q) => q.messageCounts())).catch((error: unknown) => {
           deps.logger.warn('Could not read queue message counts; acting only on retention', { queue: name, error });
@@ -158,8 +167,9 @@ async function readEvidence(deps: SweepDeps, clock: () => number): Promise<Map<s
 
 async function resend(deps: SweepDeps, queue: JobQueue, record: JobRecord, evidence: string): Promise<boolean> {
   if (!(await deps.store.markSwept(record))) return false;
-  // A re-send: on a FIFO queue it keeps the job's group and gets a fresh deduplication id.
-  await queue.send({ envelope: envelopeFromRecord(record), orderingKey: record.orderingKey });
+  // A re-send, to the job's level queue: on a FIFO queue it keeps the job's group and gets a fresh
+  // deduplication id; on a standard queue it keeps its fairness group.
+  await queue.send(resendOf(record));
   deps.logger.warn('Re-sent the message of a stuck job', {
     jobId: record.id,
     state: record.state,

@@ -82,6 +82,16 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     registry,
     store,
     queue,
+    ...(environment.levelQueues === undefined
+      ? {}
+      : {
+          levelQueues: new Map(
+            Object.entries(environment.levelQueues).map(([arn, url]) => [
+              arn,
+              new JobQueue(sqs, url, environment.deadLetterQueueUrl),
+            ]),
+          ),
+        }),
     queueName: environment.queueName,
     flow: new FlowStore(documentClient, environment.jobsTable),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),

@@ -11,6 +11,8 @@ export interface WorkerEnvironment {
   readonly recordRetentionDays: number;
   /** The job types the queue carries (`JOBSTACK_JOB_TYPES`), when the construct says; undefined skips the check. */
   readonly jobTypes?: readonly string[];
+  /** Level queue URLs by queue ARN (`JOBSTACK_LEVEL_QUEUES`), on a queue with priorities. */
+  readonly levelQueues?: Readonly<Record<string, string>>;
 }
 
 /** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
@@ -34,6 +36,7 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     ?.split(',')
     .map((type) => type.trim())
     .filter((type) => type.length > 0);
+  const levelQueues = parseLevelQueues(env[FunctionEnv.levelQueues]);
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
     idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
@@ -43,5 +46,27 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     queueName: env[FunctionEnv.queueName] as string,
     recordRetentionDays: retention,
     ...(jobTypes === undefined ? {} : { jobTypes }),
+    ...(levelQueues === undefined ? {} : { levelQueues }),
   };
+}
+
+function parseLevelQueues(json: string | undefined): Record<string, string> | undefined {
+  if (json === undefined || json === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new ConfigurationError(`${FunctionEnv.levelQueues} is not JSON (given ${JSON.stringify(json.slice(0, 200))})`, {
+      cause: error,
+    });
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.values(value).every((url) => typeof url === 'string' && url.length > 0)
+  ) {
+    throw new ConfigurationError(`${FunctionEnv.levelQueues} must map queue ARNs to URLs (given ${json.slice(0, 200)})`);
+  }
+  return value as Record<string, string>;
 }

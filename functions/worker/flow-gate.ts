@@ -36,6 +36,7 @@ export const FLOW_NOTE_INTERVAL_MS = 10 * 60_000;
 
 export interface FlowGateDeps {
   readonly flow?: FlowStore;
+  /** The queue the delivery came from (its priority level's): a waiting job's copy goes back there. */
   readonly queue: JobQueue;
   readonly clock: () => number;
   readonly random: () => number;
@@ -211,10 +212,16 @@ async function wait(
       logger.warn('Could not mark the waiting job as sent; trying again at its next wait', { error: error as Error });
     }
   }
-  await deps.queue.sendAgain(message.body, delaySeconds, {
-    [FlowWaitAttribute.concurrencyWaits]: String(plan.waits),
-    [FlowWaitAttribute.notedAt]: String(notedAt),
-  });
+  // `deps.queue` is the queue the message came from (its priority level's); the copy keeps its fairness group.
+  await deps.queue.sendAgain(
+    message.body,
+    delaySeconds,
+    {
+      [FlowWaitAttribute.concurrencyWaits]: String(plan.waits),
+      [FlowWaitAttribute.notedAt]: String(notedAt),
+    },
+    message.attributes?.MessageGroupId,
+  );
   logger.info('Job waits for its flow limit', {
     reason: plan.reason,
     key: plan.key,

@@ -46,6 +46,11 @@ export interface RecordProcessorDeps {
   readonly registry: HandlerRegistry;
   readonly store: JobStore;
   readonly queue: JobQueue;
+  /**
+   * The level queues of a queue with priorities, by queue ARN: a retry changes the visibility of the message
+   * on the queue it came from (`eventSourceARN`), not on `queue`. @default every message is from `queue`
+   */
+  readonly levelQueues?: ReadonlyMap<string, JobQueue>;
   readonly queueName: string;
   readonly logger: Logger;
   readonly clock?: () => number;
@@ -98,14 +103,20 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
   const random = deps.random ?? Math.random;
   const observer = deps.observer ?? silentObserver;
 
+  /** The queue a message was received from: its priority level's, else the worker's queue. */
+  function sourceQueue(message: SQSRecord): JobQueue {
+    return deps.levelQueues?.get(message.eventSourceARN) ?? deps.queue;
+  }
+
   return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
     // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
     if (deps.pause && (await deps.pause.isPaused())) {
-      if (deps.queue.fifo) {
+      const from = sourceQueue(message);
+      if (from.fifo) {
         // A FIFO queue takes no delayed copy, and a copy would leave its place in the message group: the
         // message itself waits (one receive counted; the mapping is disabled, so only its disabling lag or a
         // deploy that re-enabled it delivers here, and FIFO queues allow extra receives for held messages).
-        await deps.queue.delayRedelivery(message.receiptHandle, PAUSED_HAND_BACK_DELAY_SECONDS);
+        await from.delayRedelivery(message.receiptHandle, PAUSED_HAND_BACK_DELAY_SECONDS);
         deps.logger.info('Queue is paused: left the delivery in its FIFO queue unrun', {
           queue: deps.queueName,
           messageId: message.messageId,
@@ -118,8 +129,14 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
         });
       }
       // A delayed copy, the original deleted: no receive counted, and a flow-limit wait keeps its counters.
-      // If the send fails this throws, and the original comes back after its visibility timeout.
-      await deps.queue.sendAgain(message.body, PAUSED_HAND_BACK_DELAY_SECONDS, stringAttributesOf(message));
+      // If the send fails this throws, and the original comes back after its visibility timeout. The copy goes
+      // to the queue the delivery came from (its priority level's) with its message group (its fairness tenant).
+      await from.sendAgain(
+        message.body,
+        PAUSED_HAND_BACK_DELAY_SECONDS,
+        stringAttributesOf(message),
+        message.attributes?.MessageGroupId,
+      );
       deps.logger.info('Queue is paused: handed the delivery back unrun', {
         queue: deps.queueName,
         messageId: message.messageId,
@@ -232,7 +249,16 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const correlationId = envelope.correlationId ?? envelope.id;
     const leaseUntil = deadline + LEASE_SLACK_MS;
     const gateLog = jobLog(deps.logger, { jobId: envelope.id, jobType: envelope.type, correlation_id: correlationId });
-    const gate = await enterFlowGate(message, envelope, definition, payload, leaseUntil, { ...deps, clock, random }, gateLog);
+    const gate = await enterFlowGate(
+      message,
+      envelope,
+      definition,
+      payload,
+      leaseUntil,
+      // A waiting job's copy goes back to the queue it came from: its priority level's.
+      { ...deps, queue: sourceQueue(message), clock, random },
+      gateLog,
+    );
     if (!gate.pass) {
       if (!gate.waiting) await rejectPoison(message, gate.error, { jobId: envelope.id, jobType: envelope.type, definition });
       return;
@@ -285,7 +311,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     }
     if (claim.outcome === 'busy') {
       const waitMs = Math.max(1_000, claim.retryAt - clock());
-      await deps.queue.delayRedelivery(message.receiptHandle, waitMs / 1_000);
+      await sourceQueue(message).delayRedelivery(message.receiptHandle, waitMs / 1_000);
       logger.info("Not this delivery's turn (another holds the lease, or the backoff has not passed); checking again later", {
         waitMs,
         state: claim.record.state,
@@ -429,7 +455,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
           logger.warn('Attempt failed but no longer owns the job (cancelled or taken over); dropping this delivery');
           return;
         }
-        await deps.queue.delayRedelivery(message.receiptHandle, delayMs / 1_000);
+        await sourceQueue(message).delayRedelivery(message.receiptHandle, delayMs / 1_000);
         observer.retried(observed, delayMs);
         // The stack is logged once, when the job dies; a retry line carries its first frames only (log bytes cost).
         logger.warn('Job attempt failed; retrying after backoff', {

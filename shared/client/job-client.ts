@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
 import { ClientEnv } from '../config.js';
 import { type DurationInput, parseDuration } from '../duration.js';
-import { ENVELOPE_VERSION, envelopeFromRecord, type JobEnvelope, JobIdSchema } from '../envelope.js';
+import { ENVELOPE_VERSION, type JobEnvelope, JobIdSchema } from '../envelope.js';
 import {
   ConfigurationError,
   EnqueueError,
@@ -12,7 +12,10 @@ import {
   WaitTimeoutError,
 } from '../errors.js';
 import { cancelDisplaced, KeyedFlowStore, keyedFlowFor, throttledReason } from '../flow/debounce.js';
+import { fairnessKeyOf } from '../flow/fairness.js';
 import { type FlowState, readFlowState } from '../flow/flow-state.js';
+import { resolvePriority } from '../flow/priorities.js';
+import { levelUrl, resendOf } from '../flow/routing.js';
 import { type FlowControlSummary, summarizeFlowControl } from '../flow/summary.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
@@ -21,7 +24,7 @@ import { PauseStore } from '../pause/pause-store.js';
 import { createQueuePauses } from '../pause/queue-pauses.js';
 import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../pause/types.js';
 import { PayloadStore } from '../payload-store.js';
-import { JobQueue } from '../queue.js';
+import { JobQueue, type OutgoingJob } from '../queue.js';
 import type { JobRecord } from '../record.js';
 import { createTimeFeatures } from '../scheduling/client-time.js';
 import { DEFAULT_SCHEDULER_THRESHOLD_MS } from '../scheduling/delay.js';
@@ -78,6 +81,13 @@ export interface EnqueueOptions {
   readonly idempotencyKey?: string;
   /** How long an idempotency key holds. @default '24h' */
   readonly idempotencyWindow?: DurationInput;
+  /**
+   * Priority level of the job on a queue with `priorities` (a level name, e.g. `'high'`): it is sent to that
+   * level's SQS queue, and every retry and re-send goes there too. @default the contract's `priority`, else the
+   * queue's lowest level
+   * @throws InvalidPriorityError (nothing sent) when the queue has no levels or none of that name
+   */
+  readonly priority?: string;
 }
 
 export interface RetryResult {
@@ -316,10 +326,16 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     cloudFormation: clients.cloudFormation,
     ...(clients.lambda ? { lambda: clients.lambda } : {}),
   });
+  /** One `JobQueue` per SQS queue URL (a logical queue with priority levels has one per level). */
   const queues = new Map<string, JobQueue>();
-  const queueFor = (definition: AnyJobContract): JobQueue => {
-    const existing = queues.get(definition.queue);
+  const queueAt = (url: string, deadLetterUrl: string): JobQueue => {
+    const existing = queues.get(url);
     if (existing) return existing;
+    const queue = new JobQueue(clients.sqs, url, deadLetterUrl);
+    queues.set(url, queue);
+    return queue;
+  };
+  const queueConfigOf = (definition: AnyJobContract) => {
     const urls = config.queues[definition.queue];
     if (!urls) {
       throw new ConfigurationError(
@@ -329,9 +345,12 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         },
       );
     }
-    const queue = new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl);
-    queues.set(definition.queue, queue);
-    return queue;
+    return urls;
+  };
+  /** The SQS queue of a job: its logical queue's, at its priority level when the queue has levels. */
+  const queueFor = (definition: AnyJobContract, priority: string | undefined): JobQueue => {
+    const urls = queueConfigOf(definition);
+    return queueAt(levelUrl(urls, priority), urls.deadLetterUrl);
   };
 
   function prepare(type: string, payload: unknown, options: EnqueueOptions) {
@@ -360,6 +379,10 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
+    const level = resolvePriority(definition.queue, queueConfigOf(definition).levels, options.priority ?? definition.priority, {
+      jobType: type,
+    });
+    const fairnessKey = fairnessKeyOf(type, definition.fairness, checked.data);
     const flow = keyedFlowFor(definition, checked.data, options);
     const orderingKey =
       definition.ordering === undefined ? undefined : orderingKeyOf(type, definition.ordering, checked.data, jobId);
@@ -386,6 +409,8 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       correlationId,
       ...(plan.route === 'scheduler' ? { state: 'scheduled', runAt: plan.runAt.toISOString() } : { state: 'queued' }),
       ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(level === undefined ? {} : { priority: level.name }),
+      ...(fairnessKey === undefined ? {} : { fairnessKey }),
       ...(orderingKey === undefined ? {} : { orderingKey }),
     };
     const envelope: JobEnvelope = {
@@ -396,7 +421,32 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       enqueuedAt: new Date().toISOString(),
       ...(options.correlationId === undefined ? {} : { correlationId }),
     };
-    return { definition, record, envelope, delaySeconds, orderingKey, plan, flow, ...(offload ? { offloadJson: json } : {}) };
+    return {
+      definition,
+      record,
+      envelope,
+      delaySeconds,
+      orderingKey,
+      plan,
+      flow,
+      ...(level?.arn === undefined ? {} : { levelArn: level.arn }),
+      ...(offload ? { offloadJson: json } : {}),
+    };
+  }
+
+  /**
+   * The first message of a prepared job: its envelope and delay; on a standard queue its message group is its
+   * fairness key, on a FIFO queue its ordering key, with the job id deduplicating the send (a double enqueue is
+   * dropped by SQS too).
+   */
+  function outgoing(job: ReturnType<typeof prepare>): OutgoingJob {
+    return {
+      envelope: job.envelope,
+      delaySeconds: job.delaySeconds,
+      orderingKey: job.orderingKey,
+      deduplicationId: job.envelope.id,
+      ...(job.record.fairnessKey === undefined ? {} : { messageGroupId: job.record.fairnessKey }),
+    };
   }
 
   /** Moves a payload over the inline limit to S3; the record and the message then carry only its reference. */
@@ -485,16 +535,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       }
       try {
         if (job.plan.route === 'scheduler') {
-          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey);
-        } else {
-          // The job id deduplicates the first send on a FIFO queue: a double enqueue is dropped by SQS too.
-          await queueFor(job.definition).send({
-            envelope: job.envelope,
-            delaySeconds: job.delaySeconds,
+          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, {
+            levelArn: job.levelArn,
             orderingKey: job.orderingKey,
-            deduplicationId: job.envelope.id,
           });
-        }
+        } else await queueFor(job.definition, job.record.priority).send(outgoing(job));
       } catch (error) {
         await store.deleteUnsent(job.record.id).catch(() => {
           // The stuck-job sweeper finds a queued record with no message; the caller still learns the enqueue failed.
@@ -545,27 +590,22 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       const byQueue = new Map<JobQueue, number[]>();
       for (const [index, job] of jobs.entries()) {
         if (job.plan.route !== 'scheduler') continue;
-        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, job.orderingKey).catch(async (error: unknown) => {
+        const target = { levelArn: job.levelArn, orderingKey: job.orderingKey };
+        await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, target).catch(async (error: unknown) => {
           await store.deleteUnsent(job.record.id).catch(() => undefined);
           failed.push({ index, jobId: job.record.id, reason: (error as Error).message });
         });
       }
       jobs.forEach((job, index) => {
         if (job.plan.route === 'scheduler') return;
-        const queue = queueFor(job.definition);
+        const queue = queueFor(job.definition, job.record.priority);
         byQueue.set(queue, [...(byQueue.get(queue) ?? []), index]);
       });
       const indexById = new Map(jobs.map((job, index) => [job.record.id, index]));
       for (const [queue, indexes] of byQueue) {
         const queueFailures = await queue.sendMany(
           indexes.map((index) => {
-            const job = jobs[index] as (typeof jobs)[number];
-            return {
-              envelope: job.envelope,
-              delaySeconds: job.delaySeconds,
-              orderingKey: job.orderingKey,
-              deduplicationId: job.envelope.id,
-            };
+            return outgoing(jobs[index] as (typeof jobs)[number]);
           }),
         );
         for (const failure of queueFailures) {
@@ -646,11 +686,9 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
           `job ${jobId} belongs to queue '${record.queue}', which stack '${config.stackName}' does not have`,
         );
       try {
-        // A re-send: on a FIFO queue it keeps the job's group and gets a fresh deduplication id.
-        await new JobQueue(clients.sqs, urls.url, urls.deadLetterUrl).send({
-          envelope: envelopeFromRecord(record),
-          orderingKey: record.orderingKey,
-        });
+        // A re-send, to the job's level queue with its group: on a FIFO queue its ordering key and a fresh
+        // deduplication id; on a standard queue its fairness key.
+        await queueAt(levelUrl(urls, record.priority), urls.deadLetterUrl).send(resendOf(record));
       } catch (error) {
         throw new EnqueueError(`job ${jobId} was requeued but its message could not be sent: ${(error as Error).message}`, {
           jobId,

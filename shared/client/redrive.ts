@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { parseEnvelope } from '../envelope.js';
+import { levelUrl, type RoutableQueue } from '../flow/routing.js';
 import { findJobDefinition, type JobRegistry } from '../job-definition.js';
 import { groupIdOr, isFifoQueue, messageGroupOf } from '../ordering/ordering.js';
 import { DeadLetterAttribute } from '../queue.js';
@@ -50,7 +51,7 @@ const RECEIVE_VISIBILITY_SECONDS = 120;
  */
 export async function redriveDeadLetters(
   deps: RedriveDeps,
-  urls: { readonly url: string; readonly deadLetterUrl: string },
+  urls: RoutableQueue & { readonly deadLetterUrl: string },
   options: Omit<RedriveOptions, 'queue'> = {},
 ): Promise<RedriveResult> {
   const limit = options.limit ?? 1_000;
@@ -72,7 +73,8 @@ export async function redriveDeadLetters(
     );
     const messages = (output.Messages ?? []).filter((message) => message.MessageId && !seen.has(message.MessageId));
     if (messages.length === 0) break;
-    const toSend: Outgoing[] = [];
+    /** Messages to send back, by the URL of their job's priority level. */
+    const toSend = new Map<string, Outgoing[]>();
     const toDelete: Message[] = [];
     for (const message of messages) {
       seen.add(message.MessageId as string);
@@ -81,12 +83,18 @@ export async function redriveDeadLetters(
         leftInPlace++;
         continue;
       }
-      const { decision, group } = await decide(deps, message);
-      if (decision === 'send') toSend.push({ message, group });
-      else if (decision === 'discard') toDelete.push(message);
+      const { decision, group, record } = await decide(deps, message);
+      if (decision === 'send') {
+        // Back to the level the job was sent to; on a standard queue in its tenant's group (fairness).
+        const url = levelUrl(urls, record?.priority);
+        const fairnessGroup = fifo ? undefined : record?.fairnessKey;
+        const entry: Outgoing = { message, group, ...(fairnessGroup === undefined ? {} : { fairnessGroup }) };
+        toSend.set(url, [...(toSend.get(url) ?? []), entry]);
+      } else if (decision === 'discard') toDelete.push(message);
       else leftInPlace++;
     }
-    const sent = await sendBack(deps.sqs, urls.url, toSend, fifo);
+    const sent: Message[] = [];
+    for (const [url, entries] of toSend) sent.push(...(await sendBack(deps.sqs, url, entries, fifo)));
     moved += sent.length;
     discarded += toDelete.length;
     await deleteFromDeadLetterQueue(deps.sqs, urls.deadLetterUrl, [...sent, ...toDelete]);
@@ -94,10 +102,12 @@ export async function redriveDeadLetters(
   return { moved, discarded, leftInPlace };
 }
 
-/** A dead letter to send back, with the FIFO message group it goes to. */
+/** A dead letter to send back, with the FIFO message group it goes to, or on a standard queue its fairness group. */
 interface Outgoing {
   readonly message: Message;
   readonly group: string;
+  /** A standard queue's `MessageGroupId`: the job's fairness key. */
+  readonly fairnessGroup?: string;
 }
 
 /**
@@ -108,9 +118,13 @@ interface Outgoing {
  *
  * `group` is the message group a FIFO source queue gets it in: the ordering
  * key on the job's record (else its id), for an unreadable message the group
- * it had in the dead-letter queue.
+ * it had in the dead-letter queue. `record` says which priority level and
+ * fairness group the job was sent with.
  */
-async function decide(deps: RedriveDeps, message: Message): Promise<{ decision: 'send' | 'discard' | 'keep'; group: string }> {
+async function decide(
+  deps: RedriveDeps,
+  message: Message,
+): Promise<{ decision: 'send' | 'discard' | 'keep'; group: string; record?: { priority?: string; fairnessKey?: string } }> {
   const parsed = parseEnvelope(message.Body ?? '');
   const jobId = parsed.ok ? parsed.envelope.id : parsed.jobId;
   const fallbackGroup = groupIdOr(message.Attributes?.MessageGroupId, 'jobstack-redrive');
@@ -118,12 +132,13 @@ async function decide(deps: RedriveDeps, message: Message): Promise<{ decision: 
   const jobType = parsed.ok ? parsed.envelope.type : parsed.jobType;
   const extraAttempts = (jobType !== undefined ? findJobDefinition(deps.registry, jobType)?.retry.maxAttempts : undefined) ?? 1;
   const outcome = await deps.store.requeueDead(jobId, { extraAttempts, reason: 'redrive' });
-  const group = outcome.record === undefined ? groupIdOr(jobId, fallbackGroup) : messageGroupOf(outcome.record);
-  if (outcome.requeued || outcome.record === undefined) return { decision: 'send', group };
-  switch (outcome.record.state) {
+  const record = outcome.record;
+  const group = record === undefined ? groupIdOr(jobId, fallbackGroup) : messageGroupOf(record);
+  if (outcome.requeued || record === undefined) return { decision: 'send', group, ...(record === undefined ? {} : { record }) };
+  switch (record.state) {
     case 'queued':
     case 'scheduled':
-      return { decision: 'send', group };
+      return { decision: 'send', group, record };
     case 'succeeded':
     case 'cancelled':
     case 'running':
@@ -136,21 +151,26 @@ async function decide(deps: RedriveDeps, message: Message): Promise<{ decision: 
 }
 
 /**
- * Sends dead letters back to their queue. On a FIFO queue each goes to its
+ * Sends dead letters back to their queue (one priority level's). On a FIFO queue each goes to its
  * job's group with a deduplication id per dead letter (`redrive-<message id>`):
  * never the job id the first send used, which SQS may still hold in its
  * 5-minute deduplication window, and the same for a repeated send of one
- * dead letter by an interrupted redrive, which SQS then drops.
+ * dead letter by an interrupted redrive, which SQS then drops. On a standard
+ * queue a job with a fairness key goes back in its tenant's group.
  */
 async function sendBack(sqs: SQSClient, queueUrl: string, outgoing: readonly Outgoing[], fifo: boolean): Promise<Message[]> {
   if (outgoing.length === 0) return [];
   const output = await sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: outgoing.map(({ message, group }, index) => ({
+      Entries: outgoing.map(({ message, group, fairnessGroup }, index) => ({
         Id: String(index),
         MessageBody: message.Body ?? '',
-        ...(fifo ? { MessageGroupId: group, MessageDeduplicationId: `redrive-${message.MessageId}` } : {}),
+        ...(fifo
+          ? { MessageGroupId: group, MessageDeduplicationId: `redrive-${message.MessageId}` }
+          : fairnessGroup === undefined
+            ? {}
+            : { MessageGroupId: fairnessGroup }),
       })),
     }),
   );

@@ -1,8 +1,26 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import * as z from 'zod';
-import { queueOutputSuffix, StackOutput } from '../config.js';
+import { priorityLevelOutputSuffix, queueOutputSuffix, StackOutput } from '../config.js';
 import { ConfigurationError } from '../errors.js';
+import type { PriorityLevelConfig } from '../flow/priorities.js';
 import type { SchedulingConfig } from '../scheduling/job-scheduler.js';
+
+/** One logical queue as a client reaches it. */
+export interface QueueConfig {
+  readonly url: string;
+  readonly deadLetterUrl: string;
+  readonly arn?: string;
+  /**
+   * The UUIDs of the event source mappings that feed the queue's worker (one per priority level on a queue
+   * with levels), which `pause` and `resume` disable and enable; absent on stacks deployed before pausing existed.
+   */
+  readonly eventSourceMappingIds?: readonly string[];
+  /**
+   * The queue's priority levels, highest first, when it has `priorities`; the last is the default level
+   * (its URL is `url`). Absent on a queue without levels.
+   */
+  readonly levels?: readonly PriorityLevelConfig[];
+}
 
 /** Everything a client needs to reach one deployed jobstack. */
 export interface JobstackConfig {
@@ -15,21 +33,9 @@ export interface JobstackConfig {
    * By logical queue name (the job types' `queue`), as in the stack output `QueueNames`. `arn` is the target of
    * schedules; absent on stacks deployed before schedules existed. A queue carrying job types with `ordering`
    * keeps its logical name here; only its SQS name, URL and ARN end in `.fifo` (that suffix is how the client
-   * and the worker know a FIFO queue). `eventSourceMappingIds`: the UUIDs of the event source mappings that
-   * feed the queue's worker, which `pause` and `resume` disable and enable; absent on stacks deployed before
-   * pausing existed.
+   * and the worker know a FIFO queue).
    */
-  readonly queues: Readonly<
-    Record<
-      string,
-      {
-        readonly url: string;
-        readonly deadLetterUrl: string;
-        readonly arn?: string;
-        readonly eventSourceMappingIds?: readonly string[];
-      }
-    >
-  >;
+  readonly queues: Readonly<Record<string, QueueConfig>>;
   /** The schedule group, role and dead-letter queue for delayed jobs and recurring schedules. */
   readonly scheduling?: SchedulingConfig;
   /** The long-job state machine (only when the stack's registry has long jobs). */
@@ -56,6 +62,10 @@ function jobstackConfigSchema() {
           deadLetterUrl: nonEmpty,
           arn: nonEmpty.optional(),
           eventSourceMappingIds: z.array(nonEmpty).optional(),
+          levels: z
+            .array(z.object({ name: nonEmpty, url: nonEmpty, arn: nonEmpty.optional() }))
+            .min(2)
+            .optional(),
         }),
       )
       .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue'),
@@ -121,6 +131,12 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
     queueNames.map((name) => {
       const suffix = queueOutputSuffix(name);
       const arn = outputs[`${StackOutput.queueArnPrefix}${suffix}`];
+      const levelNames = (outputs[`${StackOutput.queueLevelsPrefix}${suffix}`] ?? '').split(',').filter(Boolean);
+      const levels = levelNames.map((level) => {
+        const key = priorityLevelOutputSuffix(name, level);
+        const levelArn = outputs[`${StackOutput.queueLevelArnPrefix}${key}`];
+        return { name: level, url: need(`${StackOutput.queueLevelUrlPrefix}${key}`), ...(levelArn ? { arn: levelArn } : {}) };
+      });
       const mappings = outputs[`${StackOutput.eventSourceMappingIdsPrefix}${suffix}`]?.split(',').filter(Boolean);
       return [
         name,
@@ -129,6 +145,7 @@ export function configFromOutputs(stackName: string, outputs: Readonly<Record<st
           deadLetterUrl: need(`${StackOutput.deadLetterQueueUrlPrefix}${suffix}`),
           ...(arn ? { arn } : {}),
           ...(mappings?.length ? { eventSourceMappingIds: mappings } : {}),
+          ...(levels.length > 0 ? { levels } : {}),
         },
       ];
     }),

@@ -100,12 +100,18 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     },
 
     /**
-     * Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`; to a FIFO
-     * queue in the job's message group (its ordering key, else its id).
+     * Creates the one-time schedule that sends a delayed job's envelope to its queue at `runAt`: to its priority
+     * level's queue (`levelArn`) when it has one; to a FIFO queue in the job's message group (its ordering key,
+     * else its id).
      */
-    async sendScheduled(envelope: JobEnvelope, definition: AnyJobContract, runAt: Date, orderingKey?: string): Promise<void> {
-      const arn = queueArnOf(definition);
-      const group = isFifoQueue(arn) ? messageGroupOf({ id: envelope.id, orderingKey }) : undefined;
+    async sendScheduled(
+      envelope: JobEnvelope,
+      definition: AnyJobContract,
+      runAt: Date,
+      target: { readonly levelArn?: string | undefined; readonly orderingKey?: string | undefined } = {},
+    ): Promise<void> {
+      const arn = target.levelArn ?? queueArnOf(definition);
+      const group = isFifoQueue(arn) ? messageGroupOf({ id: envelope.id, orderingKey: target.orderingKey }) : undefined;
       await schedulerOrThrow().createOneTime(envelope, arn, runAt, group);
     },
 

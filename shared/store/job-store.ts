@@ -463,6 +463,8 @@ export class JobStore extends JobReader {
       ...(job.runAt === undefined ? {} : { runAt: job.runAt }),
       ...(job.payloadRef === undefined ? {} : { payloadRef: job.payloadRef }),
       ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+      ...(job.priority === undefined ? {} : { priority: job.priority }),
+      ...(job.fairnessKey === undefined ? {} : { fairnessKey: job.fairnessKey }),
       ...(job.error === undefined ? {} : { error: job.error }),
       ...(job.state === 'cancelled' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
       ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),

@@ -16,6 +16,10 @@ export interface NewJobRecord {
   readonly state: Extract<JobState, 'queued' | 'scheduled' | 'cancelled'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
+  /** The priority level the job is sent to (queues with levels only). */
+  readonly priority?: string;
+  /** The job's fairness key (its SQS message group). */
+  readonly fairnessKey?: string;
   /** Why a job created `cancelled` was refused. */
   readonly error?: JobErrorInfo;
   /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_LEDGER_TABLE_ENV, registry } from '../../functions/jobs/contracts.js';
 import { DEMO_LEDGER_OUTPUT, JobstackStack } from '../../infra/jobstack-stack.js';
-import { queueOutputSuffix, StackOutput } from '../../shared/config.js';
+import { priorityLevelOutputSuffix, queueOutputSuffix, StackOutput } from '../../shared/config.js';
 import { planQueues } from '../../shared/job-definition.js';
 import { newTestApp } from './fixtures/stacks.js';
 
@@ -32,7 +32,9 @@ describe('JobstackStack', () => {
         RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('UndeliverableQueue'), 'Arn'] } },
       },
     });
-    expect(Object.keys(jobQueues)).toHaveLength(plans.length);
+    // One per queue, plus one per priority level beyond the lowest (the demo's `ranked` has high and low).
+    expect(Object.keys(jobQueues)).toHaveLength(plans.length + 1);
+    expect(Object.keys(jobQueues).filter((id) => id.startsWith('JobSystemQueueRankedLevelHigh'))).toHaveLength(1);
     for (const plan of plans) {
       template.hasResourceProperties('AWS::SQS::Queue', {
         RedrivePolicy: { maxReceiveCount: plan.maxAttempts + 2, deadLetterTargetArn: Match.anyValue() },
@@ -77,6 +79,12 @@ describe('JobstackStack', () => {
           `${StackOutput.eventSourceMappingIdsPrefix}${suffix}`,
         ];
       }),
+      // The demo's prioritized queue `ranked`: its levels and each level's URL and ARN.
+      `${StackOutput.queueLevelsPrefix}Ranked`,
+      ...['high', 'low'].flatMap((level) => [
+        `${StackOutput.queueLevelUrlPrefix}${priorityLevelOutputSuffix('ranked', level)}`,
+        `${StackOutput.queueLevelArnPrefix}${priorityLevelOutputSuffix('ranked', level)}`,
+      ]),
     ];
     expect(Object.keys(outputs).sort()).toEqual(expected.sort());
     template.hasOutput(StackOutput.queueNames, {

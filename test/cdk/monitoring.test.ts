@@ -352,9 +352,23 @@ describe('web dashboard API (opt-in)', () => {
     ]) {
       expect(actions).toContain(action);
     }
-    for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'sqs:PurgeQueue', 'cloudformation:']) {
+    for (const action of ['dynamodb:PutItem', 'sqs:PurgeQueue']) {
       expect(actions).not.toContain(action);
     }
+    // Its pause and resume buttons (grantPause): DeleteItem only on the queues' pause items, DescribeStacks only on its stack.
+    const statements = policies[0]?.[1].Properties.PolicyDocument.Statement as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+    const deleting = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:DeleteItem'));
+    expect(deleting.map((statement) => statement.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['queue#*'] } },
+    ]);
+    const describing = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('cloudformation:')),
+    );
+    expect(describing).toEqual([{ Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }]);
   });
 });
 

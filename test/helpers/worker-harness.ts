@@ -29,11 +29,13 @@ export interface WorkerHarnessOptions {
    * the write. @default every write succeeds
    */
   readonly update?: (input: HarnessUpdate) => unknown;
-  /** Answers GetItem (the cancellation watch). @default no record */
-  readonly get?: (id: string) => JobRecord | undefined;
+  /** Answers GetItem (the cancellation watch, flow-limit control items). @default no item */
+  readonly get?: (id: string) => JobRecord | Readonly<Record<string, unknown>> | undefined;
   readonly payloads?: PayloadReader;
   readonly clock?: RecordProcessorDeps['clock'];
   readonly timers?: RecordProcessorDeps['timers'];
+  /** Level queue URLs by queue ARN (a queue with priority levels). */
+  readonly levelQueueUrls?: Readonly<Record<string, string>>;
   readonly pause?: RecordProcessorDeps['pause'];
 }
 
@@ -81,6 +83,13 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
     ...(options.payloads ? { payloads: options.payloads } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.levelQueueUrls
+      ? {
+          levelQueues: new Map(
+            Object.entries(options.levelQueueUrls).map(([arn, url]) => [arn, new JobQueue(sqs, url, DLQ_URL)]),
+          ),
+        }
+      : {}),
     ...(options.pause ? { pause: options.pause } : {}),
   });
   return { processRecord, dynamo, sqs: sqsMock };

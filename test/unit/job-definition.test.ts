@@ -48,7 +48,7 @@ describe('planQueues', () => {
     ]);
   });
 
-  it('puts every demo job on the default queue with three attempts, demo.ordered on its own FIFO queue', () => {
+  it('puts the demo jobs on the default queue with three attempts, demo.ordered on its own FIFO queue, and the priority and fairness demos on their own queues', () => {
     expect(planQueues(registry)).toEqual([
       {
         name: 'default',
@@ -72,6 +72,14 @@ describe('planQueues', () => {
         fifo: false,
       },
       { name: 'ordered', maxAttempts: 3, longestJobTimeoutMs: 60_000, jobTypes: ['demo.ordered'], fifo: true },
+      { name: 'ranked', maxAttempts: 3, longestJobTimeoutMs: 90_000, jobTypes: ['demo.ranked'], fifo: false },
+      {
+        name: 'tenants',
+        maxAttempts: 3,
+        longestJobTimeoutMs: 90_000,
+        jobTypes: ['demo.tenant', 'demo.tenant-unfair'],
+        fifo: false,
+      },
     ]);
   });
 });
