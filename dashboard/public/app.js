@@ -330,6 +330,8 @@ function declaredFlow(job) {
     job.ordering && 'ordered per key',
     job.debounce && `debounce ${seconds(job.debounce.periodMs)}`,
     job.throttle && `throttle ${seconds(job.throttle.periodMs)}`,
+    job.priority && `priority ${job.priority}`,
+    job.fairness && 'fair per key',
   ]
     .filter(Boolean)
     .join(', ');

@@ -11,13 +11,17 @@ export interface FlowControlSummary {
   readonly ordering?: true;
   readonly debounce?: { readonly periodMs: number };
   readonly throttle?: { readonly periodMs: number };
+  /** The priority level its jobs get when `enqueue` names none (the queue's levels are in the construct). */
+  readonly priority?: string;
+  /** Fair between keys: its jobs carry a message group per key on their standard queue. */
+  readonly fairness?: true;
 }
 
 /** The job types of `registry` that declare any flow control, by name. */
 export function summarizeFlowControl(registry: JobRegistry): FlowControlSummary[] {
   return Object.values(registry)
     .map((job): FlowControlSummary => {
-      const { concurrency, rateLimit, ordering, debounce, throttle } = job;
+      const { concurrency, rateLimit, ordering, debounce, throttle, priority, fairness } = job;
       return {
         jobType: job.name,
         queue: job.queue,
@@ -28,6 +32,8 @@ export function summarizeFlowControl(registry: JobRegistry): FlowControlSummary[
         ...(ordering ? { ordering: true as const } : {}),
         ...(debounce ? { debounce: { periodMs: debounce.periodMs } } : {}),
         ...(throttle ? { throttle: { periodMs: throttle.periodMs } } : {}),
+        ...(priority === undefined ? {} : { priority }),
+        ...(fairness ? { fairness: true as const } : {}),
       };
     })
     .filter((summary) => Object.keys(summary).length > 2)

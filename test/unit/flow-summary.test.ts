@@ -11,12 +11,14 @@ const registry = defineRegistry(
   defineJobContract({ name: 'in-order', schema, queue: 'ordered', ordering: { key } }),
   defineJobContract({ name: 'debounced', schema, debounce: { key, period: '30s' } }),
   defineJobContract({ name: 'throttled', schema, throttle: { key, period: '5s' } }),
+  defineJobContract({ name: 'fair', schema, queue: 'tenants', fairness: { key }, priority: 'high' }),
 );
 
 describe('the flow control job types declare (jobs.flowControl, jobstack flow, GET /api/flow)', () => {
   it('lists every job type with flow control as data, by name, and leaves plain ones out', () => {
     expect(summarizeFlowControl(registry)).toEqual([
       { jobType: 'debounced', queue: 'default', debounce: { periodMs: 30_000 } },
+      { jobType: 'fair', queue: 'tenants', priority: 'high', fairness: true },
       { jobType: 'in-order', queue: 'ordered', ordering: true },
       {
         jobType: 'limited',
@@ -33,6 +35,7 @@ describe('the flow control job types declare (jobs.flowControl, jobstack flow, G
     expect(text).toMatch(/limited\s+default\s+concurrency 2 per key, rate 100\/60 s whole type/);
     expect(text).toMatch(/in-order\s+ordered\s+ordered per key/);
     expect(text).toMatch(/debounced\s+default\s+debounce 30 s/);
+    expect(text).toMatch(/fair\s+tenants\s+priority high, fair per key/);
     expect(formatFlowControl([])).toBe('no job type declares flow control');
   });
 
