@@ -1,57 +1,15 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import type { JobClient } from '../../shared/index.js';
 import type { JobStats } from '../../shared/stats.js';
-import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
+import { launchBrowser, startDashboard } from './dashboard-browser.js';
+import { connectTestClient, runCli, uniqueName } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
-
-/**
- * Debian's Chromium, installed by the test set-up when missing (the suite must pass on a
- * fresh machine without manual steps). An index that does not know the package yet is
- * refreshed once.
- */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  const install = () =>
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  try {
-    install();
-  } catch {
-    execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-    install();
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is missing`);
-}
-
-/** Starts the real `jobstack dashboard` on a free port and resolves with the URL it prints. */
-function startDashboard(): Promise<{ process: ChildProcess; url: string }> {
-  const child = spawn('node', [CLI, 'dashboard', '--port', '0', '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split('\n').find((text) => text.startsWith('http://'));
-      if (line) resolve({ process: child, url: line.trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`jobstack dashboard exited with ${code}: ${stderr}`)));
-  });
-}
 
 describe('web dashboard in a browser', () => {
   let jobs: JobClient<Registry>;
@@ -61,22 +19,10 @@ describe('web dashboard in a browser', () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    ensureChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     jobs = await connectTestClient();
     dashboard = await startDashboard();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     // Every action asks for confirmation: accept, and remember what was asked.
     page.on('dialog', (dialog) => {

@@ -1,34 +1,11 @@
 /** The dashboard's pause and resume buttons, in a browser, against the emulator's stack. */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import type { JobClient } from '../../shared/index.js';
-import { connectTestClient, testEndpoint } from './helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
-
-function startDashboard(): Promise<{ process: ChildProcess; url: string }> {
-  const child = spawn('node', [CLI, 'dashboard', '--port', '0', '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split('\n').find((text) => text.startsWith('http://'));
-      if (line) resolve({ process: child, url: line.trim() });
-    });
-    child.once('exit', (code) => reject(new Error(`jobstack dashboard exited with ${code}: ${stderr}`)));
-  });
-}
+import { launchBrowser, startDashboard } from './dashboard-browser.js';
+import { connectTestClient } from './helpers.js';
 
 describe('web dashboard: pause and resume a queue', () => {
   let jobs: JobClient<Registry>;
@@ -38,11 +15,9 @@ describe('web dashboard: pause and resume a queue', () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    // test/integration/dashboard.test.ts installs Chromium when it is missing.
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run test/integration/dashboard.test.ts first`);
     jobs = await connectTestClient();
     dashboard = await startDashboard();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchBrowser();
     page = await browser.newPage();
     // The pause asks why (a prompt), whether to keep it across deploys, then to confirm: answer all.
     page.on('dialog', (dialog) => {
