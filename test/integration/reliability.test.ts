@@ -196,14 +196,20 @@ describe('jobs that would otherwise be stuck', () => {
 
 async function stackResource(logicalIdPrefix: string, type: string): Promise<string> {
   const { CloudFormationClient, ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
-  const output = await new CloudFormationClient(localConnection(testEndpoint())).send(
-    new ListStackResourcesCommand({ StackName: jobs.config.stackName }),
-  );
-  const found = (output.StackResourceSummaries ?? []).find(
-    (resource) => resource.ResourceType === type && resource.LogicalResourceId?.startsWith(logicalIdPrefix),
-  );
-  if (!found?.PhysicalResourceId) throw new Error(`stack has no ${type} ${logicalIdPrefix}*`);
-  return found.PhysicalResourceId;
+  const cloudFormation = new CloudFormationClient(localConnection(testEndpoint()));
+  // ListStackResources answers in pages; the stack has outgrown the first one.
+  let nextToken: string | undefined;
+  do {
+    const page = await cloudFormation.send(
+      new ListStackResourcesCommand({ StackName: jobs.config.stackName, NextToken: nextToken }),
+    );
+    const found = (page.StackResourceSummaries ?? []).find(
+      (resource) => resource.ResourceType === type && resource.LogicalResourceId?.startsWith(logicalIdPrefix),
+    );
+    if (found?.PhysicalResourceId) return found.PhysicalResourceId;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  throw new Error(`stack has no ${type} ${logicalIdPrefix}*`);
 }
 
 const sweeperFunctionName = () => stackResource('JobSystemSweeperFunction', 'AWS::Lambda::Function');
