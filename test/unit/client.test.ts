@@ -1,14 +1,10 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigurationError,
   configFromOutputs,
-  createJobClient,
   defineJob,
   defineRegistry,
   EnqueueError,
@@ -17,6 +13,7 @@ import {
   PayloadTooLargeError,
   UnknownJobTypeError,
 } from '../../shared/index.js';
+import { mockedJobClient } from '../helpers/client-harness.js';
 import { DLQ_URL, QUEUE_URL } from '../helpers/events.js';
 
 const registry = defineRegistry(
@@ -31,18 +28,7 @@ const config = configFromOutputs('test', {
 });
 
 function setup() {
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-  const sqs = new SQSClient({ region: 'us-east-1' });
-  const dynamo = mockClient(documentClient);
-  const sqsMock = mockClient(sqs);
-  dynamo.onAnyCommand().resolves({});
-  sqsMock.onAnyCommand().resolves({});
-  const jobs = createJobClient({
-    registry,
-    config,
-    clients: { documentClient, sqs, cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) },
-  });
-  return { jobs, dynamo, sqs: sqsMock };
+  return mockedJobClient(registry, config);
 }
 
 describe('job client enqueue', () => {

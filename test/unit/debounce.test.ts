@@ -21,6 +21,7 @@ import {
   keyedFlowKeyOf,
 } from '../../shared/index.js';
 import { oneTimeScheduleName } from '../../shared/scheduling/names.js';
+import { mockedJobClient } from '../helpers/client-harness.js';
 import { DLQ_URL, envelopeBody, QUEUE_URL, sqsRecord } from '../helpers/events.js';
 import { workerHarness } from '../helpers/worker-harness.js';
 
@@ -147,18 +148,8 @@ describe('enqueueMany with debounced or throttled types', () => {
   });
 
   function client() {
-    const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-    const sqs = new SQSClient({ region: 'us-east-1' });
-    const dynamo = mockClient(documentClient);
-    const sqsMock = mockClient(sqs);
-    dynamo.onAnyCommand().resolves({});
-    sqsMock.onAnyCommand().resolves({});
-    const jobs = createJobClient({
-      registry,
-      config,
-      clients: { documentClient, sqs, cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) },
-    });
-    return { jobs, dynamo, sqsMock };
+    const { jobs, dynamo, sqs } = mockedJobClient(registry, config);
+    return { jobs, dynamo, sqsMock: sqs };
   }
 
   it.each([

@@ -9,6 +9,7 @@ import { InvalidFairnessKeyError } from '../../shared/flow/fairness.js';
 import { InvalidPriorityError, orderedLevels, priorityLevelsProblem, splitConcurrency } from '../../shared/flow/priorities.js';
 import { levelUrl, resendOf } from '../../shared/flow/routing.js';
 import { configFromOutputs, createJobClient, defineJobContract, defineRegistry } from '../../shared/index.js';
+import { mockedJobClient } from '../helpers/client-harness.js';
 
 const REPORTS_LOW = 'https://sqs.us-east-1.amazonaws.com/1/reports-low';
 const REPORTS_HIGH = 'https://sqs.us-east-1.amazonaws.com/1/reports-high';
@@ -51,18 +52,7 @@ const config = configFromOutputs('test', {
 });
 
 function setup() {
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-  const sqs = new SQSClient({ region: 'us-east-1' });
-  const dynamo = mockClient(documentClient);
-  const sqsMock = mockClient(sqs);
-  dynamo.onAnyCommand().resolves({});
-  sqsMock.onAnyCommand().resolves({});
-  const jobs = createJobClient({
-    registry,
-    config,
-    clients: { documentClient, sqs, cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) },
-  });
-  return { jobs, dynamo, sqs: sqsMock };
+  return mockedJobClient(registry, config);
 }
 
 describe('priority levels (construct setting)', () => {
