@@ -364,7 +364,14 @@ export class JobSystem extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const recordRetention = props.recordRetention ?? Duration.days(30);
 
-    this.jobsTable = jobstackTable(this, 'JobsTable', { partitionKey: 'id', timeToLive: true, removalPolicy });
+    this.jobsTable = jobstackTable(this, 'JobsTable', {
+      partitionKey: 'id',
+      timeToLive: true,
+      removalPolicy,
+      // Lifecycle events and flows (batches, waiting parents) react to state changes
+      // from the stream, off the worker's path: a plain job keeps its write count.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
     // Sparse on purpose: only jobs in `scheduled`, `retrying`, `dead` or `cancelled`
     // carry `attentionState`, and DynamoDB writes an index entry only for items that
     // have the index key. A plain queued → running → succeeded job never has it, so
@@ -1028,10 +1035,16 @@ export class JobSystem extends Construct {
 function jobstackTable(
   scope: Construct,
   id: string,
-  options: { partitionKey: string; timeToLive: boolean; removalPolicy: RemovalPolicy },
+  options: {
+    partitionKey: string;
+    timeToLive: boolean;
+    removalPolicy: RemovalPolicy;
+    stream?: dynamodb.StreamViewType;
+  },
 ): dynamodb.Table {
   return new dynamodb.Table(scope, id, {
     partitionKey: { name: options.partitionKey, type: dynamodb.AttributeType.STRING },
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     ...(options.timeToLive ? { timeToLiveAttribute: 'expiresAt' } : {}),
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

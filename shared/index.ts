@@ -261,6 +261,13 @@ export {
 export { JobMaintenance, UNFINISHED_STATES } from './store/job-maintenance.js';
 export { JobReader } from './store/job-reads.js';
 export { claimCondition, type DeadJobOptions, JobStore, MAX_HISTORY_ENTRIES } from './store/job-store.js';
+export {
+  type JobChange,
+  jobChangeFromStreamRecord,
+  jobChangesFromStream,
+  type StateTransition,
+  stateTransitionOf,
+} from './store/stream-changes.js';
 export type {
   CancelResult,
   ClaimRequest,
