@@ -220,6 +220,15 @@ export interface JobSystemProps {
    * @default 1000
    */
   readonly maxStepsPerExecution?: number;
+
+  /**
+   * The EventBridge bus jobstack publishes lifecycle events to and takes job-starting events
+   * (`jobstack.enqueue`, job triggers) from: `'default'` (the account's default bus), `'create'` (a bus
+   * the construct creates for this job system), or a bus you give.
+   *
+   * @default 'default'
+   */
+  readonly eventBus?: events.IEventBus | 'default' | 'create';
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
@@ -345,6 +354,8 @@ export class JobSystem extends Construct {
   public readonly longJobs?: LongJobs;
   /** The stuck-job sweeper, run every 5 minutes. */
   public readonly sweeper: NodejsFunction;
+  /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
+  public readonly eventBus: events.IEventBus;
 
   private readonly handlersModule: string;
   private readonly entryLocation: EntryLocation;
@@ -363,6 +374,7 @@ export class JobSystem extends Construct {
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const recordRetention = props.recordRetention ?? Duration.days(30);
+    this.eventBus = resolveEventBus(this, props.eventBus);
 
     this.jobsTable = jobstackTable(this, 'JobsTable', {
       partitionKey: 'id',
@@ -1029,6 +1041,12 @@ export class JobSystem extends Construct {
       ...(levelConcurrency === undefined ? {} : { levelConcurrency }),
     };
   }
+}
+
+function resolveEventBus(scope: Construct, bus: JobSystemProps['eventBus']): events.IEventBus {
+  if (bus === undefined || bus === 'default') return events.EventBus.fromEventBusName(scope, 'DefaultEventBus', 'default');
+  if (bus === 'create') return new events.EventBus(scope, 'EventBus');
+  return bus;
 }
 
 /** A table as every jobstack table is: on-demand, AWS-managed encryption, point-in-time recovery, TTL on `expiresAt`. */
