@@ -16,6 +16,7 @@ import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
 import { ExitCode, ProjectConfigNotFoundError, UsageError } from './errors.js';
+import { commandWithGlobalOptions } from './global-options.js';
 
 const HELP = `jobstack — serverless background jobs on AWS
 
@@ -50,7 +51,7 @@ project config: jobstack.config.ts (or .mts, .js, .mjs) in the current folder or
   registry: module whose default export (or export 'registry') is your registry of job contracts;
   optional stackName, endpoint, app (folder of the CDK app local up deploys; default: the config's folder)
 
-options for commands that reach a stack:
+options for commands that reach a stack (before or after the command: jobstack --local list):
   --stack NAME      stack name (default: $JOBSTACK_STACK, else the config's stackName, else 'jobstack')
   --local           use the local emulator (the config's local endpoint, else http://127.0.0.1:4566) with its test credentials
   --endpoint URL    use this AWS endpoint (default: the config's endpoint, else the standard AWS environment:
@@ -82,7 +83,14 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let name: string | undefined;
+  let rest: string[];
+  try {
+    ({ name, args: rest } = commandWithGlobalOptions(argv));
+  } catch (error) {
+    process.stderr.write(`jobstack: ${describe(error)}\n`);
+    return 1;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${HELP}\n`);
     return name === undefined ? 1 : 0;
