@@ -25,6 +25,7 @@ usage: jobstack <command> [options]
 commands:
   local up | down                     start the local emulator and deploy your CDK app to it / stop the emulator jobstack started
   enqueue <type> --payload <json>     enqueue a job [--delay 30s|3h|30d | --run-at ISO] [--job-id ID]
+                                      [--idempotency-key K [--idempotency-window 24h]] [--priority LEVEL]
   schedules                           list recurring schedules (declared in the registry, created at runtime)
   schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
   unschedule <name>                   delete a recurring schedule created at runtime

@@ -44,7 +44,22 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(page.jobs.every((job) => job.state === 'dead')).toBe(true);
   });
 
+  it('enqueue --idempotency-key runs a repeated enqueue once, and global options may come first', async () => {
+    const key = uniqueName('cli-key');
+    const args = ['enqueue', 'demo.echo', '--payload', '{"message":"once"}', '--idempotency-key', key];
+    const first = await runCli(['--json', ...args]);
+    expect(first.code, first.stderr).toBe(0);
+    const { jobId } = JSON.parse(first.stdout) as { jobId: string };
+    const second = await runCli(args);
+    expect(second.stdout.trim()).toBe(`${jobId} (already existed)`);
+  });
+
   it.each([
+    [
+      ['enqueue', 'demo.echo', '--payload', '{"message":"x"}', '--idempotency-key', 'k', '--idempotency-window', 'soon'],
+      /InvalidDurationError: invalid duration "soon"/,
+    ],
+    [['--verbose', 'list'], /unknown option '--verbose' before the command/],
     [['enqueue', 'demo.nope', '--payload', '{}'], /UnknownJobTypeError: unknown job type 'demo.nope'/],
     [['enqueue', 'demo.sleep', '--payload', '{"ms":"x"}'], /InvalidPayloadError: invalid payload for job type 'demo.sleep'/],
     [['enqueue', 'demo.echo', '--payload', '{oops'], /--payload is not valid JSON/],
