@@ -12,6 +12,7 @@ import {
   waitCommand,
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
+import { logsCommand } from './commands/logs.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -30,6 +31,7 @@ commands:
   schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
   unschedule <name>                   delete a recurring schedule created at runtime
   get <jobId>                         show a job record
+  logs <jobId> [--limit N]            the job's log lines from CloudWatch Logs (every function of the stack), oldest first
   wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
   cancel <jobId>                      cancel a job (a running one is asked to stop)
@@ -65,6 +67,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   local: localCommand,
   enqueue: enqueueCommand,
   get: getCommand,
+  logs: logsCommand,
   wait: waitCommand,
   list: listCommand,
   cancel: cancelCommand,

@@ -54,7 +54,22 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(second.stdout.trim()).toBe(`${jobId} (already existed)`);
   });
 
+  it("logs shows a retried job's lines from both attempts, oldest first", async () => {
+    const enqueued = await runCli(['enqueue', 'demo.flaky', '--payload', '{"failTimes":1}', '--json']);
+    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
+    expect((await runCli(['wait', jobId, '--timeout', '90s'])).code).toBe(0);
+    const logs = await runCli(['logs', jobId, '--json']);
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = JSON.parse(logs.stdout) as { message: string; attempt?: number; timestamp: string }[];
+    const attempts = lines.map((line) => line.attempt).filter((attempt) => attempt !== undefined);
+    expect(new Set(attempts)).toEqual(new Set([1, 2]));
+    expect(lines.map((line) => line.timestamp)).toEqual(lines.map((line) => line.timestamp).sort());
+    expect(lines.at(-1)?.message).toMatch(/succeeded/i);
+    expect((await runCli(['logs', jobId])).stdout).toMatch(/#2 .*succeeded/i);
+  });
+
   it.each([
+    [['logs', 'no-such-job'], /job 'no-such-job' not found/],
     [
       ['enqueue', 'demo.echo', '--payload', '{"message":"x"}', '--idempotency-key', 'k', '--idempotency-window', 'soon'],
       /InvalidDurationError: invalid duration "soon"/,
