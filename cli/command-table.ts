@@ -1,5 +1,6 @@
 import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { devCommand } from './commands/dev.js';
 import { flowCommand } from './commands/flow.js';
 import {
   cancelCommand,
@@ -36,6 +37,7 @@ export const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,
+  dev: devCommand,
   completion: completionCommand,
   schedules: schedulesCommand,
   schedule: scheduleCommand,

@@ -27,6 +27,8 @@ commands:
                                       one key: slots held, starts in the rate window, debounce mark, throttle window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
+  dev [--handlers FILE]               run your handlers here against the stack's queues, reloading on save; the
+      [--concurrency N]               deployed workers hold off until Ctrl-C (handlers: the config's, else FILE)
   dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
   completion bash | zsh | fish        print a shell completion script (bash, zsh: source <(jobstack completion bash))
 
