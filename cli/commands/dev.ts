@@ -53,15 +53,20 @@ export async function devCommand(argv: string[]): Promise<void> {
     void stop(1);
   });
   const typeCheck = BackgroundTypeCheck.forProject(project.projectDir);
-  session = await startDevSession({
-    config: jobs.config,
-    aws,
-    handlersModule,
-    buildDir: join(project.projectDir, '.jobstack', 'dev'),
-    concurrency,
-    ...(typeCheck ? { typeCheck } : {}),
-    log: say,
-  });
+  try {
+    session = await startDevSession({
+      config: jobs.config,
+      aws,
+      handlersModule,
+      buildDir: join(project.projectDir, '.jobstack', 'dev'),
+      concurrency,
+      ...(typeCheck ? { typeCheck } : {}),
+      log: say,
+    });
+  } catch (error) {
+    restoreConsole();
+    throw error;
+  }
   say(`running ${handlersModule} against stack '${stackName}' (${concurrency} batches at once per queue); Ctrl-C to stop`);
   await new Promise<never>(() => undefined);
 }

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_STACK_NAME } from '../../shared/index.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { configFromOutputs } from '../../shared/client/stack-config.js';
+import { DEFAULT_STACK_NAME, localConnection } from '../../shared/index.js';
 import { isLoopback } from '../connect.js';
+import { repairStaleTakeover } from '../dev/worker-takeover.js';
 import { UsageError } from '../errors.js';
 import { printJson } from '../format.js';
 import { loadProjectConfig, type ProjectConfig } from '../load-config.js';
@@ -78,6 +83,7 @@ export async function bringUpLocalStack(options: BringUpOptions = {}): Promise<L
     appDir: options.appDir ?? REPO_ROOT,
     log,
   });
+  await giveBackStaleDevHold(emulator.endpoint, stackName, outputs);
   log(
     emulator.lambdaNodeVersion === undefined
       ? `lambdas: on whatever Node the emulator on ${emulator.endpoint} was started with (one jobstack starts runs them on v${LAMBDA_NODE_VERSION})`
@@ -90,4 +96,18 @@ export async function bringUpLocalStack(options: BringUpOptions = {}): Promise<L
     lambdaNodeVersion: emulator.lambdaNodeVersion ?? null,
     outputs,
   };
+}
+
+/**
+ * A `jobstack dev` that died (killed, crashed, machine asleep) leaves the deployed workers'
+ * event sources disabled; once its lease has run out, `local up` gives them back.
+ */
+async function giveBackStaleDevHold(endpoint: string, stackName: string, outputs: Record<string, string>): Promise<void> {
+  const aws = localConnection(endpoint);
+  const owner = await repairStaleTakeover({
+    documentClient: DynamoDBDocumentClient.from(new DynamoDBClient(aws)),
+    lambda: new LambdaClient(aws),
+    config: configFromOutputs(stackName, outputs),
+  });
+  if (owner !== undefined) log(`gave back the workers a stopped jobstack dev (${owner}) still held`);
 }

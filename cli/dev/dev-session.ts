@@ -84,7 +84,14 @@ export async function startDevSession(options: DevSessionOptions): Promise<DevSe
   };
   let handlers = workerHandlers(registry);
 
-  const takeover: WorkerTakeover = await takeOverWorkers(takeoverDeps);
+  let takeover: WorkerTakeover;
+  try {
+    takeover = await takeOverWorkers(takeoverDeps);
+  } catch (error) {
+    // Nothing else may keep this process alive once it has failed to start.
+    for (const watcher of watchers) watcher.close();
+    throw error;
+  }
   options.log(`holding the deployed workers of ${takeover.queues.join(', ')}: jobs run here`);
   const renewal = setInterval(() => {
     takeover.renew().catch((error: unknown) => options.log(`could not renew the hold on the workers: ${String(error)}`));
@@ -105,7 +112,6 @@ export async function startDevSession(options: DevSessionOptions): Promise<DevSe
       }),
     ),
   );
-
 
   async function loadInitial(): Promise<HandlerRegistry> {
     const build = await loadHandlersModule(options.handlersModule, options.buildDir, ++generation);
