@@ -5,7 +5,7 @@ import {
   type LifecycleEventDetail,
   LifecycleEventDetailSchema,
   type LifecycleEventName,
-  MAX_SUMMARY_BYTES,
+  LIFECYCLE_SUMMARY_MAX_BYTES,
 } from '../../shared/events/lifecycle-events.js';
 import type { JobRecord } from '../../shared/record.js';
 import type { StateTransition } from '../../shared/store/stream-changes.js';
@@ -102,7 +102,7 @@ function resultSummary(result: unknown): Partial<LifecycleEventDetail> {
   const json = JSON.stringify(result);
   if (json === undefined) return {};
   const bytes = Buffer.byteLength(json, 'utf8');
-  return bytes <= MAX_SUMMARY_BYTES ? { result } : { truncated: true, resultBytes: bytes };
+  return bytes <= LIFECYCLE_SUMMARY_MAX_BYTES ? { result } : { truncated: true, resultBytes: bytes };
 }
 
 function errorSummary(error: NonNullable<JobRecord['error']>): Partial<LifecycleEventDetail> {
@@ -110,8 +110,8 @@ function errorSummary(error: NonNullable<JobRecord['error']>): Partial<Lifecycle
   const retryable = error.retryable === true;
   const message = String(error.message);
   const whole = { name, message, retryable };
-  if (Buffer.byteLength(JSON.stringify(whole), 'utf8') <= MAX_SUMMARY_BYTES) return { error: whole };
-  const room = MAX_SUMMARY_BYTES - Buffer.byteLength(JSON.stringify({ ...whole, message: '' }), 'utf8');
+  if (Buffer.byteLength(JSON.stringify(whole), 'utf8') <= LIFECYCLE_SUMMARY_MAX_BYTES) return { error: whole };
+  const room = LIFECYCLE_SUMMARY_MAX_BYTES - Buffer.byteLength(JSON.stringify({ ...whole, message: '' }), 'utf8');
   return { error: { name, message: truncateToJsonBytes(message, room), retryable }, truncated: true };
 }
 

@@ -38,9 +38,9 @@ export const LIFECYCLE_EVENT_STATE = {
 } as const satisfies Record<keyof typeof LifecycleDetailType, JobState>;
 
 /** Serialized size (UTF-8 bytes of JSON) above which a result or error is cut and `truncated` is set. */
-export const MAX_SUMMARY_BYTES = 8 * 1024;
+export const LIFECYCLE_SUMMARY_MAX_BYTES = 8 * 1024;
 
-/** An error as a lifecycle event carries it: no stack, the message cut to fit {@link MAX_SUMMARY_BYTES}. */
+/** An error as a lifecycle event carries it: no stack, the message cut to fit {@link LIFECYCLE_SUMMARY_MAX_BYTES}. */
 export const LifecycleErrorSummarySchema = z.object({
   name: z.string(),
   message: z.string(),
@@ -48,34 +48,36 @@ export const LifecycleErrorSummarySchema = z.object({
 });
 
 const detailFields = {
-  /** The stack (CloudFormation stack name) of the job system that published the event. */
-  stack: z.string(),
-  jobId: z.string(),
-  type: z.string(),
-  queue: z.string(),
-  /** Attempts started so far over the job's life; with `jobId` and `state`, the event's idempotency key. */
-  attempts: z.number().int().min(0),
-  maxAttempts: z.number().int().min(1),
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  /** `finishedAt - startedAt` of a finished job that ran. */
-  durationMs: z.number().int().min(0).optional(),
-  /** When the next attempt is due (`retrying`). */
-  nextAttemptAt: z.string().optional(),
-  /** What the handler returned (`succeeded`), when its JSON fits in 8 KB; read the job for a larger one. */
-  result: z.unknown().optional(),
-  /** The last error (`dead`, `retrying`; `cancelled` when a run ended with one). */
-  error: LifecycleErrorSummarySchema.optional(),
-  /** Set when the result was left out or the error message cut because it exceeded 8 KB. */
-  truncated: z.literal(true).optional(),
-  /** UTF-8 bytes of the result's JSON, given when the result was left out. */
-  resultBytes: z.number().int().min(0).optional(),
-  correlationId: z.string().optional(),
-  /** The batch the job belongs to (`jobs.batch`). */
-  batchId: z.string().optional(),
-  /** The job that started this one (`ctx.enqueue`). */
-  parentId: z.string().optional(),
+  stack: z.string().describe('The CloudFormation stack of the job system that published the event.'),
+  jobId: z.string().describe('The job id (`jobs.get(jobId)` reads the whole record).'),
+  type: z.string().describe('The job type.'),
+  queue: z.string().describe('The logical queue the job runs on.'),
+  attempts: z
+    .number()
+    .int()
+    .min(0)
+    .describe("Attempts started so far over the job's life; with jobId and state, the event's idempotency key."),
+  maxAttempts: z.number().int().min(1).describe('Attempts the job may take.'),
+  createdAt: z.string().describe('When the job was enqueued (ISO-8601).'),
+  startedAt: z.string().optional().describe('When its latest attempt started (ISO-8601).'),
+  finishedAt: z.string().optional().describe('When it ended (ISO-8601; terminal states).'),
+  durationMs: z.number().int().min(0).optional().describe('finishedAt - startedAt: how long the last attempt ran.'),
+  nextAttemptAt: z.string().optional().describe('When the next attempt is due (retrying; ISO-8601).'),
+  result: z
+    .unknown()
+    .optional()
+    .describe('What the handler returned (succeeded), when its JSON fits in 8 KB; read the job for a larger one.'),
+  error: LifecycleErrorSummarySchema.optional().describe(
+    'The last error (dead, retrying; cancelled when a run ended with one), without its stack.',
+  ),
+  truncated: z
+    .literal(true)
+    .optional()
+    .describe('Set when the result was left out or the error message cut because its JSON exceeded 8 KB.'),
+  resultBytes: z.number().int().min(0).optional().describe("UTF-8 bytes of the result's JSON, given when it was left out."),
+  correlationId: z.string().optional().describe('The correlation id given at enqueue.'),
+  batchId: z.string().optional().describe('The batch the job belongs to (jobs.batch).'),
+  parentId: z.string().optional().describe('The job that started this one (ctx.enqueue).'),
 };
 
 /** The `detail` of any lifecycle event: `state` names the state the job moved to. */

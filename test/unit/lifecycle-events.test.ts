@@ -17,7 +17,7 @@ import {
   type LifecycleEventName,
   lifecycleDetailSchemaOf,
   lifecycleEventIdempotencyKey,
-  MAX_SUMMARY_BYTES,
+  LIFECYCLE_SUMMARY_MAX_BYTES,
   resolveLifecycleEvents,
 } from '../../shared/events/lifecycle-events.js';
 import { controlItemId, type JobState } from '../../shared/index.js';
@@ -158,14 +158,14 @@ describe('lifecycle events', () => {
 
   describe('size capping', () => {
     it('leaves out a result over 8 KB, says truncated and gives its size', () => {
-      const result = { text: 'x'.repeat(MAX_SUMMARY_BYTES) };
+      const result = { text: 'x'.repeat(LIFECYCLE_SUMMARY_MAX_BYTES) };
       const detail = lifecycleDetailOf(jobRecord({ state: 'succeeded', result }), 'jobs-prod');
       expect(detail).not.toHaveProperty('result');
       expect(detail).toMatchObject({ truncated: true, resultBytes: Buffer.byteLength(JSON.stringify(result)) });
     });
 
     it('keeps a result of exactly 8 KB', () => {
-      const text = 'y'.repeat(MAX_SUMMARY_BYTES - 2);
+      const text = 'y'.repeat(LIFECYCLE_SUMMARY_MAX_BYTES - 2);
       const detail = lifecycleDetailOf(jobRecord({ state: 'succeeded', result: text }), 'jobs-prod');
       expect(detail.result).toBe(text);
       expect(detail).not.toHaveProperty('truncated');
@@ -179,8 +179,8 @@ describe('lifecycle events', () => {
       );
       expect(detail.truncated).toBe(true);
       const bytes = Buffer.byteLength(JSON.stringify(detail.error));
-      expect(bytes).toBeLessThanOrEqual(MAX_SUMMARY_BYTES);
-      expect(bytes).toBeGreaterThan(MAX_SUMMARY_BYTES - 4);
+      expect(bytes).toBeLessThanOrEqual(LIFECYCLE_SUMMARY_MAX_BYTES);
+      expect(bytes).toBeGreaterThan(LIFECYCLE_SUMMARY_MAX_BYTES - 4);
       expect(message.startsWith(detail.error?.message ?? '-')).toBe(true);
     });
 
