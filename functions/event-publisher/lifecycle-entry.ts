@@ -1,11 +1,11 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
   LIFECYCLE_EVENT_SOURCE,
+  LIFECYCLE_SUMMARY_MAX_BYTES,
   LifecycleDetailType,
   type LifecycleEventDetail,
   LifecycleEventDetailSchema,
   type LifecycleEventName,
-  LIFECYCLE_SUMMARY_MAX_BYTES,
 } from '../../shared/events/lifecycle-events.js';
 import type { JobRecord } from '../../shared/record.js';
 import type { StateTransition } from '../../shared/store/stream-changes.js';

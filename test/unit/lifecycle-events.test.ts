@@ -12,12 +12,12 @@ import {
 import { createStreamPublisher, type PublisherLogger } from '../../functions/event-publisher/publish-changes.js';
 import { chunkEntries, entrySizeBytes, PUT_EVENTS_MAX_BYTES, putEntries } from '../../functions/event-publisher/put-entries.js';
 import {
+  LIFECYCLE_SUMMARY_MAX_BYTES,
   LifecycleDetailType,
   type LifecycleEventDetail,
   type LifecycleEventName,
   lifecycleDetailSchemaOf,
   lifecycleEventIdempotencyKey,
-  LIFECYCLE_SUMMARY_MAX_BYTES,
   resolveLifecycleEvents,
 } from '../../shared/events/lifecycle-events.js';
 import { controlItemId, type JobState } from '../../shared/index.js';
@@ -250,7 +250,9 @@ describe('lifecycle events', () => {
       const result = await putEntries(client, entries, { sleep: noSleep });
       expect(result).toEqual({ failed: [], requests: 2 });
       expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 2);
-      expect(eventBridge).toHaveReceivedNthCommandWith(PutEventsCommand, 2, { Entries: [entries[1], entries[3]] as PutEventsRequestEntry[] });
+      expect(eventBridge).toHaveReceivedNthCommandWith(PutEventsCommand, 2, {
+        Entries: [entries[1], entries[3]] as PutEventsRequestEntry[],
+      });
     });
 
     it('returns what still fails after the last attempt, with its index and error', async () => {
