@@ -3,8 +3,11 @@
  * `retrying`) from the job table's stream to the default bus; this test routes `source: jobstack` events
  * of its own jobs to a queue of its own with an EventBridge rule, as a consumer would, and reads them.
  * MiniStack delivers the table's stream records to the publisher through the filtered event source
- * mapping and PutEvents to rules with SQS targets (checked by hand before writing this test).
+ * mapping and PutEvents to rules with SQS targets (checked by hand before writing this test); its handling of
+ * reported batch item failures and of the retry limit comes from cli/local/ministack-with-patches.py.
  */
+
+import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   DeleteRuleCommand,
   EventBridgeClient,
@@ -12,11 +15,13 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -148,4 +153,60 @@ describe('lifecycle events on the emulator', () => {
       eventsOf(events, later.jobId).map((event) => [event['detail-type'], event.detail.state, event.detail.attempts]),
     ).toEqual([['jobstack.job.cancelled', 'cancelled', 0]]);
   });
+
+  it('a record whose event EventBridge keeps refusing ends in the on-failure queue after the retry limit, and the stream moves on', async () => {
+    const lambda = new LambdaClient(localConnection(testEndpoint()));
+    const publisher = await stackResource('JobSystemLifecycleEventsPublisherFunction', 'AWS::Lambda::Function');
+    const failureQueueUrl = await stackResource('JobSystemLifecycleEventsFailureQueue', 'AWS::SQS::Queue');
+    const { Environment } = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: publisher }));
+    const variables = Environment?.Variables ?? {};
+    const bus = variables.JOBSTACK_EVENT_BUS as string;
+    try {
+      // A bus in another region: PutEvents refuses each entry (ResourceNotFoundException), as a deleted bus would.
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: publisher,
+          Environment: { Variables: { ...variables, JOBSTACK_EVENT_BUS: bus.replace(':us-east-1:', ':eu-west-1:') } },
+        }),
+      );
+      const refused = await jobs.enqueue('demo.echo', { message: 'refused' }, { correlationId: tag });
+      await jobs.wait(refused.jobId, { timeout: '60s' });
+      const until = Date.now() + 30_000;
+      let failure: { requestContext?: { condition?: string }; DDBStreamBatchInfo?: { batchSize?: number } } | undefined;
+      while (failure === undefined && Date.now() < until) {
+        const output = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failureQueueUrl, WaitTimeSeconds: 1 }));
+        const body = output.Messages?.[0]?.Body;
+        if (body !== undefined) failure = JSON.parse(body) as typeof failure;
+      }
+      expect(failure?.requestContext?.condition).toBe('RetryAttemptsExhausted');
+      expect(failure?.DDBStreamBatchInfo?.batchSize).toBeGreaterThanOrEqual(1);
+    } finally {
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: publisher, Environment: { Variables: variables } }),
+      );
+      await sqs.send(new PurgeQueueCommand({ QueueUrl: failureQueueUrl }));
+    }
+    // The stream moved on: the next job's events arrive.
+    const after = await jobs.enqueue('demo.echo', { message: 'after' }, { correlationId: tag });
+    await jobs.wait(after.jobId, { timeout: '60s' });
+    const events = await receiveUntil((all) => eventsOf(all, after.jobId).some((event) => event.detail.state === 'succeeded'));
+    expect(eventsOf(events, after.jobId).map((event) => event.detail.state)).toContain('succeeded');
+  });
 });
+
+/** The physical id of the stack's resource whose logical id starts with `logicalIdPrefix` (ListStackResources pages). */
+async function stackResource(logicalIdPrefix: string, type: string): Promise<string> {
+  const cloudFormation = new CloudFormationClient(localConnection(testEndpoint()));
+  let nextToken: string | undefined;
+  do {
+    const page = await cloudFormation.send(
+      new ListStackResourcesCommand({ StackName: inject('stackName'), NextToken: nextToken }),
+    );
+    const found = (page.StackResourceSummaries ?? []).find(
+      (resource) => resource.ResourceType === type && resource.LogicalResourceId?.startsWith(logicalIdPrefix),
+    );
+    if (found?.PhysicalResourceId) return found.PhysicalResourceId;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  throw new Error(`stack has no ${type} ${logicalIdPrefix}*`);
+}
