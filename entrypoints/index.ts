@@ -54,6 +54,21 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export { lifecycleDetailJsonSchemas } from '../shared/events/json-schemas.js';
+export {
+  LIFECYCLE_EVENT_SOURCE,
+  LIFECYCLE_SUMMARY_MAX_BYTES,
+  LifecycleDetailType,
+  LifecycleErrorSummarySchema,
+  type LifecycleEventDetail,
+  LifecycleEventDetailSchema,
+  type LifecycleEventName,
+  type LifecycleEventsOption,
+  lifecycleDetailSchemaOf,
+  lifecycleEventIdempotencyKey,
+  OPTIONAL_LIFECYCLE_EVENTS,
+  type OptionalLifecycleEvent,
+} from '../shared/events/lifecycle-events.js';
 export {
   FlowCancelReason,
   InvalidFlowKeyError,

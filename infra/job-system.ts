@@ -22,6 +22,7 @@ import {
   StackOutput,
 } from '../shared/config.js';
 import { ConfigurationError } from '../shared/errors.js';
+import { type LifecycleEventsOption, resolveLifecycleEvents } from '../shared/events/lifecycle-events.js';
 import {
   MIN_LEVEL_CONCURRENCY,
   minConcurrencyFor,
@@ -48,6 +49,7 @@ import {
   writeEntry,
 } from './generated-entries.js';
 import { type FunctionBundling, JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
+import { LifecycleEvents } from './lifecycle-events.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobSystemMonitoringOptions } from './monitoring.js';
 import { JobScheduling } from './scheduling.js';
@@ -229,6 +231,16 @@ export interface JobSystemProps {
    * @default 'default'
    */
   readonly eventBus?: events.IEventBus | 'default' | 'create';
+
+  /**
+   * Publish job lifecycle events to `eventBus` (source `jobstack`, detail-types `jobstack.job.succeeded`,
+   * `jobstack.job.dead`, `jobstack.job.cancelled`; with `include`, also `jobstack.job.started` and
+   * `jobstack.job.retrying`). A publisher function reads them from the job table's stream, off the
+   * worker's path; delivery is at least once, deduplicate by `jobId` + `state` + `attempts`.
+   *
+   * @default false
+   */
+  readonly lifecycleEvents?: LifecycleEventsOption;
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
@@ -356,6 +368,8 @@ export class JobSystem extends Construct {
   public readonly sweeper: NodejsFunction;
   /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
   public readonly eventBus: events.IEventBus;
+  /** The lifecycle-event publisher and its on-failure queue (only with `lifecycleEvents`). */
+  public readonly lifecycleEvents?: LifecycleEvents;
 
   private readonly handlersModule: string;
   private readonly entryLocation: EntryLocation;
@@ -365,6 +379,7 @@ export class JobSystem extends Construct {
     super(scope, id);
     const queuePlans = planQueues(props.registry);
     validateProps(props, queuePlans);
+    const lifecycleEvents = resolveLifecycleEvents(props.lifecycleEvents);
     this.handlersModule = props.handlers;
     this.entryLocation = locateEntries();
     this.functionBundling = {
@@ -446,9 +461,20 @@ export class JobSystem extends Construct {
       for (const { worker } of queues.values()) this.longJobs.connectWorker(worker);
     }
 
+    if (lifecycleEvents !== undefined) {
+      this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', {
+        jobsTable: this.jobsTable,
+        eventBus: this.eventBus,
+        events: lifecycleEvents,
+        entry: this.ownEntry('eventPublisher'),
+        ...this.functionBundling,
+      });
+    }
+
     this.monitoring = new JobMonitoring(this, 'Monitoring', {
       ...props.monitoring,
       queues,
+      ...(this.lifecycleEvents ? { lifecycleEventsFailureQueue: this.lifecycleEvents.failureQueue } : {}),
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
       ...(this.longJobs ? { stateMachine: this.longJobs.stateMachine } : {}),
     });

@@ -20,14 +20,25 @@ first; ties go to the tenant whose oldest visible message is oldest. A message w
 on AWS. It is simpler and stronger than AWS, which only steps in once a tenant is detected as noisy (at least 30
 messages in flight and over 10% of the queue's, or over 10% of consumer time): locally the quiet tenant is served
 from the first receive. FIFO queues and standard queues without group ids are untouched.
+
+DynamoDB stream event sources (jobstack's lifecycle-event publisher). MiniStack 1.5.33 retries a stream batch whose
+invocation failed until it is older than MaximumRecordAgeInSeconds, but takes a response with batchItemFailures as a
+full success and moves on, so a record the publisher could not publish would be dropped without a trace. This patch
+makes such a response a failure of the batch (AWS retries from the lowest failed record; locally the whole batch is
+retried, so records before it are published again: still at least once) and, after MaximumRetryAttempts failures of
+the same batch, sends the on-failure record (RetryAttemptsExhausted) and moves on, as AWS does. Bisection is not
+imitated. Only invocations made by the stream poller are affected.
 """
+import json
 import re
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
 
 from ministack.services import eventbridge as _eb
+from ministack.services import lambda_svc as _lambda
 from ministack.services import scheduler as _sched
 from ministack.services import sqs as _sqs
 
@@ -103,7 +114,72 @@ def _collect_msgs_fairly(q, max_n, vis_timeout):
     return picked
 
 
+_stream_poll = threading.local()
+_stream_failures = {}
+_original_execute_function = _lambda._execute_function
+_original_poll_dynamodb_streams = _lambda._poll_dynamodb_streams
+
+
+def _batch_item_failures(body):
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return []
+    failures = body.get("batchItemFailures") if isinstance(body, dict) else None
+    return failures if isinstance(failures, list) else []
+
+
+def _stream_mapping_of(func, event):
+    records = event.get("Records") or []
+    name = (func.get("config") or func).get("FunctionName", "")
+    for _account, _region, esm in _lambda._iter_all_esms():
+        if ":table/" in esm.get("EventSourceArn", "") and esm.get("FunctionName", "").split(":")[-1] in (name, name.split(":")[-1]):
+            if "ReportBatchItemFailures" in (esm.get("FunctionResponseTypes") or []) and records:
+                return esm
+    return None
+
+
+def _execute_reporting_stream_failures(func, event):
+    result = _original_execute_function(func, event)
+    if not getattr(_stream_poll, "active", False) or not isinstance(event, dict):
+        return result
+    esm = _stream_mapping_of(func, event)
+    if esm is None:
+        return result
+    records = event.get("Records") or []
+    key = (esm.get("UUID"), ((records[0] or {}).get("dynamodb") or {}).get("SequenceNumber"))
+    failures = _batch_item_failures(result.get("body"))
+    if not result.get("error") and not failures:
+        _stream_failures.pop(key, None)
+        return result
+    count = _stream_failures.get(key, 0) + 1
+    _stream_failures[key] = count
+    retries = esm.get("MaximumRetryAttempts")
+    if retries is not None and int(retries) >= 0 and count > int(retries):
+        _stream_failures.pop(key, None)
+        _lambda._send_ddb_stream_failure_record(esm, func, records, esm.get("EventSourceArn"), result, "RetryAttemptsExhausted")
+        return {**result, "error": False, "body": {"batchItemFailures": []}}
+    if result.get("error"):
+        return result
+    return {
+        **result,
+        "error": True,
+        "body": {"errorType": "BatchItemFailures", "errorMessage": f"{len(failures)} batch item failure(s) reported"},
+    }
+
+
+def _poll_dynamodb_streams_with_item_failures():
+    _stream_poll.active = True
+    try:
+        return _original_poll_dynamodb_streams()
+    finally:
+        _stream_poll.active = False
+
+
 _eb._invoke_target = _invoke_target_with_context
+_lambda._execute_function = _execute_reporting_stream_failures
+_lambda._poll_dynamodb_streams = _poll_dynamodb_streams_with_item_failures
 _sched._SCHEDULE_TICK_INTERVAL = 1
 _sqs._collect_msgs = _collect_msgs_fairly
 

@@ -46,10 +46,16 @@ describe('public entry points', () => {
       'JobState',
       'JobTimeoutError',
       'JobstackError',
+      'LIFECYCLE_EVENT_SOURCE',
+      'LIFECYCLE_SUMMARY_MAX_BYTES',
       'LOCAL_ENDPOINT',
       'LeaseLostError',
+      'LifecycleDetailType',
+      'LifecycleErrorSummarySchema',
+      'LifecycleEventDetailSchema',
       'MessageDeferredError',
       'NonRetryableError',
+      'OPTIONAL_LIFECYCLE_EVENTS',
       'OutcomeNotRecordedError',
       'PayloadTooLargeError',
       'ScheduleError',
@@ -70,14 +76,18 @@ describe('public entry points', () => {
       'implementLongJob',
       'isTerminal',
       'jobClientFromEnvironment',
+      'lifecycleDetailJsonSchemas',
+      'lifecycleDetailSchemaOf',
+      'lifecycleEventIdempotencyKey',
       'localConnection',
     ]);
   });
 
-  it('jobstack/worker exports the five handler factories only', async () => {
+  it('jobstack/worker exports the six handler factories only', async () => {
     expect(Object.keys(await import('jobstack/worker')).sort()).toEqual([
       'createDashboardApiHandler',
       'createDeadLetterHandler',
+      'createEventPublisherHandler',
       'createLongJobStepHandler',
       'createSweeperHandler',
       'createWorkerHandler',
