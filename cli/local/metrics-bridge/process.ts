@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emulatorFiles, type Log, REPO_ROOT } from '../emulator.js';
+
+/** Where the bridge of the emulator on `endpoint` keeps its log and pid file (beside the emulator's). */
+export function metricsBridgeFiles(endpoint: string, projectDir: string = REPO_ROOT): { log: string; pid: string } {
+  const { dir } = emulatorFiles(endpoint, projectDir);
+  return { log: join(dir, 'metrics-bridge.log'), pid: join(dir, 'metrics-bridge.pid') };
+}
+
+export interface MetricsBridgeProcessOptions {
+  readonly endpoint: string;
+  readonly stackName: string;
+  /** @default REPO_ROOT */
+  readonly projectDir?: string;
+  /** @default - no output */
+  readonly log?: Log;
+}
+
+/** The `jobstack` command beside this module, in the source checkout and in the built package alike. */
+function jobstackBin(): string {
+  for (const relative of ['../../../bin/jobstack.js', '../../../../bin/jobstack.js']) {
+    const candidate = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('metrics bridge: cannot find bin/jobstack.js beside the CLI');
+}
+
+/**
+ * Starts the local metrics bridge for `stackName` on `endpoint` unless the one this project started for that
+ * emulator still runs: `jobstack local bridge`, detached, its output in `.jobstack/port-<port>/metrics-bridge.log`
+ * and its PID in `.jobstack/port-<port>/metrics-bridge.pid`, like the emulator's.
+ *
+ * @returns the bridge's PID
+ */
+export async function ensureMetricsBridge(options: MetricsBridgeProcessOptions): Promise<number> {
+  const projectDir = options.projectDir ?? REPO_ROOT;
+  const log = options.log ?? (() => {});
+  const files = metricsBridgeFiles(options.endpoint, projectDir);
+  const running = readPid(files.pid);
+  if (running !== undefined && isBridge(running)) {
+    log(`metrics bridge: already running (pid ${running}, log: ${files.log})`);
+    return running;
+  }
+  mkdirSync(join(files.pid, '..'), { recursive: true });
+  const out = openSync(files.log, 'a');
+  try {
+    const child = spawn(
+      process.execPath,
+      [jobstackBin(), 'local', 'bridge', '--endpoint', options.endpoint, '--stack', options.stackName],
+      { cwd: projectDir, stdio: ['ignore', out, out], detached: true, env: process.env },
+    );
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid ?? 0));
+      child.once('error', reject);
+    });
+    child.unref();
+    writeFileSync(files.pid, `${pid}\n`);
+    log(`metrics bridge: started (pid ${pid}, log: ${files.log}): queue, log and execution figures → PutMetricData`);
+    return pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Stops the bridge {@link ensureMetricsBridge} started for `endpoint`, only by its recorded PID. @returns whether one was stopped */
+export async function stopMetricsBridge(options: { endpoint: string; projectDir?: string; log?: Log }): Promise<boolean> {
+  const log = options.log ?? (() => {});
+  const files = metricsBridgeFiles(options.endpoint, options.projectDir);
+  const pid = readPid(files.pid);
+  if (pid === undefined) return false;
+  let stopped = false;
+  if (isBridge(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    log(`metrics bridge: stopped (pid ${pid})`);
+    stopped = true;
+  }
+  rmSync(files.pid, { force: true });
+  return stopped;
+}
+
+function readPid(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Alive and, where /proc tells, still a `jobstack local bridge` (not a PID the OS gave to another process). */
+function isBridge(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.includes('local') && args.includes('bridge');
+  } catch {
+    return false;
+  }
+}
