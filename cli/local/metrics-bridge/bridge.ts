@@ -108,15 +108,15 @@ export class MetricsBridge {
         this.warnOnce(`metrics bridge: tick failed: ${error instanceof Error ? error.message : String(error)}`);
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const stop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', stop);
+          resolve();
+        }, interval);
+        signal.addEventListener('abort', stop, { once: true });
       });
     }
   }
