@@ -41,8 +41,12 @@ export async function ensureMetricsBridge(options: MetricsBridgeProcessOptions):
   const files = metricsBridgeFiles(options.endpoint, projectDir);
   const running = readPid(files.pid);
   if (running !== undefined && isBridge(running)) {
-    log(`metrics bridge: already running (pid ${running}, log: ${files.log})`);
-    return running;
+    if (bridgedStack(running) === undefined || bridgedStack(running) === options.stackName) {
+      log(`metrics bridge: already running (pid ${running}, log: ${files.log})`);
+      return running;
+    }
+    log(`metrics bridge: the one running (pid ${running}) bridges stack '${bridgedStack(running)}'; replacing it`);
+    await stopMetricsBridge({ endpoint: options.endpoint, projectDir, log });
   }
   mkdirSync(join(files.pid, '..'), { recursive: true });
   const out = openSync(files.log, 'a');
@@ -82,6 +86,17 @@ export async function stopMetricsBridge(options: { endpoint: string; projectDir?
   }
   rmSync(files.pid, { force: true });
   return stopped;
+}
+
+/** The `--stack` a running bridge was started with, where /proc tells. */
+function bridgedStack(pid: number): string | undefined {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const index = args.indexOf('--stack');
+    return index < 0 ? undefined : args[index + 1];
+  } catch {
+    return undefined;
+  }
 }
 
 function readPid(file: string): number | undefined {
