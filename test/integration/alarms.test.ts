@@ -35,7 +35,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { callEmulator } from '../../cli/local/metrics-bridge/emulator-api.js';
 import { localConnection } from '../../shared/index.js';
-import { connectTestClient, runCli, testEndpoint } from './helpers.js';
+import { connectTestClient, testEndpoint } from './helpers.js';
 
 interface Alarm {
   AlarmName: string;
@@ -133,6 +133,21 @@ async function notificationOf(name: string, state: string): Promise<Notification
   });
 }
 
+/** Drops the notifications of `name` received so far (after draining the subscriber queue), so a wait finds only newer ones. */
+async function forgetNotificationsOf(name: string): Promise<void> {
+  for (;;) {
+    const output = await sqs.send(new ReceiveMessageCommand({ QueueUrl: subscriberUrl, MaxNumberOfMessages: 10 }));
+    if (!output.Messages?.length) break;
+    for (const message of output.Messages) {
+      const envelope = JSON.parse(message.Body ?? '{}') as { Message?: string };
+      received.push(JSON.parse(envelope.Message ?? '{}') as Notification);
+    }
+  }
+  for (let index = received.length - 1; index >= 0; index--) {
+    if (received[index]?.AlarmName === name) received.splice(index, 1);
+  }
+}
+
 function dimensionsOf(note: Notification): Record<string, string> {
   return Object.fromEntries(note.Trigger.Dimensions.map((d) => [d.Name ?? d.name, d.Value ?? d.value]));
 }
@@ -156,6 +171,7 @@ async function expectStillOk(names: readonly string[]): Promise<void> {
  */
 async function fireAndClear(alarm: Alarm, cause: () => Promise<void>, clear: () => Promise<void>): Promise<Notification> {
   await waitForState(alarm.AlarmName, 'OK');
+  await forgetNotificationsOf(alarm.AlarmName);
   const siblings = await okSiblingsOf(alarm);
   let fired: Notification;
   try {
@@ -228,36 +244,8 @@ afterAll(async () => {
 });
 
 describe('every alarm family fires, notifies and recovers on the emulator', () => {
-  it.sequential('a dead job: the dead-jobs alarm (Jobstack JobsDead of the queue) and the dead-letter alarm (its DLQ)', async () => {
-    const jobs = await connectTestClient();
-    const deadJobs = alarmNamed('DeadJobsAlarmDefault');
-    const deadLetters = alarmNamed('DeadLetterAlarmDefault');
-    await shortenForTest(deadJobs);
-    await shortenForTest(deadLetters);
-    const dlqUrl = await physicalId('AWS::SQS::Queue', 'JobSystemDeadLetterQueueDefault');
-    // Earlier tests leave dead letters: start from an empty dead-letter queue.
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
-    let jobId = '';
-    const deadLetterCycle = fireAndClear(
-      deadLetters,
-      async () => {
-        jobId = (await jobs.enqueue('demo.fatal', { message: 'alarm test' })).jobId;
-      },
-      async () => {
-        await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
-      },
-    );
-    // The same dead job fires the dead-jobs alarm: watch its cycle beside the dead letter's.
-    await waitForState(deadJobs.AlarmName, 'ALARM');
-    const fired = await notificationOf(deadJobs.AlarmName, 'ALARM');
-    expect(dimensionsOf(fired)).toEqual({ Queue: 'default', service: 'jobstack-worker' });
-    await deadLetterCycle;
-    expect((await jobs.get(jobId))?.state).toBe('dead');
-    await waitForState(deadJobs.AlarmName, 'OK');
-    expect((await notificationOf(deadJobs.AlarmName, 'OK')).OldStateValue).toBe('ALARM');
-  });
-
-  // The next four watch different series (other queues, other workers, the state machine): they run side by side.
+  // These five watch different series (other queues, other workers, the state machine, the scheduler's
+  // dead-letter queue): they run side by side.
   it.concurrent('a backlog older than the threshold: the oldest-message alarm of the queue', async () => {
     const jobs = await connectTestClient();
     const backlog = alarmNamed('OldestMessageAlarmTenants');
@@ -265,11 +253,11 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
     await fireAndClear(
       backlog,
       async () => {
-        expect((await runCli(['pause', 'tenants', '--reason', 'alarm test: backlog'])).code).toBe(0);
+        await jobs.pause('tenants', { reason: 'alarm test: backlog' });
         await jobs.enqueue('demo.tenant', { tenant: 'alarm-test', ms: 0 });
       },
       async () => {
-        expect((await runCli(['resume', 'tenants'])).code).toBe(0);
+        await jobs.resume('tenants');
       },
     );
   });
@@ -342,8 +330,7 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
     expect((await jobs.get(jobId))?.state).toBe('dead');
   });
 
-  // Its alarm watches the same metric as the dead-letter alarms: not beside the dead-job test.
-  it.sequential('a scheduler dead letter: the scheduler dead-letter alarm', async () => {
+  it.concurrent('a scheduler dead letter: the scheduler dead-letter alarm', async () => {
     const alarm = alarmNamed('SchedulerDeadLetterAlarm');
     await shortenForTest(alarm);
     const name = alarm.Dimensions[0]?.Value as string;
@@ -358,6 +345,39 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
         await sqs.send(new PurgeQueueCommand({ QueueUrl }));
       },
     );
+  });
+
+  // After the others: the failed long job also counts a dead job of queue `default`, and the scheduler's
+  // dead-letter alarm watches the same metric as the dead-letter alarms (their OK siblings must stay OK).
+  it.sequential('a dead job: the dead-jobs alarm (Jobstack JobsDead of the queue) and the dead-letter alarm (its DLQ)', async () => {
+    const jobs = await connectTestClient();
+    const deadJobs = alarmNamed('DeadJobsAlarmDefault');
+    const deadLetters = alarmNamed('DeadLetterAlarmDefault');
+    await shortenForTest(deadJobs);
+    await shortenForTest(deadLetters);
+    const dlqUrl = await physicalId('AWS::SQS::Queue', 'JobSystemDeadLetterQueueDefault');
+    // Earlier tests leave dead letters, and the failed long job above a dead job: start from both alarms OK.
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
+    await waitForState(deadJobs.AlarmName, 'OK');
+    await forgetNotificationsOf(deadJobs.AlarmName);
+    let jobId = '';
+    const deadLetterCycle = fireAndClear(
+      deadLetters,
+      async () => {
+        jobId = (await jobs.enqueue('demo.fatal', { message: 'alarm test' })).jobId;
+      },
+      async () => {
+        await sqs.send(new PurgeQueueCommand({ QueueUrl: dlqUrl }));
+      },
+    );
+    // The same dead job fires the dead-jobs alarm: watch its cycle beside the dead letter's.
+    await waitForState(deadJobs.AlarmName, 'ALARM');
+    const fired = await notificationOf(deadJobs.AlarmName, 'ALARM');
+    expect(dimensionsOf(fired)).toEqual({ Queue: 'default', service: 'jobstack-worker' });
+    await deadLetterCycle;
+    expect((await jobs.get(jobId))?.state).toBe('dead');
+    await waitForState(deadJobs.AlarmName, 'OK');
+    expect((await notificationOf(deadJobs.AlarmName, 'OK')).OldStateValue).toBe('ALARM');
   });
 
   it('every alarm of the stack belongs to a family fired above, except the timed-out executions alarm', () => {
