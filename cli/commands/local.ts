@@ -5,9 +5,9 @@ import { UsageError } from '../errors.js';
 import { printJson } from '../format.js';
 import { loadProjectConfig, type ProjectConfig } from '../load-config.js';
 import { deployToEmulator } from '../local/deploy.js';
-import { DEFAULT_ENDPOINT, ensureEmulator, LAMBDA_NODE_VERSION, REPO_ROOT, stopEmulator } from '../local/emulator.js';
+import { DEFAULT_ENDPOINT, ensureEmulator, isHealthy, LAMBDA_NODE_VERSION, REPO_ROOT, stopEmulator } from '../local/emulator.js';
 import { DEFAULT_BRIDGE_INTERVAL_MS, MetricsBridge } from '../local/metrics-bridge/bridge.js';
-import { ensureMetricsBridge, stopMetricsBridge } from '../local/metrics-bridge/process.js';
+import { BRIDGE_PID_FILE_ENV, ensureMetricsBridge, orphanReason, stopMetricsBridge } from '../local/metrics-bridge/process.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -68,13 +68,23 @@ async function runMetricsBridge(endpoint: string, stackName: string, intervalTex
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  const bridge = new MetricsBridge({
-    endpoint,
-    stackName,
-    intervalMs,
-    log: (line) => log(`${new Date().toISOString()} ${line}`),
-  });
-  await bridge.run(stop.signal);
+  const stamped = (line: string) => log(`${new Date().toISOString()} ${line}`);
+  // Started by `local up`: stop when the emulator is gone for good or the pid file no longer names this process.
+  const pidFile = process.env[BRIDGE_PID_FILE_ENV];
+  let unhealthySince: number | undefined;
+  const watchdog = setInterval(async () => {
+    unhealthySince = (await isHealthy(endpoint)) ? undefined : (unhealthySince ?? Date.now());
+    const reason = orphanReason(pidFile, unhealthySince);
+    if (reason !== undefined && !stop.signal.aborted) {
+      stamped(`metrics bridge: stopping: ${reason}`);
+      stop.abort();
+    }
+  }, 5_000);
+  try {
+    await new MetricsBridge({ endpoint, stackName, intervalMs, log: stamped }).run(stop.signal);
+  } finally {
+    clearInterval(watchdog);
+  }
 }
 
 /** The config's endpoint when it is an emulator on this machine, else the default port. */

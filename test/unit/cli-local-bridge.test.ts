@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localCommand } from '../../cli/commands/local.js';
-import { ensureMetricsBridge, metricsBridgeFiles, stopMetricsBridge } from '../../cli/local/metrics-bridge/process.js';
+import {
+  BRIDGE_ORPHAN_TIMEOUT_MS,
+  ensureMetricsBridge,
+  metricsBridgeFiles,
+  orphanReason,
+  stopMetricsBridge,
+} from '../../cli/local/metrics-bridge/process.js';
 
 // A port nothing answers on: the bridge runs, finds no stack, logs why and keeps trying.
 const ENDPOINT = 'http://127.0.0.1:4599';
@@ -56,4 +62,22 @@ describe('jobstack local bridge', () => {
     expect(existsSync(files.pid)).toBe(false);
     expect(await stopMetricsBridge({ endpoint: ENDPOINT })).toBe(false);
   }, 30_000);
+
+  it('stops itself when its pid file no longer names it (its project folder was deleted)', async () => {
+    const pid = await ensureMetricsBridge({ endpoint: ENDPOINT, stackName: 'jobstack' });
+    rmSync(metricsBridgeFiles(ENDPOINT).pid);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && alive(pid)) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(metricsBridgeFiles(ENDPOINT).log, 'utf8')).toMatch(
+      /metrics bridge: stopping: its pid file .* no longer names it/,
+    );
+  }, 30_000);
+
+  it('is an orphan when its emulator has not answered for a minute', () => {
+    expect(orphanReason(undefined, undefined)).toBeUndefined();
+    expect(orphanReason(undefined, 1_000, 1_000 + BRIDGE_ORPHAN_TIMEOUT_MS - 1)).toBeUndefined();
+    expect(orphanReason(undefined, 1_000, 1_000 + BRIDGE_ORPHAN_TIMEOUT_MS)).toMatch(/has not answered for 60 s/);
+    expect(orphanReason('/nonexistent/metrics-bridge.pid', undefined)).toMatch(/no longer names it/);
+  });
 });

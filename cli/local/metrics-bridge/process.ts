@@ -4,6 +4,32 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emulatorFiles, type Log, REPO_ROOT } from '../emulator.js';
 
+/**
+ * Set on the bridge {@link ensureMetricsBridge} starts: the pid file that records it. The bridge stops itself
+ * when that file is gone or names another process (its project folder was deleted, another bridge replaced it).
+ */
+export const BRIDGE_PID_FILE_ENV = 'JOBSTACK_METRICS_BRIDGE_PID_FILE';
+
+/** How long the bridge keeps running while its emulator does not answer: then it stops itself. */
+export const BRIDGE_ORPHAN_TIMEOUT_MS = 60_000;
+
+/**
+ * Why a running bridge should stop on its own, or undefined: the pid file it was started with is gone or names
+ * another process, or its emulator has not answered for {@link BRIDGE_ORPHAN_TIMEOUT_MS}. Keeps a bridge from
+ * outliving the emulator or the project it was started for.
+ */
+export function orphanReason(
+  pidFile: string | undefined,
+  unhealthySinceMs: number | undefined,
+  nowMs: number = Date.now(),
+): string | undefined {
+  if (pidFile !== undefined && readPid(pidFile) !== process.pid) return `its pid file ${pidFile} no longer names it`;
+  if (unhealthySinceMs !== undefined && nowMs - unhealthySinceMs >= BRIDGE_ORPHAN_TIMEOUT_MS) {
+    return `its emulator has not answered for ${Math.round((nowMs - unhealthySinceMs) / 1000)} s`;
+  }
+  return undefined;
+}
+
 /** Where the bridge of the emulator on `endpoint` keeps its log and pid file (beside the emulator's). */
 export function metricsBridgeFiles(endpoint: string, projectDir: string = REPO_ROOT): { log: string; pid: string } {
   const { dir } = emulatorFiles(endpoint, projectDir);
@@ -54,7 +80,7 @@ export async function ensureMetricsBridge(options: MetricsBridgeProcessOptions):
     const child = spawn(
       process.execPath,
       [jobstackBin(), 'local', 'bridge', '--endpoint', options.endpoint, '--stack', options.stackName],
-      { cwd: projectDir, stdio: ['ignore', out, out], detached: true, env: process.env },
+      { cwd: projectDir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, [BRIDGE_PID_FILE_ENV]: files.pid } },
     );
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid ?? 0));
