@@ -4,7 +4,8 @@ export const HELP = `jobstack — serverless background jobs on AWS
 usage: jobstack <command> [options]
 
 commands:
-  local up | down                     start the local emulator and deploy your CDK app to it / stop the emulator jobstack started
+  local up | down | bridge            start the local emulator, deploy your CDK app to it and start the metrics bridge /
+                                      stop what jobstack started / run the metrics bridge in the foreground
   enqueue <type> --payload <json>     enqueue a job [--delay 30s|3h|30d | --run-at ISO] [--job-id ID]
                                       [--idempotency-key K [--idempotency-window 24h]] [--priority LEVEL]
   schedules                           list recurring schedules (declared in the registry, created at runtime)
