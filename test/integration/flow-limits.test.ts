@@ -5,6 +5,7 @@ import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as z from 'zod';
+import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import { resolveStackConfig } from '../../shared/client/stack-config.js';
 import {
@@ -21,7 +22,6 @@ import {
   type StartRequest,
   type StartResult,
 } from '../../shared/index.js';
-import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 // Concurrency and rate limits proven with several workers at once. The emulator runs one Lambda

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { ordered, type Registry, registry } from '../../functions/jobs/contracts.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import {
@@ -15,7 +16,6 @@ import {
   JobStore,
   localConnection,
 } from '../../shared/index.js';
-import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { connectTestClient, testEndpoint, uniqueName } from './helpers.js';
 
 // Ordering per key, proven two ways. In-process: several pollers (an event source mapping each, see

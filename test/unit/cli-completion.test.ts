@@ -41,7 +41,15 @@ describe('shell completion', () => {
       '--idempotency-key',
       '--idempotency-window',
     ]);
-    expect(bashComplete(['jobstack', 'local', ''])).toEqual(['up', 'down', 'bridge', '--stack', '--local', '--endpoint', '--json']);
+    expect(bashComplete(['jobstack', 'local', ''])).toEqual([
+      'up',
+      'down',
+      'bridge',
+      '--stack',
+      '--local',
+      '--endpoint',
+      '--json',
+    ]);
   });
 
   it('writes a fish script with a line per command option', () => {
