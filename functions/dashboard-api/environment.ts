@@ -7,6 +7,8 @@ export const DashboardEnv = {
   stackName: 'JOBSTACK_STACK_NAME',
   /** JSON: `{ "<queue>": { "url": "...", "deadLetterUrl": "...", "eventSourceMappingIds"?: ["..."] } }` for every queue of the stack. */
   queues: 'JOBSTACK_QUEUES',
+  /** Name of the stack's CloudWatch dashboard, whose widgets the metrics route draws; unset, the route answers 404. */
+  dashboardName: 'JOBSTACK_DASHBOARD_NAME',
 } as const;
 
 /**
