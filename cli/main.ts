@@ -12,6 +12,7 @@ import {
   waitCommand,
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
+import { metricsCommand } from './commands/metrics.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -43,7 +44,8 @@ commands:
                                       one key: slots held, starts in the rate window, debounce mark, throttle window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
-  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
+  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive, metrics)
+  metrics [--since 1h] [--period 5m]  the stack's CloudWatch dashboard: a sparkline and the latest value per series
 
 project config: jobstack.config.ts (or .mts, .js, .mjs) in the current folder or a parent:
   export default defineConfig({ registry: './src/jobs/contracts.ts', stackName: 'my-app' })
@@ -76,6 +78,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,
+  metrics: metricsCommand,
   schedules: schedulesCommand,
   schedule: scheduleCommand,
   unschedule: unscheduleCommand,
