@@ -1,35 +1,27 @@
 import { parseArgs } from 'node:util';
 import {
-  type CloudWatchReader,
   createCloudWatchReader,
   type DashboardMetrics,
-  readDashboardMetrics,
+  type DashboardMetricsSource,
+  dashboardMetricsSource,
+  type MetricsWindow,
+  parseMetricsWindow,
   resolveDashboardName,
   type SeriesMetrics,
 } from '../../shared/dashboard-metrics/index.js';
-import { createAwsClients, formatDuration, parseDuration } from '../../shared/index.js';
+import { createAwsClients, formatDuration, InvalidArgumentError } from '../../shared/index.js';
 import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
 import { printJson } from '../format.js';
 import { loadProjectConfig } from '../load-config.js';
 
-const DEFAULT_SINCE = '1h';
-const MIN_SINCE_MS = 60_000;
-/** CloudWatch keeps 1-minute data for 15 days; a longer window would be mostly gaps at dashboard periods. */
-const MAX_SINCE_MS = 15 * 86_400_000;
-/** Points per series with an explicit --period: enough for a day at one minute. */
-const MAX_POINTS = 1_440;
-/** GetMetricData's periods below a minute (high-resolution metrics); above, whole minutes. */
-const SUB_MINUTE_PERIODS = [1, 5, 10, 30];
 /** Widest sparkline: longer windows are folded (each character the largest value of its periods). */
 const SPARKLINE_WIDTH = 60;
 const BARS = '▁▂▃▄▅▆▇█';
 const NO_DATA = '·';
 
-export interface MetricsArgs {
+export interface MetricsArgs extends MetricsWindow {
   readonly flags: ConnectionFlags & { readonly json?: boolean | undefined };
-  readonly sinceMs: number;
-  readonly periodSeconds?: number;
 }
 
 /**
@@ -40,52 +32,24 @@ export interface MetricsArgs {
 export function parseMetricsArgs(argv: string[]): MetricsArgs {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...connectionOptions, since: { type: 'string', default: DEFAULT_SINCE }, period: { type: 'string' } },
+    options: { ...connectionOptions, since: { type: 'string' }, period: { type: 'string' } },
     allowPositionals: true,
   });
-  if (positionals.length > 0)
+  if (positionals.length > 0) {
     throw new UsageError(`usage: jobstack metrics [--since 1h] [--period 5m] [--json] (given '${positionals.join(' ')}')`);
-  const sinceMs = durationFlag('--since', values.since);
-  if (sinceMs < MIN_SINCE_MS || sinceMs > MAX_SINCE_MS) {
-    throw new UsageError(`--since must be 1m..15d (given '${values.since}')`);
   }
   const { since, period, ...flags } = values;
-  if (period === undefined) return { flags, sinceMs };
-  const periodSeconds = durationFlag('--period', period, 's') / 1000;
-  if (
-    !(
-      SUB_MINUTE_PERIODS.includes(periodSeconds) ||
-      (Number.isInteger(periodSeconds) && periodSeconds % 60 === 0 && periodSeconds > 0)
-    )
-  ) {
-    throw new UsageError(`--period must be 1s, 5s, 10s, 30s or a whole number of minutes (given '${period}')`);
-  }
-  const points = Math.ceil(sinceMs / 1000 / periodSeconds);
-  if (points > MAX_POINTS) {
-    throw new UsageError(
-      `--since ${since} at --period ${period} is ${points} points per series; at most ${MAX_POINTS}: use a longer --period`,
-    );
-  }
-  return { flags, sinceMs, periodSeconds };
-}
-
-/** A duration flag: `90s`, `5m`, `1h`, `2d`; a bare number is in `bareUnit` when given. */
-function durationFlag(name: string, text: string, bareUnit?: 's'): number {
-  const input = bareUnit !== undefined && /^\d+$/.test(text.trim()) ? `${text.trim()}${bareUnit}` : text;
   try {
-    const ms = parseDuration(input);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below with the flag's name
+    return { flags, ...parseMetricsWindow({ since, period }, { since: '--since', period: '--period' }) };
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
+    throw error;
   }
-  throw new UsageError(`${name} must be a duration like 30m, 1h or 2d (given '${text}')`);
 }
 
-/** What the command reads and where it writes; tests give a fake reader. */
+/** Where the command reads and writes; tests give a source over a mocked CloudWatch. */
 export interface MetricsDeps {
-  readonly reader: CloudWatchReader;
-  readonly dashboardName: () => Promise<string>;
-  readonly now?: () => Date;
+  readonly metrics: DashboardMetricsSource;
   readonly write?: (text: string) => void;
 }
 
@@ -94,20 +58,13 @@ export async function metricsCommand(argv: string[]): Promise<void> {
   const { stackName, aws } = resolveConnection(args.flags, await loadProjectConfig());
   const clients = createAwsClients(aws);
   await runMetrics(args, {
-    reader: createCloudWatchReader(aws),
-    dashboardName: () => resolveDashboardName(clients.cloudFormation, stackName),
+    metrics: dashboardMetricsSource(createCloudWatchReader(aws), () => resolveDashboardName(clients.cloudFormation, stackName)),
   });
 }
 
 /** Reads the dashboard's widgets over the window and prints them (text, or JSON with `--json`). */
 export async function runMetrics(args: MetricsArgs, deps: MetricsDeps): Promise<DashboardMetrics> {
-  const end = deps.now?.() ?? new Date();
-  const start = new Date(end.getTime() - args.sinceMs);
-  const metrics = await readDashboardMetrics(deps.reader, await deps.dashboardName(), {
-    start,
-    end,
-    ...(args.periodSeconds === undefined ? {} : { periodSeconds: args.periodSeconds }),
-  });
+  const metrics = await deps.metrics(args);
   const write = deps.write ?? ((text: string) => process.stdout.write(text));
   if (args.flags.json) {
     if (deps.write) write(`${JSON.stringify(metrics, null, 2)}\n`);

@@ -51,3 +51,9 @@ export function readDashboardEnvironment(env: NodeJS.ProcessEnv = process.env): 
     queues: queues as JobstackConfig['queues'],
   };
 }
+
+/** The CloudWatch dashboard whose widgets `/api/metrics` reads, when the construct set one (else no metrics route). */
+export function readDashboardName(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = env[DashboardEnv.dashboardName]?.trim();
+  return name ? name : undefined;
+}

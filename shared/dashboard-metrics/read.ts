@@ -1,6 +1,7 @@
 import type { CloudWatchReader, MetricDataQuery, MetricDataResult, MetricId } from './cloudwatch-reader.js';
 import type { DashboardMetrics, SeriesMetrics, WidgetMetrics } from './schema.js';
 import { type MetricWidget, parseDashboardWidgets, type SeriesDefinition } from './widgets.js';
+import type { MetricsWindow } from './window.js';
 
 /** GetMetricData's limit of queries in one request. */
 const MAX_QUERIES = 500;
@@ -287,4 +288,35 @@ function distinguishingValues(metric: MetricId, all: readonly MetricId[]): strin
       all.some((other) => other.Dimensions?.find((d) => d.Name === dimension.Name)?.Value !== dimension.Value),
   );
   return varying.map((dimension) => dimension.Value).join(' ');
+}
+
+/** Reads the dashboard over the last `sinceMs` (at `periodSeconds`, when given), ending now. */
+export type DashboardMetricsSource = (window: MetricsWindow) => Promise<DashboardMetrics>;
+
+/**
+ * A {@link DashboardMetricsSource} for one dashboard, whose name is found on first use (and again after a
+ * failure): what `jobstack dashboard` and the deployed dashboard API serve at `/api/metrics`.
+ *
+ * @example
+ * const metrics = dashboardMetricsSource(createCloudWatchReader(aws), () => resolveDashboardName(cloudFormation, stackName));
+ * const lastHour = await metrics({ sinceMs: 3_600_000 });
+ */
+export function dashboardMetricsSource(
+  reader: CloudWatchReader,
+  dashboardName: () => Promise<string>,
+  now: () => Date = () => new Date(),
+): DashboardMetricsSource {
+  let name: Promise<string> | undefined;
+  return async (window) => {
+    name ??= dashboardName().catch((error: unknown) => {
+      name = undefined;
+      throw error;
+    });
+    const end = now();
+    return readDashboardMetrics(reader, await name, {
+      start: new Date(end.getTime() - window.sinceMs),
+      end,
+      ...(window.periodSeconds === undefined ? {} : { periodSeconds: window.periodSeconds }),
+    });
+  };
 }

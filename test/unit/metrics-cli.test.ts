@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMetrics, parseMetricsArgs, runMetrics, sparkline } from '../../cli/commands/metrics.js';
 import { UsageError } from '../../cli/errors.js';
-import { dashboardMetricsSchema } from '../../shared/dashboard-metrics/index.js';
+import { dashboardMetricsSchema, dashboardMetricsSource } from '../../shared/dashboard-metrics/index.js';
 import { dashboardBody, fakeCloudWatch, graph } from '../helpers/cloudwatch-fake.js';
 
 const NOW = new Date('2026-12-01T06:00:00.000Z');
@@ -76,9 +76,11 @@ describe('jobstack metrics: output', () => {
     });
     let out = '';
     const metrics = await runMetrics(parseMetricsArgs(argv), {
-      reader: cloudWatch,
-      dashboardName: async () => 'jobstack-dashboard',
-      now: () => NOW,
+      metrics: dashboardMetricsSource(
+        cloudWatch,
+        async () => 'jobstack-dashboard',
+        () => NOW,
+      ),
       write: (text) => {
         out += text;
       },
