@@ -132,9 +132,14 @@ export class WebDashboardApi extends Construct {
    * their resource types column is empty), so `*` is the narrowest resource IAM accepts for them.
    */
   private grantReadMetrics(role: iam.IRole, dashboard: cloudwatch.Dashboard): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:GetDashboard'], resources: [dashboard.dashboardArn] }),
-    );
+    // Built from the name: aws-cdk-lib's `dashboardArn` leaves the name out when CloudFormation generates it.
+    const dashboardArn = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      region: '',
+      resource: 'dashboard',
+      resourceName: dashboard.dashboardName,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetDashboard'], resources: [dashboardArn] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
     );
