@@ -1,0 +1,90 @@
+// The Metrics section: the stack's CloudWatch dashboard widgets (GET /api/metrics), one chart each,
+// redrawn in place every REFRESH_MS with the window chosen in its form.
+
+import { drawChart, seriesColor } from './chart.js';
+
+const REFRESH_MS = 10_000;
+
+const $ = (selector) => document.querySelector(selector);
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+async function fetchMetrics() {
+  const form = new FormData($('#metrics-window'));
+  const query = new URLSearchParams();
+  for (const name of ['since', 'period']) {
+    const value = String(form.get(name) ?? '');
+    if (value) query.set(name, value);
+  }
+  const response = await fetch(`/api/metrics?${query}`);
+  const json = await response.json();
+  if (!response.ok) throw new Error(json.error ? `${json.error.name}: ${json.error.message}` : `HTTP ${response.status}`);
+  return json;
+}
+
+/** One figure per widget, kept across refreshes (found by its title) so the page does not jump. */
+function widgetFigure(container, widget, index) {
+  let figure = container.querySelector(`figure[data-index="${index}"]`);
+  if (!figure || figure.dataset.title !== widget.title) {
+    figure = el('figure', { class: 'chart', 'data-index': index, 'data-testid': `widget-${index}` });
+    figure.dataset.title = widget.title;
+    figure.append(el('figcaption', {}, widget.title), el('div', { class: 'plot' }), el('ul', { class: 'legend' }));
+    const existing = container.querySelector(`figure[data-index="${index}"]`);
+    if (existing) existing.replaceWith(figure);
+    else container.append(figure);
+  }
+  return figure;
+}
+
+function legendItem(series, index) {
+  const swatch = el('span', { class: 'swatch' });
+  swatch.style.backgroundColor = seriesColor(index);
+  const latest = series.latest === null ? '–' : String(+series.latest.toPrecision(4));
+  const item = el('li', { 'data-series': series.label }, swatch, `${series.label} `, el('b', { 'data-latest': '' }, latest));
+  item.title = `${series.stat} per ${series.periodSeconds} s`;
+  if (series.message) item.append(el('span', { class: 'muted' }, ` (${series.message})`));
+  return item;
+}
+
+function render(metrics) {
+  const container = $('#metrics');
+  metrics.widgets.forEach((widget, index) => {
+    const figure = widgetFigure(container, widget, index);
+    drawChart(
+      figure.querySelector('.plot'),
+      widget.series.map((series) => ({
+        label: series.label,
+        points: series.points.map((point) => ({ x: Date.parse(point.timestamp), y: point.value })),
+      })),
+    );
+    figure.querySelector('.legend').replaceChildren(...widget.series.map(legendItem));
+  });
+  for (const stale of container.querySelectorAll('figure')) {
+    if (Number(stale.dataset.index) >= metrics.widgets.length) stale.remove();
+  }
+  const start = new Date(metrics.start).toLocaleTimeString();
+  const end = new Date(metrics.end).toLocaleTimeString();
+  $('#metrics-status').textContent = `dashboard ${metrics.dashboardName}, ${start} – ${end}`;
+  $('#metrics-status').className = 'muted small';
+}
+
+async function refresh() {
+  try {
+    render(await fetchMetrics());
+  } catch (error) {
+    $('#metrics-status').textContent = `metrics: ${error.message}`;
+    $('#metrics-status').className = 'error small';
+  }
+}
+
+/** Draws the widgets now, again every 10 s and whenever the window changes. */
+export function startMetrics() {
+  $('#metrics-window').addEventListener('change', () => void refresh());
+  void refresh();
+  setInterval(refresh, REFRESH_MS);
+}
