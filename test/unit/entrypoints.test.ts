@@ -25,6 +25,7 @@ describe('public entry points', () => {
       'CheckpointNotStorableError',
       'CheckpointTooLargeError',
       'ConfigurationError',
+      'DashboardBodyError',
       'EnqueueError',
       'EventSourceUpdateError',
       'FlowCancelReason',
@@ -49,6 +50,7 @@ describe('public entry points', () => {
       'LOCAL_ENDPOINT',
       'LeaseLostError',
       'MessageDeferredError',
+      'MetricsReadError',
       'NonRetryableError',
       'OutcomeNotRecordedError',
       'PayloadTooLargeError',
@@ -59,7 +61,9 @@ describe('public entry points', () => {
       'WaitTimeoutError',
       'configFromOutputs',
       'connectJobClient',
+      'createCloudWatchReader',
       'createJobClient',
+      'dashboardMetricsSchema',
       'defineConfig',
       'defineJob',
       'defineJobContract',
@@ -71,6 +75,7 @@ describe('public entry points', () => {
       'isTerminal',
       'jobClientFromEnvironment',
       'localConnection',
+      'readDashboardMetrics',
     ]);
   });
 
