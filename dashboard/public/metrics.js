@@ -1,9 +1,17 @@
 // The Metrics section: the stack's CloudWatch dashboard widgets (GET /api/metrics), one chart each,
-// redrawn in place every REFRESH_MS with the window chosen in its form.
+// redrawn in place every minute (CloudWatch's finest standard resolution; each read is billed per metric)
+// with the window chosen in its form. `?metricsRefresh=<seconds>` in the page's address sets another interval.
 
 import { drawChart, seriesColor } from './chart.js';
 
-const REFRESH_MS = 10_000;
+const DEFAULT_REFRESH_SECONDS = 60;
+
+/** The refresh interval: `?metricsRefresh=` when it is 2..3600 seconds, else a minute. */
+function refreshMs() {
+  const asked = Number(new URLSearchParams(window.location.search).get('metricsRefresh'));
+  const seconds = Number.isFinite(asked) && asked >= 2 && asked <= 3600 ? asked : DEFAULT_REFRESH_SECONDS;
+  return seconds * 1000;
+}
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -82,9 +90,9 @@ async function refresh() {
   }
 }
 
-/** Draws the widgets now, again every 10 s and whenever the window changes. */
+/** Draws the widgets now, again every minute (or `?metricsRefresh=`) and whenever the window changes. */
 export function startMetrics() {
   $('#metrics-window').addEventListener('change', () => void refresh());
   void refresh();
-  setInterval(refresh, REFRESH_MS);
+  setInterval(refresh, refreshMs());
 }
