@@ -8,6 +8,7 @@ const MAX_QUERIES = 500;
 /** Enough pages of ListMetrics (500 metrics each) for a SEARCH over job types; more is cut with a message. */
 const MAX_LIST_PAGES = 10;
 const MAX_DATA_PAGES = 20;
+const DEFAULT_NOTE_PERIOD_SECONDS = 300;
 
 export interface ReadDashboardMetricsOptions {
   readonly start: Date;
@@ -74,13 +75,10 @@ async function readWidget(
         notes.push(emptySeries(definition.label, search.stat, periodSeconds, matches.truncated));
       }
       for (const metric of matches.metrics) {
+        const label = `${definition.label} ${distinguishingValues(metric, matches.metrics)}`.trim();
         planned.push({
-          query: {
-            Id: newId(),
-            Label: `${definition.label} ${distinguishingValues(metric, matches.metrics)}`.trim(),
-            MetricStat: { Metric: metric, Period: periodSeconds, Stat: search.stat },
-          },
-          label: `${definition.label} ${distinguishingValues(metric, matches.metrics)}`.trim(),
+          query: { Id: newId(), Label: label, MetricStat: { Metric: metric, Period: periodSeconds, Stat: search.stat } },
+          label,
           stat: search.stat,
           periodSeconds,
         });
@@ -108,10 +106,15 @@ async function readWidget(
     .filter(({ query }) => query.ReturnData !== false)
     .map(({ query, label, stat, periodSeconds }) => seriesOf(results.get(query.Id), label, stat, periodSeconds));
   if (planned.length > MAX_QUERIES) {
+    const [first] = planned.slice(MAX_QUERIES);
     notes.push({
-      ...emptySeries(`${planned.length - MAX_QUERIES} more series`, 'Sum', options.periodSeconds ?? 300, false),
+      label: `${planned.length - MAX_QUERIES} more series`,
+      stat: first?.stat ?? 'Sum',
+      periodSeconds: first?.periodSeconds ?? DEFAULT_NOTE_PERIOD_SECONDS,
       status: 'PartialData',
       message: `the widget has ${planned.length} series; GetMetricData reads at most ${MAX_QUERIES} at once`,
+      points: [],
+      latest: null,
     });
   }
   return { title: widget.title, series: [...series, ...notes] };

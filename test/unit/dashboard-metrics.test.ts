@@ -412,3 +412,30 @@ describe('signPost', () => {
     expect(ours.authorization).toBe(theirs.headers.authorization);
   });
 });
+
+describe('readDashboardMetrics: limits', () => {
+  it('reads the first 500 series of a widget and says how many more it has', async () => {
+    const metrics = Array.from({ length: 502 }, (_, i) => ({
+      Namespace: 'Ns',
+      MetricName: 'M',
+      Dimensions: [{ Name: 'K', Value: `v${String(i).padStart(3, '0')}` }],
+    }));
+    const cloudWatch = fakeCloudWatch({
+      body: dashboardBody([graph('Many', [[{ label: 'M', expression: `SEARCH('{Ns,K} MetricName="M"', 'Sum', 60)` }]])]),
+      metrics,
+    });
+    const read = await readDashboardMetrics(cloudWatch, 'dash', { start: START, end: END });
+    expect(cloudWatch.getMetricData.mock.calls[0]?.[0].MetricDataQueries).toHaveLength(500);
+    const series = read.widgets[0]?.series ?? [];
+    expect(series).toHaveLength(501);
+    expect(series.at(-1)).toEqual({
+      label: '2 more series',
+      stat: 'Sum',
+      periodSeconds: 60,
+      status: 'PartialData',
+      message: 'the widget has 502 series; GetMetricData reads at most 500 at once',
+      points: [],
+      latest: null,
+    });
+  });
+});
