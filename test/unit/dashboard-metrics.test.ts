@@ -439,3 +439,32 @@ describe('readDashboardMetrics: limits', () => {
     });
   });
 });
+
+describe('readDashboardMetrics: ListMetrics pages', () => {
+  const search = dashboardBody([graph('Typed', [[{ label: 'M', expression: `SEARCH('{Ns,K} MetricName="M"', 'Sum', 60)` }]])]);
+  const metric = (value: string) => ({ Namespace: 'Ns', MetricName: 'M', Dimensions: [{ Name: 'K', Value: value }] });
+
+  it('follows NextToken through every page of matches', async () => {
+    const cloudWatch = fakeCloudWatch({ body: search });
+    cloudWatch.listMetrics
+      .mockResolvedValueOnce({ Metrics: [metric('b')], NextToken: 'next' })
+      .mockResolvedValueOnce({ Metrics: [metric('a')] });
+    const read = await readDashboardMetrics(cloudWatch, 'dash', { start: START, end: END });
+    expect(cloudWatch.listMetrics).toHaveBeenLastCalledWith(expect.objectContaining({ NextToken: 'next' }));
+    expect(read.widgets[0]?.series.map((s) => s.label)).toEqual(['M a', 'M b']);
+  });
+
+  it('stops after 10 pages and says the rest are not shown', async () => {
+    const cloudWatch = fakeCloudWatch({ body: search });
+    let page = 0;
+    cloudWatch.listMetrics.mockImplementation(async () => ({ Metrics: [metric(`v${page++}`)], NextToken: 'more' }));
+    const read = await readDashboardMetrics(cloudWatch, 'dash', { start: START, end: END });
+    expect(cloudWatch.listMetrics).toHaveBeenCalledTimes(10);
+    const series = read.widgets[0]?.series ?? [];
+    expect(series).toHaveLength(11);
+    expect(series.at(-1)).toMatchObject({
+      status: 'PartialData',
+      message: 'more metrics match than 10 pages of ListMetrics; the rest are not shown',
+    });
+  });
+});
