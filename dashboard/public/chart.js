@@ -15,10 +15,11 @@ export function seriesColor(index) {
 /**
  * Draws `series` as lines in `el` (a block element; its canvas is created once and redrawn in place).
  * series: [{ label, points: [{ x: epoch milliseconds, y: number }] }], each in the colour seriesColor(i).
- * The x axis spans the points, the y axis 0 (or the lowest value, when negative) to the highest.
+ * The x axis spans options.xRange ([from, to] in epoch milliseconds) when given, else the points; the
+ * y axis 0 (or the lowest value, when negative) to the highest.
  * The canvas carries data-points (how many points it drew) for tests and tools.
  */
-export function drawChart(el, series) {
+export function drawChart(el, series, options = {}) {
   let canvas = el.querySelector('canvas');
   if (!canvas) {
     canvas = document.createElement('canvas');
@@ -45,7 +46,7 @@ export function drawChart(el, series) {
     return;
   }
 
-  let [xMin, xMax] = extent(all.map((p) => p.x));
+  let [xMin, xMax] = options.xRange ?? extent(all.map((p) => p.x));
   if (xMin === xMax) [xMin, xMax] = [xMin - 60_000, xMax + 60_000];
   const [low, high] = extent(all.map((p) => p.y));
   const yMin = Math.min(0, low);

@@ -61,6 +61,7 @@ function legendItem(series, index) {
 
 function render(metrics) {
   const container = $('#metrics');
+  const xRange = [Date.parse(metrics.start), Date.parse(metrics.end)];
   metrics.widgets.forEach((widget, index) => {
     const figure = widgetFigure(container, widget, index);
     drawChart(
@@ -69,6 +70,7 @@ function render(metrics) {
         label: series.label,
         points: series.points.map((point) => ({ x: Date.parse(point.timestamp), y: point.value })),
       })),
+      { xRange },
     );
     figure.querySelector('.legend').replaceChildren(...widget.series.map(legendItem));
   });
