@@ -14,6 +14,7 @@ import {
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
 import { logsCommand } from './commands/logs.js';
+import { metricsCommand } from './commands/metrics.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -38,6 +39,7 @@ export const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>
   watch: watchCommand,
   dashboard: dashboardCommand,
   dev: devCommand,
+  metrics: metricsCommand,
   completion: completionCommand,
   schedules: schedulesCommand,
   schedule: scheduleCommand,

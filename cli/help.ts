@@ -30,7 +30,8 @@ commands:
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
   dev [--handlers FILE]               run your handlers here against the stack's queues, reloading on save; the
       [--concurrency N]               deployed workers hold off until Ctrl-C (handlers: the config's, else FILE)
-  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
+  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive, metrics)
+  metrics [--since 1h] [--period 5m]  the stack's CloudWatch dashboard: a sparkline and the latest value per series
   completion bash | zsh | fish        print a shell completion script (bash, zsh: source <(jobstack completion bash))
 
 project config: jobstack.config.ts (or .mts, .js, .mjs) in the current folder or a parent:

@@ -28,6 +28,21 @@ export {
 } from '../shared/client/job-client.js';
 export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
 export { configFromOutputs, type JobstackConfig, type QueueConfig } from '../shared/client/stack-config.js';
+export {
+  type CloudWatchReader,
+  createCloudWatchReader,
+  DashboardBodyError,
+  type DashboardMetrics,
+  dashboardMetricsSchema,
+  type MetricDataQuery,
+  type MetricDataResult,
+  type MetricId,
+  MetricsReadError,
+  type ReadDashboardMetricsOptions,
+  readDashboardMetrics,
+  type SeriesMetrics,
+  type WidgetMetrics,
+} from '../shared/dashboard-metrics/index.js';
 export type { DurationInput, DurationUnit } from '../shared/duration.js';
 export {
   CheckpointNotStorableError,

@@ -21,6 +21,7 @@ import {
   queueOutputSuffix,
   StackOutput,
 } from '../shared/config.js';
+import { DASHBOARD_NAME_OUTPUT } from '../shared/dashboard-metrics/dashboard-name.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { type LifecycleEventsOption, resolveLifecycleEvents } from '../shared/events/lifecycle-events.js';
 import {
@@ -61,6 +62,8 @@ export const JobSystemOutput = {
   workerFunctionNamePrefix: 'WorkerFunctionName',
   /** The CloudWatch dashboard's console URL. */
   dashboardUrl: 'DashboardUrl',
+  /** The CloudWatch dashboard's name: `jobstack metrics` and the web dashboard read its widgets with GetDashboard. */
+  dashboardName: DASHBOARD_NAME_OUTPUT,
   /** The SNS topic alarms notify. */
   alarmTopicArn: 'AlarmTopicArn',
   /** The dashboard API's Function URL (only with `webDashboard`). */
@@ -484,6 +487,7 @@ export class JobSystem extends Construct {
         idempotencyTable: this.idempotencyTable,
         queues,
         entry: this.registryEntry('dashboardApi'),
+        dashboard: this.monitoring.dashboard,
         ...this.functionBundling,
       });
       // Its pause and resume buttons.
@@ -774,6 +778,7 @@ export class JobSystem extends Construct {
     output(StackOutput.schedulerDeadLetterQueueArn, this.scheduling.deadLetterQueue.queueArn);
     if (this.longJobs) output(StackOutput.longJobStateMachineArn, this.longJobs.stateMachine.stateMachineArn);
     output(JobSystemOutput.dashboardUrl, this.monitoring.dashboardUrl, 'The CloudWatch dashboard');
+    output(JobSystemOutput.dashboardName, this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard (GetDashboard)');
     output(JobSystemOutput.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'Alarm notifications');
     if (this.webDashboard) output(JobSystemOutput.dashboardApiUrl, this.webDashboard.functionUrl.url, 'Dashboard API (IAM auth)');
   }

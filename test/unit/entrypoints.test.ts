@@ -25,6 +25,7 @@ describe('public entry points', () => {
       'CheckpointNotStorableError',
       'CheckpointTooLargeError',
       'ConfigurationError',
+      'DashboardBodyError',
       'EnqueueError',
       'EventSourceUpdateError',
       'FlowCancelReason',
@@ -54,6 +55,7 @@ describe('public entry points', () => {
       'LifecycleErrorSummarySchema',
       'LifecycleEventDetailSchema',
       'MessageDeferredError',
+      'MetricsReadError',
       'NonRetryableError',
       'OPTIONAL_LIFECYCLE_EVENTS',
       'OutcomeNotRecordedError',
@@ -65,7 +67,9 @@ describe('public entry points', () => {
       'WaitTimeoutError',
       'configFromOutputs',
       'connectJobClient',
+      'createCloudWatchReader',
       'createJobClient',
+      'dashboardMetricsSchema',
       'defineConfig',
       'defineJob',
       'defineJobContract',
@@ -80,6 +84,7 @@ describe('public entry points', () => {
       'lifecycleDetailSchemaOf',
       'lifecycleEventIdempotencyKey',
       'localConnection',
+      'readDashboardMetrics',
     ]);
   });
 
