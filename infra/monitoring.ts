@@ -84,6 +84,14 @@ export interface JobAlarmsOptions {
    * @default - on, threshold 1, period 1 minute
    */
   readonly schedulerDeadLetterQueue?: CountAlarmOptions;
+  /**
+   * The event intake's dead-letter queue holds messages: events that named no job (a `jobstack.enqueue`
+   * detail without a type), events the intake kept failing on, or events EventBridge could not deliver.
+   * Only created when the job system has an event intake.
+   *
+   * @default - on, threshold 1, period 1 minute
+   */
+  readonly intakeDeadLetterQueue?: CountAlarmOptions;
 }
 
 /** What {@link JobMonitoring} watches for one logical queue. */
@@ -133,6 +141,13 @@ export interface JobMonitoringProps extends JobSystemMonitoringOptions {
    * @default - no scheduler dead-letter alarm or graph
    */
   readonly schedulerDeadLetterQueue?: sqs.IQueue;
+
+  /**
+   * The dead-letter queue of the event intake (`JobSystem.eventIntake`), when the job system has one.
+   *
+   * @default - no intake dead-letter alarm
+   */
+  readonly intakeDeadLetterQueue?: sqs.IQueue;
 }
 
 const DEFAULT_AGE_THRESHOLD = Duration.minutes(15);
@@ -208,6 +223,16 @@ export class JobMonitoring extends Construct {
         { threshold: 1, period: ONE_MINUTE },
         (period) => props.schedulerDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         'The scheduler dead-letter queue has messages: EventBridge Scheduler could not deliver scheduled jobs',
+      );
+    }
+
+    if (props.intakeDeadLetterQueue) {
+      this.addCountAlarm(
+        'IntakeDeadLetterAlarm',
+        options.intakeDeadLetterQueue,
+        { threshold: 1, period: ONE_MINUTE },
+        (period) => props.intakeDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'The event intake dead-letter queue has messages: events that could not become jobs (see their jobstack-error-message attribute)',
       );
     }
 
@@ -484,6 +509,7 @@ function validateMonitoringProps(props: JobMonitoringProps): void {
   validateCount('deadJobs', alarms.deadJobs);
   validateCount('stateMachineFailures', alarms.stateMachineFailures);
   validateCount('schedulerDeadLetterQueue', alarms.schedulerDeadLetterQueue);
+  validateCount('intakeDeadLetterQueue', alarms.intakeDeadLetterQueue);
   const age = alarms.oldestMessageAge?.threshold;
   if (age !== undefined && !age.isUnresolved() && age.toSeconds({ integral: false }) < 60) {
     throw new Error(`alarms.oldestMessageAge.threshold must be at least 1 minute (given ${age.toHumanString()})`);
