@@ -25,13 +25,16 @@ describe('public entry points', () => {
       'CheckpointNotStorableError',
       'CheckpointTooLargeError',
       'ConfigurationError',
+      'ENQUEUE_EVENT_DETAIL_TYPE',
       'EnqueueError',
+      'EnqueueEventDetailSchema',
       'EventSourceUpdateError',
       'FlowCancelReason',
       'FlowKeyError',
       'IllegalTransitionError',
       'InvalidArgumentError',
       'InvalidDurationError',
+      'InvalidEnqueueEventError',
       'InvalidEnvelopeError',
       'InvalidFairnessKeyError',
       'InvalidFlowKeyError',
@@ -40,6 +43,7 @@ describe('public entry points', () => {
       'InvalidPayloadError',
       'InvalidPriorityError',
       'InvalidScheduleError',
+      'InvalidTriggerError',
       'JobCancelledError',
       'JobErrorName',
       'JobNotFoundError',
@@ -54,6 +58,7 @@ describe('public entry points', () => {
       'PayloadTooLargeError',
       'ScheduleError',
       'StepOutcomeUnknownError',
+      'TriggerMappingError',
       'UnknownJobTypeError',
       'UnknownQueueError',
       'WaitTimeoutError',
@@ -74,10 +79,11 @@ describe('public entry points', () => {
     ]);
   });
 
-  it('jobstack/worker exports the five handler factories only', async () => {
+  it('jobstack/worker exports the six handler factories only', async () => {
     expect(Object.keys(await import('jobstack/worker')).sort()).toEqual([
       'createDashboardApiHandler',
       'createDeadLetterHandler',
+      'createEventIntakeHandler',
       'createLongJobStepHandler',
       'createSweeperHandler',
       'createWorkerHandler',
