@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import {
+  ConfigurationError,
   type DurationInput,
   type EnqueueOptions,
   FlowKeyError,
@@ -12,6 +13,7 @@ import {
   InvalidScheduleError,
   type JobClient,
   type JobErrorInfo,
+  JobIdSchema,
   type JobQueue,
   type JobStore,
   PayloadTooLargeError,
@@ -101,7 +103,7 @@ export function createIntakeProcessor(deps: IntakeDeps) {
     const derived = eventJobId(type, event.id);
     const checked = EnqueueEventDetailSchema.safeParse(detail);
     if (!checked.success) {
-      const jobId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : derived;
+      const jobId = JobIdSchema.safeParse(given).success ? (given as string) : derived;
       const issues = checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
       return recordDead(
         jobId,
@@ -125,7 +127,9 @@ export function createIntakeProcessor(deps: IntakeDeps) {
     const jobId = eventJobId(jobType, event.id);
     if (trigger === undefined) {
       // The rule and the function come from the same registry; this is a deploy of mismatched code.
-      throw new Error(`job type '${jobType}' has no trigger in this function's registry (event ${event.id})`);
+      throw new ConfigurationError(`job type '${jobType}' has no trigger in this function's registry (event ${event.id})`, {
+        jobType,
+      });
     }
     let payload: unknown;
     try {
