@@ -1,11 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../../shared/client/connection.js';
 import { jobClientFromEnvironment } from '../../shared/client/job-client.js';
 import { type HandlerRegistry, JobQueue, JobStore } from '../../shared/index.js';
+import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
+import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { readEventIntakeEnvironment } from './environment.js';
 import { createIntakeProcessor } from './process-intake.js';
 
@@ -30,12 +33,17 @@ export function createEventIntakeHandler(options: { readonly registry: HandlerRe
   const logger = new Logger({ serviceName: 'jobstack-event-intake' });
   const clients = createAwsClients();
   const client = jobClientFromEnvironment({ registry: options.registry, clients });
+  // Refused events count as dead jobs of their job type's queue, so that queue's dead-jobs alarm sees them.
+  const observer = new MetricsObserver(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME }), {
+    queueFromJob: true,
+  });
   const processIntake = createIntakeProcessor({
     registry: options.registry,
     client,
     store: new JobStore(clients.documentClient, client.config.jobsTable, { retentionDays: environment.recordRetentionDays }),
     intakeQueue: new JobQueue(clients.sqs, environment.queueUrl, environment.deadLetterQueueUrl),
     logger,
+    observer,
   });
   const processor = new BatchProcessor(EventType.SQS);
   const processRecord = async (record: SQSRecord): Promise<void> => {
@@ -43,5 +51,7 @@ export function createEventIntakeHandler(options: { readonly registry: HandlerRe
   };
   const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
     processPartialResponse(event, processRecord, processor, { context });
-  return middy(lambdaHandler).use(injectLambdaContext(logger, { resetKeys: true }));
+  return middy(lambdaHandler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(flushJobMetrics(observer));
 }

@@ -24,6 +24,7 @@ import { ENQUEUE_EVENT_DETAIL_TYPE, EnqueueEventDetailSchema } from '../../share
 import { InvalidEnqueueEventError, TriggerMappingError } from '../../shared/triggers/errors.js';
 import { IntakeEventSchema, IntakeMessageSchema } from '../../shared/triggers/intake-message.js';
 import { eventJobId, type JobTriggerEvent, mapTriggerEvent } from '../../shared/triggers/trigger.js';
+import type { JobObserver } from '../worker/job-observer.js';
 
 /** Name of the dead-letter reason of an intake message that names no job a record could be made for. */
 export const UNREADABLE_EVENT_ERROR = 'UnreadableEventError';
@@ -60,6 +61,11 @@ export interface IntakeDeps {
   /** The intake queue, with its dead-letter queue: where unreadable messages go. */
   readonly intakeQueue: JobQueue;
   readonly logger: Logger;
+  /**
+   * Counts the dead records of refused events of known job types, as the worker counts its dead jobs
+   * (the `JobsDead` metric the queue's dead-jobs alarm watches). @default - nothing counted
+   */
+  readonly observer?: JobObserver;
 }
 
 /** What became of one intake message. */
@@ -184,6 +190,7 @@ export function createIntakeProcessor(deps: IntakeDeps) {
       state: 'dead',
       error: info,
     });
+    if (created && definition) deps.observer?.dead({ jobType: type, queue: definition.queue, attempt: 0 }, info.name);
     deps.logger.error('Refused an event: its job is recorded dead', { jobId, jobType: type, error: info, created });
     return { outcome: 'dead', jobId, created, error: info };
   }

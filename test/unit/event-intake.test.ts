@@ -5,6 +5,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createIntakeProcessor, UNREADABLE_EVENT_ERROR } from '../../functions/event-intake/process-intake.js';
+import { silentObserver } from '../../functions/worker/job-observer.js';
 import { configFromOutputs, defineJob, defineRegistry, JobQueue, JobStore } from '../../shared/index.js';
 import { intakeInputTemplate } from '../../shared/triggers/intake-message.js';
 import { mockedJobClient } from '../helpers/client-harness.js';
@@ -41,6 +42,7 @@ const config = configFromOutputs('test', {
 
 let harness: ReturnType<typeof mockedJobClient<typeof registry>>;
 let processIntake: ReturnType<typeof createIntakeProcessor>;
+const dead: unknown[] = [];
 
 beforeEach(() => {
   harness = mockedJobClient(registry, config);
@@ -51,7 +53,9 @@ beforeEach(() => {
     store: new JobStore(harness.documentClient, 'jobs'),
     intakeQueue: new JobQueue(harness.sqsClient, INTAKE_URL, INTAKE_DLQ_URL),
     logger: new Logger({ logLevel: 'SILENT' }),
+    observer: { ...silentObserver, dead: (job, reason) => dead.push({ ...job, reason }) },
   });
+  dead.length = 0;
 });
 
 /** An intake message as the rule's input template renders it around an event. */
@@ -124,6 +128,8 @@ describe('jobstack.enqueue events', () => {
       },
     });
     expect(harness.sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    // Counted like the worker's dead jobs, so the queue's dead-jobs alarm sees refused events.
+    expect(dead).toEqual([{ jobType: 'mail.send', queue: 'default', attempt: 0, reason: 'InvalidPayloadError' }]);
   });
 
   it('an unknown type ends as a dead record naming the type', async () => {
