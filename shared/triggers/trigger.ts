@@ -65,7 +65,10 @@ export interface JobTrigger {
 /** EventBridge's limits on an event's `source` and `detail-type` (PutEventsRequestEntry). */
 const MAX_SOURCE_LENGTH = 256;
 const MAX_DETAIL_TYPE_LENGTH = 128;
-/** EventBridge's limit on a rule's event pattern (PutRule `EventPattern`). */
+/**
+ * EventBridge's largest rule event pattern: 4096 characters, the most its quota can be raised to (the
+ * default quota is 2048, so a longer pattern also needs a quota increase).
+ */
 const MAX_PATTERN_LENGTH = 4_096;
 const RESERVED_PATTERN_KEYS = ['source', 'detail-type'] as const;
 
