@@ -148,3 +148,10 @@ export type { ScheduleInfo, SchedulingConfig } from '../shared/scheduling/job-sc
 export { isTerminal, JobState } from '../shared/states.js';
 export type { StepResolution } from '../shared/store/idempotency-store.js';
 export type { CancelResult, ListPage, ListQuery } from '../shared/store/types.js';
+export {
+  ENQUEUE_EVENT_DETAIL_TYPE,
+  type EnqueueEventDetail,
+  EnqueueEventDetailSchema,
+} from '../shared/triggers/enqueue-event.js';
+export { InvalidEnqueueEventError, InvalidTriggerError, TriggerMappingError } from '../shared/triggers/errors.js';
+export type { JobTrigger, JobTriggerEvent, JobTriggerInput } from '../shared/triggers/trigger.js';

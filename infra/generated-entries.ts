@@ -35,6 +35,7 @@ export const RegistryEntry = {
   worker: { factory: 'createWorkerHandler', module: 'functions/worker/create-handler' },
   longJobStep: { factory: 'createLongJobStepHandler', module: 'functions/long-job/create-handler' },
   dashboardApi: { factory: 'createDashboardApiHandler', module: 'functions/dashboard-api/create-handler' },
+  eventIntake: { factory: 'createEventIntakeHandler', module: 'functions/event-intake/create-handler' },
 } as const;
 export type RegistryEntryKind = keyof typeof RegistryEntry;
 

@@ -39,6 +39,7 @@ import { pauseItemId } from '../shared/pause/pause-store.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
+import { acknowledgeEnqueueTimeGrants, EventIntake, type EventIntakeOptions, planTriggers } from './event-intake.js';
 import {
   assertHandlersModule,
   type EntryLocation,
@@ -244,6 +245,14 @@ export interface JobSystemProps {
    * @default false
    */
   readonly lifecycleEvents?: LifecycleEventsOption;
+
+  /**
+   * Jobs started by events on `eventBus`: `jobstack.enqueue` events (on by default) and the job types
+   * with a `trigger`. See README, "Enqueue from any language" and "Jobs started by events".
+   *
+   * @default - `jobstack.enqueue` events from any source, and every trigger
+   */
+  readonly eventIntake?: EventIntakeOptions;
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
@@ -373,6 +382,8 @@ export class JobSystem extends Construct {
   public readonly eventBus: events.IEventBus;
   /** The lifecycle-event publisher and its on-failure queue (only with `lifecycleEvents`). */
   public readonly lifecycleEvents?: LifecycleEvents;
+  /** The rules, queue and function that enqueue jobs from events (absent with `enqueueEvents: false` and no triggers). */
+  public readonly eventIntake?: EventIntake;
 
   private readonly handlersModule: string;
   private readonly entryLocation: EntryLocation;
@@ -474,8 +485,30 @@ export class JobSystem extends Construct {
       });
     }
 
+    const triggers = planTriggers(props.registry);
+    if (props.eventIntake?.enqueueEvents !== false || triggers.length > 0) {
+      this.eventIntake = new EventIntake(this, 'EventIntake', {
+        ...props.eventIntake,
+        eventBus: this.eventBus,
+        entry: this.registryEntry('eventIntake'),
+        ...this.functionBundling,
+        triggers,
+        environment: {
+          [ClientEnv.config]: Stack.of(this).toJsonString(this.clientConfig),
+          [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
+        },
+      });
+      // What `enqueue` calls (and the dead records of refused events: a conditional PutItem).
+      this.grantEnqueue(this.eventIntake.function);
+      const intakeRole = this.eventIntake.function.role as iam.Role;
+      this.acknowledgePayloadWildcard(intakeRole);
+      this.acknowledgeIndexWildcard(intakeRole);
+      acknowledgeEnqueueTimeGrants(intakeRole, this.scheduling.group, this.longJobs?.stateMachine);
+    }
+
     this.monitoring = new JobMonitoring(this, 'Monitoring', {
       ...props.monitoring,
+      ...(this.eventIntake ? { intakeDeadLetterQueue: this.eventIntake.deadLetterQueue } : {}),
       queues,
       ...(this.lifecycleEvents ? { lifecycleEventsFailureQueue: this.lifecycleEvents.failureQueue } : {}),
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,

@@ -15,6 +15,7 @@ import { checkPriorityOption } from './flow/priorities.js';
 import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
+import { type JobTrigger, type JobTriggerInput, resolveTrigger } from './triggers/trigger.js';
 
 /** What a job handler gets besides its payload. */
 export interface JobContext {
@@ -166,6 +167,15 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
    * @default - no ordering
    */
   readonly ordering?: OrderingOptions<z.output<Schema>>;
+  /**
+   * Starts a job of this type on every matching EventBridge event on the job system's bus: the
+   * stack creates a rule for it, and `payload(event)` maps the event to the job's payload. The job id
+   * comes from the event id, so an event delivered twice runs once; an event whose payload does not
+   * fit the schema (or whose mapping throws) ends as a `dead` job with the reason (see README,
+   * "Jobs started by events").
+   * @default - no trigger
+   */
+  readonly trigger?: JobTriggerInput<z.input<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -205,6 +215,8 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly rateLimit?: RateLimit<z.output<Schema>>;
   /** Ordering per key (see `JobContractInput.ordering`); its queue is a FIFO queue. */
   readonly ordering?: JobOrdering;
+  /** The checked `trigger` option (see `JobContractInput.trigger`). */
+  readonly trigger?: JobTrigger;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -260,7 +272,7 @@ const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  *   retry: { maxAttempts: 5 },
  * });
  * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule;
- * InvalidFlowOptionError for a bad `debounce`/`throttle`
+ * InvalidFlowOptionError for a bad `debounce`/`throttle`; InvalidTriggerError for a bad `trigger`
  */
 export function defineJobContract<
   const Name extends string,
@@ -307,6 +319,7 @@ export function defineJobContract<
     ...resolveFlowLimits(input.name, input),
     ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
     ...resolveFlowOptions(input),
+    ...(input.trigger === undefined ? {} : { trigger: resolveTrigger(input.name, input.trigger as JobTriggerInput<unknown>) }),
   };
 }
 

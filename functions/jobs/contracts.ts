@@ -263,6 +263,24 @@ export const tenantReport = defineJobContract({
  * the CDK stack derives its queues, retry limits and the long-job state machine
  * from it. Replace the demo jobs with your own.
  */
+/**
+ * Started by events, not by `enqueue`: every `CustomerSignedUp` event from `demo.shop` on the job
+ * system's bus enqueues one (its job id from the event id), with the customer's name as payload.
+ * An event without a name ends as a dead job saying so.
+ */
+export const greet = defineJobContract({
+  name: 'demo.greet',
+  description: 'Greets a customer who signed up (started by a CustomerSignedUp event).',
+  schema: z.object({ name: z.string().min(1).max(200) }),
+  result: z.object({ greeting: z.string() }),
+  retry: DEMO_RETRY,
+  trigger: {
+    source: 'demo.shop',
+    detailType: 'CustomerSignedUp',
+    payload: (event) => ({ name: (event.detail as { name?: unknown }).name as string }),
+  },
+});
+
 export const registry = defineRegistry(
   echo,
   sleep,
@@ -281,6 +299,7 @@ export const registry = defineRegistry(
   ranked,
   tenantWork,
   tenantWorkUnfair,
+  greet,
 );
 
 export type Registry = typeof registry;

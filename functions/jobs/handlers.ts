@@ -4,6 +4,7 @@ import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
 import { flakyJob } from './demo/flaky.js';
 import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
+import { greetJob } from './demo/greet.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
@@ -35,6 +36,7 @@ export const registry = defineRegistry(
   rankedJob,
   tenantWorkJob,
   tenantWorkUnfairJob,
+  greetJob,
 );
 
 export default registry;

@@ -466,7 +466,7 @@ export class JobStore extends JobReader {
       ...(job.priority === undefined ? {} : { priority: job.priority }),
       ...(job.fairnessKey === undefined ? {} : { fairnessKey: job.fairnessKey }),
       ...(job.error === undefined ? {} : { error: job.error }),
-      ...(job.state === 'cancelled' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
+      ...(job.state === 'cancelled' || job.state === 'dead' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
       ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),
     };
   }

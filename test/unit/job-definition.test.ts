@@ -61,6 +61,7 @@ describe('planQueues', () => {
           'demo.fail',
           'demo.fatal',
           'demo.flaky',
+          'demo.greet',
           'demo.large-numbers',
           'demo.long',
           'demo.once',
