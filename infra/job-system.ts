@@ -37,6 +37,7 @@ import { pauseItemId } from '../shared/pause/pause-store.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
+import { JobFlows } from './flows.js';
 import {
   assertHandlersModule,
   type EntryLocation,
@@ -354,6 +355,8 @@ export class JobSystem extends Construct {
   public readonly longJobs?: LongJobs;
   /** The stuck-job sweeper, run every 5 minutes. */
   public readonly sweeper: NodejsFunction;
+  /** The flow coordinator on the job table's stream: follow-ups, children, batches (infra/flows.ts). */
+  public readonly flows: JobFlows;
   /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
   public readonly eventBus: events.IEventBus;
 
@@ -420,6 +423,13 @@ export class JobSystem extends Construct {
     }
     this.queues = queues;
     this.sweeper = this.createSweeper(queues, recordRetention);
+    this.flows = new JobFlows(this, 'Flows', {
+      jobsTable: this.jobsTable,
+      queues,
+      entry: this.ownEntry('flowCoordinator'),
+      ...this.functionBundling,
+      recordRetention,
+    });
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
