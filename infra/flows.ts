@@ -82,6 +82,7 @@ export class JobFlows extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: 1_048_576,
     });
     Validations.of(this.failures).acknowledge({
       id: 'AwsSolutions-SQS3',

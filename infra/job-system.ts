@@ -430,6 +430,7 @@ export class JobSystem extends Construct {
       ...this.functionBundling,
       recordRetention,
     });
+    this.acknowledgeIndexWildcard(this.flows.coordinator.role as iam.Role);
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
