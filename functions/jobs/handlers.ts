@@ -2,6 +2,7 @@ import { defineRegistry } from 'jobstack';
 import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
+import { batchDoneJob, fanoutJob, squareJob } from './demo/fanout.js';
 import { flakyJob } from './demo/flaky.js';
 import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
@@ -35,6 +36,9 @@ export const registry = defineRegistry(
   rankedJob,
   tenantWorkJob,
   tenantWorkUnfairJob,
+  squareJob,
+  fanoutJob,
+  batchDoneJob,
 );
 
 export default registry;

@@ -22,18 +22,23 @@ describe('public entry points', () => {
   // The runtime half of the public surface (the API report pins the types): a change here is a change for users.
   it('jobstack exports what defining jobs and enqueueing them needs, and nothing internal', async () => {
     expect(Object.keys(await import('jobstack')).sort()).toEqual([
+      'BatchError',
       'CheckpointNotStorableError',
       'CheckpointTooLargeError',
+      'ChildJobsFailedError',
       'ConfigurationError',
       'EnqueueError',
       'EventSourceUpdateError',
       'FlowCancelReason',
+      'FlowErrorName',
+      'FlowJobsTooLargeError',
       'FlowKeyError',
       'IllegalTransitionError',
       'InvalidArgumentError',
       'InvalidDurationError',
       'InvalidEnvelopeError',
       'InvalidFairnessKeyError',
+      'InvalidFlowJobError',
       'InvalidFlowKeyError',
       'InvalidFlowOptionError',
       'InvalidOrderingKeyError',
@@ -48,12 +53,15 @@ describe('public entry points', () => {
       'JobstackError',
       'LOCAL_ENDPOINT',
       'LeaseLostError',
+      'MAX_BATCH_MEMBERS',
+      'MAX_FLOW_JOBS_PER_ATTEMPT',
       'MessageDeferredError',
       'NonRetryableError',
       'OutcomeNotRecordedError',
       'PayloadTooLargeError',
       'ScheduleError',
       'StepOutcomeUnknownError',
+      'TooManyFlowJobsError',
       'UnknownJobTypeError',
       'UnknownQueueError',
       'WaitTimeoutError',
@@ -74,10 +82,11 @@ describe('public entry points', () => {
     ]);
   });
 
-  it('jobstack/worker exports the five handler factories only', async () => {
+  it('jobstack/worker exports the six handler factories only', async () => {
     expect(Object.keys(await import('jobstack/worker')).sort()).toEqual([
       'createDashboardApiHandler',
       'createDeadLetterHandler',
+      'createFlowCoordinatorHandler',
       'createLongJobStepHandler',
       'createSweeperHandler',
       'createWorkerHandler',
