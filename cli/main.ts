@@ -1,4 +1,5 @@
 import { JobstackError } from '../shared/index.js';
+import { batchCommand } from './commands/batch.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { flowCommand } from './commands/flow.js';
 import {
@@ -27,7 +28,8 @@ commands:
   schedules                           list recurring schedules (declared in the registry, created at runtime)
   schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
   unschedule <name>                   delete a recurring schedule created at runtime
-  get <jobId>                         show a job record
+  get <jobId>                         show a job record (with its batch, parent, children and follow-up links)
+  batch <batchId>                     a batch's counts (pending, succeeded, dead, cancelled), callbacks and members
   wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]
   cancel <jobId>                      cancel a job (a running one is asked to stop)
@@ -63,6 +65,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   local: localCommand,
   enqueue: enqueueCommand,
   get: getCommand,
+  batch: batchCommand,
   wait: waitCommand,
   list: listCommand,
   cancel: cancelCommand,

@@ -982,7 +982,8 @@ export class JobSystem extends Construct {
       timeout: workerTimeout,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
+      // Lambda takes at most 256 characters: a queue with many job types lists the first ones.
+      description: truncate(`jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`, 256),
       environment,
       bundling: this.functionBundling.bundling,
     });
@@ -1332,4 +1333,9 @@ function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePl
       }
     }
   }
+}
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
