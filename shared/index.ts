@@ -180,6 +180,7 @@ export {
 export { type PayloadRef, PayloadStore } from './payload-store.js';
 export {
   DeadLetterAttribute,
+  functionSqsClient,
   JobQueue,
   MAX_SQS_DELAY_SECONDS,
   MAX_VISIBILITY_SECONDS,

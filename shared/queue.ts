@@ -6,10 +6,20 @@ import {
   type QueueAttributeName,
   SendMessageBatchCommand,
   SendMessageCommand,
-  type SQSClient,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type JobEnvelope, serializeEnvelope } from './envelope.js';
 import { groupIdOr, isFifoQueue, messageGroupOf, resendDeduplicationId } from './ordering/ordering.js';
+
+/**
+ * The SQS client a jobstack function uses. It sends every call to the client's own endpoint rather
+ * than to the host in the queue URL: on AWS they are the same regional endpoint, and on an emulator
+ * (queue URLs on `localhost`, the endpoint on `127.0.0.1`) the SDK would otherwise log a warning on
+ * every call, burying the job's own log lines.
+ */
+export function functionSqsClient(): SQSClient {
+  return new SQSClient({ useQueueUrlAsEndpoint: false });
+}
 
 /** SQS caps `DelaySeconds` at 15 minutes. */
 export const MAX_SQS_DELAY_SECONDS = 900;

@@ -15,13 +15,16 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
       delay: { type: 'string' },
       'run-at': { type: 'string' },
       'job-id': { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      'idempotency-window': { type: 'string' },
       priority: { type: 'string' },
     },
   });
   const [type] = positionals;
   if (!type || positionals.length > 1)
     throw new UsageError(
-      'usage: jobstack enqueue <type> --payload <json> [--delay D | --run-at ISO] [--job-id ID] [--priority LEVEL]',
+      'usage: jobstack enqueue <type> --payload <json> [--delay D | --run-at ISO] [--job-id ID] ' +
+        '[--idempotency-key K [--idempotency-window 24h]] [--priority LEVEL]',
     );
   const runAt = values['run-at'] === undefined ? undefined : new Date(values['run-at']);
   if (runAt !== undefined && Number.isNaN(runAt.getTime()))
@@ -32,6 +35,8 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
     ...(values.delay === undefined ? {} : { delay: values.delay as never }),
     ...(runAt === undefined ? {} : { runAt }),
     ...(values['job-id'] === undefined ? {} : { jobId: values['job-id'] }),
+    ...(values['idempotency-key'] === undefined ? {} : { idempotencyKey: values['idempotency-key'] }),
+    ...(values['idempotency-window'] === undefined ? {} : { idempotencyWindow: values['idempotency-window'] as never }),
     ...(values.priority === undefined ? {} : { priority: values.priority }),
   });
   if (values.json) printJson(enqueued);

@@ -5,11 +5,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createJobClient, type JobRegistry } from '../../shared/index.js';
+import { functionSqsClient } from '../../shared/queue.js';
 import { collectStats } from '../../shared/stats.js';
 import { createDashboardApi } from './api.js';
 import { readDashboardEnvironment } from './environment.js';
@@ -42,7 +42,7 @@ export function createDashboardApiHandler(options: DashboardApiHandlerOptions): 
     documentClient: DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    sqs: tracer.captureAWSv3Client(new SQSClient({})),
+    sqs: tracer.captureAWSv3Client(functionSqsClient()),
     // The configuration comes from the environment; only `pause` calls it (the stack's last update time).
     cloudFormation: tracer.captureAWSv3Client(new CloudFormationClient({})),
     // Pause and resume enable and disable the queues' event source mappings.

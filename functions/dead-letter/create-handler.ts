@@ -3,11 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
+import { functionSqsClient } from '../../shared/queue.js';
 import { readWorkerEnvironment } from '../worker/environment.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { DeadLetterEnv } from './environment.js';
@@ -38,7 +38,7 @@ export function createDeadLetterHandler(): DeadLetterHandler {
   const metrics = createWorkerMetrics(environment.queueName);
   const observer = new MetricsObserver(metrics);
   const processor = new BatchProcessor(EventType.SQS);
-  const sqs = new SQSClient({});
+  const sqs = functionSqsClient();
   const undeliverableQueueUrl = process.env[DeadLetterEnv.undeliverableQueueUrl];
   const processUndeliverable = createUndeliverableProcessor({
     store: new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays }),

@@ -3,13 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { IdempotencyStore, JobMaintenance, JobQueue } from '../../shared/index.js';
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { stackUpdatedAt } from '../../shared/pause/stack-time.js';
+import { functionSqsClient } from '../../shared/queue.js';
 import { readSweeperEnvironment } from './environment.js';
 import { type ReconcilePausesResult, reconcilePauses } from './reconcile-pauses.js';
 import { type SweepResult, sweep } from './sweep.js';
@@ -36,7 +36,7 @@ export function createSweeperHandler(): SweeperHandler {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = new SQSClient({});
+  const sqs = functionSqsClient();
   const queues = new Map(
     Object.entries(environment.queues).map(
       ([name, urls]) =>

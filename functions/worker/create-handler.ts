@@ -6,7 +6,6 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -23,6 +22,7 @@ import {
   jobsWithoutHandlers,
 } from '../../shared/index.js';
 import { PauseStore } from '../../shared/pause/pause-store.js';
+import { functionSqsClient } from '../../shared/queue.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
@@ -70,7 +70,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
   const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+  const sqs = tracer.captureAWSv3Client(functionSqsClient());
 
   const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
   // Set only when the registry has long jobs: the worker then starts their executions instead of running them.

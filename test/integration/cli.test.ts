@@ -44,7 +44,37 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(page.jobs.every((job) => job.state === 'dead')).toBe(true);
   });
 
+  it('enqueue --idempotency-key runs a repeated enqueue once, and global options may come first', async () => {
+    const key = uniqueName('cli-key');
+    const args = ['enqueue', 'demo.echo', '--payload', '{"message":"once"}', '--idempotency-key', key];
+    const first = await runCli(['--json', ...args]);
+    expect(first.code, first.stderr).toBe(0);
+    const { jobId } = JSON.parse(first.stdout) as { jobId: string };
+    const second = await runCli(args);
+    expect(second.stdout.trim()).toBe(`${jobId} (already existed)`);
+  });
+
+  it("logs shows a retried job's lines from both attempts, oldest first", async () => {
+    const enqueued = await runCli(['enqueue', 'demo.flaky', '--payload', '{"failTimes":1}', '--json']);
+    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
+    expect((await runCli(['wait', jobId, '--timeout', '90s'])).code).toBe(0);
+    const logs = await runCli(['logs', jobId, '--json']);
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = JSON.parse(logs.stdout) as { message: string; attempt?: number; timestamp: string }[];
+    const attempts = lines.map((line) => line.attempt).filter((attempt) => attempt !== undefined);
+    expect(new Set(attempts)).toEqual(new Set([1, 2]));
+    expect(lines.map((line) => line.timestamp)).toEqual(lines.map((line) => line.timestamp).sort());
+    expect(lines.at(-1)?.message).toMatch(/succeeded/i);
+    expect((await runCli(['logs', jobId])).stdout).toMatch(/#2 .*succeeded/i);
+  });
+
   it.each([
+    [['logs', 'no-such-job'], /job 'no-such-job' not found/],
+    [
+      ['enqueue', 'demo.echo', '--payload', '{"message":"x"}', '--idempotency-key', 'k', '--idempotency-window', 'soon'],
+      /InvalidDurationError: invalid duration "soon"/,
+    ],
+    [['--verbose', 'list'], /unknown option '--verbose' before the command/],
     [['enqueue', 'demo.nope', '--payload', '{}'], /UnknownJobTypeError: unknown job type 'demo.nope'/],
     [['enqueue', 'demo.sleep', '--payload', '{"ms":"x"}'], /InvalidPayloadError: invalid payload for job type 'demo.sleep'/],
     [['enqueue', 'demo.echo', '--payload', '{oops'], /--payload is not valid JSON/],

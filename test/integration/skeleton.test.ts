@@ -1,5 +1,7 @@
+import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { ENVELOPE_VERSION, type JobClient, localConnection, newJobId } from '../../shared/index.js';
 import { connectTestClient, demoLedgerTable, findDeadLetter, ledgerCount, testEndpoint, uniqueName } from './helpers.js';
@@ -31,6 +33,19 @@ describe('demo jobs through the deployed stack (SDK)', () => {
     const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 1 });
     const record = await jobs.wait(jobId, { timeout: '90s' });
     expect(record).toMatchObject({ state: 'succeeded', attempts: 2, result: { attempts: 2 } });
+  });
+
+  it("the worker's log has the retried job's lines and no SDK warning about the queue URL's host", async () => {
+    const startTime = Date.now() - 1_000;
+    const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 1 });
+    expect(await jobs.wait(jobId, { timeout: '90s' })).toMatchObject({ state: 'succeeded', attempts: 2 });
+    const logs = new CloudWatchLogsClient(localConnection(testEndpoint()));
+    const logGroupName = await defaultWorkerLogGroup();
+    const linesOf = async (filterPattern: string) =>
+      (await logs.send(new FilterLogEventsCommand({ logGroupName, startTime, filterPattern }))).events ?? [];
+    // The retry re-sent the message through the worker's SQS client, which is where the warning came from.
+    expect((await linesOf(jobId)).length).toBeGreaterThanOrEqual(2);
+    expect((await linesOf('differs')).map((event) => event.message)).toEqual([]);
   });
 
   it('demo.fail ends dead after its three attempts with the last error', async () => {
@@ -80,6 +95,22 @@ describe('demo jobs through the deployed stack (SDK)', () => {
     expect(record).toMatchObject({ state: 'cancelled', attempts: 0 });
   });
 });
+
+/** The log group of the default queue's worker, read from the stack's resources. */
+async function defaultWorkerLogGroup(): Promise<string> {
+  const cloudFormation = new CloudFormationClient(localConnection(testEndpoint()));
+  let token: string | undefined;
+  do {
+    const page = await cloudFormation.send(new ListStackResourcesCommand({ StackName: inject('stackName'), NextToken: token }));
+    const group = page.StackResourceSummaries?.find(
+      (resource) =>
+        resource.ResourceType === 'AWS::Logs::LogGroup' && /^JobSystemWorkerLogsDefault/.test(resource.LogicalResourceId ?? ''),
+    );
+    if (group?.PhysicalResourceId) return group.PhysicalResourceId;
+    token = page.NextToken;
+  } while (token);
+  throw new Error("the stack has no log group for the default queue's worker");
+}
 
 describe('poison input at consume time', () => {
   it('a malformed message sent straight to the queue goes to the DLQ and does not fail its batch mates', async () => {
