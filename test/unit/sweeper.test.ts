@@ -266,7 +266,8 @@ describe('sweep', () => {
     });
     expect((await sweep(deps())).forwarded).toBe(1);
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
-      FilterExpression: '#state IN (:scheduled, :queued, :running, :retrying, :waiting) OR (#state = :dead AND deadLetterPending = :true)',
+      FilterExpression:
+        '#state IN (:scheduled, :queued, :running, :retrying, :waiting) OR (#state = :dead AND deadLetterPending = :true)',
     });
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: DLQ_URL,
