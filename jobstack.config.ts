@@ -7,5 +7,6 @@ import { defineConfig } from 'jobstack';
  */
 export default defineConfig({
   registry: './functions/jobs/contracts.ts',
+  handlers: './functions/jobs/handlers.ts',
   stackName: 'jobstack',
 });

@@ -1,6 +1,7 @@
 import { batchCommand } from './commands/batch.js';
 import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { devCommand } from './commands/dev.js';
 import { flowCommand } from './commands/flow.js';
 import {
   cancelCommand,
@@ -14,6 +15,7 @@ import {
 } from './commands/jobs.js';
 import { localCommand } from './commands/local.js';
 import { logsCommand } from './commands/logs.js';
+import { metricsCommand } from './commands/metrics.js';
 import { pauseCommand, queuesCommand, resumeCommand } from './commands/queues.js';
 import { scheduleCommand, schedulesCommand, unscheduleCommand } from './commands/schedules.js';
 import { statsCommand, watchCommand } from './commands/stats.js';
@@ -38,6 +40,8 @@ export const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>
   stats: statsCommand,
   watch: watchCommand,
   dashboard: dashboardCommand,
+  dev: devCommand,
+  metrics: metricsCommand,
   completion: completionCommand,
   schedules: schedulesCommand,
   schedule: scheduleCommand,

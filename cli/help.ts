@@ -4,7 +4,8 @@ export const HELP = `jobstack — serverless background jobs on AWS
 usage: jobstack <command> [options]
 
 commands:
-  local up | down                     start the local emulator and deploy your CDK app to it / stop the emulator jobstack started
+  local up | down | bridge            start the local emulator, deploy your CDK app to it and start the metrics bridge /
+                                      stop what jobstack started / run the metrics bridge in the foreground
   enqueue <type> --payload <json>     enqueue a job [--delay 30s|3h|30d | --run-at ISO] [--job-id ID]
                                       [--idempotency-key K [--idempotency-window 24h]] [--priority LEVEL]
   schedules                           list recurring schedules (declared in the registry, created at runtime)
@@ -28,7 +29,10 @@ commands:
                                       one key: slots held, starts in the rate window, debounce mark, throttle window
   stats                               queue depths (visible, in flight, delayed, DLQ) and jobs per state
   watch [--interval 2]                the same, redrawn every 2 seconds until Ctrl-C
-  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive)
+  dev [--handlers FILE]               run your handlers here against the stack's queues, reloading on save; the
+      [--concurrency N]               deployed workers hold off until Ctrl-C (handlers: the config's, else FILE)
+  dashboard [--port 8080]             serve the web dashboard on 127.0.0.1 (queues, jobs, retry/cancel/redrive, metrics)
+  metrics [--since 1h] [--period 5m]  the stack's CloudWatch dashboard: a sparkline and the latest value per series
   completion bash | zsh | fish        print a shell completion script (bash, zsh: source <(jobstack completion bash))
 
 project config: jobstack.config.ts (or .mts, .js, .mjs) in the current folder or a parent:

@@ -15,11 +15,13 @@ export interface ProjectConfig {
   readonly registryModule: string;
   /** Folder of the CDK app `local up` deploys (`app`, else the project folder). */
   readonly appDir: string;
+  /** Absolute path of the handlers module `jobstack dev` runs (`handlers` resolved), when the config names one. */
+  readonly handlersModule?: string;
   readonly stackName?: string;
   readonly endpoint?: string;
 }
 
-const KNOWN_KEYS: readonly (keyof JobstackProjectConfig)[] = ['registry', 'stackName', 'endpoint', 'app'];
+const KNOWN_KEYS: readonly (keyof JobstackProjectConfig)[] = ['registry', 'stackName', 'endpoint', 'app', 'handlers'];
 /** CloudFormation's rule for stack names. */
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
@@ -120,6 +122,11 @@ export function checkConfig(value: unknown, configFile: string): ProjectConfig {
   if (input.app !== undefined && (typeof input.app !== 'string' || input.app.trim() === '')) {
     fail("'app' must be the folder of your CDK app (the one with cdk.json), relative to the config file");
   }
+  if (input.handlers !== undefined && (typeof input.handlers !== 'string' || input.handlers.trim() === '')) {
+    fail(
+      "'handlers' must be the path of your handlers module (the one your JobSystem's `handlers` names), relative to the config file",
+    );
+  }
   const projectDir = dirname(configFile);
   return {
     configFile,
@@ -128,6 +135,7 @@ export function checkConfig(value: unknown, configFile: string): ProjectConfig {
     appDir: resolve(projectDir, (input.app as string | undefined) ?? '.'),
     ...(input.stackName === undefined ? {} : { stackName: input.stackName as string }),
     ...(input.endpoint === undefined ? {} : { endpoint: input.endpoint as string }),
+    ...(input.handlers === undefined ? {} : { handlersModule: resolve(projectDir, input.handlers as string) }),
   };
 }
 

@@ -34,6 +34,13 @@ export interface JobstackProjectConfig {
    * @default - the config file's folder
    */
   readonly app?: string;
+  /**
+   * Path of the handlers module, relative to the config file: the module your `JobSystem`'s
+   * `handlers` names (its default export is the registry of handlers). `jobstack dev` runs it.
+   *
+   * @default - none: `jobstack dev` then needs `--handlers`
+   */
+  readonly handlers?: string;
 }
 
 /** File names the CLI looks for, in this order, in the current folder and then each parent. */

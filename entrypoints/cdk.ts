@@ -12,6 +12,7 @@ export {
   type QueueSettings,
 } from '../infra/job-system.js';
 export type { FunctionBundling } from '../infra/jobstack-function.js';
+export type { LifecycleEvents, LifecycleEventsProps } from '../infra/lifecycle-events.js';
 export type { LongJobs, LongJobsProps } from '../infra/long-jobs.js';
 export type {
   AgeAlarmOptions,
@@ -25,5 +26,6 @@ export type { JobScheduling, JobSchedulingProps } from '../infra/scheduling.js';
 export type { WebDashboardApi, WebDashboardApiProps, WebDashboardOptions } from '../infra/web-dashboard.js';
 // The types its props and properties are made of, shared with `jobstack`.
 export type { JobstackConfig, QueueConfig } from '../shared/client/stack-config.js';
+export type { LifecycleEventName, LifecycleEventsOption, OptionalLifecycleEvent } from '../shared/events/lifecycle-events.js';
 export type { PriorityLevelConfig, PriorityLevels } from '../shared/flow/priorities.js';
 export type { JobRegistry } from '../shared/job-definition.js';

@@ -31,6 +31,21 @@ export {
 } from '../shared/client/job-client.js';
 export type { RedriveOptions, RedriveResult } from '../shared/client/redrive.js';
 export { configFromOutputs, type JobstackConfig, type QueueConfig } from '../shared/client/stack-config.js';
+export {
+  type CloudWatchReader,
+  createCloudWatchReader,
+  DashboardBodyError,
+  type DashboardMetrics,
+  dashboardMetricsSchema,
+  type MetricDataQuery,
+  type MetricDataResult,
+  type MetricId,
+  MetricsReadError,
+  type ReadDashboardMetricsOptions,
+  readDashboardMetrics,
+  type SeriesMetrics,
+  type WidgetMetrics,
+} from '../shared/dashboard-metrics/index.js';
 export type { DurationInput, DurationUnit } from '../shared/duration.js';
 export {
   CheckpointNotStorableError,
@@ -57,6 +72,21 @@ export {
   UnknownJobTypeError,
   WaitTimeoutError,
 } from '../shared/errors.js';
+export { lifecycleDetailJsonSchemas } from '../shared/events/json-schemas.js';
+export {
+  LIFECYCLE_EVENT_SOURCE,
+  LIFECYCLE_SUMMARY_MAX_BYTES,
+  LifecycleDetailType,
+  LifecycleErrorSummarySchema,
+  type LifecycleEventDetail,
+  LifecycleEventDetailSchema,
+  type LifecycleEventName,
+  type LifecycleEventsOption,
+  lifecycleDetailSchemaOf,
+  lifecycleEventIdempotencyKey,
+  OPTIONAL_LIFECYCLE_EVENTS,
+  type OptionalLifecycleEvent,
+} from '../shared/events/lifecycle-events.js';
 export {
   FlowCancelReason,
   InvalidFlowKeyError,

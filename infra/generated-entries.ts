@@ -46,6 +46,7 @@ export type RegistryEntryKind = keyof typeof RegistryEntry;
 export const OwnEntry = {
   sweeper: 'functions/sweeper/handler',
   deadLetter: 'functions/dead-letter/handler',
+  eventPublisher: 'functions/event-publisher/handler',
   flowCoordinator: 'functions/flow-coordinator/handler',
 } as const;
 export type OwnEntryKind = keyof typeof OwnEntry;

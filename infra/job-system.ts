@@ -21,7 +21,9 @@ import {
   queueOutputSuffix,
   StackOutput,
 } from '../shared/config.js';
+import { DASHBOARD_NAME_OUTPUT } from '../shared/dashboard-metrics/dashboard-name.js';
 import { ConfigurationError } from '../shared/errors.js';
+import { type LifecycleEventsOption, resolveLifecycleEvents } from '../shared/events/lifecycle-events.js';
 import {
   MIN_LEVEL_CONCURRENCY,
   minConcurrencyFor,
@@ -49,6 +51,7 @@ import {
   writeEntry,
 } from './generated-entries.js';
 import { type FunctionBundling, JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
+import { LifecycleEvents } from './lifecycle-events.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobSystemMonitoringOptions } from './monitoring.js';
 import { JobScheduling } from './scheduling.js';
@@ -60,6 +63,8 @@ export const JobSystemOutput = {
   workerFunctionNamePrefix: 'WorkerFunctionName',
   /** The CloudWatch dashboard's console URL. */
   dashboardUrl: 'DashboardUrl',
+  /** The CloudWatch dashboard's name: `jobstack metrics` and the web dashboard read its widgets with GetDashboard. */
+  dashboardName: DASHBOARD_NAME_OUTPUT,
   /** The SNS topic alarms notify. */
   alarmTopicArn: 'AlarmTopicArn',
   /** The dashboard API's Function URL (only with `webDashboard`). */
@@ -230,6 +235,16 @@ export interface JobSystemProps {
    * @default 'default'
    */
   readonly eventBus?: events.IEventBus | 'default' | 'create';
+
+  /**
+   * Publish job lifecycle events to `eventBus` (source `jobstack`, detail-types `jobstack.job.succeeded`,
+   * `jobstack.job.dead`, `jobstack.job.cancelled`; with `include`, also `jobstack.job.started` and
+   * `jobstack.job.retrying`). A publisher function reads them from the job table's stream, off the
+   * worker's path; delivery is at least once, deduplicate by `jobId` + `state` + `attempts`.
+   *
+   * @default false
+   */
+  readonly lifecycleEvents?: LifecycleEventsOption;
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
@@ -359,6 +374,8 @@ export class JobSystem extends Construct {
   public readonly flows: JobFlows;
   /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
   public readonly eventBus: events.IEventBus;
+  /** The lifecycle-event publisher and its on-failure queue (only with `lifecycleEvents`). */
+  public readonly lifecycleEvents?: LifecycleEvents;
 
   private readonly handlersModule: string;
   private readonly entryLocation: EntryLocation;
@@ -368,6 +385,7 @@ export class JobSystem extends Construct {
     super(scope, id);
     const queuePlans = planQueues(props.registry);
     validateProps(props, queuePlans);
+    const lifecycleEvents = resolveLifecycleEvents(props.lifecycleEvents);
     this.handlersModule = props.handlers;
     this.entryLocation = locateEntries();
     this.functionBundling = {
@@ -457,9 +475,20 @@ export class JobSystem extends Construct {
       for (const { worker } of queues.values()) this.longJobs.connectWorker(worker);
     }
 
+    if (lifecycleEvents !== undefined) {
+      this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', {
+        jobsTable: this.jobsTable,
+        eventBus: this.eventBus,
+        events: lifecycleEvents,
+        entry: this.ownEntry('eventPublisher'),
+        ...this.functionBundling,
+      });
+    }
+
     this.monitoring = new JobMonitoring(this, 'Monitoring', {
       ...props.monitoring,
       queues,
+      ...(this.lifecycleEvents ? { lifecycleEventsFailureQueue: this.lifecycleEvents.failureQueue } : {}),
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
       ...(this.longJobs ? { stateMachine: this.longJobs.stateMachine } : {}),
     });
@@ -469,6 +498,7 @@ export class JobSystem extends Construct {
         idempotencyTable: this.idempotencyTable,
         queues,
         entry: this.registryEntry('dashboardApi'),
+        dashboard: this.monitoring.dashboard,
         ...this.functionBundling,
       });
       // Its pause and resume buttons.
@@ -759,6 +789,7 @@ export class JobSystem extends Construct {
     output(StackOutput.schedulerDeadLetterQueueArn, this.scheduling.deadLetterQueue.queueArn);
     if (this.longJobs) output(StackOutput.longJobStateMachineArn, this.longJobs.stateMachine.stateMachineArn);
     output(JobSystemOutput.dashboardUrl, this.monitoring.dashboardUrl, 'The CloudWatch dashboard');
+    output(JobSystemOutput.dashboardName, this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard (GetDashboard)');
     output(JobSystemOutput.alarmTopicArn, this.monitoring.alarmTopic.topicArn, 'Alarm notifications');
     if (this.webDashboard) output(JobSystemOutput.dashboardApiUrl, this.webDashboard.functionUrl.url, 'Dashboard API (IAM auth)');
   }

@@ -52,6 +52,8 @@ export class JobstackStack extends Stack {
     const webDashboardContext = parseBooleanContext(this.node.tryGetContext('webDashboard'), 'webDashboard');
     this.jobSystem = new JobSystem(this, 'JobSystem', {
       ...(webDashboardContext === undefined ? {} : { webDashboard: { enabled: webDashboardContext } }),
+      // Every lifecycle event on the default bus, the optional ones too: the demo shows them all.
+      lifecycleEvents: { include: ['started', 'retrying'] },
       ...props.jobSystem,
       queues: {
         // The demo's prioritized queue: `high` gets 3 of its 5 concurrent workers, `low` 2 (never starved).

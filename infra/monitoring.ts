@@ -84,6 +84,13 @@ export interface JobAlarmsOptions {
    * @default - on, threshold 1, period 1 minute
    */
   readonly schedulerDeadLetterQueue?: CountAlarmOptions;
+  /**
+   * The lifecycle-event publisher's on-failure queue holds messages (stream records whose events could not be
+   * published). Only created with lifecycle events on.
+   *
+   * @default - on, threshold 1, period 1 minute
+   */
+  readonly lifecycleEventFailures?: CountAlarmOptions;
 }
 
 /** What {@link JobMonitoring} watches for one logical queue. */
@@ -133,6 +140,13 @@ export interface JobMonitoringProps extends JobSystemMonitoringOptions {
    * @default - no scheduler dead-letter alarm or graph
    */
   readonly schedulerDeadLetterQueue?: sqs.IQueue;
+
+  /**
+   * The on-failure queue of the lifecycle-event publisher, when lifecycle events are on.
+   *
+   * @default - no lifecycle-event failure alarm
+   */
+  readonly lifecycleEventsFailureQueue?: sqs.IQueue;
 }
 
 const DEFAULT_AGE_THRESHOLD = Duration.minutes(15);
@@ -208,6 +222,16 @@ export class JobMonitoring extends Construct {
         { threshold: 1, period: ONE_MINUTE },
         (period) => props.schedulerDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         'The scheduler dead-letter queue has messages: EventBridge Scheduler could not deliver scheduled jobs',
+      );
+    }
+
+    if (props.lifecycleEventsFailureQueue) {
+      this.addCountAlarm(
+        'LifecycleEventFailuresAlarm',
+        options.lifecycleEventFailures,
+        { threshold: 1, period: ONE_MINUTE },
+        (period) => props.lifecycleEventsFailureQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'The lifecycle-event failure queue has messages: job lifecycle events could not be published to EventBridge',
       );
     }
 
@@ -484,6 +508,7 @@ function validateMonitoringProps(props: JobMonitoringProps): void {
   validateCount('deadJobs', alarms.deadJobs);
   validateCount('stateMachineFailures', alarms.stateMachineFailures);
   validateCount('schedulerDeadLetterQueue', alarms.schedulerDeadLetterQueue);
+  validateCount('lifecycleEventFailures', alarms.lifecycleEventFailures);
   const age = alarms.oldestMessageAge?.threshold;
   if (age !== undefined && !age.isUnresolved() && age.toSeconds({ integral: false }) < 60) {
     throw new Error(`alarms.oldestMessageAge.threshold must be at least 1 minute (given ${age.toHumanString()})`);

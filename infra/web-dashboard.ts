@@ -1,6 +1,7 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -37,6 +38,13 @@ export interface WebDashboardApiProps extends FunctionBundling {
    * over the job system's registry.
    */
   readonly entry: string;
+  /**
+   * The job system's CloudWatch dashboard: the API's metrics route reads its widgets (GetDashboard) and their
+   * data (GetMetricData, ListMetrics for the widgets' SEARCH expressions).
+   *
+   * @default - no metrics route (it answers 404)
+   */
+  readonly dashboard?: cloudwatch.Dashboard;
 }
 
 /**
@@ -86,6 +94,7 @@ export class WebDashboardApi extends Construct {
         [FunctionEnv.idempotencyTable]: props.idempotencyTable.tableName,
         [DashboardEnv.stackName]: Stack.of(this).stackName,
         [DashboardEnv.queues]: Stack.of(this).toJsonString(queueUrls),
+        ...(props.dashboard === undefined ? {} : { [DashboardEnv.dashboardName]: props.dashboard.dashboardName }),
       },
     });
     this.function = fn;
@@ -108,10 +117,35 @@ export class WebDashboardApi extends Construct {
       deadLetterQueue.grantConsumeMessages(fn);
     }
 
+    if (props.dashboard !== undefined) this.grantReadMetrics(role, props.dashboard);
+
     const jobsTableLogicalId = Stack.of(this).getLogicalId(props.jobsTable.node.defaultChild as CfnElement);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${jobsTableLogicalId}.Arn>/index/*]`,
       reason: "CDK grants table access as table/index/*; the jobs table's only index is the attention index stats read.",
+    });
+  }
+
+  /**
+   * GetDashboard on the one dashboard; GetMetricData and ListMetrics on `*`, because neither action supports
+   * resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html:
+   * their resource types column is empty), so `*` is the narrowest resource IAM accepts for them.
+   */
+  private grantReadMetrics(role: iam.IRole, dashboard: cloudwatch.Dashboard): void {
+    // Built from the name: aws-cdk-lib's `dashboardArn` leaves the name out when CloudFormation generates it.
+    const dashboardArn = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      region: '',
+      resource: 'dashboard',
+      resourceName: dashboard.dashboardName,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetDashboard'], resources: [dashboardArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricData and cloudwatch:ListMetrics support no resource-level permissions: * is required.',
     });
   }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startDashboardServer } from '../../dashboard/server.js';
 import { createDashboardApi } from '../../functions/dashboard-api/api.js';
+import { createCloudWatchReader, dashboardMetricsSource, resolveDashboardName } from '../../shared/dashboard-metrics/index.js';
 import { createAwsClients, createJobClient, resolveStackConfig } from '../../shared/index.js';
 import { collectStats } from '../../shared/stats.js';
 import { connectionOptions, loadConnection } from '../connect.js';
@@ -19,7 +20,11 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const clients = createAwsClients(aws);
   const config = await resolveStackConfig(clients.cloudFormation, stackName);
   const jobs = createJobClient({ registry, config, clients });
-  const api = createDashboardApi({ jobs, stats: () => collectStats(clients, config) });
+  const api = createDashboardApi({
+    jobs,
+    stats: () => collectStats(clients, config),
+    metrics: dashboardMetricsSource(createCloudWatchReader(aws), () => resolveDashboardName(clients.cloudFormation, stackName)),
+  });
   let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     server = await startDashboardServer({ api, port });

@@ -1,6 +1,8 @@
 // The jobstack web dashboard: plain DOM code over the JSON API in functions/dashboard-api/api.ts.
 // No framework and no build step: this file is served as it is.
 
+import { startMetrics } from './metrics.js';
+
 const STATES = ['scheduled', 'queued', 'running', 'retrying', 'succeeded', 'dead', 'cancelled'];
 const TERMINAL = new Set(['succeeded', 'dead', 'cancelled']);
 const REFRESH_MS = 2000;
@@ -421,6 +423,7 @@ function start() {
   void refresh();
   setInterval(refresh, REFRESH_MS);
   loadFlowControl().catch((error) => showStatus(`flow control: ${error.message}`, true));
+  startMetrics();
 }
 
 start();

@@ -1,6 +1,8 @@
 import type { RedriveOptions, RedriveResult } from '../../shared/client/redrive.js';
+import { type DashboardMetricsSource, MetricsReadError, parseMetricsWindow } from '../../shared/dashboard-metrics/index.js';
 import {
   type CancelResult,
+  ConfigurationError,
   type FlowControlSummary,
   type FlowState,
   InvalidArgumentError,
@@ -50,6 +52,12 @@ export interface DashboardJobs {
 export interface DashboardApiDeps {
   readonly jobs: DashboardJobs;
   readonly stats: () => Promise<JobStats>;
+  /**
+   * The stack's CloudWatch dashboard, read over a window (`dashboardMetricsSource`).
+   *
+   * @default - none: `GET /api/metrics` answers 404
+   */
+  readonly metrics?: DashboardMetricsSource;
 }
 
 /** A job as a row of the list: small, no payload or result. */
@@ -111,6 +119,8 @@ export class ApiError extends JobstackError {
  * - `POST /api/queues/:name/resume`
  * - `GET  /api/flow`                     the flow control each job type declares (`flowControl`)
  * - `GET  /api/flow/:type?key=`          one key's flow state (`flowState`)
+ * - `GET  /api/metrics?since=1h&period=` the CloudWatch dashboard's metric widgets with their data
+ *                                        (`DashboardMetrics`); 502 when CloudWatch cannot be read
  *
  * Errors answer `{ "error": { "name", "message" } }` with 400, 404 or 405; an
  * unexpected failure answers 500 with its message (never a stack).
@@ -175,6 +185,22 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       allow(request, 'GET');
       const key = request.query.get('key');
       return ok(await jobs.flowState(id, key === null || key === '' ? undefined : key));
+    }
+    if (resource === 'metrics' && id === undefined) {
+      allow(request, 'GET');
+      if (!deps.metrics) throw new ApiError(404, 'no CloudWatch dashboard to read: metrics are not configured here');
+      const window = parseMetricsWindow({
+        since: request.query.get('since') || undefined,
+        period: request.query.get('period') || undefined,
+      });
+      try {
+        return ok(await deps.metrics(window));
+      } catch (error) {
+        if (error instanceof MetricsReadError) throw new ApiError(502, error.message);
+        // The stack has no dashboard name output (deployed before it existed).
+        if (error instanceof ConfigurationError) throw new ApiError(404, error.message);
+        throw error;
+      }
     }
     if (resource === 'queues' && id !== undefined && action === 'redrive') {
       allow(request, 'POST');

@@ -8,11 +8,12 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createCloudWatchReader, dashboardMetricsSource } from '../../shared/dashboard-metrics/index.js';
 import { createJobClient, type JobRegistry } from '../../shared/index.js';
 import { functionSqsClient } from '../../shared/queue.js';
 import { collectStats } from '../../shared/stats.js';
 import { createDashboardApi } from './api.js';
-import { readDashboardEnvironment } from './environment.js';
+import { readDashboardEnvironment, readDashboardName } from './environment.js';
 
 export interface DashboardApiHandlerOptions {
   /** The job types the dashboard shows and enqueues; contracts suffice. */
@@ -49,7 +50,15 @@ export function createDashboardApiHandler(options: DashboardApiHandlerOptions): 
     lambda: tracer.captureAWSv3Client(new LambdaClient({})),
   };
   const jobs = createJobClient({ registry: options.registry, config, clients });
-  const api = createDashboardApi({ jobs, stats: () => collectStats(clients, config) });
+  const dashboardName = readDashboardName();
+  const api = createDashboardApi({
+    jobs,
+    stats: () => collectStats(clients, config),
+    // The function's own credentials and region, from its environment; its role may read CloudWatch.
+    ...(dashboardName === undefined
+      ? {}
+      : { metrics: dashboardMetricsSource(createCloudWatchReader(), async () => dashboardName) }),
+  });
 
   const lambdaHandler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const body =

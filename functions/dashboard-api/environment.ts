@@ -7,6 +7,8 @@ export const DashboardEnv = {
   stackName: 'JOBSTACK_STACK_NAME',
   /** JSON: `{ "<queue>": { "url": "...", "deadLetterUrl": "...", "eventSourceMappingIds"?: ["..."] } }` for every queue of the stack. */
   queues: 'JOBSTACK_QUEUES',
+  /** Name of the stack's CloudWatch dashboard, whose widgets the metrics route draws; unset, the route answers 404. */
+  dashboardName: 'JOBSTACK_DASHBOARD_NAME',
 } as const;
 
 /**
@@ -48,4 +50,10 @@ export function readDashboardEnvironment(env: NodeJS.ProcessEnv = process.env): 
     idempotencyTable: need(FunctionEnv.idempotencyTable),
     queues: queues as JobstackConfig['queues'],
   };
+}
+
+/** The CloudWatch dashboard whose widgets `/api/metrics` reads, when the construct set one (else no metrics route). */
+export function readDashboardName(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = env[DashboardEnv.dashboardName]?.trim();
+  return name ? name : undefined;
 }

@@ -113,7 +113,9 @@ export const once = defineJobContract({
 /**
  * Processes `steps` steps of `stepMs` each on Step Functions, checkpointing
  * after every step. `failAtStep` makes the first attempt at that step fail
- * (a transient error), to show a retry resuming from the last checkpoint.
+ * (a transient error), to show a retry resuming from the last checkpoint;
+ * `failAttempts` makes that many attempts fail there (all of them: a failed
+ * long job, whose execution ends FAILED).
  */
 export const long = defineLongJobContract({
   name: 'demo.long',
@@ -126,6 +128,8 @@ export const long = defineLongJobContract({
       .min(0)
       .max(10 * 60_000),
     failAtStep: z.number().int().min(1).optional(),
+    /** How many attempts fail at `failAtStep` (default 1: a transient failure); 3 or more make the job dead. */
+    failAttempts: z.number().int().min(1).max(10).optional(),
   }),
   result: z.object({ steps: z.number() }),
   retry: DEMO_RETRY,

@@ -61,8 +61,17 @@ export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  *   the queue carries (env `JOBSTACK_JOB_TYPES`) or holds a contract without its handler
  */
 export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandler {
-  const { registry } = options;
-  const environment = readWorkerEnvironment();
+  return createWorkerHandlerFor(options.registry, process.env);
+}
+
+/**
+ * The worker handler for `registry` configured by `env`, the environment the construct gives a
+ * deployed worker. `jobstack dev` passes a deployed worker's own environment here to run the
+ * project's current handlers in its place.
+ * @internal
+ */
+export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.ProcessEnv): WorkerHandler {
+  const environment = readWorkerEnvironment(env);
   assertHandlersFor(registry, environment.jobTypes);
   const logger = new Logger({ serviceName: 'jobstack-worker' });
   const metrics = createWorkerMetrics(environment.queueName);
@@ -74,7 +83,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
 
   const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
   // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
-  const longJobStateMachineArn = process.env[FunctionEnv.longJobStateMachineArn];
+  const longJobStateMachineArn = env[FunctionEnv.longJobStateMachineArn];
 
   const observer = new MetricsObserver(metrics);
   const processor = new BatchProcessor(EventType.SQS);

@@ -5,6 +5,7 @@ import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/clie
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as z from 'zod';
+import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import { resolveStackConfig } from '../../shared/client/stack-config.js';
 import {
@@ -21,14 +22,13 @@ import {
   type StartRequest,
   type StartResult,
 } from '../../shared/index.js';
-import { type RunningSqsPoller, startSqsPoller } from '../helpers/sqs-poller.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 // Concurrency and rate limits proven with several workers at once. The emulator runs one Lambda
 // invocation at a time, so the deployed worker cannot show it: here four in-process workers, each the
 // real record processor with its own JobStore and FlowStore (own caches, as separate Lambda
 // containers), consume a queue this test creates on the emulator, through the in-process event
-// source mapping (test/helpers/sqs-poller.ts), with the deployed stack's job table and real time.
+// source mapping (cli/dev/sqs-poller.ts), with the deployed stack's job table and real time.
 // Every job records when its handler started and ended; the assertions are on those times.
 
 const WORKERS = 4;

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { bringUpLocalStack } from '../../cli/commands/local.js';
 import { DEFAULT_ENDPOINT, ensureEmulator, stopEmulator } from '../../cli/local/emulator.js';
+import { ensureMetricsBridge, stopMetricsBridge } from '../../cli/local/metrics-bridge/process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,10 +25,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.env.JOBSTACK_SKIP_DEPLOY === '1'
       ? await ensureEmulator({ endpoint: process.env.JOBSTACK_TEST_ENDPOINT ?? DEFAULT_ENDPOINT })
       : await bringUpLocalStack({ stackName, endpoint: process.env.JOBSTACK_TEST_ENDPOINT });
+  // `local up` starts the metrics bridge (the alarm tests read what it puts); a reused stack gets it here.
+  if (process.env.JOBSTACK_SKIP_DEPLOY === '1') await ensureMetricsBridge({ endpoint, stackName });
   project.provide('endpoint', endpoint);
   project.provide('stackName', stackName);
   return async () => {
-    if (startedByUs && process.env.JOBSTACK_KEEP_EMULATOR !== '1')
+    if (startedByUs && process.env.JOBSTACK_KEEP_EMULATOR !== '1') {
+      await stopMetricsBridge({ endpoint, log: (line) => console.log(line) });
       await stopEmulator({ endpoint, log: (line) => console.log(line) });
+    }
   };
 }

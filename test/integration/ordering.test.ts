@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSqsPoller, startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { ordered, type Registry, registry } from '../../functions/jobs/contracts.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import {
@@ -15,11 +16,10 @@ import {
   JobStore,
   localConnection,
 } from '../../shared/index.js';
-import { type RunningSqsPoller, startSqsPoller } from '../helpers/sqs-poller.js';
 import { connectTestClient, testEndpoint, uniqueName } from './helpers.js';
 
 // Ordering per key, proven two ways. In-process: several pollers (an event source mapping each, see
-// test/helpers/sqs-poller.ts) run the real record processor and JobStore against a FIFO queue of this
+// cli/dev/sqs-poller.ts) run the real record processor and JobStore against a FIFO queue of this
 // test's own on the emulator and the deployed job table, recording when every job of demo.ordered starts
 // and ends. Deployed: the stack's own FIFO queue `ordered` and its worker (processFifoBatch), for the
 // strict hold-back of a dying job and redrive from the FIFO dead-letter queue.

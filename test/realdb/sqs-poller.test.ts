@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSqsPoller } from '../helpers/sqs-poller.js';
+import { startSqsPoller } from '../../cli/dev/sqs-poller.js';
 import { realSqsClient } from './tables.js';
 
 // The in-process poller stands in for Lambda's event source mapping in the flow-control proofs; these

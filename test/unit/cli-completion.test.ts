@@ -14,7 +14,7 @@ describe('shell completion', () => {
   });
 
   it("reads each command's words and options from the help text", () => {
-    expect(spec.commands.get('local')).toEqual({ words: ['up', 'down'], options: [] });
+    expect(spec.commands.get('local')).toEqual({ words: ['up', 'down', 'bridge'], options: [] });
     expect(spec.commands.get('enqueue')?.options).toEqual(
       expect.arrayContaining(['--payload', '--delay', '--run-at', '--job-id', '--idempotency-key', '--priority']),
     );
@@ -41,7 +41,15 @@ describe('shell completion', () => {
       '--idempotency-key',
       '--idempotency-window',
     ]);
-    expect(bashComplete(['jobstack', 'local', ''])).toEqual(['up', 'down', '--stack', '--local', '--endpoint', '--json']);
+    expect(bashComplete(['jobstack', 'local', ''])).toEqual([
+      'up',
+      'down',
+      'bridge',
+      '--stack',
+      '--local',
+      '--endpoint',
+      '--json',
+    ]);
   });
 
   it('writes a fish script with a line per command option', () => {

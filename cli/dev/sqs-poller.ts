@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
  * Consumes an SQS queue the way a Lambda event source mapping does, in this
@@ -15,11 +15,12 @@ import type { Context, SQSRecord } from 'aws-lambda';
  * stays in the queue (its visibility as the processor left it), as with a
  * partial batch response (`ReportBatchItemFailures`).
  *
- * Why it exists: the emulator runs one Lambda invocation at a time, so a
- * deployed worker can never show what several concurrent workers do. Tests of
- * concurrency, rate limits, priorities and ordering run several of these
- * pollers with the real record processor against the emulator's queues and
- * tables instead.
+ * Why it exists: `jobstack dev` runs the project's handlers in this process
+ * against a deployed stack's queues; and the emulator runs one Lambda
+ * invocation at a time, so a deployed worker can never show what several
+ * concurrent workers do: tests of concurrency, rate limits, priorities and
+ * ordering run several of these pollers with the real record processor
+ * against the emulator's queues and tables instead.
  *
  * FIFO queues (`.fifo` URLs) follow AWS's FIFO rules for event sources: the
  * records of a batch run one after the other, in order, and after a failure
@@ -30,8 +31,18 @@ import type { Context, SQSRecord } from 'aws-lambda';
 export interface SqsPollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
-  /** Runs one record; throws to leave it in the queue. */
-  readonly processRecord: (record: SQSRecord, context: Context) => Promise<void>;
+  /**
+   * The queue's ARN, as the records' `eventSourceARN` (a queue with priority levels tells its levels apart by it).
+   * @default an emulator-style ARN built from the queue's name
+   */
+  readonly queueArn?: string;
+  /** Runs one record; throws to leave it in the queue. Give this or `processBatch`. */
+  readonly processRecord?: (record: SQSRecord, context: Context) => Promise<void>;
+  /**
+   * Runs a whole batch as a worker Lambda handler does, answering the records to deliver again
+   * (`batchItemFailures`); the others are deleted. A handler that throws leaves the whole batch.
+   */
+  readonly processBatch?: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
   /** Concurrent pollers, like the mapping's `MaximumConcurrency`. @default 2 */
   readonly concurrency?: number;
   /** Records per receive (1..10). @default 10 */
@@ -63,11 +74,14 @@ export function startSqsPoller(options: SqsPollerOptions): RunningSqsPoller {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     throw new RangeError(`batchSize must be 1..10 (given ${batchSize})`);
   }
+  if ((options.processRecord === undefined) === (options.processBatch === undefined)) {
+    throw new TypeError('give the poller exactly one of processRecord and processBatch');
+  }
   const fifo = options.queueUrl.endsWith('.fifo');
   const counts = { received: 0, deleted: 0, failed: 0 };
   let stopping = false;
 
-  const arn = `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop() ?? 'queue'}`;
+  const arn = options.queueArn ?? `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop() ?? 'queue'}`;
   const toRecord = (message: Message): SQSRecord => ({
     messageId: message.MessageId ?? randomUUID(),
     receiptHandle: message.ReceiptHandle ?? '',
@@ -115,9 +129,22 @@ export function startSqsPoller(options: SqsPollerOptions): RunningSqsPoller {
   /** Runs a batch; returns the receipt handles to delete and those to make visible again (FIFO, not run). */
   async function runBatch(records: SQSRecord[]): Promise<{ done: SQSRecord[]; notRun: SQSRecord[] }> {
     const context = invocationContext();
+    if (options.processBatch) {
+      try {
+        const response = await options.processBatch({ Records: records }, context);
+        const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+        counts.failed += failed.size;
+        return { done: records.filter((record) => !failed.has(record.messageId)), notRun: [] };
+      } catch (error) {
+        counts.failed += records.length;
+        for (const record of records) options.onRecordError?.(record, error);
+        return { done: [], notRun: [] };
+      }
+    }
+    const processRecord = options.processRecord as NonNullable<SqsPollerOptions['processRecord']>;
     const attempt = async (record: SQSRecord): Promise<boolean> => {
       try {
-        await options.processRecord(record, context);
+        await processRecord(record, context);
         return true;
       } catch (error) {
         counts.failed++;

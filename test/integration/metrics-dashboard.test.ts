@@ -1,0 +1,94 @@
+/** The web dashboard's Metrics section, in a browser, against the emulator: the widgets drawn with data. */
+import type { ChildProcess } from 'node:child_process';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, startDashboard } from './dashboard-browser.js';
+import { uniqueName } from './helpers.js';
+import { defaultQueueName, minuteAgo, putMetricData } from './metric-data.js';
+
+/** Pixels of the canvas in a colour (not the greys of grid, axis and labels): where series were drawn. */
+function colouredPixels(canvas: Locator): Promise<number> {
+  return canvas.evaluate((node) => {
+    // The page's canvas, typed by hand: the test project compiles without the DOM library.
+    const c = node as unknown as {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+    };
+    const { data } = c.getContext('2d')?.getImageData(0, 0, c.width, c.height) ?? { data: [] };
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0, data[i + 3] ?? 0];
+      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 60) count++;
+    }
+    return count;
+  });
+}
+
+describe('web dashboard: metrics', () => {
+  let dashboard: { process: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  const jobType = uniqueName('metrics-page');
+  const worker = { service: 'jobstack-worker', Queue: 'default' };
+
+  beforeAll(async () => {
+    // Metrics no alarm watches (the emulator evaluates alarms ignoring dimensions); a job type of its own.
+    await putMetricData('Jobstack', [
+      { MetricName: 'JobsStarted', Dimensions: { ...worker, JobType: jobType }, Value: 3, Timestamp: minuteAgo(45) },
+      { MetricName: 'JobsStarted', Dimensions: { ...worker, JobType: jobType }, Value: 6, Timestamp: minuteAgo(30) },
+    ]);
+    await putMetricData('AWS/SQS', [
+      {
+        MetricName: 'ApproximateNumberOfMessagesDelayed',
+        Dimensions: { QueueName: await defaultQueueName() },
+        Value: 5,
+        Timestamp: minuteAgo(20),
+      },
+    ]);
+    dashboard = await startDashboard();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    dashboard?.process.kill('SIGINT');
+  });
+
+  it('draws every widget of the CloudWatch dashboard, with the data put, and updates without a reload', async () => {
+    // Redrawn every 3 s instead of every minute, so the test sees a new point soon.
+    await page.goto(`${dashboard.url}?metricsRefresh=3`);
+    const byType = page.locator('figure.chart[data-title="Jobs by outcome and type"]');
+    const series = byType.locator(`li[data-series*="${jobType}"]`);
+    await expect.poll(() => series.locator('b').textContent(), { timeout: 20_000, interval: 250 }).toBe('6');
+    expect(await series.getAttribute('data-series')).toBe(`JobsStarted ${jobType}`);
+    const canvas = byType.locator('canvas');
+    expect(Number(await canvas.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+    expect(await colouredPixels(canvas)).toBeGreaterThan(20);
+
+    // Every metric widget has its figure, titled as on the CloudWatch dashboard.
+    const titles = await page.locator('figure.chart figcaption').allTextContents();
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Jobs by outcome (per queue)',
+        'Jobs by outcome and type',
+        "Queue 'default': depth",
+        'Workers: errors',
+        'Scheduler dead-letter queue',
+      ]),
+    );
+    // The queue's depth: the point put (the metrics bridge, when it runs, adds the queue's live depth).
+    const depth = page.locator(`figure.chart[data-title="Queue 'default': depth"]`);
+    expect(await depth.locator('li[data-series="delayed"]').count()).toBe(1);
+    expect(Number(await depth.locator('canvas').getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    expect(await colouredPixels(depth.locator('canvas'))).toBeGreaterThan(0);
+
+    // A newer point arrives: the page redraws it on its own (no reload).
+    await putMetricData('Jobstack', [
+      { MetricName: 'JobsStarted', Dimensions: { ...worker, JobType: jobType }, Value: 11, Timestamp: minuteAgo(0) },
+    ]);
+    await expect.poll(() => series.locator('b').textContent(), { timeout: 15_000, interval: 500 }).toBe('11');
+    expect(await page.locator('#metrics-status').textContent()).toMatch(/^dashboard jobstack-/);
+  });
+});
