@@ -4,6 +4,7 @@
  */
 
 export type { EventIntake, EventIntakeOptions, EventIntakeProps, PlannedTrigger } from '../infra/event-intake.js';
+export type { FlowQueue, JobFlows, JobFlowsProps } from '../infra/flows.js';
 export {
   type JobQueueResources,
   JobSystem,

@@ -12,6 +12,7 @@ export {
 export { createDeadLetterHandler, type DeadLetterHandler } from '../functions/dead-letter/create-handler.js';
 export { createEventIntakeHandler, type EventIntakeHandler } from '../functions/event-intake/create-handler.js';
 export { createEventPublisherHandler, type EventPublisherHandler } from '../functions/event-publisher/create-handler.js';
+export { createFlowCoordinatorHandler, type FlowCoordinatorHandler } from '../functions/flow-coordinator/create-handler.js';
 export {
   createLongJobStepHandler,
   type LongJobStepHandler,

@@ -48,6 +48,7 @@ export const OwnEntry = {
   sweeper: 'functions/sweeper/handler',
   deadLetter: 'functions/dead-letter/handler',
   eventPublisher: 'functions/event-publisher/handler',
+  flowCoordinator: 'functions/flow-coordinator/handler',
 } as const;
 export type OwnEntryKind = keyof typeof OwnEntry;
 

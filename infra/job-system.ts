@@ -40,6 +40,7 @@ import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
 import { acknowledgeEnqueueTimeGrants, EventIntake, type EventIntakeOptions, planTriggers } from './event-intake.js';
+import { JobFlows } from './flows.js';
 import {
   assertHandlersModule,
   type EntryLocation,
@@ -378,6 +379,8 @@ export class JobSystem extends Construct {
   public readonly longJobs?: LongJobs;
   /** The stuck-job sweeper, run every 5 minutes. */
   public readonly sweeper: NodejsFunction;
+  /** The flow coordinator on the job table's stream: follow-ups, children, batches (infra/flows.ts). */
+  public readonly flows: JobFlows;
   /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
   public readonly eventBus: events.IEventBus;
   /** The lifecycle-event publisher and its on-failure queue (only with `lifecycleEvents`). */
@@ -449,6 +452,14 @@ export class JobSystem extends Construct {
     }
     this.queues = queues;
     this.sweeper = this.createSweeper(queues, recordRetention);
+    this.flows = new JobFlows(this, 'Flows', {
+      jobsTable: this.jobsTable,
+      queues,
+      entry: this.ownEntry('flowCoordinator'),
+      ...this.functionBundling,
+      recordRetention,
+    });
+    this.acknowledgeIndexWildcard(this.flows.coordinator.role as iam.Role);
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
@@ -1035,7 +1046,8 @@ export class JobSystem extends Construct {
       timeout: workerTimeout,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
+      // Lambda takes at most 256 characters: a queue with many job types lists the first ones.
+      description: truncate(`jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`, 256),
       environment,
       bundling: this.functionBundling.bundling,
     });
@@ -1385,4 +1397,9 @@ function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePl
       }
     }
   }
+}
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -12,6 +12,7 @@ import {
   resolveFlowLimits,
 } from './flow/limits.js';
 import { checkPriorityOption } from './flow/priorities.js';
+import type { ChildDeadPolicy, ChildJob } from './flows/types.js';
 import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
@@ -81,6 +82,57 @@ export interface JobContext {
    * when `cancel()` was called, so the job stops at a safe point.
    */
   progress(percent: number, message?: string): Promise<void>;
+  /**
+   * Starts a follow-up job when this attempt succeeds: it is created in the same
+   * DynamoDB transaction that records the success (or the move to `waiting`), so
+   * it exists if and only if the attempt's outcome was recorded. Nothing is
+   * created if the attempt fails, and a retried job creates each follow-up once
+   * (ids are derived from this job's id and the call's index: `<jobId>.then<n>`).
+   * The payload is checked against the type's schema now; debounced and
+   * throttled types are refused. The flow coordinator sends its message.
+   * @returns the id the follow-up will have
+   * @throws InvalidFlowJobError, TooManyFlowJobsError, FlowJobsTooLargeError (all non-retryable)
+   */
+  enqueue(type: string, payload: unknown, options?: FlowJobOptions): { readonly jobId: string };
+  /**
+   * Starts `children` and ends this attempt in `waiting` without holding the
+   * Lambda: the job runs again (a new attempt, not counted against its
+   * retries) when the last child has ended, with their outcomes in
+   * `ctx.children`. Call it as `return ctx.spawnAndWait(...)`: it never
+   * resolves (it throws a signal the worker catches; do not catch it).
+   * @example
+   * if (ctx.children === undefined) return ctx.spawnAndWait(parts.map((part) => ({ type: 'resize', payload: part })));
+   * return { sizes: ctx.children.map((child) => child.result) };
+   */
+  spawnAndWait(children: readonly FlowJobRequest[], options?: SpawnOptions): Promise<never>;
+  /**
+   * On an attempt that resumed after `spawnAndWait`: the children in the order
+   * they were given, with state, result or error. Undefined otherwise.
+   */
+  readonly children?: readonly ChildJob[];
+}
+
+/** Options of a follow-up or child job. */
+export interface FlowJobOptions {
+  /** Carried into every log line of the job. @default this job's correlation id */
+  readonly correlationId?: string;
+}
+
+/** One job a handler starts with `ctx.spawnAndWait`. */
+export interface FlowJobRequest {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly options?: FlowJobOptions;
+}
+
+export interface SpawnOptions {
+  /**
+   * When a child ends `dead` or `cancelled`: `'fail'` ends this job `dead` with
+   * ChildJobsFailedError (after every child ended) without running it again;
+   * `'continue'` runs it again with every outcome in `ctx.children`.
+   * @default 'fail'
+   */
+  readonly onChildDead?: ChildDeadPolicy;
 }
 
 /** The step an interrupted earlier attempt left behind, as `onInterrupted` gets it. */

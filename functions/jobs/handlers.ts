@@ -2,6 +2,7 @@ import { defineRegistry } from 'jobstack';
 import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
+import { batchDoneJob, fanoutJob, squareJob } from './demo/fanout.js';
 import { flakyJob } from './demo/flaky.js';
 import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
 import { greetJob } from './demo/greet.js';
@@ -37,6 +38,9 @@ export const registry = defineRegistry(
   tenantWorkJob,
   tenantWorkUnfairJob,
   greetJob,
+  squareJob,
+  fanoutJob,
+  batchDoneJob,
 );
 
 export default registry;

@@ -27,6 +27,11 @@ export interface NewJobRecord {
   readonly error?: JobErrorInfo;
   /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
   readonly orderingKey?: string;
+  /** Flows (shared/flows/): the batch the job is a member of, the parent waiting for it, the job or batch that created it. */
+  readonly batchId?: string;
+  readonly parentId?: string;
+  readonly enqueuedBy?: string;
+  readonly callbackOf?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */
