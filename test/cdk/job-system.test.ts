@@ -135,8 +135,8 @@ describe('JobSystem', () => {
     });
 
     it('consumes with partial batch responses, batch size 10 and maximum concurrency 10', () => {
-      // Two per queue, and the flow coordinator's on the job table stream.
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * 2 + 1);
+      // Two per queue, the flow coordinator's on the job table stream, and the event intake's.
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * 2 + 2);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsQueueDefault'), 'Arn'] },
         FunctionResponseTypes: ['ReportBatchItemFailures'],

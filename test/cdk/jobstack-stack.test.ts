@@ -64,6 +64,7 @@ describe('JobstackStack', () => {
       StackOutput.queueNames,
       StackOutput.payloadBucketName,
       'DashboardUrl',
+      'DashboardName',
       'AlarmTopicArn',
       StackOutput.scheduleGroupName,
       StackOutput.schedulerRoleArn,

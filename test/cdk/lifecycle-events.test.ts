@@ -29,7 +29,9 @@ describe('lifecycle events', () => {
       const template = Template.fromStack(stack);
       // THEN
       expect(jobs.lifecycleEvents).toBeUndefined();
-      template.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { StartingPosition: Match.anyValue() }, 0);
+      // The only stream mapping is the flow coordinator's, which every job system has.
+      template.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { StartingPosition: Match.anyValue() }, 1);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => /LifecycleEvents/.test(id))).toEqual([]);
       template.resourcePropertiesCountIs(
         'AWS::CloudWatch::Alarm',
         { AlarmDescription: Match.stringLikeRegexp('lifecycle-event') },

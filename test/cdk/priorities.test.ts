@@ -57,8 +57,9 @@ describe('JobSystem with priority levels', () => {
   });
 
   it('creates one SQS queue per level besides the lowest, which is the queue itself', () => {
-    // 2 logical queues × (queue, undeliverable, DLQ) + 2 extra levels + the scheduler DLQ + the event intake queue and DLQ
-    template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 2 + 1 + 2);
+    // 2 logical queues × (queue, undeliverable, DLQ) + 2 extra levels + the scheduler DLQ + the event intake queue and
+    // DLQ + the flow coordinator's failures queue
+    template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 2 + 1 + 2 + 1);
     const ids = Object.keys(template.findResources('AWS::SQS::Queue'));
     expect(ids.filter((id) => id.startsWith('JobsQueueMediaReportsLevel')).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'JobsQueueMediaReportsLevelHigh',

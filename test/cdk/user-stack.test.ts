@@ -65,6 +65,7 @@ const ONE_QUEUE_OUTPUTS = [
   StackOutput.schedulerRoleArn,
   StackOutput.schedulerDeadLetterQueueArn,
   'DashboardUrl',
+  'DashboardName',
   'AlarmTopicArn',
 ];
 
