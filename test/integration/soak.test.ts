@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { localConnection } from '../../shared/index.js';
+import { runFlowsMix } from '../soak/flows-mix.js';
 import { runSoak } from '../soak/soak.js';
 import { connectTestClient, testEndpoint } from './helpers.js';
 
@@ -29,3 +30,12 @@ it('under injected faults and a backlog older than every sweeper threshold, ever
   // The seeded mix exercises every fault at least once.
   expect(Object.values(report.faults).every((count) => count > 0)).toBe(true);
 }, 230_000);
+
+it('flows under retries, deaths and redrives: exact batch counts, each callback once, each parent resumed once with its children (flows mix)', async () => {
+  const jobs = await connectTestClient();
+  const report = await runFlowsMix({ jobs, runId: `soak-flows-${Date.now().toString(36)}`, batches: 2, parents: 2 });
+  expect(report).toMatchObject({ batches: 2, parents: 2 });
+  expect(report.wrongBatches).toEqual([]);
+  expect(report.wrongCallbacks).toEqual([]);
+  expect(report.wrongParents).toEqual([]);
+}, 200_000);
