@@ -15,6 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  type PutMetricAlarmCommandInput,
+} from '@aws-sdk/client-cloudwatch';
+import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -33,7 +39,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { callEmulator } from '../../cli/local/metrics-bridge/emulator-api.js';
 import { localConnection } from '../../shared/index.js';
 import { connectTestClient, testEndpoint } from './helpers.js';
 
@@ -74,11 +79,11 @@ const received: Notification[] = [];
 const resources: { type: string; logicalId: string; physicalId: string }[] = [];
 
 async function describeAlarms(): Promise<Alarm[]> {
-  const output = await callEmulator<{ MetricAlarms: Alarm[] }>(endpoint(), 'cloudwatch', 'DescribeAlarms', {
-    AlarmNamePrefix: `${inject('stackName')}-`,
-    MaxRecords: 100,
-  });
-  return output.MetricAlarms;
+  const output = await new CloudWatchClient(localConnection(endpoint())).send(
+    new DescribeAlarmsCommand({ AlarmNamePrefix: `${inject('stackName')}-`, MaxRecords: 100 }),
+  );
+  // The stack's alarms are all metric alarms with these members set (the CDK template sets them).
+  return (output.MetricAlarms ?? []) as Alarm[];
 }
 
 /** The stack's alarm whose construct id starts with `id` (e.g. `DeadJobsAlarmDefault`). */
@@ -90,7 +95,9 @@ function alarmNamed(id: string): Alarm {
 
 async function putAlarm(alarm: Alarm): Promise<void> {
   const { StateValue: _, ...definition } = alarm;
-  await callEmulator(endpoint(), 'cloudwatch', 'PutMetricAlarm', definition);
+  await new CloudWatchClient(localConnection(endpoint())).send(
+    new PutMetricAlarmCommand(definition as PutMetricAlarmCommandInput),
+  );
 }
 
 /** Test-only: the alarm with a short period (and any other change), on the emulator; restored in afterAll. */
