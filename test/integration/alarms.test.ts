@@ -28,6 +28,7 @@ import {
   PutFunctionConcurrencyCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -203,24 +204,12 @@ async function physicalId(type: string, logicalPrefix: string): Promise<string> 
   return (found as { physicalId: string }).physicalId;
 }
 
-/** SNS Subscribe (query protocol: the package ships no SNS client) of an SQS queue to a topic, on the emulator. */
+/** SNS Subscribe of an SQS queue to a topic, on the emulator. */
 async function subscribe(topicArn: string, queueArn: string): Promise<void> {
-  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-  const response = await fetch(endpoint(), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=test/${day}/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: new URLSearchParams({
-      Action: 'Subscribe',
-      Version: '2010-03-31',
-      TopicArn: topicArn,
-      Protocol: 'sqs',
-      Endpoint: queueArn,
-    }).toString(),
-  });
-  expect(response.status, await response.text()).toBe(200);
+  const output = await new SNSClient(localConnection(endpoint())).send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }),
+  );
+  expect(output.SubscriptionArn).toMatch(/^arn:aws:sns:/);
 }
 
 beforeAll(async () => {
