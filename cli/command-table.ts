@@ -1,3 +1,4 @@
+import { batchCommand } from './commands/batch.js';
 import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { devCommand } from './commands/dev.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>
   local: localCommand,
   enqueue: enqueueCommand,
   get: getCommand,
+  batch: batchCommand,
   logs: logsCommand,
   wait: waitCommand,
   list: listCommand,

@@ -1,3 +1,4 @@
+import type { BatchInfo } from '../shared/flows/types.js';
 import type { JobRecord } from '../shared/index.js';
 
 export function printJson(value: unknown): void {
@@ -15,7 +16,8 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function formatRecord(record: JobRecord): string {
+export function formatRecord(record: JobRecord, links: { readonly children?: BatchInfo } = {}): string {
+  const children = links.children;
   const lines: [string, string | undefined][] = [
     ['id', record.id],
     ['type', record.type],
@@ -48,6 +50,18 @@ export function formatRecord(record: JobRecord): string {
       record.error ? `${record.error.name}: ${record.error.message}${record.error.retryable ? ' (retryable)' : ''}` : undefined,
     ],
     ['cancel requested', record.cancelRequested ? 'yes' : undefined],
+    ['batch', record.batchId === undefined ? undefined : `${record.batchId} (jobstack batch ${record.batchId})`],
+    ['parent', record.parentId],
+    ['enqueued by', record.enqueuedBy],
+    ['callback of', record.callbackOf === undefined ? undefined : `batch ${record.callbackOf}`],
+    [
+      'children',
+      record.waitingFor === undefined
+        ? undefined
+        : children === undefined
+          ? `batch ${record.waitingFor}`
+          : `${formatCounts(children)}: ${children.memberIds.slice(0, 10).join(', ')}${children.total > 10 ? ', …' : ''}`,
+    ],
     [
       'history',
       record.history?.length
@@ -58,6 +72,11 @@ export function formatRecord(record: JobRecord): string {
   const shown = lines.filter((entry): entry is [string, string] => entry[1] !== undefined);
   const width = Math.max(...shown.map(([label]) => label.length));
   return shown.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** `3 of 5 ended (2 succeeded, 1 dead, 0 cancelled), complete`. */
+export function formatCounts(batch: BatchInfo): string {
+  return `${batch.total - batch.pending} of ${batch.total} ended (${batch.succeeded} succeeded, ${batch.dead} dead, ${batch.cancelled} cancelled), ${batch.status}`;
 }
 
 export function summarize(value: unknown, maxChars = 120): string {

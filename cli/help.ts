@@ -11,7 +11,8 @@ commands:
   schedules                           list recurring schedules (declared in the registry, created at runtime)
   schedule <name> --cron C|--rate R <type> --payload <json>   create a recurring schedule [--timezone TZ]
   unschedule <name>                   delete a recurring schedule created at runtime
-  get <jobId>                         show a job record
+  get <jobId>                         show a job record (with its batch, parent, children and follow-up links)
+  batch <batchId>                     a batch's counts (pending, succeeded, dead, cancelled), callbacks and members
   logs <jobId> [--limit N]            the job's log lines from CloudWatch Logs (every function of the stack), oldest first
   wait <jobId> [--timeout 60s]        wait for a job; exit 0 succeeded, 1 dead/cancelled, 2 timed out
   list [--state S] [--type T]         list jobs, newest first [--limit N] [--cursor C]

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectJobClient, type EnqueueRequest, isTerminal, type JobState, localConnection } from 'jobstack';
+import { connectJobClient, type EnqueueRequest, isTerminal, type JobClient, type JobState, localConnection } from 'jobstack';
 import contracts from '../functions/jobs/contracts.js';
 
 type Contracts = typeof contracts;
@@ -88,6 +88,30 @@ async function main(): Promise<void> {
     `\n${ids.length} jobs settled in ${elapsedS.toFixed(1)} s (${(ids.length / elapsedS).toFixed(1)} jobs/s on the local emulator)\n`,
   );
   process.stdout.write(`try: npx jobstack list --local --state dead   ·   npx jobstack get --local ${ids[0]}\n`);
+  await showFlows(jobs);
+}
+
+/**
+ * A small flow of each kind: a batch of three `demo.square` jobs with an onComplete callback, and a
+ * `demo.fanout` parent that waits for its children and enqueues a follow-up. Waits for both to finish.
+ */
+async function showFlows(jobs: JobClient<Contracts>): Promise<void> {
+  process.stderr.write('\nflows: a batch with a callback, and a parent waiting for its children…\n');
+  const { batchId } = await jobs.batch(
+    [1, 2, 3].map((n) => ({ type: 'demo.square' as const, payload: { n } })),
+    { onComplete: { type: 'demo.batch-done', payload: { label: 'demo batch' } } },
+  );
+  const parent = await jobs.enqueue('demo.fanout', { numbers: [1, 2, 3, 4] });
+  const [callback, resumed] = await Promise.all([
+    jobs.wait(`${batchId}.complete`, { timeout: '120s' }),
+    jobs.wait(parent.jobId, { timeout: '120s' }),
+  ]);
+  const batch = await jobs.getBatch(batchId);
+  process.stdout.write(
+    `batch ${batchId}: ${batch?.succeeded ?? 0} of ${batch?.total ?? 0} succeeded, callback ${callback.id} ${callback.state}\n` +
+      `parent ${parent.jobId}: ${resumed.state} with ${JSON.stringify(resumed.result)} after waiting for its children\n` +
+      `try: npx jobstack batch --local ${batchId}   ·   npx jobstack get --local ${parent.jobId}\n`,
+  );
 }
 
 /**

@@ -2,6 +2,9 @@
  * `jobstack/cdk`: the `JobSystem` construct for your own CDK stack, its props, and the types of what it
  * exposes. Only re-exports; the construct's building blocks stay internal to the package.
  */
+
+export type { EventIntake, EventIntakeOptions, EventIntakeProps, PlannedTrigger } from '../infra/event-intake.js';
+export type { FlowQueue, JobFlows, JobFlowsProps } from '../infra/flows.js';
 export {
   type JobQueueResources,
   JobSystem,

@@ -13,6 +13,9 @@ export {
   localConnection,
 } from '../shared/client/connection.js';
 export {
+  type BatchCallback,
+  type BatchOptions,
+  type BatchResult,
   connectJobClient,
   createJobClient,
   type EnqueuedJob,
@@ -97,6 +100,16 @@ export type { FlowState } from '../shared/flow/flow-state.js';
 export type { ConcurrencyLimit, ConcurrencyLimitInput, RateLimit, RateLimitInput } from '../shared/flow/limits.js';
 export { InvalidPriorityError, type PriorityLevelConfig, type PriorityLevels } from '../shared/flow/priorities.js';
 export type { FlowControlSummary } from '../shared/flow/summary.js';
+export { MAX_BATCH_MEMBERS, MAX_FLOW_JOBS_PER_ATTEMPT } from '../shared/flows/batch-store.js';
+export {
+  BatchError,
+  ChildJobsFailedError,
+  FlowErrorName,
+  FlowJobsTooLargeError,
+  InvalidFlowJobError,
+  TooManyFlowJobsError,
+} from '../shared/flows/errors.js';
+export type { BatchCounts, BatchInfo, BatchOutcome, BatchStatus, ChildDeadPolicy, ChildJob } from '../shared/flows/types.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,
@@ -104,6 +117,8 @@ export {
   defineJob,
   defineJobContract,
   defineRegistry,
+  type FlowJobOptions,
+  type FlowJobRequest,
   type HandlerRegistry,
   type InterruptedStep,
   implementJob,
@@ -117,6 +132,7 @@ export {
   type OnceOptions,
   type PayloadOf,
   type ResultOf,
+  type SpawnOptions,
 } from '../shared/job-definition.js';
 export { defineLongJob, defineLongJobContract, implementLongJob } from '../shared/long-jobs/define-long-job.js';
 export type {
@@ -148,3 +164,10 @@ export type { ScheduleInfo, SchedulingConfig } from '../shared/scheduling/job-sc
 export { isTerminal, JobState } from '../shared/states.js';
 export type { StepResolution } from '../shared/store/idempotency-store.js';
 export type { CancelResult, ListPage, ListQuery } from '../shared/store/types.js';
+export {
+  ENQUEUE_EVENT_DETAIL_TYPE,
+  type EnqueueEventDetail,
+  EnqueueEventDetailSchema,
+} from '../shared/triggers/enqueue-event.js';
+export { InvalidEnqueueEventError, InvalidTriggerError, TriggerMappingError } from '../shared/triggers/errors.js';
+export type { JobTrigger, JobTriggerEvent, JobTriggerInput } from '../shared/triggers/trigger.js';

@@ -10,7 +10,9 @@ export {
   type DashboardApiHandlerOptions,
 } from '../functions/dashboard-api/create-handler.js';
 export { createDeadLetterHandler, type DeadLetterHandler } from '../functions/dead-letter/create-handler.js';
+export { createEventIntakeHandler, type EventIntakeHandler } from '../functions/event-intake/create-handler.js';
 export { createEventPublisherHandler, type EventPublisherHandler } from '../functions/event-publisher/create-handler.js';
+export { createFlowCoordinatorHandler, type FlowCoordinatorHandler } from '../functions/flow-coordinator/create-handler.js';
 export {
   createLongJobStepHandler,
   type LongJobStepHandler,

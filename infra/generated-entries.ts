@@ -35,6 +35,7 @@ export const RegistryEntry = {
   worker: { factory: 'createWorkerHandler', module: 'functions/worker/create-handler' },
   longJobStep: { factory: 'createLongJobStepHandler', module: 'functions/long-job/create-handler' },
   dashboardApi: { factory: 'createDashboardApiHandler', module: 'functions/dashboard-api/create-handler' },
+  eventIntake: { factory: 'createEventIntakeHandler', module: 'functions/event-intake/create-handler' },
 } as const;
 export type RegistryEntryKind = keyof typeof RegistryEntry;
 
@@ -47,6 +48,7 @@ export const OwnEntry = {
   sweeper: 'functions/sweeper/handler',
   deadLetter: 'functions/dead-letter/handler',
   eventPublisher: 'functions/event-publisher/handler',
+  flowCoordinator: 'functions/flow-coordinator/handler',
 } as const;
 export type OwnEntryKind = keyof typeof OwnEntry;
 

@@ -39,6 +39,8 @@ import { pauseItemId } from '../shared/pause/pause-store.js';
 import { PAYLOAD_KEY_PREFIX } from '../shared/payload-store.js';
 import { planSchedules } from '../shared/scheduling/declared.js';
 import { ENQUEUE_KEY_PREFIX, STEP_KEY_PREFIX } from '../shared/store/idempotency-store.js';
+import { acknowledgeEnqueueTimeGrants, EventIntake, type EventIntakeOptions, planTriggers } from './event-intake.js';
+import { JobFlows } from './flows.js';
 import {
   assertHandlersModule,
   type EntryLocation,
@@ -244,6 +246,14 @@ export interface JobSystemProps {
    * @default false
    */
   readonly lifecycleEvents?: LifecycleEventsOption;
+
+  /**
+   * Jobs started by events on `eventBus`: `jobstack.enqueue` events (on by default) and the job types
+   * with a `trigger`. See README, "Enqueue from any language" and "Jobs started by events".
+   *
+   * @default - `jobstack.enqueue` events from any source, and every trigger
+   */
+  readonly eventIntake?: EventIntakeOptions;
 }
 
 export type { JobSystemMonitoringOptions } from './monitoring.js';
@@ -369,10 +379,14 @@ export class JobSystem extends Construct {
   public readonly longJobs?: LongJobs;
   /** The stuck-job sweeper, run every 5 minutes. */
   public readonly sweeper: NodejsFunction;
+  /** The flow coordinator on the job table's stream: follow-ups, children, batches (infra/flows.ts). */
+  public readonly flows: JobFlows;
   /** The bus of lifecycle events and job-starting events (`JobSystemProps.eventBus`). */
   public readonly eventBus: events.IEventBus;
   /** The lifecycle-event publisher and its on-failure queue (only with `lifecycleEvents`). */
   public readonly lifecycleEvents?: LifecycleEvents;
+  /** The rules, queue and function that enqueue jobs from events (absent with `enqueueEvents: false` and no triggers). */
+  public readonly eventIntake?: EventIntake;
 
   private readonly handlersModule: string;
   private readonly entryLocation: EntryLocation;
@@ -438,6 +452,14 @@ export class JobSystem extends Construct {
     }
     this.queues = queues;
     this.sweeper = this.createSweeper(queues, recordRetention);
+    this.flows = new JobFlows(this, 'Flows', {
+      jobsTable: this.jobsTable,
+      queues,
+      entry: this.ownEntry('flowCoordinator'),
+      ...this.functionBundling,
+      recordRetention,
+    });
+    this.acknowledgeIndexWildcard(this.flows.coordinator.role as iam.Role);
 
     this.scheduling = new JobScheduling(this, 'Scheduling', {
       queues: new Map([...queues].map(([name, resources]) => [name, resources.queue])),
@@ -474,8 +496,30 @@ export class JobSystem extends Construct {
       });
     }
 
+    const triggers = planTriggers(props.registry);
+    if (props.eventIntake?.enqueueEvents !== false || triggers.length > 0) {
+      this.eventIntake = new EventIntake(this, 'EventIntake', {
+        ...props.eventIntake,
+        eventBus: this.eventBus,
+        entry: this.registryEntry('eventIntake'),
+        ...this.functionBundling,
+        triggers,
+        environment: {
+          [ClientEnv.config]: Stack.of(this).toJsonString(this.clientConfig),
+          [FunctionEnv.recordRetentionDays]: String(recordRetention.toDays({ integral: false })),
+        },
+      });
+      // What `enqueue` calls (and the dead records of refused events: a conditional PutItem).
+      this.grantEnqueue(this.eventIntake.function);
+      const intakeRole = this.eventIntake.function.role as iam.Role;
+      this.acknowledgePayloadWildcard(intakeRole);
+      this.acknowledgeIndexWildcard(intakeRole);
+      acknowledgeEnqueueTimeGrants(intakeRole, this.scheduling.group, this.longJobs?.stateMachine);
+    }
+
     this.monitoring = new JobMonitoring(this, 'Monitoring', {
       ...props.monitoring,
+      ...(this.eventIntake ? { intakeDeadLetterQueue: this.eventIntake.deadLetterQueue } : {}),
       queues,
       ...(this.lifecycleEvents ? { lifecycleEventsFailureQueue: this.lifecycleEvents.failureQueue } : {}),
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,
@@ -1002,7 +1046,8 @@ export class JobSystem extends Construct {
       timeout: workerTimeout,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      description: `jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`,
+      // Lambda takes at most 256 characters: a queue with many job types lists the first ones.
+      description: truncate(`jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`, 256),
       environment,
       bundling: this.functionBundling.bundling,
     });
@@ -1352,4 +1397,9 @@ function validatePriorityUse(props: JobSystemProps, queuePlans: readonly QueuePl
       }
     }
   }
+}
+
+/** `text`, cut to `max` characters with an ellipsis when longer. */
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

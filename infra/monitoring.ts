@@ -91,6 +91,14 @@ export interface JobAlarmsOptions {
    * @default - on, threshold 1, period 1 minute
    */
   readonly lifecycleEventFailures?: CountAlarmOptions;
+  /**
+   * The event intake's dead-letter queue holds messages: events that named no job (a `jobstack.enqueue`
+   * detail without a type), events the intake kept failing on, or events EventBridge could not deliver.
+   * Only created when the job system has an event intake.
+   *
+   * @default - on, threshold 1, period 1 minute
+   */
+  readonly intakeDeadLetterQueue?: CountAlarmOptions;
 }
 
 /** What {@link JobMonitoring} watches for one logical queue. */
@@ -147,6 +155,12 @@ export interface JobMonitoringProps extends JobSystemMonitoringOptions {
    * @default - no lifecycle-event failure alarm
    */
   readonly lifecycleEventsFailureQueue?: sqs.IQueue;
+  /**
+   * The dead-letter queue of the event intake (`JobSystem.eventIntake`), when the job system has one.
+   *
+   * @default - no intake dead-letter alarm
+   */
+  readonly intakeDeadLetterQueue?: sqs.IQueue;
 }
 
 const DEFAULT_AGE_THRESHOLD = Duration.minutes(15);
@@ -232,6 +246,15 @@ export class JobMonitoring extends Construct {
         { threshold: 1, period: ONE_MINUTE },
         (period) => props.lifecycleEventsFailureQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         'The lifecycle-event failure queue has messages: job lifecycle events could not be published to EventBridge',
+      );
+    }
+    if (props.intakeDeadLetterQueue) {
+      this.addCountAlarm(
+        'IntakeDeadLetterAlarm',
+        options.intakeDeadLetterQueue,
+        { threshold: 1, period: ONE_MINUTE },
+        (period) => props.intakeDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'The event intake dead-letter queue has messages: events that could not become jobs (see their jobstack-error-message attribute)',
       );
     }
 
@@ -509,6 +532,7 @@ function validateMonitoringProps(props: JobMonitoringProps): void {
   validateCount('stateMachineFailures', alarms.stateMachineFailures);
   validateCount('schedulerDeadLetterQueue', alarms.schedulerDeadLetterQueue);
   validateCount('lifecycleEventFailures', alarms.lifecycleEventFailures);
+  validateCount('intakeDeadLetterQueue', alarms.intakeDeadLetterQueue);
   const age = alarms.oldestMessageAge?.threshold;
   if (age !== undefined && !age.isUnresolved() && age.toSeconds({ integral: false }) < 60) {
     throw new Error(`alarms.oldestMessageAge.threshold must be at least 1 minute (given ${age.toHumanString()})`);

@@ -12,9 +12,11 @@ import {
   resolveFlowLimits,
 } from './flow/limits.js';
 import { checkPriorityOption } from './flow/priorities.js';
+import type { ChildDeadPolicy, ChildJob } from './flows/types.js';
 import { type JobOrdering, type OrderingOptions, resolveOrdering } from './ordering/ordering.js';
 import { type RetryPolicy, type RetryPolicyInput, resolveRetryPolicy } from './retry.js';
 import { type DeclaredSchedule, resolveDeclaredSchedules, type ScheduleDeclaration } from './scheduling/declared.js';
+import { type JobTrigger, type JobTriggerInput, resolveTrigger } from './triggers/trigger.js';
 
 /** What a job handler gets besides its payload. */
 export interface JobContext {
@@ -80,6 +82,57 @@ export interface JobContext {
    * when `cancel()` was called, so the job stops at a safe point.
    */
   progress(percent: number, message?: string): Promise<void>;
+  /**
+   * Starts a follow-up job when this attempt succeeds: it is created in the same
+   * DynamoDB transaction that records the success (or the move to `waiting`), so
+   * it exists if and only if the attempt's outcome was recorded. Nothing is
+   * created if the attempt fails, and a retried job creates each follow-up once
+   * (ids are derived from this job's id and the call's index: `<jobId>.then<n>`).
+   * The payload is checked against the type's schema now; debounced and
+   * throttled types are refused. The flow coordinator sends its message.
+   * @returns the id the follow-up will have
+   * @throws InvalidFlowJobError, TooManyFlowJobsError, FlowJobsTooLargeError (all non-retryable)
+   */
+  enqueue(type: string, payload: unknown, options?: FlowJobOptions): { readonly jobId: string };
+  /**
+   * Starts `children` and ends this attempt in `waiting` without holding the
+   * Lambda: the job runs again (a new attempt, not counted against its
+   * retries) when the last child has ended, with their outcomes in
+   * `ctx.children`. Call it as `return ctx.spawnAndWait(...)`: it never
+   * resolves (it throws a signal the worker catches; do not catch it).
+   * @example
+   * if (ctx.children === undefined) return ctx.spawnAndWait(parts.map((part) => ({ type: 'resize', payload: part })));
+   * return { sizes: ctx.children.map((child) => child.result) };
+   */
+  spawnAndWait(children: readonly FlowJobRequest[], options?: SpawnOptions): Promise<never>;
+  /**
+   * On an attempt that resumed after `spawnAndWait`: the children in the order
+   * they were given, with state, result or error. Undefined otherwise.
+   */
+  readonly children?: readonly ChildJob[];
+}
+
+/** Options of a follow-up or child job. */
+export interface FlowJobOptions {
+  /** Carried into every log line of the job. @default this job's correlation id */
+  readonly correlationId?: string;
+}
+
+/** One job a handler starts with `ctx.spawnAndWait`. */
+export interface FlowJobRequest {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly options?: FlowJobOptions;
+}
+
+export interface SpawnOptions {
+  /**
+   * When a child ends `dead` or `cancelled`: `'fail'` ends this job `dead` with
+   * ChildJobsFailedError (after every child ended) without running it again;
+   * `'continue'` runs it again with every outcome in `ctx.children`.
+   * @default 'fail'
+   */
+  readonly onChildDead?: ChildDeadPolicy;
 }
 
 /** The step an interrupted earlier attempt left behind, as `onInterrupted` gets it. */
@@ -166,6 +219,15 @@ export interface JobContractInput<Name extends string, Schema extends z.ZodType,
    * @default - no ordering
    */
   readonly ordering?: OrderingOptions<z.output<Schema>>;
+  /**
+   * Starts a job of this type on every matching EventBridge event on the job system's bus: the
+   * stack creates a rule for it, and `payload(event)` maps the event to the job's payload. The job id
+   * comes from the event id, so an event delivered twice runs once; an event whose payload does not
+   * fit the schema (or whose mapping throws) ends as a `dead` job with the reason (see README,
+   * "Jobs started by events").
+   * @default - no trigger
+   */
+  readonly trigger?: JobTriggerInput<z.input<Schema>>;
 }
 
 export interface JobDefinitionInput<Name extends string, Schema extends z.ZodType, Result>
@@ -205,6 +267,8 @@ export interface JobContract<Name extends string = string, Schema extends z.ZodT
   readonly rateLimit?: RateLimit<z.output<Schema>>;
   /** Ordering per key (see `JobContractInput.ordering`); its queue is a FIFO queue. */
   readonly ordering?: JobOrdering;
+  /** The checked `trigger` option (see `JobContractInput.trigger`). */
+  readonly trigger?: JobTrigger;
   /** Type-only: carries `Result` for `ResultOf` and the client's typed `get`/`wait`; never set at runtime. */
   readonly [resultType]?: Result;
 }
@@ -260,7 +324,7 @@ const QUEUE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
  *   retry: { maxAttempts: 5 },
  * });
  * @throws RangeError naming the job and the value for a bad name, queue, timeout or schedule;
- * InvalidFlowOptionError for a bad `debounce`/`throttle`
+ * InvalidFlowOptionError for a bad `debounce`/`throttle`; InvalidTriggerError for a bad `trigger`
  */
 export function defineJobContract<
   const Name extends string,
@@ -307,6 +371,7 @@ export function defineJobContract<
     ...resolveFlowLimits(input.name, input),
     ...(input.ordering === undefined ? {} : { ordering: resolveOrdering(input.name, input.ordering) }),
     ...resolveFlowOptions(input),
+    ...(input.trigger === undefined ? {} : { trigger: resolveTrigger(input.name, input.trigger as JobTriggerInput<unknown>) }),
   };
 }
 

@@ -85,6 +85,18 @@ export const JobRecordSchema = z.object({
   priority: z.string().optional(),
   /** The job's tenant (`fairness.key`), sent as SQS `MessageGroupId` on every send and re-send. */
   fairnessKey: z.string().optional(),
+  /** The batch this job is a member of (`jobs.batch`, or the children a parent waits for). */
+  batchId: z.string().optional(),
+  /** The job that started this one with `ctx.spawnAndWait` and waits for it. */
+  parentId: z.string().optional(),
+  /** The job whose success created this one (`ctx.enqueue`, a follow-up). */
+  enqueuedBy: z.string().optional(),
+  /** The batch whose end created this job (its `onComplete` or `onSuccess` callback). */
+  callbackOf: z.string().optional(),
+  /** A parent's children batch: set when it started waiting, kept so the resumed attempt reads its children. */
+  waitingFor: z.string().optional(),
+  /** The outcome a batch member was counted as (written by the flow coordinator; see shared/flows/). */
+  countedAs: z.string().optional(),
   /** Present only in states that need attention: the sparse index key. */
   attentionState: z.string().optional(),
 });

@@ -9,6 +9,8 @@ export const JobState = {
   queued: 'queued',
   running: 'running',
   retrying: 'retrying',
+  /** The run ended by starting child jobs it waits for (`ctx.spawnAndWait`); it is queued again when the last child ends. */
+  waiting: 'waiting',
   succeeded: 'succeeded',
   dead: 'dead',
   cancelled: 'cancelled',
@@ -25,15 +27,19 @@ export const JOB_STATES = Object.values(JobState) as readonly JobState[];
  *
  * `running → running` is a takeover: a run whose lease expired (the Lambda was
  * killed) is claimed again by the next delivery. `dead → queued` is a manual retry.
+ * `running → waiting → queued` is a parent waiting for its children: no claim takes
+ * a `waiting` job (it is no source of `running`), and the flow coordinator queues it
+ * again when its last child is terminal.
  */
 const SOURCES: Record<JobState, readonly JobState[]> = {
   scheduled: [],
-  queued: ['scheduled', 'dead'],
+  queued: ['scheduled', 'dead', 'waiting'],
   running: ['scheduled', 'queued', 'retrying', 'running'],
   retrying: ['running'],
+  waiting: ['running'],
   succeeded: ['running'],
   dead: ['queued', 'scheduled', 'running', 'retrying'],
-  cancelled: ['scheduled', 'queued', 'retrying', 'running'],
+  cancelled: ['scheduled', 'queued', 'retrying', 'running', 'waiting'],
 };
 
 const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'dead', 'cancelled']);
@@ -42,7 +48,7 @@ const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'dead', 'cancelled
  * States that enter the sparse attention index. A plain job (`queued → running →
  * succeeded`) never enters it, so it costs no index writes; see `JobStore`.
  */
-const NEEDS_ATTENTION: ReadonlySet<JobState> = new Set(['scheduled', 'retrying', 'dead', 'cancelled']);
+const NEEDS_ATTENTION: ReadonlySet<JobState> = new Set(['scheduled', 'retrying', 'waiting', 'dead', 'cancelled']);
 
 export function isJobState(value: unknown): value is JobState {
   return typeof value === 'string' && (JOB_STATES as readonly string[]).includes(value);

@@ -46,10 +46,10 @@ export interface JobStats {
 }
 
 /** Counts read exactly from the sparse attention index (one `Select: COUNT` query each). */
-export type IndexedStateCounts = Readonly<Record<'scheduled' | 'retrying' | 'dead' | 'cancelled', number>>;
+export type IndexedStateCounts = Readonly<Record<'scheduled' | 'retrying' | 'waiting' | 'dead' | 'cancelled', number>>;
 
 /** The states the attention index holds; see `needsAttention` in `states.ts`. */
-export const INDEXED_STATES = ['scheduled', 'retrying', 'dead', 'cancelled'] as const;
+export const INDEXED_STATES = ['scheduled', 'retrying', 'waiting', 'dead', 'cancelled'] as const;
 
 const QUEUE_ATTRIBUTES = [
   'ApproximateNumberOfMessages',
@@ -68,7 +68,7 @@ export class StatsError extends JobstackError {
 /**
  * Combines queue depths and index counts into per-state counts.
  *
- * - `scheduled`, `retrying`, `dead`, `cancelled`: exact, from the index.
+ * - `scheduled`, `retrying`, `waiting`, `dead`, `cancelled`: exact, from the index.
  * - `queued` ≈ visible + delayed messages: a queued job's message is waiting (or
  *   delayed up to 15 minutes); later starts are `scheduled` and have no message yet.
  * - `running` ≈ in-flight messages − `retrying`: a retrying job's message is kept
@@ -99,6 +99,7 @@ export function computeStats(input: {
       queued: waiting,
       running: Math.max(0, inFlight - input.indexed.retrying),
       retrying: input.indexed.retrying,
+      waiting: input.indexed.waiting,
       succeeded: null,
       dead: input.indexed.dead,
       cancelled: input.indexed.cancelled,

@@ -52,7 +52,10 @@ export async function getCommand(argv: string[]): Promise<void> {
   const record = await jobs.get(jobId);
   if (!record) throw new UsageError(`job '${jobId}' not found`);
   if (values.json) printJson(record);
-  else process.stdout.write(`${formatRecord(record)}\n`);
+  else {
+    const children = record.waitingFor === undefined ? undefined : await jobs.getBatch(record.waitingFor);
+    process.stdout.write(`${formatRecord(record, children === undefined ? {} : { children })}\n`);
+  }
 }
 
 /** Exit codes: 0 succeeded, 1 ended otherwise (dead, cancelled), 2 timed out. */

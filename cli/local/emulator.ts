@@ -13,6 +13,11 @@ export const MINISTACK_VERSION = '1.5.33';
  */
 export const LAMBDA_NODE_VERSION = '22.20.0';
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
+/**
+ * The AWS CLI (PyPI `awscli`, v1) the integration tests put events with, as any non-TypeScript
+ * producer would: installed into the project's `.venv` by {@link installAwsCli}. Bump deliberately.
+ */
+export const AWS_CLI_VERSION = '1.46.3';
 
 /**
  * The repo root in a checkout (this file is `cli/local/emulator.ts`): the default project
@@ -266,6 +271,18 @@ export async function installLambdaNode(
     );
   }
   return { binDir, version };
+}
+
+/**
+ * Installs the AWS CLI {@link AWS_CLI_VERSION} (PyPI `awscli`) into the project's `.venv` unless that
+ * version is there. Call {@link installMiniStack} first (it creates the virtualenv).
+ *
+ * @returns the path of its `aws` command
+ */
+export async function installAwsCli(log: Log = () => {}, projectDir: string = REPO_ROOT): Promise<string> {
+  const venv = venvDir(projectDir);
+  await pipInstall(join(venv, 'bin', 'python'), 'awscli', AWS_CLI_VERSION, log);
+  return join(venv, 'bin', 'aws');
 }
 
 async function pipInstall(python: string, name: string, version: string, log: Log): Promise<void> {

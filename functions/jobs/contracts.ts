@@ -258,11 +258,64 @@ export const tenantReport = defineJobContract({
   rateLimit: { key: (payload) => payload.tenant, limit: 20, per: '10s' },
 });
 
+/** Squares `n` (a child of `demo.fanout`); fails for good when `fail` is set. */
+export const square = defineJobContract({
+  name: 'demo.square',
+  description: 'Squares a number; a child job of demo.fanout.',
+  schema: z.object({ n: z.number().int(), fail: z.boolean().optional() }),
+  result: z.object({ square: z.number() }),
+  retry: DEMO_RETRY,
+});
+
+/**
+ * A parent with children: starts one `demo.square` per number and waits for
+ * them without holding a Lambda (`ctx.spawnAndWait`), then sums their results
+ * and enqueues a `demo.echo` follow-up with the sum (`ctx.enqueue`).
+ */
+export const fanout = defineJobContract({
+  name: 'demo.fanout',
+  description: 'Squares numbers in child jobs, waits for them, sums the squares and enqueues a follow-up.',
+  schema: z.object({
+    numbers: z.array(z.number().int()).min(1).max(20),
+    /** Numbers whose child fails for good; the parent goes on without them. */
+    failing: z.array(z.number().int()).optional(),
+  }),
+  result: z.object({ sum: z.number(), failed: z.number().int(), followUp: z.string() }),
+  retry: DEMO_RETRY,
+});
+
+/** A batch's callback: returns its label (the demo's `npm start` batch calls it on completion). */
+export const batchDone = defineJobContract({
+  name: 'demo.batch-done',
+  description: "A batch's onComplete callback: returns its label.",
+  schema: z.object({ label: z.string() }),
+  result: z.object({ label: z.string() }),
+  retry: DEMO_RETRY,
+});
+
 /**
  * Every demo job type, by name. The client validates payloads against it and
  * the CDK stack derives its queues, retry limits and the long-job state machine
  * from it. Replace the demo jobs with your own.
  */
+/**
+ * Started by events, not by `enqueue`: every `CustomerSignedUp` event from `demo.shop` on the job
+ * system's bus enqueues one (its job id from the event id), with the customer's name as payload.
+ * An event without a name ends as a dead job saying so.
+ */
+export const greet = defineJobContract({
+  name: 'demo.greet',
+  description: 'Greets a customer who signed up (started by a CustomerSignedUp event).',
+  schema: z.object({ name: z.string().min(1).max(200) }),
+  result: z.object({ greeting: z.string() }),
+  retry: DEMO_RETRY,
+  trigger: {
+    source: 'demo.shop',
+    detailType: 'CustomerSignedUp',
+    payload: (event) => ({ name: (event.detail as { name?: unknown }).name as string }),
+  },
+});
+
 export const registry = defineRegistry(
   echo,
   sleep,
@@ -281,6 +334,10 @@ export const registry = defineRegistry(
   ranked,
   tenantWork,
   tenantWorkUnfair,
+  greet,
+  square,
+  fanout,
+  batchDone,
 );
 
 export type Registry = typeof registry;

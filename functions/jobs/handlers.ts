@@ -2,8 +2,10 @@ import { defineRegistry } from 'jobstack';
 import { echoJob } from './demo/echo.js';
 import { effectJob } from './demo/effect.js';
 import { failJob, fatalJob } from './demo/fail.js';
+import { batchDoneJob, fanoutJob, squareJob } from './demo/fanout.js';
 import { flakyJob } from './demo/flaky.js';
 import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
+import { greetJob } from './demo/greet.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
 import { longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
@@ -35,6 +37,10 @@ export const registry = defineRegistry(
   rankedJob,
   tenantWorkJob,
   tenantWorkUnfairJob,
+  greetJob,
+  squareJob,
+  fanoutJob,
+  batchDoneJob,
 );
 
 export default registry;

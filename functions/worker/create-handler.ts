@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { KeyedFlowStore } from '../../shared/flow/debounce.js';
+import { BatchStore } from '../../shared/flows/batch-store.js';
 import {
   ConfigurationError,
   FlowStore,
@@ -103,6 +104,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
         }),
     queueName: environment.queueName,
     flow: new FlowStore(documentClient, environment.jobsTable),
+    batches: new BatchStore(documentClient, environment.jobsTable, store),
     idempotency: new IdempotencyStore(documentClient, environment.idempotencyTable),
     flows: new KeyedFlowStore(documentClient, environment.jobsTable),
     ...(environment.payloadBucket

@@ -1,3 +1,4 @@
+import type { ChildJob } from '../../shared/flows/types.js';
 import {
   ConfigurationError,
   type IdempotencyStore,
@@ -13,6 +14,7 @@ import {
   StepOutcomeUnknownError,
 } from '../../shared/index.js';
 import { MAX_STEP_RESULT_BYTES, stepResultJson } from '../../shared/store/idempotency-store.js';
+import type { AttemptFlows } from './attempt-flows.js';
 import type { JobLog } from './job-log.js';
 
 /** A `ctx.once` result must fit in one DynamoDB item with room to spare. */
@@ -28,6 +30,10 @@ export interface JobContextDeps {
 
 export interface AttemptInfo {
   readonly record: JobRecord;
+  /** Keeps what `ctx.enqueue` and `ctx.spawnAndWait` ask for until the outcome is written. */
+  readonly flows: AttemptFlows;
+  /** A resumed parent's children (see `ctx.children`). */
+  readonly children?: readonly ChildJob[];
   readonly attempt: number;
   readonly correlationId: string;
   readonly logger: JobLog;
@@ -48,6 +54,11 @@ export function createJobContext(deps: JobContextDeps, info: AttemptInfo): JobCo
     },
     signal: info.signal,
     deadline: info.deadline,
+    ...(info.children === undefined ? {} : { children: info.children }),
+
+    enqueue: (type, payload, options) => info.flows.enqueue(type, payload, options),
+
+    spawnAndWait: (children, options) => info.flows.spawnAndWait(children, options),
 
     async once<T>(name: string, step: () => Promise<T>, options: OnceOptions<T> = {}): Promise<T> {
       const idempotency = deps.idempotency;

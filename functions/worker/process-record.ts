@@ -1,6 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { cancelIfSuperseded, type KeyedFlowStore, keyedFlowKeyOf } from '../../shared/flow/debounce.js';
+import { type BatchStore, readMembers } from '../../shared/flows/batch-store.js';
+import { ChildJobsFailedError } from '../../shared/flows/errors.js';
+import type { ChildJob } from '../../shared/flows/types.js';
 import {
   type AnyJobDefinition,
   ConfigurationError,
@@ -26,6 +29,7 @@ import { storableResult, writeOutcome } from '../attempt/outcome.js';
 import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
 import { recordCancelWatch, runAttempt, type Timers } from '../attempt/run-attempt.js';
 import type { LongJobStarter } from '../long-job/start-long-job.js';
+import { AttemptFlows } from './attempt-flows.js';
 import { toErrorInfo } from './error-info.js';
 import { enterFlowGate, type FlowPass } from './flow-gate.js';
 import { createJobContext } from './job-context.js';
@@ -73,6 +77,11 @@ export interface RecordProcessorDeps {
   readonly flows?: KeyedFlowStore;
   /** Keeps concurrency slots and rate-limit starts; job types with `concurrency` or `rateLimit` die without it. */
   readonly flow?: FlowStore;
+  /**
+   * Writes follow-ups (`ctx.enqueue`) and children (`ctx.spawnAndWait`) with the attempt's outcome, and reads a
+   * resumed parent's children. Without it, an attempt that asks for either fails with ConfigurationError.
+   */
+  readonly batches?: BatchStore;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -342,9 +351,21 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       return;
     }
 
+    let children: readonly ChildJob[] | undefined;
+    if (record.waitingFor !== undefined) {
+      const resumed = await childrenOf(record, logger);
+      if (resumed.failed) {
+        await killJob(message, record, attempt, resumed.failed, logger);
+        return;
+      }
+      children = resumed.children;
+    }
+
     logger.debug('Job started');
     observer.started(observed);
+    const flows = new AttemptFlows(deps.registry, { id: record.id, type: record.type, correlationId }, attempt);
     let result: unknown;
+    let waits = false;
     try {
       result = await runAttempt(
         (signal) =>
@@ -356,7 +377,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
                 stepRetentionMs: deps.stepRetentionMs ?? DEFAULT_STEP_RETENTION_MS,
                 ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
               },
-              { record, attempt, correlationId, logger, signal, deadline },
+              { record, attempt, correlationId, logger, signal, deadline, flows, ...(children ? { children } : {}) },
             ),
           ),
         {
@@ -368,11 +389,120 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
         },
       );
     } catch (thrown) {
-      await handleFailure(message, record, attempt, thrown, definition, logger, clock() - startedAt);
+      // ctx.spawnAndWait ended the handler: the attempt ends waiting, not failed.
+      if (thrown === flows.signal) waits = true;
+      else {
+        await handleFailure(message, record, attempt, thrown, definition, logger, clock() - startedAt);
+        return;
+      }
+    }
+    if (flows.any && !deps.batches) {
+      const error = new ConfigurationError('ctx.enqueue and ctx.spawnAndWait need the flow store; this worker has none', {
+        jobId: record.id,
+        jobType: record.type,
+      });
+      await handleFailure(message, record, attempt, error, definition, logger, clock() - startedAt);
+      return;
+    }
+    // A handler that called spawnAndWait and then returned anyway still waits: the children are what it asked for.
+    if (waits || flows.wait !== undefined) {
+      await recordWait(message, record, attempt, flows, logger, { startedAt, lambdaDeadline });
       return;
     }
     // Outside the try: the handler has returned, and a failure to record that is never a handler failure.
-    await recordSuccess(message, record, attempt, result, logger, { startedAt, lambdaDeadline });
+    await recordSuccess(message, record, attempt, result, logger, { startedAt, lambdaDeadline }, flows);
+  }
+
+  /**
+   * The children of a resumed parent (it waited for them with `ctx.spawnAndWait`), read from their records, or
+   * the error to end it with when a child did not succeed and the parent asked to fail then.
+   */
+  async function childrenOf(
+    record: JobRecord,
+    logger: JobLog,
+  ): Promise<{ children: ChildJob[]; failed?: undefined } | { failed: JobErrorInfo; children?: undefined }> {
+    const batchId = record.waitingFor as string;
+    const batch = deps.batches ? await deps.batches.getBatch(batchId) : undefined;
+    if (!batch) {
+      // Expired or never written: the parent cannot learn its children's outcomes, which retrying does not change.
+      const error = new ChildJobsFailedError([], { jobId: record.id, jobType: record.type });
+      error.message = `the children batch ${batchId} this job waited for cannot be read (expired, or no flow store configured)`;
+      return { failed: toErrorInfo(error, false) };
+    }
+    const members = await readMembers(deps.store, batch);
+    const children = members.map(
+      (member): ChildJob => ({
+        jobId: member.id,
+        type: member.type,
+        state: member.state,
+        ...(member.result === undefined ? {} : { result: member.result }),
+        ...(member.error === undefined ? {} : { error: member.error }),
+      }),
+    );
+    const notSucceeded = children.filter((child) => child.state !== 'succeeded');
+    if ((batch.onChildDead ?? 'fail') === 'fail' && notSucceeded.length > 0) {
+      const error = new ChildJobsFailedError(
+        notSucceeded.map(({ jobId, state }) => ({ jobId, state })),
+        { jobId: record.id, jobType: record.type },
+      );
+      logger.error('A child job did not succeed and the parent fails with it', { children: notSucceeded.length });
+      return { failed: toErrorInfo(error, false) };
+    }
+    return { children };
+  }
+
+  /**
+   * Ends the attempt `waiting` for its children: the parent's move, its children batch, its children and its
+   * follow-ups are one transaction (functions/../shared/flows/batch-store.ts). Like a success, this write is
+   * tried again, and if it cannot be made the job ends dead rather than run the handler again.
+   */
+  async function recordWait(
+    message: SQSRecord,
+    record: JobRecord,
+    attempt: number,
+    flows: AttemptFlows,
+    logger: JobLog,
+    times: { startedAt: number; lambdaDeadline: number },
+  ): Promise<void> {
+    const wait = flows.wait;
+    const batches = deps.batches;
+    if (!wait || !batches) return;
+    let owned: boolean;
+    try {
+      owned = await writeOutcome(() => batches.waitForChildren(record.id, attempt, wait.batch, wait.children, flows.followUps), {
+        until: times.lambdaDeadline - LAST_WRITE_MARGIN_MS,
+        clock,
+        ...(deps.timers ? { timers: deps.timers } : {}),
+        onRetry: (error, delayMs) => logger.warn('Could not record the wait for child jobs; trying again', { error, delayMs }),
+      });
+    } catch (writeError) {
+      logger.error('Job asked to wait for child jobs but the wait could not be recorded; ending it dead', {
+        error: writeError as Error,
+      });
+      const error = toErrorInfo(new OutcomeNotRecordedError(record.id, record.type, attempt, writeError), false);
+      await killJob(message, record, attempt, error, logger);
+      return;
+    }
+    const durationMs = clock() - times.startedAt;
+    if (owned) {
+      logger.info('Job is waiting for its child jobs', {
+        durationMs,
+        batchId: wait.batch.batchId,
+        children: wait.children.length,
+        followUps: flows.followUps.length,
+      });
+      return;
+    }
+    // The write refuses a job asked to cancel during the run: it ends cancelled, and its children are never created.
+    const current = await deps.store.get(record.id, { consistent: true });
+    if (current?.state === 'running' && current.attempts === attempt && current.cancelRequested) {
+      if (await deps.store.markCancelledByRun(record.id, attempt)) {
+        observer.cancelled({ jobType: record.type, queue: deps.queueName, attempt });
+        logger.info('Job was asked to cancel while it ran; it is cancelled instead of waiting for children');
+      }
+      return;
+    }
+    logger.warn('Job asked to wait for child jobs but no longer owned this attempt (cancelled or taken over); nothing written');
   }
 
   /**
@@ -388,13 +518,21 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     result: unknown,
     logger: JobLog,
     times: { startedAt: number; lambdaDeadline: number },
+    flows?: AttemptFlows,
   ): Promise<void> {
     const stored = storableResult(result);
+    const followUps = flows?.followUps ?? [];
+    const batches = deps.batches;
+    // With follow-ups, the success and their records are one transaction; without, the plain conditional update.
+    const write =
+      followUps.length > 0 && batches
+        ? () => batches.succeedWithFollowUps(record.id, attempt, stored.value, followUps)
+        : () => deps.store.succeed(record.id, attempt, stored.value);
     if (stored.note)
       logger.warn('Job result cannot be stored as it is; storing a stand-in object that says why', { reason: stored.reason });
     let owned: boolean;
     try {
-      owned = await writeOutcome(() => deps.store.succeed(record.id, attempt, stored.value), {
+      owned = await writeOutcome(write, {
         until: times.lambdaDeadline - LAST_WRITE_MARGIN_MS,
         clock,
         ...(deps.timers ? { timers: deps.timers } : {}),
@@ -414,7 +552,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const durationMs = clock() - times.startedAt;
     if (owned) {
       observer.succeeded({ jobType: record.type, queue: deps.queueName, attempt }, durationMs);
-      logger.info('Job succeeded', { durationMs });
+      logger.info('Job succeeded', { durationMs, ...(followUps.length > 0 ? { followUps: followUps.length } : {}) });
     } else logger.warn('Job finished but no longer owned this attempt (cancelled or taken over); result not stored');
   }
 

@@ -17,6 +17,9 @@ import { type FlowState, readFlowState } from '../flow/flow-state.js';
 import { resolvePriority } from '../flow/priorities.js';
 import { levelUrl, resendOf } from '../flow/routing.js';
 import { type FlowControlSummary, summarizeFlowControl } from '../flow/summary.js';
+import { BatchStore, MAX_BATCH_MEMBERS } from '../flows/batch-store.js';
+import { callbackId, memberId } from '../flows/ids.js';
+import type { BatchInfo } from '../flows/types.js';
 import { newJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
@@ -47,6 +50,9 @@ export const DEFAULT_IDEMPOTENCY_WINDOW = '24h';
  * both hold it, and a record must stay below DynamoDB's 400 KB item limit.
  */
 export const MAX_INLINE_PAYLOAD_BYTES = 200_000;
+
+/** Largest payload of a batch callback: it is kept in the batch's item until the batch completes. */
+export const MAX_CALLBACK_PAYLOAD_BYTES = 64_000;
 
 /** Largest payload at all (stored in S3 past the inline limit); the worker holds it in memory. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -274,6 +280,51 @@ export interface JobClient<R extends JobRegistry> {
   /** The flow control each job type declares (limits, ordering, debounce, throttle), without reading any state. */
   flowControl(): FlowControlSummary[];
   readonly config: JobstackConfig;
+  /**
+   * Enqueues `members` as one batch: the batch's counts item first, then each
+   * member (`<batchId>.<index>`, in the order given), then their messages. When
+   * every member has ended (`succeeded`, `dead` or `cancelled`), the flow
+   * coordinator creates the callback jobs once: `onComplete` always, `onSuccess`
+   * only if every member succeeded. Members and callbacks are validated like
+   * `enqueue` (nothing is written if one is invalid); debounced and throttled
+   * types, and per-member `jobId` and idempotency keys, are refused.
+   *
+   * Calling again with the same `batchId` after a failure creates what is
+   * missing and changes nothing else. A member whose message could not be sent
+   * stays `queued` and is listed in `unsent`; the stuck-job sweeper sends it later.
+   *
+   * @example
+   * const { batchId } = await jobs.batch(files.map((file) => ({ type: 'resize', payload: { file } })), {
+   *   onComplete: { type: 'notify', payload: { album } },
+   * });
+   * const progress = await jobs.getBatch(batchId); // { total, pending, succeeded, dead, cancelled, status }
+   * @throws InvalidArgumentError, UnknownJobTypeError, InvalidPayloadError (nothing written), BatchError
+   */
+  batch(members: readonly EnqueueRequest<R>[], options?: BatchOptions<R>): Promise<BatchResult>;
+  /** A batch's counts and state (`open` until every member was counted), or undefined if there is none. */
+  getBatch(batchId: string): Promise<BatchInfo | undefined>;
+}
+
+/** A batch's callback job: its type and payload (validated when the batch is created). */
+export type BatchCallback<R extends JobRegistry> = {
+  [T in keyof R & string]: { readonly type: T; readonly payload: PayloadOf<R, T> };
+}[keyof R & string];
+
+export interface BatchOptions<R extends JobRegistry> {
+  /** The batch's id (1..100 of `A-Za-z0-9._:-`); give one to be able to call `batch` again after a failure. @default a new ULID */
+  readonly batchId?: string;
+  /** Enqueued once when every member has ended, whatever the outcomes. Its payload holds at most 64 KB. */
+  readonly onComplete?: BatchCallback<R>;
+  /** Enqueued once when every member has ended and all of them succeeded. Its payload holds at most 64 KB. */
+  readonly onSuccess?: BatchCallback<R>;
+}
+
+export interface BatchResult {
+  readonly batchId: string;
+  /** Member job ids, in the order given. */
+  readonly jobIds: readonly string[];
+  /** Members whose message could not be sent now (they stay queued; the sweeper sends them). */
+  readonly unsent: readonly { readonly jobId: string; readonly reason: string }[];
 }
 
 export interface JobClientOptions<R extends JobRegistry> {
@@ -310,6 +361,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
   const store = new JobStore(clients.documentClient, config.jobsTable);
   const idempotency = new IdempotencyStore(clients.documentClient, config.idempotencyTable);
   const flows = new KeyedFlowStore(clients.documentClient, config.jobsTable);
+  const batches = new BatchStore(clients.documentClient, config.jobsTable, store);
   const payloads = config.payloadBucket && clients.s3 ? new PayloadStore(clients.s3, config.payloadBucket) : undefined;
   const inlineLimitBytes = options.inlinePayloadLimitBytes ?? MAX_INLINE_PAYLOAD_BYTES;
   const time = createTimeFeatures({
@@ -670,6 +722,92 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       const stores = { limits: new FlowStore(clients.documentClient, config.jobsTable), keyed: flows };
       return readFlowState(stores, contract, key, Date.now());
     },
+
+    async batch(members, batchOptions = {}) {
+      if (!Array.isArray(members) || members.length === 0 || members.length > MAX_BATCH_MEMBERS) {
+        throw new InvalidArgumentError(
+          `a batch has 1..${MAX_BATCH_MEMBERS} members (given ${Array.isArray(members) ? members.length : typeof members})`,
+        );
+      }
+      const batchId = batchOptions.batchId ?? newJobId();
+      if (typeof batchId !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(batchId)) {
+        throw new InvalidArgumentError(
+          `invalid batchId ${JSON.stringify(batchId)}: use 1..100 characters of A-Z a-z 0-9 . _ : -`,
+        );
+      }
+      const noKeyed = (type: string, what: string) => {
+        const keyed = findJobDefinition(registry, type);
+        if (keyed?.debounce || keyed?.throttle) {
+          throw new InvalidArgumentError(
+            `${what} cannot be of a ${keyed.debounce ? 'debounced' : 'throttled'} job type (given '${type}')`,
+            { jobType: type },
+          );
+        }
+      };
+      const prepared = members.map((member, index) => {
+        try {
+          const given = ['jobId', 'idempotencyKey', 'idempotencyWindow'].filter(
+            (name) => (member.options as Record<string, unknown> | undefined)?.[name] !== undefined,
+          );
+          if (given.length > 0)
+            throw new InvalidArgumentError(`batch members take no ${given.join(', ')} (given for '${member.type}')`);
+          noKeyed(member.type, 'a batch member');
+          const job = prepare(member.type, member.payload, { ...(member.options ?? {}), jobId: memberId(batchId, index) });
+          return { ...job, record: { ...job.record, batchId } };
+        } catch (error) {
+          if (error instanceof Error) error.message = `member ${index}: ${error.message}`;
+          throw error;
+        }
+      });
+      const callback = (kind: 'onComplete' | 'onSuccess') => {
+        const given = batchOptions[kind];
+        if (given === undefined) return undefined;
+        noKeyed(given.type, `the ${kind} callback`);
+        const job = prepare(given.type, given.payload, { jobId: callbackId(batchId, kind) });
+        const sizeBytes = Buffer.byteLength(JSON.stringify(job.record.payload));
+        if (sizeBytes > MAX_CALLBACK_PAYLOAD_BYTES)
+          throw new PayloadTooLargeError(given.type, sizeBytes, MAX_CALLBACK_PAYLOAD_BYTES);
+        const { runAt: _runAt, ...record } = job.record;
+        return { ...record, state: 'queued' as const, callbackOf: batchId };
+      };
+      const onComplete = callback('onComplete');
+      const onSuccess = callback('onSuccess');
+      const jobs = await Promise.all(prepared.map((job) => offloadPayload(job)));
+      const { created } = await batches.createBatch(
+        {
+          batchId,
+          kind: 'batch',
+          total: jobs.length,
+          ...(onComplete === undefined ? {} : { onComplete }),
+          ...(onSuccess === undefined ? {} : { onSuccess }),
+        },
+        jobs.map((job) => job.record),
+      );
+      const fresh = new Set(created);
+      const unsent: { jobId: string; reason: string }[] = [];
+      const byQueue = new Map<JobQueue, (typeof jobs)[number][]>();
+      for (const job of jobs) {
+        if (!fresh.has(job.record.id)) continue;
+        if (job.plan.route === 'scheduler') {
+          const target = { levelArn: job.levelArn, orderingKey: job.orderingKey };
+          await time.sendScheduled(job.envelope, job.definition, job.plan.runAt, target).catch((error: unknown) => {
+            unsent.push({ jobId: job.record.id, reason: (error as Error).message });
+          });
+          continue;
+        }
+        const queue = queueFor(job.definition, job.record.priority);
+        byQueue.set(queue, [...(byQueue.get(queue) ?? []), job]);
+      }
+      for (const [queue, queued] of byQueue) {
+        const failures = await queue
+          .sendMany(queued.map((job) => outgoing(job)))
+          .catch((error: unknown) => queued.map((job) => ({ id: job.record.id, reason: (error as Error).message })));
+        for (const failure of failures) unsent.push({ jobId: failure.id, reason: failure.reason });
+      }
+      return { batchId, jobIds: jobs.map((job) => job.record.id), unsent };
+    },
+
+    getBatch: (batchId) => batches.getBatch(batchId),
 
     async retry(jobId) {
       const current = await store.get(jobId);

@@ -143,6 +143,8 @@ async function decide(
     case 'cancelled':
     case 'running':
     case 'retrying':
+    // A parent waiting for its children is queued again by the flow coordinator, not by a message.
+    case 'waiting':
       return { decision: 'discard', group };
     case 'dead':
       // Changed between read and write (a concurrent retry): leave it for the next redrive.

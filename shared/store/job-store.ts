@@ -168,8 +168,13 @@ export class JobStore extends JobReader {
 
   /** Records success of attempt `attempt`. @returns false if the attempt no longer owns the job. */
   async succeed(id: string, attempt: number, result: unknown): Promise<boolean> {
+    return conditionalUpdate(this.documentClient, this.tableName, this.succeedUpdate(id, attempt, result));
+  }
+
+  /** The conditional update `succeed` sends (flows send it inside a transaction with the jobs the success creates). */
+  succeedUpdate(id: string, attempt: number, result: unknown) {
     const now = this.clock();
-    return conditionalUpdate(this.documentClient, this.tableName, {
+    return {
       Key: { id },
       UpdateExpression:
         'SET #state = :succeeded, #result = :result, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil, #error, cancelRequested',
@@ -182,7 +187,7 @@ export class JobStore extends JobReader {
           ':expiresAt': this.expiresAt(now),
         },
       }),
-    });
+    };
   }
 
   /** Records a failed attempt that will be retried at `nextAttemptAt`. @returns false if the attempt no longer owns the job. */
@@ -446,7 +451,8 @@ export class JobStore extends JobReader {
     }
   }
 
-  private newItem(job: NewJobRecord): Record<string, unknown> {
+  /** The item `create` writes for `job` (flows write it inside their own transactions). */
+  newItem(job: NewJobRecord): Record<string, unknown> {
     const now = new Date(this.clock()).toISOString();
     return {
       id: job.id,
@@ -466,8 +472,12 @@ export class JobStore extends JobReader {
       ...(job.priority === undefined ? {} : { priority: job.priority }),
       ...(job.fairnessKey === undefined ? {} : { fairnessKey: job.fairnessKey }),
       ...(job.error === undefined ? {} : { error: job.error }),
-      ...(job.state === 'cancelled' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
+      ...(job.state === 'cancelled' || job.state === 'dead' ? { finishedAt: now, expiresAt: this.expiresAt(this.clock()) } : {}),
       ...(job.orderingKey === undefined ? {} : { orderingKey: job.orderingKey }),
+      ...(job.batchId === undefined ? {} : { batchId: job.batchId }),
+      ...(job.parentId === undefined ? {} : { parentId: job.parentId }),
+      ...(job.enqueuedBy === undefined ? {} : { enqueuedBy: job.enqueuedBy }),
+      ...(job.callbackOf === undefined ? {} : { callbackOf: job.callbackOf }),
     };
   }
 

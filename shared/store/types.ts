@@ -12,18 +12,26 @@ export interface NewJobRecord {
   /** Set (with `payload: null`) when the payload is in S3. */
   readonly payloadRef?: PayloadRef;
   readonly correlationId: string;
-  /** `cancelled` (with `error` saying why) records a job refused at enqueue, e.g. by a throttle window. */
-  readonly state: Extract<JobState, 'queued' | 'scheduled' | 'cancelled'>;
+  /**
+   * `cancelled` (with `error` saying why) records a job refused at enqueue, e.g. by a throttle window;
+   * `dead` (with `error`) one that could never run, e.g. an event whose payload fails the schema.
+   */
+  readonly state: Extract<JobState, 'queued' | 'scheduled' | 'cancelled' | 'dead'>;
   readonly runAt?: string;
   readonly idempotencyKey?: string;
   /** The priority level the job is sent to (queues with levels only). */
   readonly priority?: string;
   /** The job's fairness key (its SQS message group). */
   readonly fairnessKey?: string;
-  /** Why a job created `cancelled` was refused. */
+  /** Why a job created `cancelled` or `dead` was refused. */
   readonly error?: JobErrorInfo;
   /** Ordering key (job types with `ordering`): kept so every re-send uses the same FIFO message group. */
   readonly orderingKey?: string;
+  /** Flows (shared/flows/): the batch the job is a member of, the parent waiting for it, the job or batch that created it. */
+  readonly batchId?: string;
+  readonly parentId?: string;
+  readonly enqueuedBy?: string;
+  readonly callbackOf?: string;
 }
 
 /** What the worker knows about a delivery when it claims it. */

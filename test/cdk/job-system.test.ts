@@ -24,8 +24,8 @@ describe('JobSystem', () => {
   });
 
   describe('queues', () => {
-    it('creates a queue, an undeliverable queue and a dead-letter queue per queue plan (plus the scheduler DLQ)', () => {
-      template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 1);
+    it('creates a queue, an undeliverable queue and a dead-letter queue per queue plan (plus the scheduler DLQ, the event intake queue and DLQ, and the flow failures queue)', () => {
+      template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 1 + 2 + 1);
     });
 
     it('redrives to the undeliverable queue after maxAttempts + 2 receives (crash safety net)', () => {
@@ -72,7 +72,7 @@ describe('JobSystem', () => {
     });
 
     it('denies non-TLS access on every queue', () => {
-      template.resourceCountIs('AWS::SQS::QueuePolicy', 2 * 3 + 1);
+      template.resourceCountIs('AWS::SQS::QueuePolicy', 2 * 3 + 1 + 2 + 1);
       const policies = template.findResources('AWS::SQS::QueuePolicy');
       for (const policy of Object.values(policies)) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
@@ -96,8 +96,8 @@ describe('JobSystem', () => {
   });
 
   describe('workers', () => {
-    it('runs arm64 Node.js 22 functions: a 512 MB worker and a dead-letter handler per queue, and one sweeper', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 2 * 2 + 1);
+    it('runs arm64 Node.js 22 functions: a 512 MB worker and a dead-letter handler per queue, one sweeper, one event intake and one flow coordinator', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 2 * 2 + 3);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -135,7 +135,8 @@ describe('JobSystem', () => {
     });
 
     it('consumes with partial batch responses, batch size 10 and maximum concurrency 10', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * 2);
+      // Two per queue, and the flow coordinator's on the job table stream.
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 * 2 + 1);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsQueueDefault'), 'Arn'] },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -145,7 +146,7 @@ describe('JobSystem', () => {
     });
 
     it('writes logs to its own log group with a retention', () => {
-      template.resourceCountIs('AWS::Logs::LogGroup', 2 * 2 + 1);
+      template.resourceCountIs('AWS::Logs::LogGroup', 2 * 2 + 3);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
   });

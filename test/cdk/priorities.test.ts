@@ -57,8 +57,8 @@ describe('JobSystem with priority levels', () => {
   });
 
   it('creates one SQS queue per level besides the lowest, which is the queue itself', () => {
-    // 2 logical queues × (queue, undeliverable, DLQ) + 2 extra levels + the scheduler DLQ
-    template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 2 + 1);
+    // 2 logical queues × (queue, undeliverable, DLQ) + 2 extra levels + the scheduler DLQ + the event intake queue and DLQ
+    template.resourceCountIs('AWS::SQS::Queue', 2 * 3 + 2 + 1 + 2);
     const ids = Object.keys(template.findResources('AWS::SQS::Queue'));
     expect(ids.filter((id) => id.startsWith('JobsQueueMediaReportsLevel')).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual([
       'JobsQueueMediaReportsLevelHigh',

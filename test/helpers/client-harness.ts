@@ -22,5 +22,5 @@ export function mockedJobClient<R extends JobRegistry>(registry: R, config: Jobs
     config,
     clients: { documentClient, sqs: sqsClient, cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) },
   });
-  return { jobs, dynamo, sqs };
+  return { jobs, dynamo, sqs, documentClient, sqsClient };
 }

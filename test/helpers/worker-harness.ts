@@ -6,6 +6,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { PayloadReader } from '../../functions/attempt/payload.js';
 import { createRecordProcessor, type RecordProcessorDeps } from '../../functions/worker/process-record.js';
+import { BatchStore } from '../../shared/flows/batch-store.js';
 import { FlowStore, type HandlerRegistry, JobQueue, type JobRecord, JobStore } from '../../shared/index.js';
 import { claimedRecord, DLQ_URL, QUEUE_URL } from './events.js';
 
@@ -71,9 +72,11 @@ export function workerHarness(registry: HandlerRegistry, options: WorkerHarnessO
   });
   sqsMock.onAnyCommand().resolves({});
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+  const store = new JobStore(documentClient, 'jobs');
   const processRecord = createRecordProcessor({
     registry,
-    store: new JobStore(documentClient, 'jobs'),
+    store,
+    batches: new BatchStore(documentClient, 'jobs', store),
     queue: new JobQueue(sqs, options.queueUrl ?? QUEUE_URL, DLQ_URL),
     queueName: 'default',
     // As the worker handler wires it: a job type without limits must cost no flow-store request.

@@ -154,7 +154,7 @@ describe('checkConfig', () => {
 
   it.each([
     [[], /the default export must be an object/],
-    [{ registry: './c.ts', stack: 'x' }, /unknown setting 'stack' \(known: registry, stackName, endpoint, app\)/],
+    [{ registry: './c.ts', stack: 'x' }, /unknown setting 'stack' \(known: registry, stackName, endpoint, app, handlers\)/],
     [{}, /'registry' must be the path of your contracts module/],
     [{ registry: './c.ts', stackName: 'my_app' }, /'stackName' must be a CloudFormation stack name/],
     [{ registry: './c.ts', endpoint: 'localhost:4566' }, /'endpoint' must be a URL/],

@@ -34,7 +34,7 @@ const STATS: JobStats = {
   stackName: 'jobstack',
   at: '2026-01-01T00:00:00.000Z',
   queues: [{ name: 'default', visible: 1, inFlight: 0, delayed: 0, deadLetter: 2 }],
-  states: { scheduled: 0, queued: 1, running: 0, retrying: 0, succeeded: null, dead: 2, cancelled: 0 },
+  states: { scheduled: 0, queued: 1, running: 0, retrying: 0, waiting: 0, succeeded: null, dead: 2, cancelled: 0 },
   approximate: ['queued', 'running'],
 };
 
@@ -104,7 +104,7 @@ describe('dashboard API', () => {
   it.each([
     [
       '/api/jobs?state=finished',
-      /state must be one of scheduled, queued, running, retrying, succeeded, dead, cancelled \(given 'finished'\)/,
+      /state must be one of scheduled, queued, running, retrying, waiting, succeeded, dead, cancelled \(given 'finished'\)/,
     ],
     ['/api/jobs?limit=0', /limit must be 1\.\.100 \(given '0'\)/],
     ['/api/jobs?limit=abc', /limit must be 1\.\.100 \(given 'abc'\)/],

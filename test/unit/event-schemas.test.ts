@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SCHEMAS_DIR, eventSchemaFiles } from '../../scripts/event-schemas.js';
 import { LifecycleDetailType } from '../../shared/events/lifecycle-events.js';
+import { ENQUEUE_EVENT_DETAIL_TYPE } from '../../shared/triggers/enqueue-event.js';
 
-describe('lifecycle event JSON Schemas (docs/events/)', () => {
+describe('event JSON Schemas (docs/events/)', () => {
   const expected = eventSchemaFiles();
 
-  it('has one file per detail-type', () => {
+  it('has one file per lifecycle detail-type and one for jobstack.enqueue', () => {
     expect(Object.keys(expected).sort()).toEqual(
-      Object.values(LifecycleDetailType)
-        .map((detailType) => `${detailType}.schema.json`)
-        .sort(),
+      [...Object.values(LifecycleDetailType), ENQUEUE_EVENT_DETAIL_TYPE].map((detailType) => `${detailType}.schema.json`).sort(),
     );
     expect(readdirSync(EVENT_SCHEMAS_DIR).sort()).toEqual(Object.keys(expected).sort());
   });

@@ -4,6 +4,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCo
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { AttemptFlows } from '../../functions/worker/attempt-flows.js';
 import { createJobContext } from '../../functions/worker/job-context.js';
 import { jobLog } from '../../functions/worker/job-log.js';
 import {
@@ -36,6 +37,7 @@ function context(attempt = 1) {
       logger: jobLog(logger, { jobId: 'job-1' }),
       signal: new AbortController().signal,
       deadline: Date.now() + 60_000,
+      flows: new AttemptFlows({}, { id: 'job-1', type: 'demo.once', correlationId: 'job-1' }, attempt),
     },
   );
 }

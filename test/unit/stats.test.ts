@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { formatStats } from '../../cli/commands/stats.js';
 import { ATTENTION_SHARDS, configFromOutputs } from '../../shared/index.js';
-import { collectStats, computeStats, StatsError } from '../../shared/stats.js';
+import { collectStats, computeStats, INDEXED_STATES, StatsError } from '../../shared/stats.js';
 
 const config = configFromOutputs('test', {
   JobsTableName: 'jobs',
@@ -34,13 +34,14 @@ describe('computeStats', () => {
         { name: 'a', visible: 4, inFlight: 5, delayed: 2, deadLetter: 1 },
         { name: 'b', visible: 1, inFlight: 3, delayed: 0, deadLetter: 0 },
       ],
-      indexed: { scheduled: 7, retrying: 6, dead: 2, cancelled: 1 },
+      indexed: { scheduled: 7, retrying: 6, waiting: 3, dead: 2, cancelled: 1 },
     });
     expect(stats.states).toEqual({
       scheduled: 7,
       queued: 7,
       running: 2,
       retrying: 6,
+      waiting: 3,
       succeeded: null,
       dead: 2,
       cancelled: 1,
@@ -54,7 +55,7 @@ describe('computeStats', () => {
       stackName: 's',
       at: AT,
       queues: [{ name: 'a', visible: 0, inFlight: 1, delayed: 0, deadLetter: 0 }],
-      indexed: { scheduled: 0, retrying: 3, dead: 0, cancelled: 0 },
+      indexed: { scheduled: 0, retrying: 3, waiting: 0, dead: 0, cancelled: 0 },
     });
     expect(stats.states.running).toBe(0);
   });
@@ -106,7 +107,7 @@ describe('collectStats', () => {
       ExclusiveStartKey: { id: 'x' },
     });
     // One query per shard of each indexed state plus the second 'dead' page; never a scan.
-    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 4 * ATTENTION_SHARDS + 1);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, INDEXED_STATES.length * ATTENTION_SHARDS + 1);
     expect(dynamo.commandCalls(QueryCommand).every((call) => call.args[0].input.Select === 'COUNT')).toBe(true);
   });
 
@@ -138,7 +139,7 @@ describe('formatStats', () => {
         stackName: 'jobstack',
         at: AT,
         queues: [{ name: 'default', visible: 3, inFlight: 1, delayed: 2, deadLetter: 4 }],
-        indexed: { scheduled: 1, retrying: 0, dead: 4, cancelled: 2 },
+        indexed: { scheduled: 1, retrying: 0, waiting: 0, dead: 4, cancelled: 2 },
       }),
     );
     expect(text).toContain('stack jobstack at 2026-01-02T03:04:05.000Z');

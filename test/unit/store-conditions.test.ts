@@ -23,7 +23,9 @@ describe('conditions derived from the state table', () => {
       names: { '#state': 'state' },
       values: { ':queued': 'queued', ':scheduled': 'scheduled', ':running': 'running', ':retrying': 'retrying' },
     });
-    expect(fromSourcesOf('cancelled', { except: ['running'] }).expression).toBe('#state IN (:scheduled, :queued, :retrying)');
+    expect(fromSourcesOf('cancelled', { except: ['running'] }).expression).toBe(
+      '#state IN (:scheduled, :queued, :retrying, :waiting)',
+    );
   });
 
   it('refuses to build a write for a transition the table forbids', () => {

@@ -57,6 +57,8 @@ describe('isStale', () => {
     ['scheduled, 6 min past its run time', record({ state: 'scheduled', runAt: ago(minutes(6)) }), true],
     ['queued but re-sent 1 min ago', record({ state: 'queued', updatedAt: ago(minutes(60)), sweptAt: ago(minutes(1)) }), false],
     ['succeeded long ago', record({ state: 'succeeded', updatedAt: ago(minutes(600)) }), false],
+    // A parent waiting for its children has no message on purpose: the flow coordinator queues it again.
+    ['waiting for children for 10 h', record({ state: 'waiting', updatedAt: ago(minutes(600)) }), false],
   ])('%s → %s', (_label, job, expected) => {
     expect(isStale(job, thresholds, NOW)).toBe(expected);
   });
@@ -264,7 +266,8 @@ describe('sweep', () => {
     });
     expect((await sweep(deps())).forwarded).toBe(1);
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
-      FilterExpression: '#state IN (:scheduled, :queued, :running, :retrying) OR (#state = :dead AND deadLetterPending = :true)',
+      FilterExpression:
+        '#state IN (:scheduled, :queued, :running, :retrying, :waiting) OR (#state = :dead AND deadLetterPending = :true)',
     });
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       QueueUrl: DLQ_URL,
