@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ApiRequest, ApiResponse } from '../functions/dashboard-api/api.js';
@@ -11,6 +12,12 @@ const ASSETS = {
   '/metrics.js': { file: 'metrics.js', type: 'text/javascript; charset=utf-8' },
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+} as const;
+
+/** The chart library, resolved from the installed `uplot` package (a dependency), not copied into public/. */
+const VENDOR_ASSETS = {
+  '/vendor/uPlot.esm.js': { module: 'uplot/dist/uPlot.esm.js', type: 'text/javascript; charset=utf-8' },
+  '/vendor/uPlot.min.css': { module: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
 } as const;
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -48,6 +55,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const assets = new Map<string, { body: Buffer; type: string }>();
   for (const [path, { file, type }] of Object.entries(ASSETS)) {
     assets.set(path, { body: await readFile(`${PUBLIC_DIR}${file}`), type });
+  }
+  const require = createRequire(import.meta.url);
+  for (const [path, { module, type }] of Object.entries(VENDOR_ASSETS)) {
+    assets.set(path, { body: await readFile(require.resolve(module)), type });
   }
 
   const server: Server = createServer((request, response) => {

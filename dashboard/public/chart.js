@@ -1,9 +1,9 @@
-// A small line chart on a canvas: the one place the dashboard draws a chart. Everything else calls
-// drawChart(el, series) only, so putting a charting library in its place (uPlot) changes this file alone.
+// The dashboard's line chart, drawn with uPlot (https://github.com/leeoniya/uPlot, the `uplot` package,
+// served by dashboard/server.ts under /vendor/). Everything else calls drawChart(el, series) only.
+import uPlot from '/vendor/uPlot.esm.js';
 
 const PALETTE = ['#2f6fde', '#e0731f', '#2a9d4b', '#d13b3b', '#8c56c6', '#8c564b', '#d0579d', '#6b7280', '#a3a31b', '#159fb3'];
 const HEIGHT = 150;
-const PAD = { left: 46, right: 10, top: 10, bottom: 22 };
 const AXIS = '#8a93a3';
 const GRID = '#eef0f3';
 
@@ -13,87 +13,106 @@ export function seriesColor(index) {
 }
 
 /**
- * Draws `series` as lines in `el` (a block element; its canvas is created once and redrawn in place).
+ * Draws `series` as lines in `el` (a block element; its chart is created once and updated in place).
  * series: [{ label, points: [{ x: epoch milliseconds, y: number }] }], each in the colour seriesColor(i).
  * The x axis spans options.xRange ([from, to] in epoch milliseconds) when given, else the points; the
  * y axis 0 (or the lowest value, when negative) to the highest.
  * The canvas carries data-points (how many points it drew) for tests and tools.
  */
 export function drawChart(el, series, options = {}) {
-  let canvas = el.querySelector('canvas');
-  if (!canvas) {
-    canvas = document.createElement('canvas');
-    canvas.setAttribute('role', 'img');
-    el.append(canvas);
-  }
   const width = Math.max(220, Math.floor(el.clientWidth || 360));
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = width * ratio;
-  canvas.height = HEIGHT * ratio;
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${HEIGHT}px`;
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.clearRect(0, 0, width, HEIGHT);
-  ctx.font = '11px system-ui, sans-serif';
-
   const all = series.flatMap((s) => s.points);
+  const state = { xRange: xRangeOf(options.xRange, all), empty: all.length === 0 };
+  const data = aligned(series);
+  const shape = `${width}|${series.map((s) => s.label).join('\n')}`;
+
+  let chart = el.uplot;
+  if (chart && el.dataset.shape === shape) {
+    // The options' scale range and draw hook read the current window and emptiness from here.
+    el.uplotState.current = state;
+    chart.setData(data);
+  } else {
+    chart?.destroy();
+    el.replaceChildren();
+    el.uplotState = { current: state };
+    chart = new uPlot(chartOptions(series, width, el.uplotState), data, el);
+    el.uplot = chart;
+    el.dataset.shape = shape;
+    chart.ctx.canvas.setAttribute('role', 'img');
+  }
+  const canvas = chart.ctx.canvas;
   canvas.dataset.points = String(all.length);
   canvas.setAttribute('aria-label', `${series.length} series, ${all.length} points`);
-  if (all.length === 0) {
-    ctx.fillStyle = AXIS;
-    ctx.fillText('no data in this window', PAD.left, HEIGHT / 2);
-    return;
-  }
+}
 
-  let [xMin, xMax] = options.xRange ?? extent(all.map((p) => p.x));
-  if (xMin === xMax) [xMin, xMax] = [xMin - 60_000, xMax + 60_000];
-  const [low, high] = extent(all.map((p) => p.y));
-  const yMin = Math.min(0, low);
-  const yMax = high === yMin ? yMin + 1 : high;
-  const plotWidth = width - PAD.left - PAD.right;
-  const plotHeight = HEIGHT - PAD.top - PAD.bottom;
-  const sx = (x) => PAD.left + ((x - xMin) / (xMax - xMin)) * plotWidth;
-  const sy = (y) => PAD.top + (1 - (y - yMin) / (yMax - yMin)) * plotHeight;
+function chartOptions(series, width, state) {
+  // state.current: { xRange: [from, to] in epoch seconds, empty: whether no series has a point }
+  const axis = { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { show: false }, font: '11px system-ui, sans-serif' };
+  return {
+    width,
+    height: HEIGHT,
+    legend: { show: false },
+    cursor: { show: false },
+    scales: {
+      // uPlot's time scale is in epoch seconds.
+      x: { time: true, range: () => state.current.xRange },
+      y: {
+        range: (_chart, low, high) => {
+          const min = Math.min(0, Number.isFinite(low) ? low : 0);
+          const max = Number.isFinite(high) ? high : min + 1;
+          return [min, max === min ? min + 1 : max];
+        },
+      },
+    },
+    axes: [
+      { ...axis, values: (_chart, splits) => splits.map(clock) },
+      { ...axis, size: 46, values: (_chart, splits) => splits.map(shortNumber) },
+    ],
+    series: [
+      {},
+      ...series.map((s, index) => ({
+        label: s.label,
+        stroke: seriesColor(index),
+        width: 1.6,
+        spanGaps: true,
+        // A dot on each point, so a lone point shows too.
+        points: { show: true, size: 5, stroke: seriesColor(index), fill: seriesColor(index) },
+      })),
+    ],
+    hooks: {
+      draw: [
+        (chart) => {
+          if (!state.current.empty) return;
+          const { ctx, bbox } = chart;
+          ctx.save();
+          ctx.fillStyle = AXIS;
+          ctx.textAlign = 'left';
+          ctx.textBaseline = 'middle';
+          ctx.font = `${11 * uPlot.pxRatio}px system-ui, sans-serif`;
+          ctx.fillText('no data in this window', bbox.left + 6 * uPlot.pxRatio, bbox.top + bbox.height / 2);
+          ctx.restore();
+        },
+      ],
+    },
+  };
+}
 
-  // Grid and y labels at the bottom, middle and top.
-  ctx.lineWidth = 1;
-  for (const y of [yMin, (yMin + yMax) / 2, yMax]) {
-    ctx.strokeStyle = GRID;
-    ctx.beginPath();
-    ctx.moveTo(PAD.left, Math.round(sy(y)) + 0.5);
-    ctx.lineTo(width - PAD.right, Math.round(sy(y)) + 0.5);
-    ctx.stroke();
-    ctx.fillStyle = AXIS;
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    ctx.fillText(shortNumber(y), PAD.left - 6, sy(y));
-  }
-  // The first and last time under the axis.
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText(clock(xMin), PAD.left, HEIGHT - PAD.bottom + 6);
-  ctx.textAlign = 'right';
-  ctx.fillText(clock(xMax), width - PAD.right, HEIGHT - PAD.bottom + 6);
-
-  series.forEach((s, index) => {
-    const points = [...s.points].sort((a, b) => a.x - b.x);
-    ctx.strokeStyle = seriesColor(index);
-    ctx.fillStyle = seriesColor(index);
-    ctx.lineWidth = 1.6;
-    ctx.beginPath();
-    for (const [i, p] of points.entries()) {
-      if (i === 0) ctx.moveTo(sx(p.x), sy(p.y));
-      else ctx.lineTo(sx(p.x), sy(p.y));
-    }
-    ctx.stroke();
-    // A dot on each point, so a lone point shows too.
-    for (const p of points) {
-      ctx.beginPath();
-      ctx.arc(sx(p.x), sy(p.y), 2.2, 0, 2 * Math.PI);
-      ctx.fill();
-    }
+/** uPlot's columns: the union of the points' times (seconds), then each series' value at each (null where none). */
+function aligned(series) {
+  const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const index = new Map(times.map((x, i) => [x, i]));
+  const columns = series.map((s) => {
+    const values = new Array(times.length).fill(null);
+    for (const p of s.points) values[index.get(p.x)] = p.y;
+    return values;
   });
+  return [times.map((x) => x / 1000), ...columns];
+}
+
+function xRangeOf(range, points) {
+  let [min, max] = range ?? (points.length === 0 ? [Date.now() - 3_600_000, Date.now()] : extent(points.map((p) => p.x)));
+  if (min === max) [min, max] = [min - 60_000, max + 60_000];
+  return [min / 1000, max / 1000];
 }
 
 function extent(values) {
@@ -107,6 +126,6 @@ function shortNumber(value) {
   return String(+value.toPrecision(3));
 }
 
-function clock(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+function clock(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }

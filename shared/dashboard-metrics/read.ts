@@ -1,4 +1,11 @@
-import type { CloudWatchReader, MetricDataQuery, MetricDataResult, MetricId } from './cloudwatch-reader.js';
+import { GetDashboardCommand, paginateGetMetricData, paginateListMetrics } from '@aws-sdk/client-cloudwatch';
+import {
+  type CloudWatchReader,
+  cloudWatchRead,
+  type MetricDataQuery,
+  type MetricDataResult,
+  type MetricId,
+} from './cloudwatch-reader.js';
 import type { DashboardMetrics, SeriesMetrics, WidgetMetrics } from './schema.js';
 import { type MetricWidget, parseDashboardWidgets, type SeriesDefinition } from './widgets.js';
 import type { MetricsWindow } from './window.js';
@@ -37,8 +44,10 @@ export async function readDashboardMetrics(
   dashboardName: string,
   options: ReadDashboardMetricsOptions,
 ): Promise<DashboardMetrics> {
-  const { DashboardBody } = await reader.getDashboard(dashboardName);
-  const widgets = parseDashboardWidgets(DashboardBody);
+  const { DashboardBody } = await cloudWatchRead('GetDashboard', () =>
+    reader.send(new GetDashboardCommand({ DashboardName: dashboardName })),
+  );
+  const widgets = parseDashboardWidgets(DashboardBody ?? '');
   return {
     dashboardName,
     start: options.start.toISOString(),
@@ -104,7 +113,7 @@ async function readWidget(
   const results = kept.length === 0 ? new Map<string, MetricDataResult>() : await fetchAll(reader, kept, options);
   const series: SeriesMetrics[] = kept
     .filter(({ query }) => query.ReturnData !== false)
-    .map(({ query, label, stat, periodSeconds }) => seriesOf(results.get(query.Id), label, stat, periodSeconds));
+    .map(({ query, label, stat, periodSeconds }) => seriesOf(results.get(query.Id ?? ''), label, stat, periodSeconds));
   if (planned.length > MAX_QUERIES) {
     const [first] = planned.slice(MAX_QUERIES);
     notes.push({
@@ -154,31 +163,36 @@ async function fetchAll(
   options: ReadDashboardMetricsOptions,
 ): Promise<Map<string, MetricDataResult>> {
   const merged = new Map<string, MetricDataResult>();
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_DATA_PAGES; page++) {
-    const output = await reader.getMetricData({
-      MetricDataQueries: planned.map(({ query }) => query),
-      StartTime: options.start,
-      EndTime: options.end,
-      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-    });
-    for (const result of output.MetricDataResults) {
-      const before = merged.get(result.Id);
-      merged.set(
-        result.Id,
-        before === undefined
-          ? result
-          : {
-              ...result,
-              Timestamps: [...before.Timestamps, ...result.Timestamps],
-              Values: [...before.Values, ...result.Values],
-              Messages: [...(before.Messages ?? []), ...(result.Messages ?? [])],
-            },
-      );
+  await cloudWatchRead('GetMetricData', async () => {
+    let page = 0;
+    const pages = paginateGetMetricData(
+      { client: reader },
+      {
+        MetricDataQueries: planned.map(({ query }) => query),
+        StartTime: options.start,
+        EndTime: options.end,
+        ScanBy: 'TimestampAscending',
+      },
+    );
+    for await (const output of pages) {
+      for (const result of output.MetricDataResults ?? []) {
+        const id = result.Id ?? '';
+        const before = merged.get(id);
+        merged.set(
+          id,
+          before === undefined
+            ? result
+            : {
+                ...result,
+                Timestamps: [...(before.Timestamps ?? []), ...(result.Timestamps ?? [])],
+                Values: [...(before.Values ?? []), ...(result.Values ?? [])],
+                Messages: [...(before.Messages ?? []), ...(result.Messages ?? [])],
+              },
+        );
+      }
+      if (++page >= MAX_DATA_PAGES) break;
     }
-    nextToken = output.NextToken;
-    if (nextToken === undefined) break;
-  }
+  });
   return merged;
 }
 
@@ -192,7 +206,9 @@ function seriesOf(result: MetricDataResult | undefined, label: string, stat: str
       message: 'CloudWatch returned no result',
     };
   }
-  const points = result.Timestamps.map((seconds, index) => ({ seconds, value: result.Values[index] }))
+  const values = result.Values ?? [];
+  const points = (result.Timestamps ?? [])
+    .map((at, index) => ({ seconds: at.getTime() / 1000, value: values[index] }))
     .filter((point): point is { seconds: number; value: number } => Number.isFinite(point.value))
     .sort((a, b) => a.seconds - b.seconds)
     .map(({ seconds, value }) => ({ timestamp: new Date(seconds * 1000).toISOString(), value }));
@@ -259,22 +275,27 @@ async function listMatching(
 ): Promise<{ metrics: MetricId[]; truncated: boolean }> {
   const wanted = [...search.dimensionNames].sort().join('\n');
   const metrics: MetricId[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const output = await reader.listMetrics({
-      Namespace: search.namespace,
-      MetricName: search.metricName,
-      Dimensions: search.dimensionNames.map((Name) => ({ Name })),
-      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-    });
-    for (const metric of output.Metrics) {
-      const names = (metric.Dimensions ?? []).map((dimension) => dimension.Name).sort();
-      if (names.join('\n') === wanted) metrics.push(metric);
+  const complete = await cloudWatchRead('ListMetrics', async () => {
+    let page = 0;
+    const pages = paginateListMetrics(
+      { client: reader },
+      {
+        Namespace: search.namespace,
+        MetricName: search.metricName,
+        Dimensions: search.dimensionNames.map((Name) => ({ Name })),
+      },
+    );
+    for await (const output of pages) {
+      for (const metric of output.Metrics ?? []) {
+        const names = (metric.Dimensions ?? []).map((dimension) => dimension.Name).sort();
+        if (names.join('\n') === wanted) metrics.push(metric);
+      }
+      if (output.NextToken === undefined) return true;
+      if (++page >= MAX_LIST_PAGES) return false;
     }
-    nextToken = output.NextToken;
-    if (nextToken === undefined) return { metrics: sortByDimensions(metrics), truncated: false };
-  }
-  return { metrics: sortByDimensions(metrics), truncated: true };
+    return true;
+  });
+  return { metrics: sortByDimensions(metrics), truncated: !complete };
 }
 
 function sortByDimensions(metrics: MetricId[]): MetricId[] {

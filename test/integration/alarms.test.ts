@@ -15,6 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  type PutMetricAlarmCommandInput,
+} from '@aws-sdk/client-cloudwatch';
+import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -22,6 +28,7 @@ import {
   PutFunctionConcurrencyCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -33,7 +40,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { callEmulator } from '../../cli/local/metrics-bridge/emulator-api.js';
 import { localConnection } from '../../shared/index.js';
 import { connectTestClient, testEndpoint } from './helpers.js';
 
@@ -74,11 +80,11 @@ const received: Notification[] = [];
 const resources: { type: string; logicalId: string; physicalId: string }[] = [];
 
 async function describeAlarms(): Promise<Alarm[]> {
-  const output = await callEmulator<{ MetricAlarms: Alarm[] }>(endpoint(), 'cloudwatch', 'DescribeAlarms', {
-    AlarmNamePrefix: `${inject('stackName')}-`,
-    MaxRecords: 100,
-  });
-  return output.MetricAlarms;
+  const output = await new CloudWatchClient(localConnection(endpoint())).send(
+    new DescribeAlarmsCommand({ AlarmNamePrefix: `${inject('stackName')}-`, MaxRecords: 100 }),
+  );
+  // The stack's alarms are all metric alarms with these members set (the CDK template sets them).
+  return (output.MetricAlarms ?? []) as Alarm[];
 }
 
 /** The stack's alarm whose construct id starts with `id` (e.g. `DeadJobsAlarmDefault`). */
@@ -90,7 +96,9 @@ function alarmNamed(id: string): Alarm {
 
 async function putAlarm(alarm: Alarm): Promise<void> {
   const { StateValue: _, ...definition } = alarm;
-  await callEmulator(endpoint(), 'cloudwatch', 'PutMetricAlarm', definition);
+  await new CloudWatchClient(localConnection(endpoint())).send(
+    new PutMetricAlarmCommand(definition as PutMetricAlarmCommandInput),
+  );
 }
 
 /** Test-only: the alarm with a short period (and any other change), on the emulator; restored in afterAll. */
@@ -196,24 +204,12 @@ async function physicalId(type: string, logicalPrefix: string): Promise<string> 
   return (found as { physicalId: string }).physicalId;
 }
 
-/** SNS Subscribe (query protocol: the package ships no SNS client) of an SQS queue to a topic, on the emulator. */
+/** SNS Subscribe of an SQS queue to a topic, on the emulator. */
 async function subscribe(topicArn: string, queueArn: string): Promise<void> {
-  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
-  const response = await fetch(endpoint(), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=test/${day}/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: new URLSearchParams({
-      Action: 'Subscribe',
-      Version: '2010-03-31',
-      TopicArn: topicArn,
-      Protocol: 'sqs',
-      Endpoint: queueArn,
-    }).toString(),
-  });
-  expect(response.status, await response.text()).toBe(200);
+  const output = await new SNSClient(localConnection(endpoint())).send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }),
+  );
+  expect(output.SubscriptionArn).toMatch(/^arn:aws:sns:/);
 }
 
 beforeAll(async () => {

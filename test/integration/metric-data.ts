@@ -1,6 +1,7 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { inject } from 'vitest';
-import { signPost } from '../../shared/dashboard-metrics/sigv4.js';
+import { createCloudWatchReader } from '../../shared/dashboard-metrics/index.js';
 import { configFromOutputs, createAwsClients, localConnection } from '../../shared/index.js';
 import { testEndpoint } from './helpers.js';
 
@@ -12,33 +13,20 @@ export interface Datum {
   readonly Timestamp: Date;
 }
 
-/**
- * PutMetricData on the test emulator, as a test's own data (jobstack's reader is read-only): the JSON
- * protocol, signed with the emulator's test credentials.
- */
+/** PutMetricData on the test emulator with the SDK's CloudWatch client, as a test's own data (jobstack's reader is read-only). */
 export async function putMetricData(namespace: string, data: readonly Datum[]): Promise<void> {
-  const url = new URL(testEndpoint());
-  const body = JSON.stringify({
-    Namespace: namespace,
-    MetricData: data.map((datum) => ({
-      MetricName: datum.MetricName,
-      Dimensions: Object.entries(datum.Dimensions).map(([Name, Value]) => ({ Name, Value })),
-      Value: datum.Value,
-      Unit: 'Count',
-      Timestamp: Math.floor(datum.Timestamp.getTime() / 1000),
-    })),
-  });
-  const headers = signPost(
-    {
-      url,
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData' },
-      body,
-    },
-    { accessKeyId: 'test', secretAccessKey: 'test' },
-    { region: 'us-east-1', service: 'monitoring' },
+  await createCloudWatchReader(localConnection(testEndpoint())).send(
+    new PutMetricDataCommand({
+      Namespace: namespace,
+      MetricData: data.map((datum) => ({
+        MetricName: datum.MetricName,
+        Dimensions: Object.entries(datum.Dimensions).map(([Name, Value]) => ({ Name, Value })),
+        Value: datum.Value,
+        Unit: 'Count',
+        Timestamp: datum.Timestamp,
+      })),
+    }),
   );
-  const response = await fetch(url, { method: 'POST', headers, body });
-  if (!response.ok) throw new Error(`PutMetricData answered ${response.status}: ${await response.text()}`);
 }
 
 /** The SQS name of the test stack's `default` queue (the `QueueName` dimension of its AWS/SQS metrics). */

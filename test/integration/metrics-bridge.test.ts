@@ -3,27 +3,27 @@
  * arrives as CloudWatch metrics once, with their dimensions, and every queue of the stack has its SQS series.
  */
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, inject, it } from 'vitest';
-import { callEmulator } from '../../cli/local/metrics-bridge/emulator-api.js';
 import { BRIDGED_METRICS, MetricSource } from '../../cli/local/metrics-bridge/mapping.js';
 import { localConnection } from '../../shared/index.js';
 import { connectTestClient, testEndpoint } from './helpers.js';
 
-interface Datapoint {
-  Sum?: number;
-}
+const cloudWatch = () => new CloudWatchClient(localConnection(testEndpoint()));
 
 async function sumOf(metric: string, dimensions: Record<string, string>, fromMs: number): Promise<number> {
-  const output = await callEmulator<{ Datapoints: Datapoint[] }>(testEndpoint(), 'cloudwatch', 'GetMetricStatistics', {
-    Namespace: 'Jobstack',
-    MetricName: metric,
-    Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
-    StartTime: Math.floor(fromMs / 1000),
-    EndTime: Math.ceil(Date.now() / 1000) + 60,
-    Period: 60,
-    Statistics: ['Sum'],
-  });
-  return output.Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+  const output = await cloudWatch().send(
+    new GetMetricStatisticsCommand({
+      Namespace: 'Jobstack',
+      MetricName: metric,
+      Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+      StartTime: new Date(Math.floor(fromMs / 1000) * 1000),
+      EndTime: new Date((Math.ceil(Date.now() / 1000) + 60) * 1000),
+      Period: 60,
+      Statistics: ['Sum'],
+    }),
+  );
+  return (output.Datapoints ?? []).reduce((total, point) => total + (point.Sum ?? 0), 0);
 }
 
 describe('the local metrics bridge', () => {
@@ -59,14 +59,9 @@ describe('the local metrics bridge', () => {
     }
     expect(queueNames.length).toBeGreaterThan(4);
     for (const row of BRIDGED_METRICS.filter((entry) => entry.source === MetricSource.queueAttribute)) {
-      const output = await callEmulator<{ Metrics: { Dimensions: { Name: string; Value: string }[] }[] }>(
-        testEndpoint(),
-        'cloudwatch',
-        'ListMetrics',
-        { Namespace: row.namespace, MetricName: row.metric },
-      );
+      const output = await cloudWatch().send(new ListMetricsCommand({ Namespace: row.namespace, MetricName: row.metric }));
       const published = new Set(
-        output.Metrics.flatMap((m) => m.Dimensions.filter((d) => d.Name === 'QueueName').map((d) => d.Value)),
+        (output.Metrics ?? []).flatMap((m) => (m.Dimensions ?? []).filter((d) => d.Name === 'QueueName').map((d) => d.Value)),
       );
       expect(
         queueNames.filter((name) => !published.has(name)),

@@ -24,7 +24,7 @@ describe('dashboard API: GET /api/metrics', () => {
       jobs,
       stats,
       metrics: dashboardMetricsSource(
-        cloudWatch,
+        cloudWatch.client,
         async () => 'dash',
         () => now,
       ),
@@ -70,7 +70,7 @@ describe('dashboard API: GET /api/metrics', () => {
     const oldStack = createDashboardApi({
       jobs,
       stats,
-      metrics: dashboardMetricsSource(fakeCloudWatch({ body: '{}' }), async () => {
+      metrics: dashboardMetricsSource(fakeCloudWatch({ body: '{}' }).client, async () => {
         throw new ConfigurationError("stack 'jobstack' has no output 'DashboardName'");
       }),
     });

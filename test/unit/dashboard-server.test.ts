@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DashboardServer, startDashboardServer } from '../../dashboard/server.js';
 import type { ApiRequest } from '../../functions/dashboard-api/api.js';
@@ -52,6 +54,18 @@ describe('dashboard server', () => {
     expect((await call(server, { path: '/app.js' })).headers['content-type']).toMatch(/^text\/javascript/);
     expect((await call(server, { path: '/style.css' })).status).toBe(200);
     expect((await call(server, { path: '/../package.json' })).status).toBe(404);
+  });
+
+  it('serves the chart library from the installed uplot package, and the chart module imports it from there', async () => {
+    const require = createRequire(import.meta.url);
+    const script = await call(server, { path: '/vendor/uPlot.esm.js' });
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(script.body).toBe(readFileSync(require.resolve('uplot/dist/uPlot.esm.js'), 'utf8'));
+    const css = await call(server, { path: '/vendor/uPlot.min.css' });
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+    expect(css.body).toContain('.uplot');
+    expect((await call(server, { path: '/chart.js' })).body).toContain("import uPlot from '/vendor/uPlot.esm.js';");
+    expect((await call(server, { path: '/' })).body).toContain('<link rel="stylesheet" href="/vendor/uPlot.min.css">');
   });
 
   it('hands API requests to the API function with path, query and body', async () => {

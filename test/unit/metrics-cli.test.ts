@@ -77,7 +77,7 @@ describe('jobstack metrics: output', () => {
     let out = '';
     const metrics = await runMetrics(parseMetricsArgs(argv), {
       metrics: dashboardMetricsSource(
-        cloudWatch,
+        cloudWatch.client,
         async () => 'jobstack-dashboard',
         () => NOW,
       ),
@@ -104,7 +104,7 @@ describe('jobstack metrics: output', () => {
       ],
       ["Queue 'default': depth", [['visible', 12]]],
     ]);
-    expect(cloudWatch.getDashboard).toHaveBeenCalledWith('jobstack-dashboard');
+    expect(cloudWatch.getDashboard).toHaveBeenCalledWith({ DashboardName: 'jobstack-dashboard' });
     expect(cloudWatch.getMetricData).toHaveBeenCalledWith(
       expect.objectContaining({ StartTime: new Date('2026-12-01T05:00:00.000Z'), EndTime: NOW }),
     );
@@ -121,7 +121,7 @@ describe('jobstack metrics: output', () => {
   it('--period reads every series at that period', async () => {
     const { cloudWatch } = await run(['--period', '10m']);
     const periods = cloudWatch.getMetricData.mock.calls.flatMap(([input]) =>
-      input.MetricDataQueries.map((q) => q.MetricStat?.Period),
+      (input.MetricDataQueries ?? []).map((q) => q.MetricStat?.Period),
     );
     expect(periods).toEqual([600, 600, 600]);
   });

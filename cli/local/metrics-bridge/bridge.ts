@@ -1,10 +1,11 @@
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, PutMetricDataCommand, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, type QueueAttributeName, SQSClient } from '@aws-sdk/client-sqs';
 import { localConnection } from '../../../shared/client/connection.js';
 import type { Log } from '../emulator.js';
-import { callEmulator, EmulatorApiError } from './emulator-api.js';
 import { LogGroupCursor } from './log-cursor.js';
 import {
   BRIDGED_METRICS,
@@ -68,6 +69,8 @@ export class MetricsBridge {
   private readonly lambda: LambdaClient;
   private readonly sfn: SFNClient;
   private readonly cloudFormation: CloudFormationClient;
+  private readonly cloudWatch: CloudWatchClient;
+  private readonly logs: CloudWatchLogsClient;
   private readonly sinceMs: number;
   private readonly cursors = new Map<string, LogGroupCursor>();
   private readonly countedFailures = new Set<string>();
@@ -82,6 +85,8 @@ export class MetricsBridge {
     this.lambda = new LambdaClient(connection);
     this.sfn = new SFNClient(connection);
     this.cloudFormation = new CloudFormationClient(connection);
+    this.cloudWatch = new CloudWatchClient(connection);
+    this.logs = new CloudWatchLogsClient(connection);
     this.sinceMs = options.sinceMs ?? Date.now();
   }
 
@@ -213,14 +218,17 @@ export class MetricsBridge {
     for (let read = 0; read < 20; read++) {
       let events: LogEvent[];
       try {
-        ({ events } = await callEmulator<{ events: LogEvent[] }>(this.options.endpoint, 'logs', 'FilterLogEvents', {
-          logGroupName: group,
-          startTime: cursor.startTime(),
-          limit: LOG_READ_LIMIT,
-        }));
+        const output = await this.logs.send(
+          new FilterLogEventsCommand({ logGroupName: group, startTime: cursor.startTime(), limit: LOG_READ_LIMIT }),
+        );
+        events = (output.events ?? []).flatMap(({ logStreamName, timestamp, message }) =>
+          logStreamName === undefined || timestamp === undefined || message === undefined
+            ? []
+            : [{ logStreamName, timestamp, message }],
+        );
       } catch (error) {
         // A function's default log group appears with its first invocation.
-        if (error instanceof EmulatorApiError && error.body.includes('ResourceNotFoundException')) return data;
+        if (error instanceof ResourceNotFoundException) return data;
         throw error;
       }
       for (const event of cursor.take(events)) {
@@ -268,8 +276,17 @@ export class MetricsBridge {
     for (const datum of data) byNamespace.set(datum.namespace, [...(byNamespace.get(datum.namespace) ?? []), datum]);
     for (const [namespace, items] of byNamespace) {
       for (let start = 0; start < items.length; start += PUT_BATCH) {
-        const MetricData = items.slice(start, start + PUT_BATCH).map(({ namespace: _, ...datum }) => datum);
-        await callEmulator(this.options.endpoint, 'cloudwatch', 'PutMetricData', { Namespace: namespace, MetricData });
+        const MetricData = items
+          .slice(start, start + PUT_BATCH)
+          .map(({ namespace: _, Timestamp, Values, Dimensions, Unit, ...datum }) => ({
+            ...datum,
+            // mapping.ts emits CloudWatch's own unit names only (EMF units are checked against them).
+            Unit: Unit as StandardUnit,
+            Dimensions: [...Dimensions],
+            Timestamp: new Date(Timestamp * 1000),
+            ...(Values === undefined ? {} : { Values: [...Values] }),
+          }));
+        await this.cloudWatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData }));
       }
     }
   }
