@@ -152,6 +152,38 @@ function errorText(error) {
   return error.stack.startsWith(head) ? error.stack : `${head}\n${error.stack}`;
 }
 
+/** A button that opens another job's detail. */
+function jobLink(jobId) {
+  return el('button', { type: 'button', class: 'link', onclick: () => select(jobId) }, jobId);
+}
+
+/** A batch's progress: counts, a bar of the members counted so far, its callbacks and its members. */
+async function batchSection(title, batchId) {
+  let batch;
+  try {
+    batch = await api('GET', `/api/batches/${encodeURIComponent(batchId)}`);
+  } catch (error) {
+    return el('p', { class: 'muted' }, `${title} ${batchId}: ${error.message}`);
+  }
+  const done = batch.total - batch.pending;
+  const callbacks = [batch.onComplete, batch.onSuccess].filter(Boolean);
+  return el(
+    'div',
+    { 'data-testid': 'batch', 'data-batch-id': batch.batchId },
+    el('h3', {}, `${title} ${batch.batchId} (${batch.status})`),
+    el(
+      'p',
+      {},
+      el('progress', { max: batch.total, value: done }),
+      ` ${done} of ${batch.total} ended: ${batch.succeeded} succeeded, ${batch.dead} dead, ${batch.cancelled} cancelled, ${batch.pending} pending`,
+    ),
+    callbacks.length > 0
+      ? el('p', {}, 'callbacks: ', ...callbacks.flatMap((callback) => [jobLink(callback.jobId), ` (${callback.type}) `]))
+      : undefined,
+    el('p', { class: 'small' }, 'members: ', ...batch.memberIds.slice(0, 50).flatMap((id) => [jobLink(id), ' '])),
+  );
+}
+
 async function refreshDetail() {
   if (!view.selected) return;
   const { job, payloadSummary, payloadBytes, executionUrl } = await api('GET', `/api/jobs/${encodeURIComponent(view.selected)}`);
@@ -184,6 +216,9 @@ async function refreshDetail() {
       executionUrl ? el('a', { href: executionUrl, target: '_blank', rel: 'noopener' }, 'Step Functions execution') : undefined,
     ],
     ['cancel requested', job.cancelRequested ? 'yes' : undefined],
+    ['parent', job.parentId ? jobLink(job.parentId) : undefined],
+    ['enqueued by', job.enqueuedBy ? jobLink(job.enqueuedBy) : undefined],
+    ['callback of batch', job.callbackOf ? el('code', {}, job.callbackOf) : undefined],
   ].filter(([, value]) => value !== undefined);
   const actions = el(
     'div',
@@ -236,6 +271,13 @@ async function refreshDetail() {
       return el('pre', {}, `${summary}${failure}`);
     });
     sections.push(el('h3', {}, 'Earlier attempt series'), el('div', { 'data-testid': 'history' }, entries));
+  }
+  // A batch member shows its batch's progress; a waiting (or resumed) parent the progress of its children.
+  for (const [title, batchId] of [
+    ['Batch', job.batchId],
+    ['Children', job.waitingFor],
+  ]) {
+    if (batchId) sections.push(await batchSection(title, batchId));
   }
   const detail = $('#detail');
   detail.replaceChildren(...sections);

@@ -1,5 +1,6 @@
 import type { RedriveOptions, RedriveResult } from '../../shared/client/redrive.js';
 import { type DashboardMetricsSource, MetricsReadError, parseMetricsWindow } from '../../shared/dashboard-metrics/index.js';
+import type { BatchInfo } from '../../shared/flows/types.js';
 import {
   type CancelResult,
   ConfigurationError,
@@ -46,6 +47,7 @@ export interface DashboardJobs {
   queueStatus(): Promise<QueueStatus[]>;
   flowControl(): FlowControlSummary[];
   flowState(type: string, key?: string): Promise<FlowState>;
+  getBatch(batchId: string): Promise<BatchInfo | undefined>;
   readonly config: { readonly stackName: string; readonly queues: Readonly<Record<string, unknown>> };
 }
 
@@ -119,6 +121,8 @@ export class ApiError extends JobstackError {
  * - `POST /api/queues/:name/resume`
  * - `GET  /api/flow`                     the flow control each job type declares (`flowControl`)
  * - `GET  /api/flow/:type?key=`          one key's flow state (`flowState`)
+ * - `GET  /api/batches/:id`              a batch's counts, status, callbacks and members (`getBatch`); the
+ *                                         children a waiting parent waits for are a batch too
  * - `GET  /api/metrics?since=1h&period=` the CloudWatch dashboard's metric widgets with their data
  *                                        (`DashboardMetrics`); 502 when CloudWatch cannot be read
  *
@@ -185,6 +189,12 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       allow(request, 'GET');
       const key = request.query.get('key');
       return ok(await jobs.flowState(id, key === null || key === '' ? undefined : key));
+    }
+    if (resource === 'batches' && id !== undefined && action === undefined) {
+      allow(request, 'GET');
+      const batch = await jobs.getBatch(id);
+      if (!batch) throw new ApiError(404, `batch '${id}' not found`);
+      return ok(batch);
     }
     if (resource === 'metrics' && id === undefined) {
       allow(request, 'GET');

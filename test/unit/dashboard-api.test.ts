@@ -8,6 +8,7 @@ import {
 } from '../../functions/dashboard-api/api.js';
 import { readDashboardEnvironment } from '../../functions/dashboard-api/environment.js';
 import { registry as demoContracts } from '../../functions/jobs/contracts.js';
+import type { BatchInfo } from '../../shared/flows/types.js';
 import {
   ConfigurationError,
   InvalidArgumentError,
@@ -38,6 +39,20 @@ const STATS: JobStats = {
   approximate: ['queued', 'running'],
 };
 
+const BATCH: BatchInfo = {
+  batchId: 'import-42',
+  kind: 'batch',
+  status: 'open',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  total: 3,
+  pending: 1,
+  succeeded: 1,
+  dead: 1,
+  cancelled: 0,
+  onComplete: { jobId: 'import-42.complete', type: 'demo.batch-done' },
+  memberIds: ['import-42.0', 'import-42.1', 'import-42.2'],
+};
+
 function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
   return {
     list: vi.fn(async () => ({ jobs: [DEAD], cursor: 'next-cursor' })),
@@ -53,6 +68,7 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
       if (type !== 'demo.tenant-report') throw new UnknownJobTypeError(type, ['demo.tenant-report']);
       return { jobType: type, key: key ?? '*', concurrency: { limit: 2, holders: [] } };
     }),
+    getBatch: vi.fn(async (batchId: string) => (batchId === BATCH.batchId ? BATCH : undefined)),
     config: { stackName: 'jobstack', queues: { default: {} } },
     ...overrides,
   };
@@ -64,6 +80,16 @@ function request(method: string, pathAndQuery: string, body?: string): ApiReques
 }
 
 describe('dashboard API', () => {
+  it("GET /api/batches/:id answers a batch's counts, callbacks and members; 404 for an unknown one", async () => {
+    const api = createDashboardApi({ jobs: fakeJobs(), stats: async () => STATS });
+    expect(await api(request('GET', '/api/batches/import-42'))).toEqual({ status: 200, body: BATCH });
+    expect(await api(request('GET', '/api/batches/nope'))).toMatchObject({
+      status: 404,
+      body: { error: { message: "batch 'nope' not found" } },
+    });
+    expect(await api(request('POST', '/api/batches/import-42'))).toMatchObject({ status: 405 });
+  });
+
   it('GET /api/overview answers the stats', async () => {
     const api = createDashboardApi({ jobs: fakeJobs(), stats: async () => STATS });
     expect(await api(request('GET', '/api/overview'))).toEqual({ status: 200, body: STATS });

@@ -28,6 +28,7 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
     ]),
     flowControl: vi.fn(() => []),
     flowState: vi.fn(),
+    getBatch: vi.fn(),
     config: { stackName: 'jobstack', queues: { default: {} } },
     ...overrides,
   };
