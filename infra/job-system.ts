@@ -520,6 +520,7 @@ export class JobSystem extends Construct {
     this.monitoring = new JobMonitoring(this, 'Monitoring', {
       ...props.monitoring,
       ...(this.eventIntake ? { intakeDeadLetterQueue: this.eventIntake.deadLetterQueue } : {}),
+      flowFailuresQueue: this.flows.failures,
       queues,
       ...(this.lifecycleEvents ? { lifecycleEventsFailureQueue: this.lifecycleEvents.failureQueue } : {}),
       schedulerDeadLetterQueue: this.scheduling.deadLetterQueue,

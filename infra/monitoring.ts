@@ -99,6 +99,13 @@ export interface JobAlarmsOptions {
    * @default - on, threshold 1, period 1 minute
    */
   readonly intakeDeadLetterQueue?: CountAlarmOptions;
+  /**
+   * The flow coordinator's failures queue holds messages: stream records it failed on after its retries, so a
+   * batch may stay open or a waiting parent may not resume until an operator acts.
+   *
+   * @default - on, threshold 1, period 1 minute
+   */
+  readonly flowFailures?: CountAlarmOptions;
 }
 
 /** What {@link JobMonitoring} watches for one logical queue. */
@@ -161,6 +168,12 @@ export interface JobMonitoringProps extends JobSystemMonitoringOptions {
    * @default - no intake dead-letter alarm
    */
   readonly intakeDeadLetterQueue?: sqs.IQueue;
+  /**
+   * The flow coordinator's failures queue (`JobSystem.flows.failures`), when the job system has one.
+   *
+   * @default - no flow-failure alarm
+   */
+  readonly flowFailuresQueue?: sqs.IQueue;
 }
 
 const DEFAULT_AGE_THRESHOLD = Duration.minutes(15);
@@ -255,6 +268,15 @@ export class JobMonitoring extends Construct {
         { threshold: 1, period: ONE_MINUTE },
         (period) => props.intakeDeadLetterQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         'The event intake dead-letter queue has messages: events that could not become jobs (see their jobstack-error-message attribute)',
+      );
+    }
+    if (props.flowFailuresQueue) {
+      this.addCountAlarm(
+        'FlowFailuresAlarm',
+        options.flowFailures,
+        { threshold: 1, period: ONE_MINUTE },
+        (period) => props.flowFailuresQueue?.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'The flow coordinator failures queue has messages: a batch may stay open or a waiting parent not resume',
       );
     }
 
@@ -533,6 +555,7 @@ function validateMonitoringProps(props: JobMonitoringProps): void {
   validateCount('schedulerDeadLetterQueue', alarms.schedulerDeadLetterQueue);
   validateCount('lifecycleEventFailures', alarms.lifecycleEventFailures);
   validateCount('intakeDeadLetterQueue', alarms.intakeDeadLetterQueue);
+  validateCount('flowFailures', alarms.flowFailures);
   const age = alarms.oldestMessageAge?.threshold;
   if (age !== undefined && !age.isUnresolved() && age.toSeconds({ integral: false }) < 60) {
     throw new Error(`alarms.oldestMessageAge.threshold must be at least 1 minute (given ${age.toHumanString()})`);

@@ -36,8 +36,14 @@ describe('JobSystem monitoring', () => {
     template = Template.fromStack(stack);
   });
 
-  it('creates five alarms per queue, one for the scheduler and one for the event intake dead-letter queue, and one encrypted, SSL-only alarm topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+  it('creates five alarms per queue, one each for the scheduler and event intake dead-letter queues and the flow failures queue, and one encrypted, SSL-only alarm topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('^The flow coordinator failures queue has messages'),
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      AlarmActions: SENDS_TO_TOPIC,
+    });
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -208,8 +214,8 @@ describe('JobMonitoring options', () => {
     });
     const template = Template.fromStack(stack);
 
-    // THEN the throttle alarm is gone (4 queue alarms + the scheduler and intake dead-letter alarms remain)
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // THEN the throttle alarm is gone (4 queue alarms + the scheduler and intake dead-letter and flow failure alarms remain)
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 3600 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: JobMetric.dead, Threshold: 5, Period: 900 });
     expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Throttles' } }))).toEqual(

@@ -343,6 +343,27 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
     );
   });
 
+  // Queues that hold what a feature could not finish: each alarm fires on a message and clears when it is gone.
+  it.concurrent.each([
+    ['LifecycleEventFailuresAlarm', 'the lifecycle-event failure queue (stream records whose events could not be published)'],
+    ['IntakeDeadLetterAlarm', 'the event intake dead-letter queue (events that could not become jobs)'],
+    ['FlowFailuresAlarm', "the flow coordinator's failures queue (records it failed on after its retries)"],
+  ])('%s: a message in %s', async (id) => {
+    const alarm = alarmNamed(id);
+    await shortenForTest(alarm);
+    const name = alarm.Dimensions[0]?.Value as string;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    await fireAndClear(
+      alarm,
+      async () => {
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alarmTest: true }) }));
+      },
+      async () => {
+        await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+      },
+    );
+  });
+
   // After the others: the failed long job also counts a dead job of queue `default`, and the scheduler's
   // dead-letter alarm watches the same metric as the dead-letter alarms (their OK siblings must stay OK).
   it.sequential('a dead job: the dead-jobs alarm (Jobstack JobsDead of the queue) and the dead-letter alarm (its DLQ)', async () => {
