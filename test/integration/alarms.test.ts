@@ -344,7 +344,8 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
   });
 
   // Queues that hold what a feature could not finish: each alarm fires on a message and clears when it is gone.
-  it.concurrent.each([
+  // One at a time: they watch the same metric, so each is the others' sibling that must stay OK.
+  it.sequential.each([
     ['LifecycleEventFailuresAlarm', 'the lifecycle-event failure queue (stream records whose events could not be published)'],
     ['IntakeDeadLetterAlarm', 'the event intake dead-letter queue (events that could not become jobs)'],
     ['FlowFailuresAlarm', "the flow coordinator's failures queue (records it failed on after its retries)"],
@@ -353,6 +354,8 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
     await shortenForTest(alarm);
     const name = alarm.Dimensions[0]?.Value as string;
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    // The event intake and lifecycle-event tests leave messages in these queues on purpose: start from empty.
+    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
     await fireAndClear(
       alarm,
       async () => {
