@@ -326,45 +326,49 @@ describe('every alarm family fires, notifies and recovers on the emulator', () =
     expect((await jobs.get(jobId))?.state).toBe('dead');
   });
 
-  it.concurrent('a scheduler dead letter: the scheduler dead-letter alarm', async () => {
-    const alarm = alarmNamed('SchedulerDeadLetterAlarm');
-    await shortenForTest(alarm);
-    const name = alarm.Dimensions[0]?.Value as string;
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    await fireAndClear(
-      alarm,
-      async () => {
-        // MiniStack 1.5.33 never dead-letters an undeliverable schedule: the test puts what Scheduler would.
-        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alarmTest: true }) }));
-      },
-      async () => {
-        await sqs.send(new PurgeQueueCommand({ QueueUrl }));
-      },
+  // The queues that hold what a feature could not finish: the scheduler's dead letters, stream records whose
+  // lifecycle events could not be published, events that could not become jobs, records the flow coordinator
+  // gave up on. Fired together: the alarms watch one metric, told apart only by the queue's dimension, so each
+  // must name its own queue, and the per-queue dead-letter alarms of the same metric must stay OK (an
+  // evaluation blind to dimensions would fire them too).
+  it.concurrent('a message in each feature queue: the scheduler dead-letter, lifecycle-event failure, intake dead-letter and flow failure alarms', async () => {
+    const fired = ['SchedulerDeadLetterAlarm', 'LifecycleEventFailuresAlarm', 'IntakeDeadLetterAlarm', 'FlowFailuresAlarm'].map(
+      alarmNamed,
     );
-  });
-
-  // Queues that hold what a feature could not finish: each alarm fires on a message and clears when it is gone.
-  // One at a time: they watch the same metric, so each is the others' sibling that must stay OK.
-  it.sequential.each([
-    ['LifecycleEventFailuresAlarm', 'the lifecycle-event failure queue (stream records whose events could not be published)'],
-    ['IntakeDeadLetterAlarm', 'the event intake dead-letter queue (events that could not become jobs)'],
-    ['FlowFailuresAlarm', "the flow coordinator's failures queue (records it failed on after its retries)"],
-  ])('%s: a message in %s', async (id) => {
-    const alarm = alarmNamed(id);
-    await shortenForTest(alarm);
-    const name = alarm.Dimensions[0]?.Value as string;
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    // The event intake and lifecycle-event tests leave messages in these queues on purpose: start from empty.
-    await sqs.send(new PurgeQueueCommand({ QueueUrl }));
-    await fireAndClear(
-      alarm,
-      async () => {
-        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alarmTest: true }) }));
-      },
-      async () => {
+    const queueUrls = await Promise.all(
+      fired.map(async (alarm) => {
+        await shortenForTest(alarm);
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: alarm.Dimensions[0]?.Value as string }));
+        // The event intake and lifecycle-event tests leave messages in their queues on purpose: start from empty.
         await sqs.send(new PurgeQueueCommand({ QueueUrl }));
-      },
+        return QueueUrl as string;
+      }),
     );
+    const names = new Set(fired.map((alarm) => alarm.AlarmName));
+    const siblings = (await Promise.all(fired.map(okSiblingsOf))).flat().filter((name) => !names.has(name));
+    for (const alarm of fired) {
+      await waitForState(alarm.AlarmName, 'OK');
+      await forgetNotificationsOf(alarm.AlarmName);
+    }
+    try {
+      // MiniStack 1.5.33 never dead-letters an undeliverable schedule: the test puts what Scheduler would.
+      for (const QueueUrl of queueUrls) {
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ alarmTest: true }) }));
+      }
+      for (const alarm of fired) {
+        await waitForState(alarm.AlarmName, 'ALARM');
+        const note = await notificationOf(alarm.AlarmName, 'ALARM');
+        expect(note.OldStateValue).toBe('OK');
+        expect(dimensionsOf(note)).toEqual(Object.fromEntries(alarm.Dimensions.map((d) => [d.Name, d.Value])));
+      }
+      await expectStillOk([...new Set(siblings)]);
+    } finally {
+      for (const QueueUrl of queueUrls) await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+    }
+    for (const alarm of fired) {
+      await waitForState(alarm.AlarmName, 'OK');
+      expect((await notificationOf(alarm.AlarmName, 'OK')).OldStateValue).toBe('ALARM');
+    }
   });
 
   // After the others: the failed long job also counts a dead job of queue `default`, and the scheduler's

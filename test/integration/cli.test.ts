@@ -55,9 +55,9 @@ describe('jobstack CLI against the deployed stack', () => {
   });
 
   it("logs shows a retried job's lines from both attempts, oldest first", async () => {
-    const enqueued = await runCli(['enqueue', 'demo.flaky', '--payload', '{"failTimes":1}', '--json']);
-    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
-    expect((await runCli(['wait', jobId, '--timeout', '90s'])).code).toBe(0);
+    const jobs = await connectTestClient();
+    const { jobId } = await jobs.enqueue('demo.flaky', { failTimes: 1 });
+    expect(await jobs.wait(jobId, { timeout: '90s' })).toMatchObject({ state: 'succeeded', attempts: 2 });
     const logs = await runCli(['logs', jobId, '--json']);
     expect(logs.code, logs.stderr).toBe(0);
     const lines = JSON.parse(logs.stdout) as { message: string; attempt?: number; timestamp: string }[];
