@@ -1,5 +1,6 @@
 import { type CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { type CloudWatchLogsClient, paginateFilterLogEvents } from '@aws-sdk/client-cloudwatch-logs';
+import { LOG_LINE_ENVELOPE_FIELDS } from './log-line-fields.js';
 
 /** One log line of a job, as its function wrote it. */
 export interface JobLogLine {
@@ -21,23 +22,6 @@ export interface JobLogQuery {
   /** Stop after this many lines. */
   readonly limit: number;
 }
-
-/** Fields every line carries that say where it came from rather than what happened. */
-const ENVELOPE_FIELDS = new Set([
-  'level',
-  'message',
-  'timestamp',
-  'service',
-  'cold_start',
-  'function_arn',
-  'function_memory_size',
-  'function_name',
-  'function_request_id',
-  'sampling_rate',
-  'xray_trace_id',
-  'jobId',
-  'attempt',
-]);
 
 /**
  * The log lines of one job, oldest first, from every log group of the stack's functions. Lines are
@@ -92,7 +76,7 @@ export function jobLogLine(logGroup: string, timestamp: number, text: string, jo
   const parsed = parseStructured(text);
   if (parsed === undefined || parsed.jobId !== jobId) return undefined;
   const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(parsed)) if (!ENVELOPE_FIELDS.has(key)) fields[key] = value;
+  for (const [key, value] of Object.entries(parsed)) if (!LOG_LINE_ENVELOPE_FIELDS.has(key)) fields[key] = value;
   return {
     timestamp: new Date(timestamp).toISOString(),
     logGroup,

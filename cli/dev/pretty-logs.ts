@@ -6,24 +6,10 @@
  * (a handler's own console.log) is printed as it was.
  */
 
-/** Fields that say where a line came from (printed compactly or not at all). */
-const QUIET_FIELDS = new Set([
-  'level',
-  'message',
-  'timestamp',
-  'service',
-  'cold_start',
-  'function_arn',
-  'function_memory_size',
-  'function_name',
-  'function_request_id',
-  'sampling_rate',
-  'xray_trace_id',
-  'jobId',
-  'jobType',
-  'attempt',
-  'correlation_id',
-]);
+import { LOG_LINE_ENVELOPE_FIELDS } from '../log-line-fields.js';
+
+/** Besides the envelope, what a dev line already shows in its own columns. */
+const SHOWN_FIELDS = new Set(['jobType', 'correlation_id']);
 
 /**
  * The readable form of one console write, or `undefined` to drop it (CloudWatch embedded-metric
@@ -44,7 +30,9 @@ export function prettyLogLine(text: string): string | undefined {
   const job = [line.jobType, line.jobId, line.attempt === undefined ? undefined : `#${line.attempt}`]
     .filter((part) => part !== undefined)
     .join(' ');
-  const extra = Object.fromEntries(Object.entries(line).filter(([key]) => !QUIET_FIELDS.has(key)));
+  const extra = Object.fromEntries(
+    Object.entries(line).filter(([key]) => !LOG_LINE_ENVELOPE_FIELDS.has(key) && !SHOWN_FIELDS.has(key)),
+  );
   const rest = Object.keys(extra).length === 0 ? '' : ` ${JSON.stringify(extra)}`;
   return `${time} ${line.level.padEnd(5)} ${job ? `${job}  ` : ''}${line.message}${rest}`;
 }
