@@ -155,7 +155,9 @@ describe('pause and resume a logical queue', () => {
     const queue = new JobQueue(new SQSClient(localConnection(testEndpoint())), jobs.config.queues[QUEUE]?.url ?? '');
     expect((await queue.messageCounts()).delayed).toBeGreaterThanOrEqual(ids.length);
 
-    // WHEN the sweeper runs THEN it disables the mapping again and keeps the pause
+    // WHEN the sweeper runs THEN it disables the mapping again and keeps the pause. The mapping is enabled
+    // once more right before: the stack's own sweeper runs every 5 minutes and may have disabled it meanwhile.
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mappingOf(QUEUE), Enabled: true }));
     const run = await runSweeper();
     expect(run.pauses).toEqual({ resumed: [], redisabled: [QUEUE], failed: [], paused: [QUEUE] });
     const [status] = (await jobs.queueStatus()).filter((s) => s.queue === QUEUE);
