@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive, readPid } from './pid-file.js';
 import { runCommand } from './run.js';
 
 /** The MiniStack version the project is tested against; bump deliberately. */
@@ -300,22 +301,6 @@ async function pipInstall(python: string, name: string, version: string, log: Lo
 function pathWithFirst(dir: string): string {
   const rest = process.env.PATH ?? '';
   return rest === '' ? dir : `${dir}${delimiter}${rest}`;
-}
-
-function readPid(pidFile: string): number | undefined {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but is not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Guards against a stale pid file whose number the OS has since given to another process. */

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emulatorFiles, type Log, REPO_ROOT } from '../emulator.js';
+import { isAlive, readPid } from '../pid-file.js';
 
 /**
  * Set on the bridge {@link ensureMetricsBridge} starts: the pid file that records it. The bridge stops itself
@@ -122,21 +123,6 @@ function bridgedStack(pid: number): string | undefined {
     return index < 0 ? undefined : args[index + 1];
   } catch {
     return undefined;
-  }
-}
-
-function readPid(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
