@@ -133,25 +133,31 @@ describe('enqueueMany with { lean: true }', () => {
     const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
     const sqs = new SQSClient({ region: 'us-east-1' });
     const s3 = new S3Client({ region: 'us-east-1' });
-    const mocks = [mockClient(documentClient), mockClient(sqs), mockClient(s3)];
-    for (const mock of mocks) mock.onAnyCommand().resolves({});
+    const dynamoMock = mockClient(documentClient);
+    const sqsMock = mockClient(sqs);
+    const s3Mock = mockClient(s3);
+    dynamoMock.onAnyCommand().resolves({});
+    sqsMock.onAnyCommand().resolves({});
+    s3Mock.onAnyCommand().resolves({});
     const jobs = createJobClient({
       registry,
       config: { ...config, payloadBucket: 'payloads' },
       clients: { documentClient, sqs, s3, cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) },
       inlinePayloadLimitBytes: 100,
     });
-    await expect(jobs.enqueueMany([{ type: 'mail.send', payload: { to: 'x'.repeat(200) } }], { lean: true })).rejects.toMatchObject({
+    await expect(
+      jobs.enqueueMany([{ type: 'mail.send', payload: { to: 'x'.repeat(200) } }], { lean: true }),
+    ).rejects.toMatchObject({
       name: 'LeanEnqueueRefusedError',
       feature: 'payload-offload',
     });
-    for (const mock of mocks) expect(mock.calls()).toHaveLength(0);
+    expect([dynamoMock.calls(), sqsMock.calls(), s3Mock.calls()].map((calls) => calls.length)).toEqual([0, 0, 0]);
   });
 
   it('refuses a lean option that is not a boolean, and ids and keys as every enqueueMany does', async () => {
-    await expect(harness.jobs.enqueueMany([{ type: 'mail.send', payload: { to: 'x' } }], { lean: 'yes' as never })).rejects.toThrow(
-      /lean option is a boolean \(given "yes"\)/,
-    );
+    await expect(
+      harness.jobs.enqueueMany([{ type: 'mail.send', payload: { to: 'x' } }], { lean: 'yes' as never }),
+    ).rejects.toThrow(/lean option is a boolean \(given "yes"\)/);
     await expect(
       harness.jobs.enqueueMany([{ type: 'mail.send', payload: { to: 'x' }, options: { jobId: 'a' } as never }], { lean: true }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
