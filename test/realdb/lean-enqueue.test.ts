@@ -331,6 +331,26 @@ describe('lean enqueue on a real DynamoDB', () => {
     expect((await world.store.get(job.id))?.state).toBe('succeeded');
   });
 
+  it('writes a tombstone only when asked: a cancel of an id without a record is not-found and creates nothing', async () => {
+    const world = new LeanWorld();
+    const job = world.jobs[2] as LeanJob;
+    expect(await world.store.cancel(job.id)).toEqual({ outcome: 'not-found' });
+    expect(await world.store.get(job.id)).toBeUndefined();
+  });
+
+  it('the sweeper never touches a tombstone, however old, and a second cancel finds it finished', async () => {
+    const world = new LeanWorld();
+    const job = world.jobs[0] as LeanJob;
+    const tombstone = await world.store.cancel(job.id, { tombstone: true });
+    expect(tombstone.outcome).toBe('cancelled');
+    world.clock.advance(86_400_000);
+    await world.sweep();
+    expect(world.queue.sent.filter((sent) => sent.envelope.id === job.id)).toEqual([]);
+    const again = await world.store.cancel(job.id, { tombstone: true });
+    expect(again).toMatchObject({ outcome: 'finished' });
+    expect(await world.store.get(job.id)).toEqual(tombstone.outcome === 'cancelled' ? tombstone.record : undefined);
+  });
+
   it('holds under random interleavings of delivery, cancel, completion, sweeper and time', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 14 }), async (steps) => {
