@@ -19,6 +19,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DeleteScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   DescribeStateMachineCommand,
@@ -54,6 +55,7 @@ import {
   JobStore,
   localConnection,
   oneTimeScheduleName,
+  PayloadStore,
   planQueues,
 } from '../shared/index.js';
 import { LongJobStore } from '../shared/long-jobs/long-job-store.js';
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
   meter.attach(clientAws.sqs, 'SQS');
   if (clientAws.scheduler) meter.attach(clientAws.scheduler, 'Scheduler');
   if (clientAws.sfn) meter.attach(clientAws.sfn, 'StepFunctions');
+  if (clientAws.s3) meter.attach(clientAws.s3, 'S3');
   const queues = Object.fromEntries(
     planQueues(registry).map((plan) => [plan.name, { url: queueUrl, deadLetterUrl: dlqUrl, arn: queueArn }]),
   );
@@ -122,8 +125,11 @@ async function main(): Promise<void> {
   // The worker's clients and dependencies, built as functions/jobs/worker-entry.ts builds them.
   const workerDynamo = new DynamoDBClient(aws);
   const workerSqs = new SQSClient(aws);
+  // The worker reads offloaded payloads as lazyPayloadReader does (functions/attempt/payload.ts), metered.
+  const workerS3 = new S3Client({ ...aws, forcePathStyle: true });
   meter.attach(workerDynamo, 'DynamoDB');
   meter.attach(workerSqs, 'SQS');
+  meter.attach(workerS3, 'S3');
   const workerDocuments = DynamoDBDocumentClient.from(workerDynamo, { marshallOptions: { removeUndefinedValues: true } });
   const workerStore = new JobStore(workerDocuments, config.jobsTable);
   const workerLogger = new Logger({ serviceName: 'jobstack-worker' });
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
     queue: new JobQueue(workerSqs, queueUrl, dlqUrl),
     queueName: 'default',
     idempotency: new IdempotencyStore(workerDocuments, config.idempotencyTable),
+    ...(config.payloadBucket ? { payloads: new PayloadStore(workerS3, config.payloadBucket) } : {}),
     logger: workerLogger,
     observer: workerObserver,
     ...(stateMachineArn ? { startLongJob: createLongJobStarter({ sfn: workerSfn, stateMachineArn, store: workerStore }) } : {}),
@@ -342,6 +349,7 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
       'deliveries/job',
       'SQS req/job',
       'Lambda inv/job',
+      'S3 PUT+GET/job',
       'DynamoDB calls/job',
       'WCU table',
       'WCU index',
@@ -356,6 +364,7 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
       num(r.deliveriesPerJob),
       num(r.atLoad.sqsRequests, 3),
       num(r.atLoad.lambdaInvocations, 3),
+      `${num(r.atLoad.s3PutRequests, 3)}+${num(r.atLoad.s3GetRequests, 3)}`,
       num(
         r.calls.filter(([k]) => k.startsWith('DynamoDB.')).reduce((s, [, v]) => s + v, 0),
         3,
@@ -376,6 +385,7 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
   );
   const plain = results.find((r) => r.shape.name === 'plain (enqueue)');
   const many = results.find((r) => r.shape.name === 'plain (enqueueMany)');
+  const lean = results.find((r) => r.shape.name === 'plain (lean enqueueMany)');
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   const targets: (string | number)[][] = [];
   if (plain) {
@@ -401,6 +411,21 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
       verdict(many.atLoad.dollarsPerMillion <= 2.0),
     ]);
   }
+  if (lean) {
+    const wcu = lean.atLoad.dynamoWriteUnits + lean.atLoad.dynamoIndexWriteUnits;
+    targets.push([
+      'DynamoDB write units per plain job, lean `enqueueMany` (table + index)',
+      '≤ 2',
+      num(wcu, 3),
+      verdict(wcu <= 2),
+    ]);
+    targets.push([
+      '$ per million plain jobs, lean `enqueueMany`',
+      '≤ $1.50',
+      dollars(lean.atLoad.dollarsPerMillion),
+      verdict(lean.atLoad.dollarsPerMillion <= 1.5),
+    ]);
+  }
   const computeRows = results.map((r) => {
     const gbs = (WORKER_MEMORY_GB * r.handlerMsPerJob) / 1_000;
     const logBytes = r.logBytesPerJob + PLATFORM_LOG_BYTES_PER_INVOCATION * r.atLoad.lambdaInvocations;
@@ -418,7 +443,8 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
 
 ${jobsPerShape} jobs per shape through the real client and the real worker record processor against the emulator.
 Requests only, at us-east-1 list prices (SQS $0.40/M per 64 KB chunk, Lambda $0.20/M invocations, DynamoDB
-$0.625/M write units and $0.125/M read units, Step Functions $25/M transitions, Scheduler $1/M); compute and logs below.
+$0.625/M write units and $0.125/M read units, Step Functions $25/M transitions, Scheduler $1/M, S3 Standard $5/M PUT and
+$0.40/M GET requests; S3 storage, $0.023 per GB-month, is not a request and not in the table); compute and logs below.
 "At load" assumes full batches of ${FULL_BATCH} (the stack's batch size); "trickle" one job per batch. Not per job, so not in
 the table: with an empty queue the event source mapping keeps long-polling (assumed: 5 pollers × 3 ReceiveMessage of
 20 s a minute ≈ 650,000 requests ≈ $0.26 per queue per month), which dominates below about 100,000 jobs a month.

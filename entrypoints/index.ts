@@ -19,6 +19,7 @@ export {
   connectJobClient,
   createJobClient,
   type EnqueuedJob,
+  type EnqueueManyOptions,
   type EnqueueManyResult,
   type EnqueueOptions,
   type EnqueueRequest,
@@ -63,6 +64,8 @@ export {
   JobNotFoundError,
   JobstackError,
   JobTimeoutError,
+  LeanEnqueueRefusedError,
+  type LeanUnsupportedFeature,
   LeaseLostError,
   MessageDeferredError,
   NonRetryableError,
@@ -110,6 +113,7 @@ export {
   TooManyFlowJobsError,
 } from '../shared/flows/errors.js';
 export type { BatchCounts, BatchInfo, BatchOutcome, BatchStatus, ChildDeadPolicy, ChildJob } from '../shared/flows/types.js';
+export { isLeanJobId, LEAN_JOB_ID_PREFIX } from '../shared/ids.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,

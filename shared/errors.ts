@@ -151,6 +151,33 @@ export class InvalidArgumentError extends JobstackError {
   }
 }
 
+/** What a lean enqueue (`enqueueMany(..., { lean: true })`) cannot carry, so refuses. */
+export type LeanUnsupportedFeature =
+  | 'delay-over-threshold'
+  | 'payload-offload'
+  | 'priority-levels'
+  | 'fairness'
+  | 'ordering'
+  | 'concurrency'
+  | 'rateLimit';
+
+/**
+ * A lean enqueue was asked for a job that needs its record before it starts: a
+ * long delay (a schedule), a payload stored in S3, a queue with priority
+ * levels, fairness, ordering, concurrency or a rate limit. Nothing was sent for
+ * any job of the call; enqueue such jobs without `lean`.
+ */
+export class LeanEnqueueRefusedError extends InvalidArgumentError {
+  constructor(
+    readonly feature: LeanUnsupportedFeature,
+    message: string,
+    context: JobErrorContext = {},
+  ) {
+    super(`a lean enqueue cannot carry ${feature}: ${message}; enqueue this job without { lean: true }`, context);
+    this.name = 'LeanEnqueueRefusedError';
+  }
+}
+
 /** Thrown inside a running job (by `ctx.progress`) when `cancel()` was called; the job ends `cancelled`. */
 export class JobCancelledError extends JobstackError {
   constructor(jobId: string) {

@@ -58,6 +58,8 @@ export {
   JobNotFoundError,
   JobstackError,
   JobTimeoutError,
+  LeanEnqueueRefusedError,
+  type LeanUnsupportedFeature,
   LeaseLostError,
   MessageDeferredError,
   NonRetryableError,
@@ -104,7 +106,7 @@ export {
   WHOLE_TYPE_KEY,
 } from './flow/limits.js';
 export { type FlowControlSummary, summarizeFlowControl } from './flow/summary.js';
-export { newJobId } from './ids.js';
+export { isLeanJobId, LEAN_JOB_ID_PREFIX, newJobId, newLeanJobId } from './ids.js';
 export {
   type AnyJobContract,
   type AnyJobDefinition,

@@ -13,6 +13,10 @@ export const PRICES = {
   dynamoPerMillionReadUnits: 0.125,
   stepFunctionsPerMillionTransitions: 25,
   schedulerPerMillionInvocations: 1,
+  /** S3 Standard PUT, COPY, POST, LIST requests: $0.005 per 1,000. */
+  s3PutPerMillionRequests: 5,
+  /** S3 Standard GET, SELECT and all other requests: $0.0004 per 1,000. */
+  s3GetPerMillionRequests: 0.4,
   /** Lambda arm64 compute, per GB-second. */
   lambdaArmPerGbSecond: 0.0000133334,
   /** CloudWatch Logs ingestion, per GB. */
@@ -28,6 +32,9 @@ export interface PerJobCost {
   readonly dynamoReadUnits: number;
   readonly stepFunctionsTransitions: number;
   readonly schedulerInvocations: number;
+  /** S3 requests billed at the PUT (PUT, COPY, POST, LIST) and the GET (everything else) rate. */
+  readonly s3PutRequests: number;
+  readonly s3GetRequests: number;
   /** USD per million jobs, requests only (no compute, no logs). */
   readonly dollarsPerMillion: number;
 }
@@ -44,13 +51,17 @@ export function perJobCost(charges: readonly RequestCharge[], jobs: number): Per
   const dynamoReadUnits = sum((c) => c.readUnits);
   const stepFunctionsTransitions = sum(of('StepFunctions'));
   const schedulerInvocations = sum(of('Scheduler'));
+  const s3PutRequests = sum((c) => (c.service === 'S3' && isS3PutClass(c.operation) ? c.billedRequests : 0));
+  const s3GetRequests = sum((c) => (c.service === 'S3' && !isS3PutClass(c.operation) ? c.billedRequests : 0));
   const dollarsPerMillion =
     sqsRequests * PRICES.sqsPerMillionRequests +
     lambdaInvocations * PRICES.lambdaPerMillionInvocations +
     (dynamoWriteUnits + dynamoIndexWriteUnits) * PRICES.dynamoPerMillionWriteUnits +
     dynamoReadUnits * PRICES.dynamoPerMillionReadUnits +
     stepFunctionsTransitions * PRICES.stepFunctionsPerMillionTransitions +
-    schedulerInvocations * PRICES.schedulerPerMillionInvocations;
+    schedulerInvocations * PRICES.schedulerPerMillionInvocations +
+    s3PutRequests * PRICES.s3PutPerMillionRequests +
+    s3GetRequests * PRICES.s3GetPerMillionRequests;
   return {
     sqsRequests,
     lambdaInvocations,
@@ -59,8 +70,15 @@ export function perJobCost(charges: readonly RequestCharge[], jobs: number): Per
     dynamoReadUnits,
     stepFunctionsTransitions,
     schedulerInvocations,
+    s3PutRequests,
+    s3GetRequests,
     dollarsPerMillion,
   };
+}
+
+/** S3 operations billed at the PUT rate (https://aws.amazon.com/s3/pricing/, "Requests & data retrievals"). */
+export function isS3PutClass(operation: string): boolean {
+  return /^(Put|Copy|Post|List|CreateMultipartUpload|UploadPart|CompleteMultipartUpload)/.test(operation);
 }
 
 /** Calls per job by `service.operation`, sorted by name. */

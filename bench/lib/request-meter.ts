@@ -14,12 +14,12 @@ export const SQS_CHUNK_BYTES = 64 * 1_024;
 
 /** What one metered (or modelled) request cost, in billable units. */
 export interface RequestCharge {
-  /** `SQS`, `DynamoDB`, `Lambda`, `Scheduler`, `StepFunctions`, ... */
+  /** `SQS`, `DynamoDB`, `Lambda`, `Scheduler`, `StepFunctions`, `S3`, ... */
   readonly service: string;
   readonly operation: string;
   /** Number of calls this charge stands for (fractional for modelled calls shared by a batch). */
   readonly calls: number;
-  /** Billed SQS requests (64 KB chunks), Lambda invocations, Scheduler invocations, Step Functions transitions. */
+  /** Billed SQS requests (64 KB chunks), Lambda invocations, Scheduler invocations, Step Functions transitions, S3 requests. */
   readonly billedRequests: number;
   readonly writeUnits: number;
   readonly indexWriteUnits: number;
@@ -304,6 +304,8 @@ function asItem(value: unknown): Item | undefined {
 function billedRequestsOf(service: string, operation: string, input: Record<string, unknown>, output: unknown): number {
   if (service === 'SQS') return sqsChunks(operation, input, output);
   if (service === 'Lambda') return operation === 'Invoke' ? 1 : 0;
+  // S3 bills every request, whatever its size; the PUT or GET rate is chosen by operation (bench/lib/prices.ts).
+  if (service === 'S3') return 1;
   return 0;
 }
 

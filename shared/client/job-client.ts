@@ -7,6 +7,7 @@ import {
   EnqueueError,
   InvalidArgumentError,
   InvalidPayloadError,
+  LeanEnqueueRefusedError,
   PayloadTooLargeError,
   UnknownJobTypeError,
   WaitTimeoutError,
@@ -20,7 +21,7 @@ import { type FlowControlSummary, summarizeFlowControl } from '../flow/summary.j
 import { BatchStore, MAX_BATCH_MEMBERS } from '../flows/batch-store.js';
 import { callbackId, memberId } from '../flows/ids.js';
 import type { BatchInfo } from '../flows/types.js';
-import { newJobId } from '../ids.js';
+import { isLeanJobId, LEAN_JOB_ID_PREFIX, newJobId, newLeanJobId } from '../ids.js';
 import { type AnyJobContract, findJobDefinition, type JobRegistry, type PayloadOf, type ResultOf } from '../job-definition.js';
 import { isFifoQueue, orderingKeyOf } from '../ordering/ordering.js';
 import { PauseStore } from '../pause/pause-store.js';
@@ -130,10 +131,37 @@ export type EnqueueRequest<R extends JobRegistry> = {
   };
 }[keyof R & string];
 
+/** Options of a whole `enqueueMany` call. */
+export interface EnqueueManyOptions {
+  /**
+   * Send the messages without writing the job records first: the worker's claim
+   * creates each record when the job starts, so a plain job costs 2 DynamoDB
+   * writes (claim, outcome) instead of 3. For bulk fan-out. What it gives up:
+   *
+   * - `get(jobId)` returns undefined until the job starts (no record yet), and
+   *   `list` shows the job only from then on; `wait` polls through that gap.
+   * - The ids start with `lean:` (see `isLeanJobId`): `cancel` of such an id
+   *   before the start writes a `cancelled` tombstone (type `unknown`) that the
+   *   claim refuses, so the job never runs and its message is deleted unrun.
+   * - A message SQS refused is reported in `failed` and nothing else exists of
+   *   the job; a message lost after SQS took it cannot be re-sent by the sweeper
+   *   (no record says it exists). SQS does not lose accepted messages, so this is
+   *   the loss of a record only the sweeper's safety net relied on.
+   * - Refused with LeanEnqueueRefusedError (nothing sent for any job of the call):
+   *   delays beyond `schedulerThreshold` (15 minutes), payloads over the inline limit
+   *   (S3), queues with priority levels, and job types with fairness, ordering,
+   *   concurrency or rateLimit, all of which need the record before the start.
+   *   Debounced and throttled types, ids and idempotency keys are refused as in
+   *   every `enqueueMany`. Short delays (SQS `DelaySeconds`) and correlation ids work.
+   * @default false
+   */
+  readonly lean?: boolean;
+}
+
 export interface EnqueueManyResult {
   /** Ids of the jobs enqueued, in request order (absent for failed entries). */
   readonly jobIds: (string | undefined)[];
-  /** Entries SQS refused even after retries; their records were rolled back. */
+  /** Entries SQS refused even after retries; their records were rolled back (a lean call wrote none). */
   readonly failed: { readonly index: number; readonly jobId: string; readonly reason: string }[];
 }
 
@@ -171,11 +199,19 @@ export interface JobClient<R extends JobRegistry> {
    * messages a request): the cheapest way in. Every payload is validated before
    * anything is written; one invalid payload throws and enqueues nothing.
    * Debounced and throttled job types are refused (InvalidArgumentError): use `enqueue`.
+   *
+   * With `{ lean: true }` no record is written before the start (2 writes a
+   * plain job instead of 3); see `EnqueueManyOptions.lean` for what that gives up.
+   * @example
+   * const { jobIds } = await jobs.enqueueMany(users.map((user) => ({ type: 'email.send', payload: { to: user.email } })), { lean: true });
+   * @throws InvalidArgumentError (LeanEnqueueRefusedError for what a lean call cannot carry), UnknownJobTypeError,
+   * InvalidPayloadError, PayloadTooLargeError: nothing is written or sent
    */
-  enqueueMany(requests: readonly EnqueueRequest<R>[]): Promise<EnqueueManyResult>;
+  enqueueMany(requests: readonly EnqueueRequest<R>[], options?: EnqueueManyOptions): Promise<EnqueueManyResult>;
   /**
    * The job's record, read with strong consistency, or undefined if there is
-   * none (or it expired). Given the handle `enqueue` returned, `result` is typed
+   * none (or it expired). A job enqueued lean has no record until it starts:
+   * undefined for such an id means "not started yet" or "unknown/expired". Given the handle `enqueue` returned, `result` is typed
    * as the job type's Result; given an id, it is `unknown`.
    * @example
    * const job = await jobs.enqueue('email.send', { to });
@@ -210,7 +246,11 @@ export interface JobClient<R extends JobRegistry> {
   resolveStep(jobId: string, step: string, resolution: StepResolution): Promise<boolean>;
   /** Lists jobs, newest first, one page at a time. */
   list(query?: ListQuery): Promise<ListPage>;
-  /** Cancels a job that has not started; asks a running one to stop at its next check. */
+  /**
+   * Cancels a job that has not started; asks a running one to stop at its next check. A lean job
+   * (`isLeanJobId`) with no record yet is cancelled by writing its record `cancelled` (a tombstone
+   * the worker's claim refuses, so it never runs): `outcome: 'cancelled'`, never `not-found`.
+   */
   cancel(jobId: string): Promise<CancelResult>;
   /**
    * Re-runs one dead job: same id, a new series of the job type's `maxAttempts`
@@ -405,7 +445,14 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
     return queueAt(levelUrl(urls, priority), urls.deadLetterUrl);
   };
 
-  function prepare(type: string, payload: unknown, options: EnqueueOptions) {
+  function prepare(type: string, payload: unknown, options: EnqueueOptions, lean = false) {
+    if (options.jobId !== undefined && isLeanJobId(options.jobId)) {
+      // Reserved: cancel would take a missing record of such an id for a lean job not started yet.
+      throw new InvalidArgumentError(
+        `invalid jobId ${JSON.stringify(options.jobId)}: ids starting with '${LEAN_JOB_ID_PREFIX}' are reserved for lean jobs`,
+        { jobType: type },
+      );
+    }
     const definition = findJobDefinition(registry, type);
     if (!definition) throw new UnknownJobTypeError(type, Object.keys(registry));
     // Checked before serializing: JSON.stringify throws a bare TypeError on a BigInt.
@@ -427,7 +474,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
         checked.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       );
     }
-    const jobId = options.jobId ?? newJobId();
+    const jobId = options.jobId ?? (lean ? newLeanJobId() : newJobId());
     if (!JobIdSchema.safeParse(jobId).success) {
       throw new InvalidArgumentError(`invalid jobId ${JSON.stringify(jobId)}: use 1..128 characters of A-Z a-z 0-9 . _ : -`);
     }
@@ -511,6 +558,58 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       envelope: { ...job.envelope, payload: null, payloadRef },
       offloadJson: undefined,
     };
+  }
+
+  /**
+   * Throws LeanEnqueueRefusedError when the prepared job needs its record before it starts: the claim that creates
+   * a lean job's record knows only the envelope, and the sweeper, the flow gate and re-sends read the rest
+   * (payload reference, priority level, message group, flow-limit marks) from the record.
+   */
+  function refuseLeanUnsupported(job: ReturnType<typeof prepare>): void {
+    const { definition, record } = job;
+    const context = { jobType: record.type };
+    const refuse = (feature: ConstructorParameters<typeof LeanEnqueueRefusedError>[0], why: string) => {
+      throw new LeanEnqueueRefusedError(feature, why, context);
+    };
+    if (job.plan.route === 'scheduler')
+      refuse('delay-over-threshold', `job type '${record.type}' would wait for a one-time schedule, which a record tracks`);
+    if (job.offloadJson !== undefined)
+      refuse('payload-offload', `the payload of job type '${record.type}' is over the inline limit and would go to S3`);
+    if (queueConfigOf(definition).levels !== undefined)
+      refuse('priority-levels', `queue '${definition.queue}' has priority levels, which re-sends read from the record`);
+    if (definition.fairness !== undefined) refuse('fairness', `job type '${record.type}' has a fairness key`);
+    if (definition.ordering !== undefined) refuse('ordering', `job type '${record.type}' has ordering (a FIFO queue)`);
+    if (definition.concurrency !== undefined) refuse('concurrency', `job type '${record.type}' has a concurrency limit`);
+    if (definition.rateLimit !== undefined) refuse('rateLimit', `job type '${record.type}' has a rate limit`);
+  }
+
+  /**
+   * A lean enqueue: the messages only, 10 a request per queue. Nothing to roll back for a refused message:
+   * no record was written.
+   */
+  async function sendLean(jobs: readonly ReturnType<typeof prepare>[]): Promise<EnqueueManyResult> {
+    const byQueue = new Map<JobQueue, number[]>();
+    jobs.forEach((job, index) => {
+      const queue = queueFor(job.definition, job.record.priority);
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), index]);
+    });
+    const indexById = new Map(jobs.map((job, index) => [job.record.id, index]));
+    const failed: { index: number; jobId: string; reason: string }[] = [];
+    for (const [queue, indexes] of byQueue) {
+      const failures = await queue
+        .sendMany(indexes.map((index) => outgoing(jobs[index] as (typeof jobs)[number])))
+        .catch((error: unknown) => {
+          // Which messages SQS took before the failure is unknown, and no record tells: say so rather than guess.
+          throw new EnqueueError(
+            `lean enqueueMany: sending to a queue failed part-way (${(error as Error).message}); the jobs whose message was sent will run, the others do not exist, and which is which cannot be told: see get(jobId) once they ran`,
+            { cause: error },
+          );
+        });
+      for (const failure of failures)
+        failed.push({ index: indexById.get(failure.id) ?? -1, jobId: failure.id, reason: failure.reason });
+    }
+    const failedIds = new Set(failed.map((f) => f.jobId));
+    return { jobIds: jobs.map((job) => (failedIds.has(job.record.id) ? undefined : job.record.id)), failed };
   }
 
   /**
@@ -610,7 +709,11 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
       return { jobId: job.record.id, type, state: job.record.state, created: true };
     },
 
-    async enqueueMany(requests) {
+    async enqueueMany(requests, manyOptions = {}) {
+      const lean = manyOptions.lean === true;
+      if (manyOptions.lean !== undefined && typeof manyOptions.lean !== 'boolean') {
+        throw new InvalidArgumentError(`enqueueMany's lean option is a boolean (given ${JSON.stringify(manyOptions.lean)})`);
+      }
       const prepared = requests.map((request, index) => {
         try {
           // The batch write has no condition: only fresh ids are safe, so an id or key given anyway is refused.
@@ -630,12 +733,15 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
               { jobType: request.type },
             );
           }
-          return prepare(request.type, request.payload, request.options ?? {});
+          const job = prepare(request.type, request.payload, request.options ?? {}, lean);
+          if (lean) refuseLeanUnsupported(job);
+          return job;
         } catch (error) {
           if (error instanceof Error) error.message = `request ${index}: ${error.message}`;
           throw error;
         }
       });
+      if (lean) return sendLean(prepared);
       const jobs = await Promise.all(prepared.map((job) => offloadPayload(job)));
       await store.createMany(jobs.map((job) => job.record));
       const failed: { index: number; jobId: string; reason: string }[] = [];
@@ -700,7 +806,7 @@ export function createJobClient<R extends JobRegistry>(options: JobClientOptions
 
     resolveStep: (jobId, step, resolution) => idempotency.resolveStep(jobId, step, resolution),
 
-    cancel: async (jobId) => time.afterCancel(await store.cancel(jobId)),
+    cancel: async (jobId) => time.afterCancel(await store.cancel(jobId, { tombstone: isLeanJobId(jobId) })),
 
     schedule: (name, recurrence, type, payload) => time.schedule(name, recurrence, type, payload),
 

@@ -55,7 +55,8 @@ export interface DeadJobOptions {
  *
  * Cost layout: a plain job costs 3 writes of a ≤ 1 KB item (create, claim,
  * succeed) and no index writes, because only states that need attention carry
- * `attentionState`, the key of the sparse index.
+ * `attentionState`, the key of the sparse index. A lean job (enqueued without
+ * `create`: the claim creates its record) costs 2.
  */
 export class JobStore extends JobReader {
   private readonly retentionSeconds: number;
@@ -360,24 +361,39 @@ export class JobStore extends JobReader {
   /**
    * Cancels a job that has not started (or is waiting to retry); asks a running
    * one to stop. A finished job is left as it is.
+   *
+   * With `tombstone` (a job enqueued lean, whose record the claim creates), a
+   * job with no record yet is cancelled by creating its record `cancelled` in
+   * the same conditional write (`attribute_not_exists(id)`): the claim's
+   * condition refuses a `cancelled` record, so the job never runs. The
+   * tombstone knows only the id: `type` and `queue` are `unknown`. Without
+   * `tombstone`, a missing record is `not-found` and nothing is written.
    */
-  async cancel(id: string): Promise<CancelResult> {
+  async cancel(id: string, options: { tombstone?: boolean } = {}): Promise<CancelResult> {
     const now = this.clock();
     const nowIso = new Date(now).toISOString();
+    // A running job is cancelled by its own run (markCancelledByRun), so it is asked below instead.
+    const notRunning = fromSourcesOf('cancelled', { except: ['running'] });
+    const tombstone = options.tombstone === true;
     try {
       const output = await this.documentClient.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id },
-          UpdateExpression:
-            'SET #state = :cancelled, attentionState = :attention, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE nextAttemptAt',
-          // A running job is cancelled by its own run (markCancelledByRun), so it is asked below instead.
-          ...withCondition(fromSourcesOf('cancelled', { except: ['running'] }), {
+          UpdateExpression: [
+            'SET #state = :cancelled, attentionState = :attention, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt',
+            // On an existing record every if_not_exists keeps what is there; they only fill a tombstone.
+            ...(tombstone ? [TOMBSTONE_FIELDS] : []),
+            'REMOVE nextAttemptAt',
+          ].join(' '),
+          ...withCondition(tombstone ? anyOf(recordAbsent, notRunning) : notRunning, {
+            ...(tombstone ? { names: { '#type': 'type', '#queue': 'queue' } } : {}),
             values: {
               ':cancelled': 'cancelled',
               ':attention': attentionKey('cancelled', id),
               ':now': nowIso,
               ':expiresAt': this.expiresAt(now),
+              ...(tombstone ? { ':unknown': 'unknown', ':zero': 0, ':null': null, ':id': id } : {}),
             },
           }),
           ReturnValues: 'ALL_NEW',
@@ -535,6 +551,17 @@ export class JobStore extends JobReader {
     });
   }
 }
+
+/**
+ * What a tombstone (a lean job cancelled before its claim created its record)
+ * holds beyond the cancel's own fields: only the id is known.
+ */
+const TOMBSTONE_FIELDS = [
+  ', #type = if_not_exists(#type, :unknown), #queue = if_not_exists(#queue, :unknown),',
+  'attempts = if_not_exists(attempts, :zero), maxAttempts = if_not_exists(maxAttempts, :zero),',
+  'payload = if_not_exists(payload, :null), correlationId = if_not_exists(correlationId, :id),',
+  'createdAt = if_not_exists(createdAt, :now)',
+].join(' ');
 
 /**
  * The claim's condition: no record yet, or a state the table lets move to

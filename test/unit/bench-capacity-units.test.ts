@@ -116,6 +116,17 @@ describe('price per job', () => {
     expect(cost.dollarsPerMillion).toBeCloseTo(1.2 * 0.4 + 0.1 * 0.2 + 3 * 0.625);
   });
 
+  it('prices S3 at its list prices: PUT $0.005 and GET $0.0004 per 1,000 requests', () => {
+    const charges = [
+      charge({ service: 'S3', operation: 'PutObject', billedRequests: 1 }),
+      charge({ service: 'S3', operation: 'GetObject', billedRequests: 1 }),
+      charge({ service: 'S3', operation: 'GetObject', billedRequests: 1 }),
+    ];
+    const cost = perJobCost(charges, 1);
+    expect([cost.s3PutRequests, cost.s3GetRequests]).toEqual([1, 2]);
+    expect(cost.dollarsPerMillion).toBeCloseTo(5 + 2 * 0.4);
+  });
+
   it('fails for a job count that is not positive', () => {
     expect(() => perJobCost([], 0)).toThrow(/jobs must be positive \(given 0\)/);
   });
