@@ -21,7 +21,7 @@ import type { JobStats, LevelStats, QueueStats } from '../../shared/stats.js';
 import type { LocalStackUp } from '../commands/local.js';
 import type { StatsWithPauses } from '../commands/stats.js';
 import type { JobLogLine } from '../job-logs.js';
-import { sameShapeAs } from './same-shape.js';
+import { type DeepReadonly, sameShapeAs } from './same-shape.js';
 
 // The shape each command prints with `--json`. Where the output is an SDK value, the schema is checked
 // field for field against the SDK's type (sameShapeAs), and the commands print through these schemas'
@@ -323,7 +323,7 @@ export const CLI_JSON_OUTPUTS = {
 export type CliJsonOutputName = keyof typeof CLI_JSON_OUTPUTS;
 
 /** What `name` prints with `--json`. */
-export type CliJsonOutput<Name extends CliJsonOutputName> = z.output<(typeof CLI_JSON_OUTPUTS)[Name]['schema']>;
+export type CliJsonOutput<Name extends CliJsonOutputName> = DeepReadonly<z.output<(typeof CLI_JSON_OUTPUTS)[Name]['schema']>>;
 
 /**
  * What every command writes to stderr, as one line, when it fails under `--json` (the exit code is not 0).
