@@ -25,7 +25,7 @@ export function jsonOutputLine<Name extends CliJsonOutputName>(_name: Name, valu
  * node:util parseArgs' unknown or malformed options) are all `UsageError`; others keep their class name.
  */
 export function jsonError(error: unknown): CliJsonError {
-  if (isParseArgsError(error)) return { error: { name: UsageError.name, message: error.message } };
+  if (isParseArgsError(error)) return { error: { name: UsageError.name, message: oneLine(error.message) } };
   if (error instanceof JobstackError && error.jobId !== undefined) {
     return { error: { name: error.name, message: error.message, jobId: error.jobId } };
   }
@@ -37,7 +37,7 @@ export function jsonError(error: unknown): CliJsonError {
 export function errorText(error: unknown): string {
   // These two say what to do in their own words; the class name adds nothing.
   if (error instanceof UsageError || error instanceof ProjectConfigNotFoundError) return error.message;
-  if (isParseArgsError(error)) return error.message;
+  if (isParseArgsError(error)) return oneLine(error.message);
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
@@ -49,4 +49,9 @@ export function errorLine(error: unknown, json: boolean): string {
 
 function isParseArgsError(error: unknown): error is TypeError {
   return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** node:util parseArgs explains some mistakes (a value starting with a dash) over several lines. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ');
 }
