@@ -1,21 +1,28 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { ENVELOPE_VERSION, localConnection, newJobId, serializeEnvelope } from '../../shared/index.js';
+import { parseCliJson, parseCliJsonError } from '../helpers/cli-json.js';
 import { connectTestClient, demoLedgerTable, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 describe('jobstack CLI against the deployed stack', () => {
   it('enqueues, waits for and gets a demo.echo job', async () => {
     const enqueued = await runCli(['enqueue', 'demo.echo', '--payload', '{"message":"from the cli"}', '--json']);
     expect(enqueued.code, enqueued.stderr).toBe(0);
-    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
+    const { jobId } = parseCliJson('enqueue', enqueued.stdout);
 
     const waited = await runCli(['wait', jobId, '--timeout', '60s', '--json']);
     expect(waited.code, waited.stderr).toBe(0);
-    expect(JSON.parse(waited.stdout)).toMatchObject({ id: jobId, state: 'succeeded', result: { message: 'from the cli' } });
+    expect(parseCliJson('wait', waited.stdout)).toMatchObject({
+      id: jobId,
+      state: 'succeeded',
+      result: { message: 'from the cli' },
+    });
 
     const got = await runCli(['get', jobId]);
     expect(got.code).toBe(0);
@@ -33,14 +40,15 @@ describe('jobstack CLI against the deployed stack', () => {
   it('exits 2 from wait on timeout', async () => {
     const enqueued = await runCli(['enqueue', 'demo.sleep', '--payload', '{"ms":5000}', '--json']);
     const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
-    const waited = await runCli(['wait', jobId, '--timeout', '1s']);
+    const waited = await runCli(['wait', jobId, '--timeout', '1s', '--json']);
     expect(waited.code).toBe(2);
+    expect(parseCliJson('wait', waited.stdout)).toEqual({ jobId, timedOut: true, lastState: expect.any(String) });
   });
 
   it('lists jobs by state as JSON', async () => {
     const listed = await runCli(['list', '--state', 'dead', '--limit', '5', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
-    const page = JSON.parse(listed.stdout) as { jobs: { state: string }[] };
+    const page = parseCliJson('list', listed.stdout);
     expect(page.jobs.every((job) => job.state === 'dead')).toBe(true);
   });
 
@@ -60,7 +68,7 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(await jobs.wait(jobId, { timeout: '90s' })).toMatchObject({ state: 'succeeded', attempts: 2 });
     const logs = await runCli(['logs', jobId, '--json']);
     expect(logs.code, logs.stderr).toBe(0);
-    const lines = JSON.parse(logs.stdout) as { message: string; attempt?: number; timestamp: string }[];
+    const lines = parseCliJson('logs', logs.stdout);
     const attempts = lines.map((line) => line.attempt).filter((attempt) => attempt !== undefined);
     expect(new Set(attempts)).toEqual(new Set([1, 2]));
     expect(lines.map((line) => line.timestamp)).toEqual(lines.map((line) => line.timestamp).sort());
@@ -85,6 +93,78 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("every other command's --json output is what docs/cli/<command>.schema.json documents", async () => {
+    const jobs = await connectTestClient();
+    // Far enough ahead that neither job starts while the commands read them.
+    const [later, waitedFor] = await Promise.all(
+      [0, 1].map(() => jobs.enqueue('demo.echo', { message: 'later' }, { delay: '1h' })),
+    );
+    const batchId = uniqueName('cli-batch');
+    await jobs.batch(
+      [0, 1].map((n) => ({ type: 'demo.echo' as const, payload: { message: `member ${n}` } })),
+      { batchId },
+    );
+    const schedule = uniqueName('cli-schedule');
+    const ok = async (args: string[]) => {
+      const result = await runCli([...args, '--json']);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    // One process per command, all at once: the emulator answers each in milliseconds, node starts in seconds.
+    const [getThenCancel, batch, flow, flowState, queues, stats, schedules, scheduled, watchLine, dashboardLine, failed] =
+      await Promise.all([
+        (async () => {
+          const got = parseCliJson('get', await ok(['get', later.jobId]));
+          const cancelled = parseCliJson('cancel', await ok(['cancel', later.jobId]));
+          const retried = await runCli(['retry', later.jobId, '--json']);
+          return { got, cancelled, retried: { code: retried.code, output: parseCliJson('retry', retried.stdout) } };
+        })(),
+        ok(['batch', batchId]).then((out) => parseCliJson('batch', out)),
+        ok(['flow']).then((out) => parseCliJson('flow', out)),
+        ok(['flow', 'demo.debounced', '--key', uniqueName('key')]).then((out) => parseCliJson('flow-state', out)),
+        ok(['queues']).then((out) => parseCliJson('queues', out)),
+        ok(['stats']).then((out) => parseCliJson('stats', out)),
+        ok(['schedules']).then((out) => parseCliJson('schedules', out)),
+        (async () => {
+          const created = parseCliJson(
+            'schedule',
+            await ok(['schedule', schedule, '--rate', '1 day', 'demo.echo', '--payload', '{"message":"daily"}']),
+          );
+          return { created, deleted: parseCliJson('unschedule', await ok(['unschedule', schedule])) };
+        })(),
+        firstLineOf(['watch', '--interval', '1']).then((line) => parseCliJson('watch', line)),
+        firstLineOf(['dashboard', '--port', '0']).then((line) => parseCliJson('dashboard', line)),
+        runCli(['enqueue', 'demo.nope', '--payload', '{}', '--json']),
+      ]);
+    await jobs.cancel(waitedFor.jobId);
+
+    expect(getThenCancel.got).toMatchObject({ id: later.jobId, type: 'demo.echo', payload: { message: 'later' } });
+    expect(getThenCancel.cancelled).toEqual({ jobId: later.jobId, outcome: 'cancelled', state: 'cancelled' });
+    expect(getThenCancel.retried).toEqual({ code: 1, output: { jobId: later.jobId, outcome: 'not-dead', state: 'cancelled' } });
+    expect(batch).toMatchObject({ batchId, kind: 'batch', total: 2, memberIds: [`${batchId}.0`, `${batchId}.1`] });
+    expect(batch.members.map((member) => member.id)).toEqual(batch.memberIds);
+    expect(flow.map((summary) => summary.jobType)).toContain('demo.debounced');
+    expect(flowState).toMatchObject({ jobType: 'demo.debounced', debounce: { periodMs: 2_000 } });
+    expect(queues.map((queue) => queue.queue)).toContain('default');
+    expect(stats.queues.map((queue) => queue.name)).toContain('default');
+    expect(schedules.every((entry) => entry.name !== schedule)).toBe(true);
+    expect(scheduled.created).toMatchObject({
+      name: schedule,
+      expression: 'rate(1 day)',
+      jobType: 'demo.echo',
+      owner: 'runtime',
+    });
+    expect(scheduled.deleted).toEqual({ name: schedule, deleted: true });
+    expect(watchLine.stackName).toBe(inject('stackName'));
+    expect(dashboardLine).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+/), stackName: inject('stackName') });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(parseCliJsonError(failed.stderr).error).toEqual({
+      name: 'UnknownJobTypeError',
+      message: expect.stringContaining("unknown job type 'demo.nope'"),
+    });
   });
 
   it('resolve-step settles a ctx.once step whose run crashed mid-step, and --retry finishes the job without running it again', async () => {
@@ -141,7 +221,12 @@ describe('jobstack CLI against the deployed stack', () => {
     // The person checked: the increment did happen, with count 1.
     const resolved = await runCli(['resolve-step', jobId, 'ledger-increment', '--result', '{"count":1}', '--retry', '--json']);
     expect(resolved.code, resolved.stderr).toBe(0);
-    expect(JSON.parse(resolved.stdout)).toEqual({ jobId, step: 'ledger-increment', resolved: true, retry: 'requeued' });
+    expect(parseCliJson('resolve-step', resolved.stdout)).toEqual({
+      jobId,
+      step: 'ledger-increment',
+      resolved: true,
+      retry: 'requeued',
+    });
     expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', result: { count: 1 } });
     expect(await ledgerCount(await demoLedgerTable(), payload.key)).toBe(0);
 
@@ -178,6 +263,31 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(result.stderr).toMatch(/stack 'no-such-stack' not found/);
   });
 });
+
+const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
+
+/** Starts a command that runs until stopped (watch, dashboard), returns its first line of stdout and stops it. */
+function firstLineOf(args: string[]): Promise<string> {
+  const child = spawn('node', [CLI, ...args, '--json', '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const end = stdout.indexOf('\n');
+      if (end !== -1) {
+        child.kill('SIGTERM');
+        resolve(stdout.slice(0, end));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`jobstack ${args.join(' ')} exited ${code} before a line: ${stderr}`)));
+  }).finally(() => child.kill('SIGTERM'));
+}
 
 /** A zip archive of `files`, stored without compression: enough for a Lambda's code, no zip tool needed. */
 function storedZip(files: Record<string, string>): Uint8Array {
