@@ -12,7 +12,6 @@ import {
   defineJob,
   defineRegistry,
   ENVELOPE_VERSION,
-  type FlowState,
   FlowStore,
   type HandlerRegistry,
   JobQueue,
