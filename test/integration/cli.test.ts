@@ -38,12 +38,14 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(waited.stdout).toMatch(/state\s+dead/);
   });
 
-  it('exits 2 from wait on timeout', async () => {
-    const enqueued = await runCli(['enqueue', 'demo.sleep', '--payload', '{"ms":5000}', '--json']);
-    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
+  it('exits 2 from wait on timeout, printing where the job stood', async () => {
+    const jobs = await connectTestClient();
+    // Delayed by an hour: still scheduled when the wait gives up, however long the CLI takes to start.
+    const { jobId } = await jobs.enqueue('demo.echo', { message: 'not yet' }, { delay: '1h' });
     const waited = await runCli(['wait', jobId, '--timeout', '1s', '--json']);
-    expect(waited.code).toBe(2);
-    expect(parseCliJson('wait', waited.stdout)).toEqual({ jobId, timedOut: true, lastState: expect.any(String) });
+    await jobs.cancel(jobId);
+    expect(waited.code, waited.stderr).toBe(2);
+    expect(parseCliJson('wait', waited.stdout)).toEqual({ jobId, timedOut: true, lastState: 'scheduled' });
   });
 
   it('lists jobs by state as JSON', async () => {
