@@ -69,7 +69,7 @@ export async function waitCommand(argv: string[]): Promise<void> {
     options: { ...connectionOptions, timeout: { type: 'string', default: '60s' } },
   });
   const jobId = singleJobId(positionals, 'wait');
-  parseDuration(values.timeout);
+  parseDuration(values.timeout); // a malformed --timeout fails before any stack is reached
   const jobs = await connect(values);
   if (!(await jobs.get(jobId))) throw new UsageError(`job '${jobId}' not found`);
   const progress = values.json ? undefined : new ProgressLine(process.stderr);

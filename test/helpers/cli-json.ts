@@ -11,7 +11,11 @@ export function parseCliJson<Name extends CliJsonOutputName>(
   name: Name,
   text: string,
 ): z.output<(typeof CLI_JSON_OUTPUTS)[Name]['schema']> {
-  return parseStrictly(CLI_JSON_OUTPUTS[name].schema, JSON.parse(text), `jobstack ${name} --json (docs/cli/${name}.schema.json)`);
+  const schema: z.ZodType = CLI_JSON_OUTPUTS[name].schema;
+  // TypeScript cannot follow a generic name to its schema's output type; the parse just checked it.
+  return parseStrictly(schema, JSON.parse(text), `jobstack ${name} --json (docs/cli/${name}.schema.json)`) as z.output<
+    (typeof CLI_JSON_OUTPUTS)[Name]['schema']
+  >;
 }
 
 /** The same for the error line a command prints on stderr when it fails under `--json` (docs/cli/error.schema.json). */
