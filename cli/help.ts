@@ -45,6 +45,9 @@ options for commands that reach a stack (before or after the command: jobstack -
   --local           use the local emulator (the config's local endpoint, else http://127.0.0.1:4566) with its test credentials
   --endpoint URL    use this AWS endpoint (default: the config's endpoint, else the standard AWS environment:
                     AWS_ENDPOINT_URL, profile, region)
-  --json            machine-readable output
+  --json            machine-readable output: one JSON document on stdout (watch: one per line), each command's shape
+                    in docs/cli/<command>.schema.json (see docs/cli.md); a failure prints one line on stderr,
+                    {"error":{"name":"...","message":"..."}}
 
-errors print one line and exit 3 (wait) or 1 (every other command).`;
+exit codes: 0 done; 1 failed (also: wait's job ended dead or cancelled, retry's job was not dead); 2 wait timed out;
+3 wait failed. A failure prints one line on stderr: what went wrong, or with --json the error object.`;

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { connect, connectionOptions } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { formatCounts, formatTable, printJson, summarize } from '../format.js';
+import { formatCounts, formatTable, summarize } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 
 /** Members listed by `jobstack batch` (the counts cover every member). */
 const MEMBERS_SHOWN = 50;
@@ -16,7 +17,7 @@ export async function batchCommand(argv: string[]): Promise<void> {
   if (!batch) throw new UsageError(`batch '${batchId}' not found (or expired)`);
   const members = await jobs.getMany(batch.memberIds.slice(0, MEMBERS_SHOWN));
   if (values.json) {
-    printJson({ ...batch, members });
+    printJsonOutput('batch', { ...batch, members });
     return;
   }
   const lines = [

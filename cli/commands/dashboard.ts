@@ -6,6 +6,7 @@ import { createAwsClients, createJobClient, resolveStackConfig } from '../../sha
 import { collectStats } from '../../shared/stats.js';
 import { connectionOptions, loadConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
+import { jsonOutputLine } from '../json/print.js';
 
 /**
  * `jobstack dashboard [--port 8080]`: serves the web dashboard on 127.0.0.1
@@ -34,7 +35,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
     throw error;
   }
   // The URL on stdout, alone on its line, so scripts and tests can read it.
-  process.stdout.write(values.json ? `${JSON.stringify({ url: server.url, stackName })}\n` : `${server.url}\n`);
+  process.stdout.write(values.json ? jsonOutputLine('dashboard', { url: server.url, stackName }) : `${server.url}\n`);
   process.stderr.write(`jobstack dashboard for stack '${stackName}' (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -18,6 +18,7 @@ export async function devCommand(argv: string[]): Promise<void> {
     options: { ...connectionOptions, handlers: { type: 'string' }, concurrency: { type: 'string' } },
   });
   if (positionals.length > 0) throw new UsageError('usage: jobstack dev [--handlers FILE] [--concurrency N]');
+  if (values.json) throw new UsageError('jobstack dev has no --json output: it runs until Ctrl-C and logs to stderr');
   const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50) {
     throw new UsageError(`--concurrency must be a whole number from 1 to 50 (given '${values.concurrency}')`);

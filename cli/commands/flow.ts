@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { FlowControlSummary, FlowState } from '../../shared/index.js';
 import { connect, connectionOptions } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson } from '../format.js';
+import { formatTable } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 
 /**
  * `jobstack flow [--json]`: the flow control each job type declares.
@@ -21,12 +22,12 @@ export async function flowCommand(argv: string[]): Promise<void> {
   const jobs = await connect(values);
   if (type === undefined) {
     const declared = jobs.flowControl();
-    if (values.json) printJson(declared);
+    if (values.json) printJsonOutput('flow', declared);
     else process.stdout.write(`${formatFlowControl(declared)}\n`);
     return;
   }
   const state = await jobs.flowState(type, values.key);
-  if (values.json) printJson(state);
+  if (values.json) printJsonOutput('flow-state', state);
   else process.stdout.write(`${formatFlowState(state)}\n`);
 }
 

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { isJobState, JOB_STATES, type JobRecord, type JobState, WaitTimeoutError } from '../../shared/index.js';
+import { isJobState, JOB_STATES, type JobRecord, type JobState, parseDuration, WaitTimeoutError } from '../../shared/index.js';
 import { connect, connectionOptions } from '../connect.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { formatRecord, formatTable, printJson, summarize } from '../format.js';
+import { formatRecord, formatTable, summarize } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 import { ProgressLine } from '../progress.js';
 
 export async function enqueueCommand(argv: string[]): Promise<void> {
@@ -30,6 +31,8 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
   if (runAt !== undefined && Number.isNaN(runAt.getTime()))
     throw new UsageError(`--run-at must be an ISO date-time such as 2026-03-22T18:00:00Z (given '${values['run-at']}')`);
   const payload = parseJsonOption('--payload', values.payload ?? '{}');
+  // Malformed durations fail here, before any stack is reached (the SDK checks them again, with its limits).
+  for (const duration of [values.delay, values['idempotency-window']]) if (duration !== undefined) parseDuration(duration);
   const jobs = await connect(values);
   const enqueued = await jobs.enqueue(type as never, payload as never, {
     ...(values.delay === undefined ? {} : { delay: values.delay as never }),
@@ -39,7 +42,7 @@ export async function enqueueCommand(argv: string[]): Promise<void> {
     ...(values['idempotency-window'] === undefined ? {} : { idempotencyWindow: values['idempotency-window'] as never }),
     ...(values.priority === undefined ? {} : { priority: values.priority }),
   });
-  if (values.json) printJson(enqueued);
+  if (values.json) printJsonOutput('enqueue', enqueued);
   else if (enqueued.throttledBy !== undefined)
     process.stdout.write(`${enqueued.jobId} (cancelled: throttled, job ${enqueued.throttledBy} holds the key)\n`);
   else process.stdout.write(`${enqueued.jobId}${enqueued.created ? '' : ' (already existed)'}\n`);
@@ -51,7 +54,7 @@ export async function getCommand(argv: string[]): Promise<void> {
   const jobs = await connect(values);
   const record = await jobs.get(jobId);
   if (!record) throw new UsageError(`job '${jobId}' not found`);
-  if (values.json) printJson(record);
+  if (values.json) printJsonOutput('get', record);
   else {
     const children = record.waitingFor === undefined ? undefined : await jobs.getBatch(record.waitingFor);
     process.stdout.write(`${formatRecord(record, children === undefined ? {} : { children })}\n`);
@@ -66,6 +69,7 @@ export async function waitCommand(argv: string[]): Promise<void> {
     options: { ...connectionOptions, timeout: { type: 'string', default: '60s' } },
   });
   const jobId = singleJobId(positionals, 'wait');
+  parseDuration(values.timeout); // a malformed --timeout fails before any stack is reached
   const jobs = await connect(values);
   if (!(await jobs.get(jobId))) throw new UsageError(`job '${jobId}' not found`);
   const progress = values.json ? undefined : new ProgressLine(process.stderr);
@@ -78,12 +82,12 @@ export async function waitCommand(argv: string[]): Promise<void> {
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     progress?.done();
-    if (values.json) printJson({ jobId, timedOut: true, lastState: error.lastState });
+    if (values.json) printJsonOutput('wait', { jobId, timedOut: true, lastState: error.lastState });
     else process.stderr.write(`${error.message}\n`);
     throw new ExitCode(2);
   }
   progress?.done();
-  if (values.json) printJson(record);
+  if (values.json) printJsonOutput('wait', record);
   else process.stdout.write(`${formatRecord(record)}\n`);
   if (record.state !== 'succeeded') throw new ExitCode(1);
 }
@@ -116,7 +120,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
   });
   if (values.json) {
-    printJson(page);
+    printJsonOutput('list', page);
     return;
   }
   // A PRIORITY column only when a job on the page has one (queues with priority levels).
@@ -141,7 +145,7 @@ export async function cancelCommand(argv: string[]): Promise<void> {
   const jobs = await connect(values);
   const result = await jobs.cancel(jobId);
   if (result.outcome === 'not-found') throw new UsageError(`job '${jobId}' not found`);
-  if (values.json) printJson({ jobId, outcome: result.outcome, state: result.record.state });
+  if (values.json) printJsonOutput('cancel', { jobId, outcome: result.outcome, state: result.record.state });
   else {
     const messages = {
       cancelled: 'cancelled',
@@ -175,12 +179,12 @@ export async function retryCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: connectionOptions });
   const jobId = singleJobId(positionals, 'retry');
   const jobs = await connect(values);
-  const result = await jobs.retry(jobId);
-  if (result.outcome === 'not-found') throw new UsageError(`job '${jobId}' not found`);
-  if (values.json) printJson(result);
-  else if (result.outcome === 'requeued') process.stdout.write(`${jobId}: requeued for a new series of attempts\n`);
-  else process.stdout.write(`${jobId}: not dead (${result.state}); nothing to retry\n`);
-  if (result.outcome === 'not-dead') throw new ExitCode(1);
+  const { outcome, state } = await jobs.retry(jobId);
+  if (outcome === 'not-found') throw new UsageError(`job '${jobId}' not found`);
+  if (values.json) printJsonOutput('retry', { jobId, outcome, ...(state === undefined ? {} : { state }) });
+  else if (outcome === 'requeued') process.stdout.write(`${jobId}: requeued for a new series of attempts\n`);
+  else process.stdout.write(`${jobId}: not dead (${state}); nothing to retry\n`);
+  if (outcome === 'not-dead') throw new ExitCode(1);
 }
 
 /**
@@ -206,7 +210,8 @@ export async function resolveStepCommand(argv: string[]): Promise<void> {
   if (!resolved)
     throw new UsageError(`step '${step}' of job '${jobId}' is not waiting for a verdict (completed, or never started)`);
   const retried = values.retry ? await jobs.retry(jobId) : undefined;
-  if (values.json) printJson({ jobId, step, resolved, ...(retried === undefined ? {} : { retry: retried.outcome }) });
+  if (values.json)
+    printJsonOutput('resolve-step', { jobId, step, resolved, ...(retried === undefined ? {} : { retry: retried.outcome }) });
   else {
     const verdict = 'result' in resolution ? 'recorded as done' : 'will run again';
     process.stdout.write(`${jobId}: step '${step}' ${verdict}${retried === undefined ? '' : `; retry: ${retried.outcome}`}\n`);
@@ -232,7 +237,7 @@ export async function redriveCommand(argv: string[]): Promise<void> {
     ...(values.queue === undefined ? {} : { queue: values.queue }),
     ...(values.error === undefined ? {} : { errorName: values.error }),
   });
-  if (values.json) printJson(result);
+  if (values.json) printJsonOutput('redrive', result);
   else {
     process.stdout.write(
       `moved ${result.moved} message(s) back to their queue; discarded ${result.discarded} stale copies; left ${result.leftInPlace} in the dead-letter queue\n`,

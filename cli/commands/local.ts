@@ -7,7 +7,7 @@ import { DEFAULT_STACK_NAME, localConnection } from '../../shared/index.js';
 import { isLoopback } from '../connect.js';
 import { repairStaleTakeover } from '../dev/worker-takeover.js';
 import { UsageError } from '../errors.js';
-import { printJson } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 import { loadProjectConfig, type ProjectConfig } from '../load-config.js';
 import { deployToEmulator } from '../local/deploy.js';
 import { DEFAULT_ENDPOINT, ensureEmulator, isHealthy, LAMBDA_NODE_VERSION, REPO_ROOT, stopEmulator } from '../local/emulator.js';
@@ -38,6 +38,7 @@ export async function localCommand(argv: string[]): Promise<void> {
   const project = await loadProjectConfig();
   const endpoint = values.endpoint ?? localEndpointOf(project);
   if (action === 'bridge') {
+    if (values.json) throw new UsageError('jobstack local bridge has no --json output: it runs until stopped and logs to stderr');
     await runMetricsBridge(
       endpoint,
       values.stack ?? process.env.JOBSTACK_STACK ?? project.stackName ?? DEFAULT_STACK_NAME,
@@ -52,13 +53,13 @@ export async function localCommand(argv: string[]): Promise<void> {
       projectDir: project.projectDir,
       appDir: project.appDir,
     });
-    if (values.json) printJson(up);
+    if (values.json) printJsonOutput('local-up', up);
     else log(`local stack '${up.stackName}' is ready on ${up.endpoint}`);
     return;
   }
   const bridgeStopped = await stopMetricsBridge({ endpoint, projectDir: project.projectDir, log });
   const stopped = await stopEmulator({ endpoint, projectDir: project.projectDir, log });
-  if (values.json) printJson({ stopped, metricsBridgeStopped: bridgeStopped });
+  if (values.json) printJsonOutput('local-down', { stopped, metricsBridgeStopped: bridgeStopped });
 }
 
 /** `jobstack local bridge`: the metrics bridge in the foreground until SIGINT or SIGTERM. */

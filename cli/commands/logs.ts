@@ -4,8 +4,8 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { connectJobClient } from '../../shared/index.js';
 import { connectionOptions, loadConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { printJson } from '../format.js';
 import { formatJobLogLine, readJobLogs } from '../job-logs.js';
+import { printJsonOutput } from '../json/print.js';
 
 const DEFAULT_LIMIT = 1_000;
 /** Lines written a little before the record's creation time (clock skew between functions) are kept. */
@@ -33,7 +33,7 @@ export async function logsCommand(argv: string[]): Promise<void> {
     { cloudFormation: new CloudFormationClient(config), logs: new CloudWatchLogsClient(config) },
     { stackName, jobId, startTime: Date.parse(record.createdAt) - CLOCK_MARGIN_MS, limit },
   );
-  if (values.json) printJson(lines);
+  if (values.json) printJsonOutput('logs', lines);
   else if (lines.length === 0) process.stdout.write(`no log lines for job ${jobId} yet (state: ${record.state})\n`);
   else process.stdout.write(`${lines.map(formatJobLogLine).join('\n')}\n`);
 }

@@ -12,7 +12,7 @@ import {
 import { createAwsClients, formatDuration, InvalidArgumentError } from '../../shared/index.js';
 import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { printJson } from '../format.js';
+import { jsonOutputText } from '../json/print.js';
 import { loadProjectConfig } from '../load-config.js';
 
 /** Widest sparkline: longer windows are folded (each character the largest value of its periods). */
@@ -66,10 +66,7 @@ export async function metricsCommand(argv: string[]): Promise<void> {
 export async function runMetrics(args: MetricsArgs, deps: MetricsDeps): Promise<DashboardMetrics> {
   const metrics = await deps.metrics(args);
   const write = deps.write ?? ((text: string) => process.stdout.write(text));
-  if (args.flags.json) {
-    if (deps.write) write(`${JSON.stringify(metrics, null, 2)}\n`);
-    else printJson(metrics);
-  } else write(`${formatMetrics(metrics)}\n`);
+  write(args.flags.json ? jsonOutputText('metrics', metrics) : `${formatMetrics(metrics)}\n`);
   return metrics;
 }
 

@@ -9,7 +9,8 @@ import {
 import { collectStats, type QueueStats } from '../../shared/stats.js';
 import { connect, connectionOptions, loadConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson } from '../format.js';
+import { formatTable } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 
 const PAUSE_USAGE = 'usage: jobstack pause <queue> [--reason TEXT] [--keep-on-deploy]';
 const RESUME_USAGE = 'usage: jobstack resume <queue>';
@@ -45,7 +46,7 @@ export async function pauseCommand(argv: string[]): Promise<void> {
   const { queue, options, flags } = parsePauseArgs(argv);
   const jobs = await connect(flags);
   const result = await jobs.pause(queue, options);
-  if (flags.json) printJson(result);
+  if (flags.json) printJsonOutput('pause', result);
   else {
     const since = result.newlyPaused ? '' : ` (already paused since ${result.pause.pausedAt})`;
     const deploy = result.pause.keepOnDeploy ? 'kept across deploys' : 'until resumed or the next deploy';
@@ -59,7 +60,7 @@ export async function resumeCommand(argv: string[]): Promise<void> {
   const { queue, flags } = parseResumeArgs(argv);
   const jobs = await connect(flags);
   const result = await jobs.resume(queue);
-  if (flags.json) printJson(result);
+  if (flags.json) printJsonOutput('resume', result);
   else
     process.stdout.write(
       `${queue}: ${result.wasPaused ? 'resumed; its backlog drains' : 'was not paused (its event source is enabled)'}\n`,
@@ -75,7 +76,13 @@ export async function queuesCommand(argv: string[]): Promise<void> {
   const jobs = createJobClient({ registry, config, clients });
   const [statuses, stats] = await Promise.all([jobs.queueStatus(), collectStats(clients, config)]);
   if (values.json) {
-    printJson(statuses.map((status) => ({ ...status, depths: stats.queues.find((q) => q.name === status.queue) })));
+    printJsonOutput(
+      'queues',
+      statuses.map((status) => {
+        const depths = stats.queues.find((q) => q.name === status.queue);
+        return depths === undefined ? status : { ...status, depths };
+      }),
+    );
     return;
   }
   process.stdout.write(`${formatQueues(statuses, stats.queues)}\n`);

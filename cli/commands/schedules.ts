@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { RecurrenceInput } from '../../shared/scheduling/expressions.js';
 import { connect, connectionOptions } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson, summarize } from '../format.js';
+import { formatTable, summarize } from '../format.js';
+import { printJsonOutput } from '../json/print.js';
 
 /** `jobstack schedules`: the stack's recurring schedules (declared in the registry and created at runtime). */
 export async function schedulesCommand(argv: string[]): Promise<void> {
@@ -11,7 +12,7 @@ export async function schedulesCommand(argv: string[]): Promise<void> {
   const jobs = await connect(values);
   const schedules = await jobs.listSchedules();
   if (values.json) {
-    printJson(schedules);
+    printJsonOutput('schedules', schedules);
     return;
   }
   const rows = schedules.map((s) => [
@@ -56,7 +57,7 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
     values.cron !== undefined ? { cron: values.cron, ...timezone } : { rate: values.rate as string, ...timezone };
   const jobs = await connect(values);
   const created = await jobs.schedule(name, recurrence, type as never, payload as never);
-  if (values.json) printJson(created);
+  if (values.json) printJsonOutput('schedule', created);
   else process.stdout.write(`${created.name}: ${created.expression} (${created.timezone}) enqueues ${type}\n`);
 }
 
@@ -67,7 +68,7 @@ export async function unscheduleCommand(argv: string[]): Promise<void> {
   if (!name || positionals.length > 1) throw new UsageError('usage: jobstack unschedule <name>');
   const jobs = await connect(values);
   const deleted = await jobs.unschedule(name);
-  if (values.json) printJson({ name, deleted });
+  if (values.json) printJsonOutput('unschedule', { name, deleted });
   else process.stdout.write(deleted ? `${name}: deleted\n` : `${name}: no such schedule\n`);
   if (!deleted) throw new UsageError(`schedule '${name}' not found`);
 }

@@ -3,7 +3,8 @@ import { createAwsClients, JOB_STATES, PauseStore, resolveStackConfig } from '..
 import { collectStats, type JobStats } from '../../shared/stats.js';
 import { type ConnectionFlags, connectionOptions, resolveConnection } from '../connect.js';
 import { UsageError } from '../errors.js';
-import { formatTable, printJson } from '../format.js';
+import { formatTable } from '../format.js';
+import { errorLine, jsonOutputLine, printJsonOutput } from '../json/print.js';
 import { loadProjectConfig } from '../load-config.js';
 
 /** `jobstack stats [--json]`: queue depths and jobs per state, read once. */
@@ -11,7 +12,7 @@ export async function statsCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: connectionOptions });
   const read = await statsReader(values);
   const stats = await read();
-  if (values.json) printJson(stats);
+  if (values.json) printJsonOutput('stats', stats);
   else process.stdout.write(`${formatStats(stats)}\n`);
 }
 
@@ -37,17 +38,21 @@ export async function watchCommand(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      let text: string;
+      let text: string | undefined;
       try {
         const stats = await read();
-        text = values.json ? JSON.stringify(stats) : formatStats(stats);
+        if (values.json) process.stdout.write(jsonOutputLine('watch', stats));
+        else text = formatStats(stats);
       } catch (error) {
-        // A failed read (endpoint briefly down) is shown and retried at the next tick, not fatal.
-        text = `jobstack watch: ${(error as Error).message}`;
+        // A failed read (endpoint briefly down) is shown and retried at the next tick, not fatal. Under --json
+        // it goes to stderr, so stdout stays one stats object per line.
+        if (values.json) process.stderr.write(errorLine(error, true));
+        else text = `jobstack watch: ${(error as Error).message}`;
       }
       // Clear and redraw on a terminal; append when piped, so a log keeps every sample.
-      if (tty && !values.json) process.stdout.write(`\x1b[2J\x1b[H${text}\n\n(every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
-      else process.stdout.write(`${text}\n`);
+      if (text !== undefined && tty)
+        process.stdout.write(`\x1b[2J\x1b[H${text}\n\n(every ${intervalMs / 1000} s; Ctrl-C to stop)\n`);
+      else if (text !== undefined) process.stdout.write(`${text}\n`);
       await new Promise<void>((resolve) => {
         wake = resolve;
         timer = setTimeout(resolve, intervalMs);

@@ -1,21 +1,29 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { runCli as runCliInProcess } from '../../cli/run-cli.js';
 import { ENVELOPE_VERSION, localConnection, newJobId, serializeEnvelope } from '../../shared/index.js';
+import { parseCliJson, parseCliJsonError } from '../helpers/cli-json.js';
 import { connectTestClient, demoLedgerTable, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 describe('jobstack CLI against the deployed stack', () => {
   it('enqueues, waits for and gets a demo.echo job', async () => {
     const enqueued = await runCli(['enqueue', 'demo.echo', '--payload', '{"message":"from the cli"}', '--json']);
     expect(enqueued.code, enqueued.stderr).toBe(0);
-    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
+    const { jobId } = parseCliJson('enqueue', enqueued.stdout);
 
     const waited = await runCli(['wait', jobId, '--timeout', '60s', '--json']);
     expect(waited.code, waited.stderr).toBe(0);
-    expect(JSON.parse(waited.stdout)).toMatchObject({ id: jobId, state: 'succeeded', result: { message: 'from the cli' } });
+    expect(parseCliJson('wait', waited.stdout)).toMatchObject({
+      id: jobId,
+      state: 'succeeded',
+      result: { message: 'from the cli' },
+    });
 
     const got = await runCli(['get', jobId]);
     expect(got.code).toBe(0);
@@ -30,17 +38,20 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(waited.stdout).toMatch(/state\s+dead/);
   });
 
-  it('exits 2 from wait on timeout', async () => {
-    const enqueued = await runCli(['enqueue', 'demo.sleep', '--payload', '{"ms":5000}', '--json']);
-    const { jobId } = JSON.parse(enqueued.stdout) as { jobId: string };
-    const waited = await runCli(['wait', jobId, '--timeout', '1s']);
-    expect(waited.code).toBe(2);
+  it('exits 2 from wait on timeout, printing where the job stood', async () => {
+    const jobs = await connectTestClient();
+    // Delayed by an hour: still scheduled when the wait gives up, however long the CLI takes to start.
+    const { jobId } = await jobs.enqueue('demo.echo', { message: 'not yet' }, { delay: '1h' });
+    const waited = await runCli(['wait', jobId, '--timeout', '1s', '--json']);
+    await jobs.cancel(jobId);
+    expect(waited.code, waited.stderr).toBe(2);
+    expect(parseCliJson('wait', waited.stdout)).toEqual({ jobId, timedOut: true, lastState: 'scheduled' });
   });
 
   it('lists jobs by state as JSON', async () => {
     const listed = await runCli(['list', '--state', 'dead', '--limit', '5', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
-    const page = JSON.parse(listed.stdout) as { jobs: { state: string }[] };
+    const page = parseCliJson('list', listed.stdout);
     expect(page.jobs.every((job) => job.state === 'dead')).toBe(true);
   });
 
@@ -60,7 +71,7 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(await jobs.wait(jobId, { timeout: '90s' })).toMatchObject({ state: 'succeeded', attempts: 2 });
     const logs = await runCli(['logs', jobId, '--json']);
     expect(logs.code, logs.stderr).toBe(0);
-    const lines = JSON.parse(logs.stdout) as { message: string; attempt?: number; timestamp: string }[];
+    const lines = parseCliJson('logs', logs.stdout);
     const attempts = lines.map((line) => line.attempt).filter((attempt) => attempt !== undefined);
     expect(new Set(attempts)).toEqual(new Set([1, 2]));
     expect(lines.map((line) => line.timestamp)).toEqual(lines.map((line) => line.timestamp).sort());
@@ -85,6 +96,76 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("every other command's --json output is what docs/cli/<command>.schema.json documents", async () => {
+    const jobs = await connectTestClient();
+    // Far enough ahead that it does not start while the commands read it.
+    const later = await jobs.enqueue('demo.echo', { message: 'later' }, { delay: '1h' });
+    const batchId = uniqueName('cli-batch');
+    await jobs.batch(
+      [0, 1].map((n) => ({ type: 'demo.echo' as const, payload: { message: `member ${n}` } })),
+      { batchId },
+    );
+    const schedule = uniqueName('cli-schedule');
+    // watch runs until stopped: its own process, started first. The others run here, one after another: the
+    // emulator answers each in milliseconds, where starting node and tsx for each would take seconds.
+    const watchLine = firstLineOf(['watch', '--interval', '1']);
+    const ok = async (args: string[]) => {
+      const result = await cliInProcess([...args, '--json']);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    const getThenCancel = {
+      got: parseCliJson('get', await ok(['get', later.jobId])),
+      cancelled: parseCliJson('cancel', await ok(['cancel', later.jobId])),
+      retried: await cliInProcess(['retry', later.jobId, '--json']),
+    };
+    const batch = parseCliJson('batch', await ok(['batch', batchId]));
+    const flow = parseCliJson('flow', await ok(['flow']));
+    const flowState = parseCliJson('flow-state', await ok(['flow', 'demo.debounced', '--key', uniqueName('key')]));
+    const queues = parseCliJson('queues', await ok(['queues']));
+    const stats = parseCliJson('stats', await ok(['stats']));
+    const scheduled = {
+      created: parseCliJson(
+        'schedule',
+        await ok(['schedule', schedule, '--rate', '1 day', 'demo.echo', '--payload', '{"message":"daily"}']),
+      ),
+      listed: parseCliJson('schedules', await ok(['schedules'])),
+      deleted: parseCliJson('unschedule', await ok(['unschedule', schedule])),
+    };
+    const failed = await cliInProcess(['enqueue', 'demo.nope', '--payload', '{}', '--json']);
+    const watched = parseCliJson('watch', await watchLine);
+
+    expect(getThenCancel.got).toMatchObject({ id: later.jobId, type: 'demo.echo', payload: { message: 'later' } });
+    expect(getThenCancel.cancelled).toEqual({ jobId: later.jobId, outcome: 'cancelled', state: 'cancelled' });
+    expect(getThenCancel.retried.code).toBe(1);
+    expect(parseCliJson('retry', getThenCancel.retried.stdout)).toEqual({
+      jobId: later.jobId,
+      outcome: 'not-dead',
+      state: 'cancelled',
+    });
+    expect(batch).toMatchObject({ batchId, kind: 'batch', total: 2, memberIds: [`${batchId}.0`, `${batchId}.1`] });
+    expect(batch.members.map((member) => member.id)).toEqual(batch.memberIds);
+    expect(flow.map((summary) => summary.jobType)).toContain('demo.debounced');
+    expect(flowState).toMatchObject({ jobType: 'demo.debounced', debounce: { periodMs: 2_000 } });
+    expect(queues.map((queue) => queue.queue)).toContain('default');
+    expect(stats.queues.map((queue) => queue.name)).toContain('default');
+    expect(scheduled.listed.find((entry) => entry.name === schedule)).toEqual(scheduled.created);
+    expect(scheduled.created).toMatchObject({
+      name: schedule,
+      expression: 'rate(1 day)',
+      jobType: 'demo.echo',
+      owner: 'runtime',
+    });
+    expect(scheduled.deleted).toEqual({ name: schedule, deleted: true });
+    expect(watched.stackName).toBe(inject('stackName'));
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(parseCliJsonError(failed.stderr).error).toEqual({
+      name: 'UnknownJobTypeError',
+      message: expect.stringContaining("unknown job type 'demo.nope'"),
+    });
   });
 
   it('resolve-step settles a ctx.once step whose run crashed mid-step, and --retry finishes the job without running it again', async () => {
@@ -141,7 +222,12 @@ describe('jobstack CLI against the deployed stack', () => {
     // The person checked: the increment did happen, with count 1.
     const resolved = await runCli(['resolve-step', jobId, 'ledger-increment', '--result', '{"count":1}', '--retry', '--json']);
     expect(resolved.code, resolved.stderr).toBe(0);
-    expect(JSON.parse(resolved.stdout)).toEqual({ jobId, step: 'ledger-increment', resolved: true, retry: 'requeued' });
+    expect(parseCliJson('resolve-step', resolved.stdout)).toEqual({
+      jobId,
+      step: 'ledger-increment',
+      resolved: true,
+      retry: 'requeued',
+    });
     expect(await jobs.wait(jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', result: { count: 1 } });
     expect(await ledgerCount(await demoLedgerTable(), payload.key)).toBe(0);
 
@@ -178,6 +264,58 @@ describe('jobstack CLI against the deployed stack', () => {
     expect(result.stderr).toMatch(/stack 'no-such-stack' not found/);
   });
 });
+
+const CLI = fileURLToPath(new URL('../../bin/jobstack.js', import.meta.url));
+
+/**
+ * Runs one command line of the CLI in this process (cli/run-cli.ts, what bin/jobstack.js runs), against the
+ * test stack, and returns what it wrote: commands write their output to process.stdout, so that is captured
+ * while it runs (one command at a time).
+ */
+async function cliInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+    stdout += String(text);
+    return true;
+  });
+  try {
+    const code = await runCliInProcess([...args, '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { code, stdout, stderr };
+  } finally {
+    write.mockRestore();
+  }
+}
+
+/** Starts a command that runs until stopped (watch, dashboard), returns its first line of stdout and stops it. */
+function firstLineOf(args: string[]): Promise<string> {
+  const child = spawn('node', [CLI, ...args, '--json', '--endpoint', testEndpoint(), '--stack', inject('stackName')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const end = stdout.indexOf('\n');
+      if (end !== -1) {
+        child.kill('SIGTERM');
+        resolve(stdout.slice(0, end));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`jobstack ${args.join(' ')} exited ${code} before a line: ${stderr}`)));
+  }).finally(() => child.kill('SIGTERM'));
+}
 
 /** A zip archive of `files`, stored without compression: enough for a Lambda's code, no zip tool needed. */
 function storedZip(files: Record<string, string>): Uint8Array {

@@ -12,7 +12,6 @@ import {
   defineJob,
   defineRegistry,
   ENVELOPE_VERSION,
-  type FlowState,
   FlowStore,
   type HandlerRegistry,
   JobQueue,
@@ -22,6 +21,7 @@ import {
   type StartRequest,
   type StartResult,
 } from '../../shared/index.js';
+import { parseCliJson } from '../helpers/cli-json.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 // Concurrency and rate limits proven with several workers at once. The emulator runs one Lambda
@@ -240,7 +240,7 @@ describe('flow limits on the deployed stack', () => {
 
     const shown = await runCli(['flow', 'demo.tenant-report', '--key', tenant, '--json']);
     expect(shown.code).toBe(0);
-    const state = JSON.parse(shown.stdout) as FlowState;
+    const state = parseCliJson('flow-state', shown.stdout);
     expect(state).toMatchObject({ jobType: 'demo.tenant-report', key: tenant, concurrency: { limit: 2, holders: [] } });
     expect(state.rateLimit).toMatchObject({ limit: 20, perMs: 10_000 });
     // Starts older than the window have left it; none can be newer than the last job's start.

@@ -1,6 +1,6 @@
 /** `jobstack metrics --json` against the emulator: data put on the dashboard's own metrics comes back per widget. */
 import { describe, expect, it } from 'vitest';
-import { dashboardMetricsSchema } from '../../shared/dashboard-metrics/index.js';
+import { parseCliJson } from '../helpers/cli-json.js';
 import { runCli, uniqueName } from './helpers.js';
 import { defaultQueueName, minuteAgo, putMetricData } from './metric-data.js';
 
@@ -25,7 +25,7 @@ describe('jobstack metrics', () => {
     const { code, stdout, stderr } = await runCli(['metrics', '--json', '--since', '1h', '--period', '1m']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const metrics = dashboardMetricsSchema.parse(JSON.parse(stdout));
+    const metrics = parseCliJson('metrics', stdout);
     const widget = (title: string) => metrics.widgets.find((w) => w.title === title);
 
     // The SEARCH widget: one series for this job type, summed per minute.

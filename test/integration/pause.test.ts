@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { type JobClient, JobQueue, type JobRecord, localConnection, pauseItemId } from '../../shared/index.js';
+import { parseCliJson, parseCliJsonError } from '../helpers/cli-json.js';
 import { connectTestClient, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 const QUEUE = 'default';
@@ -121,25 +122,32 @@ describe('pause and resume a logical queue', () => {
     expect(paused).toMatchObject({ code: 0 });
     expect(paused.stdout).toMatch(/default: paused, kept across deploys/);
 
-    const queues = await runCli(['queues']);
-    expect(queues.code).toBe(0);
-    expect(queues.stdout).toMatch(/^default\s+paused\s+\S+\s+yes\s+Disabled\s+.*cli hold$/m);
+    // The table's layout is unit-tested (formatQueues); here what it is made of, as --json documents it.
+    const queues = await runCli(['queues', '--json']);
+    expect(queues.code, queues.stderr).toBe(0);
+    expect(parseCliJson('queues', queues.stdout).find((q) => q.queue === QUEUE)).toMatchObject({
+      status: 'paused',
+      pause: { reason: 'cli hold', keepOnDeploy: true },
+      eventSources: { [mappingOf(QUEUE)]: 'Disabled' },
+      depths: { name: QUEUE },
+    });
     expect((await runCli(['stats'])).stdout).toMatch(/^default\s+paused\s/m);
 
     const ids = await enqueueEchoes(3, uniqueName('cli'));
     await expectNoneStart(ids, WATCH_MS);
 
-    const resumed = await runCli(['resume', QUEUE]);
-    expect(resumed.stdout).toMatch(/default: resumed/);
+    const resumed = await runCli(['resume', QUEUE, '--json']);
+    expect(parseCliJson('resume', resumed.stdout)).toEqual({ queue: QUEUE, wasPaused: true });
     await expectAllSucceed(ids, '120s');
   }, 240_000);
 
   it('names the queues when the CLI is given an unknown one', async () => {
-    const result = await runCli(['pause', 'no-such-queue']);
+    // As --json prints it (docs/cli/error.schema.json); cli.test.ts checks the text line of such errors.
+    const result = await runCli(['pause', 'no-such-queue', '--json']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /UnknownQueueError: stack 'jobstack' has no queue 'no-such-queue' \(queues: [^)]*\bdefault\b[^)]*\)/,
-    );
+    const { error } = parseCliJsonError(result.stderr);
+    expect(error.name).toBe('UnknownQueueError');
+    expect(error.message).toMatch(/^stack 'jobstack' has no queue 'no-such-queue' \(queues: [^)]*\bdefault\b[^)]*\)/);
   });
 
   it('hands back what a still-enabled mapping delivers while paused; the sweeper disables it again (keepOnDeploy)', async () => {

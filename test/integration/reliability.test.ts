@@ -2,6 +2,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from '../../functions/jobs/contracts.js';
 import { type JobClient, type JobRecord, localConnection } from '../../shared/index.js';
+import { parseCliJson } from '../helpers/cli-json.js';
 import { connectTestClient, demoLedgerTable, findDeadLetter, ledgerCount, runCli, testEndpoint, uniqueName } from './helpers.js';
 
 let jobs: JobClient<Registry>;
@@ -71,7 +72,7 @@ describe('dead jobs, retry and redrive', () => {
 
     const result = await runCli(['redrive', '--queue', 'default', '--error', 'Error', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).moved).toBeGreaterThanOrEqual(1);
+    expect(parseCliJson('redrive', result.stdout).moved).toBeGreaterThanOrEqual(1);
 
     const revived = await jobs.wait(jobId, { timeout: '120s' });
     expect(revived).toMatchObject({ state: 'succeeded', attempts: 4, result: { attempts: 4 } });

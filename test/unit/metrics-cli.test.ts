@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatMetrics, parseMetricsArgs, runMetrics, sparkline } from '../../cli/commands/metrics.js';
 import { UsageError } from '../../cli/errors.js';
-import { dashboardMetricsSchema, dashboardMetricsSource } from '../../shared/dashboard-metrics/index.js';
+import { dashboardMetricsSource } from '../../shared/dashboard-metrics/index.js';
+import { parseCliJson } from '../helpers/cli-json.js';
 import { dashboardBody, fakeCloudWatch, graph } from '../helpers/cloudwatch-fake.js';
 
 const NOW = new Date('2026-12-01T06:00:00.000Z');
@@ -90,7 +91,7 @@ describe('jobstack metrics: output', () => {
 
   it('--json prints the documented shape: widgets, series, points and the latest value', async () => {
     const { out, cloudWatch } = await run(['--json', '--since', '1h']);
-    const parsed = dashboardMetricsSchema.parse(JSON.parse(out));
+    const parsed = parseCliJson('metrics', out);
     expect(parsed.dashboardName).toBe('jobstack-dashboard');
     expect(parsed.start).toBe('2026-12-01T05:00:00.000Z');
     expect(parsed.end).toBe('2026-12-01T06:00:00.000Z');
