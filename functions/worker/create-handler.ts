@@ -5,7 +5,6 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,10 +23,10 @@ import {
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { functionSqsClient } from '../../shared/queue.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
-import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { lazyLongJobStarter } from './lazy-long-job-starter.js';
 import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
 
@@ -117,10 +116,10 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
-          startLongJob: createLongJobStarter({
-            sfn: tracer.captureAWSv3Client(new SFNClient({})),
+          startLongJob: lazyLongJobStarter({
             stateMachineArn: longJobStateMachineArn,
             store,
+            wrapClient: (client) => tracer.captureAWSv3Client(client),
           }),
         }
       : {}),
