@@ -2,8 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -29,6 +27,16 @@ import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics
 import { lazyLongJobStarter } from './lazy-long-job-starter.js';
 import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
+import { loadTracing, tracingEnabled } from './tracing.js';
+
+// Loaded while the module loads (the cold start), and only where the Tracer traces: elsewhere the X-Ray SDK's
+// chunk of the bundle is never read.
+const tracing = tracingEnabled(process.env) ? await loadTracing('jobstack-worker') : undefined;
+
+/** An SDK client instrumented for X-Ray where tracing is on, else as it is. */
+function traced<Client>(client: Client): Client {
+  return tracing ? tracing.tracer.captureAWSv3Client(client) : client;
+}
 
 export interface WorkerHandlerOptions {
   /** Every job type this worker runs, each with its handler (long jobs with their step). */
@@ -74,11 +82,10 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
   assertHandlersFor(registry, environment.jobTypes);
   const logger = new Logger({ serviceName: 'jobstack-worker' });
   const metrics = createWorkerMetrics(environment.queueName);
-  const tracer = new Tracer({ serviceName: 'jobstack-worker' });
-  const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  const documentClient = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = tracer.captureAWSv3Client(functionSqsClient());
+  const sqs = traced(functionSqsClient());
 
   const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
   // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
@@ -108,7 +115,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     flows: new KeyedFlowStore(documentClient, environment.jobsTable),
     ...(environment.payloadBucket
       ? {
-          payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }),
+          payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: traced }),
         }
       : {}),
     logger,
@@ -119,7 +126,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
           startLongJob: lazyLongJobStarter({
             stateMachineArn: longJobStateMachineArn,
             store,
-            wrapClient: (client) => tracer.captureAWSv3Client(client),
+            wrapClient: traced,
           }),
         }
       : {}),
@@ -138,8 +145,9 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
         processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
-  return middy(lambdaHandler)
-    .use(captureLambdaHandler(tracer))
+  const handler = middy(lambdaHandler);
+  if (tracing) handler.use(tracing.middleware);
+  return handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));
