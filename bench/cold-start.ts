@@ -333,7 +333,7 @@ environment variables set; CPU = the process's user + system time, less disturbe
 
 ${markdownTable(['function', 'code at start', 'lazy chunks', 'source maps', '≤ 800 KB', 'init ms (median)', 'init IQR', 'init CPU ms', '≤ 100 ms'], rows)}
 
-${breakdown ? `Worker bundle by package (esbuild metafile with the same options; ${breakdown.matchesDeployed ? 'same size at start as the deployed bundle' : '**size differs from the deployed bundle, treat as approximate**'}; ${kb(breakdown.initBytes)} at start, ${kb(breakdown.lazyBytes)} lazy):\n\n${packages}\n\nThe same bundle by part (every package, grouped by what it is for; the rest is esbuild's own glue):\n\n${parts}` : ''}
+${breakdown ? `Worker bundle by package (esbuild metafile with the same options; ${breakdown.matchesDeployed ? 'same size at start as the deployed bundle' : '**size differs from the deployed bundle, treat as approximate**'}; ${kb(breakdown.initBytes)} in \`index.mjs\` and its static imports, ${kb(breakdown.lazyBytes)} in lazy chunks, of which the Tracer's is loaded at start where tracing is on):\n\n${packages}\n\nThe same bundle by part (every package, grouped by what it is for; the rest is esbuild's own glue):\n\n${parts}` : ''}
 `;
 }
 
