@@ -270,12 +270,7 @@ function packageOf(input: string): string {
   return `(jobstack ${top}/)`;
 }
 
-function render(
-  measured: readonly Measured[],
-  bare: Timing,
-  runs: number,
-  breakdown: Breakdown | undefined,
-): string {
+function render(measured: readonly Measured[], bare: Timing, runs: number, breakdown: Breakdown | undefined): string {
   const kb = (bytes: number) => `${num(bytes / 1024, 1)} KB`;
   const rows = measured.map((m) => {
     const files = Object.entries(m.files);

@@ -129,8 +129,14 @@ describe('worker bundle of a generated entry', () => {
     // What is loaded at start still holds the DynamoDB client every job needs.
     expect(startSources.some((source) => source.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
     for (const [name, pattern] of Object.entries(LAZY_PACKAGES)) {
-      expect(startSources.filter((source) => pattern.test(source)), `${name} at start`).toEqual([]);
-      expect(lazySources.some((source) => pattern.test(source)), `${name} in a lazy chunk`).toBe(true);
+      expect(
+        startSources.filter((source) => pattern.test(source)),
+        `${name} at start`,
+      ).toEqual([]);
+      expect(
+        lazySources.some((source) => pattern.test(source)),
+        `${name} in a lazy chunk`,
+      ).toBe(true);
     }
   });
 
@@ -147,7 +153,9 @@ describe('worker bundle of a generated entry', () => {
 
   it('loads the Tracer’s chunk at cold start only where the Tracer traces (in Lambda, POWERTOOLS_TRACE_ENABLED not false)', () => {
     const tracerSources = (files: string[]) =>
-      files.flatMap(sourcesOf).filter((source) => LAZY_PACKAGES['x-ray sdk'].test(source) || LAZY_PACKAGES['powertools tracer'].test(source));
+      files
+        .flatMap(sourcesOf)
+        .filter((source) => LAZY_PACKAGES['x-ray sdk'].test(source) || LAZY_PACKAGES['powertools tracer'].test(source));
     const inLambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
     expect(tracerSources(filesLoadedAtStart(inLambda)).length).toBeGreaterThan(0);
     expect(tracerSources(filesLoadedAtStart({ ...inLambda, POWERTOOLS_TRACE_ENABLED: 'false' }))).toEqual([]);
