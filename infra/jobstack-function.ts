@@ -126,7 +126,7 @@ export function withCodeSplitting(entry: string, bundling: BundlingOptions): Bun
   };
 }
 
-/** The esbuild command line of the split build (bash, as NodejsFunction's local bundling runs its hooks). */
+/** The esbuild command line of the split build, run by NodejsFunction's local bundling after its own build. */
 export function splitBuildCommand(entry: string, outputDir: string, bundling: BundlingOptions): string {
   const format = bundling.format ?? OutputFormat.ESM;
   if (format !== OutputFormat.ESM) throw new Error(`jobstack bundles its functions as ESM (given format '${format}')`);
@@ -163,6 +163,8 @@ function esbuildBinary(): string {
   return join(dirname(createRequire(import.meta.url).resolve('esbuild')), '..', 'bin', 'esbuild');
 }
 
+/** Quotes one word for the shell NodejsFunction runs its local bundling in: `cmd /c` on Windows, else `bash -c`. */
 function shellQuote(word: string): string {
+  if (process.platform === 'win32') return `"${word.replaceAll('"', '\\"')}"`;
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
