@@ -51,7 +51,7 @@ import {
   registryEntrySource,
   writeEntry,
 } from './generated-entries.js';
-import { type FunctionBundling, JOBSTACK_BUNDLING, JobstackFunction } from './jobstack-function.js';
+import { type FunctionBundling, JOBSTACK_BUNDLING, JobstackFunction, withCodeSplitting } from './jobstack-function.js';
 import { LifecycleEvents } from './lifecycle-events.js';
 import { LongJobs } from './long-jobs.js';
 import { JobMonitoring, type JobSystemMonitoringOptions } from './monitoring.js';
@@ -1036,8 +1036,9 @@ export class JobSystem extends Construct {
     });
     logGroup.grantWrite(role);
 
+    const workerEntry = this.registryEntry('worker');
     const worker = new NodejsFunction(this, `Worker${suffix}`, {
-      entry: this.registryEntry('worker'),
+      entry: workerEntry,
       depsLockFilePath: this.functionBundling.depsLockFilePath,
       role,
       handler: 'handler',
@@ -1050,7 +1051,7 @@ export class JobSystem extends Construct {
       // Lambda takes at most 256 characters: a queue with many job types lists the first ones.
       description: truncate(`jobstack worker for queue '${plan.name}' (${plan.jobTypes.join(', ')})`, 256),
       environment,
-      bundling: this.functionBundling.bundling,
+      bundling: withCodeSplitting(workerEntry, this.functionBundling.bundling ?? JOBSTACK_BUNDLING),
     });
 
     // One event source per level, each with its weight's share of the queue's concurrency (at least 2 each).

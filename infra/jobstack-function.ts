@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -66,7 +68,7 @@ export class JobstackFunction extends Construct {
       description: props.description,
       environment: { ...props.environment, POWERTOOLS_SERVICE_NAME: props.serviceName },
       ...(props.depsLockFilePath === undefined ? {} : { depsLockFilePath: props.depsLockFilePath }),
-      bundling: props.bundling ?? JOBSTACK_BUNDLING,
+      bundling: withCodeSplitting(props.entry, props.bundling ?? JOBSTACK_BUNDLING),
     });
 
     Validations.of(this.role).acknowledge({
@@ -89,6 +91,9 @@ export const JOBSTACK_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   minify: true,
   sourceMap: true,
+  // The AWS SDK's ES modules (its `module` field) rather than its CommonJS build: esbuild can leave out what is
+  // not used, and code reached only through `import()` can go to a chunk of its own (withCodeSplitting).
+  mainFields: ['module', 'main'],
   // Bundle the AWS SDK v3 too: a pinned, tree-shaken SDK starts faster than the
   // runtime's and does not change under us.
   externalModules: [],
@@ -97,3 +102,69 @@ export const JOBSTACK_BUNDLING: BundlingOptions = {
   banner:
     "import { createRequire as __jobstackCreateRequire } from 'node:module'; const require = __jobstackCreateRequire(import.meta.url);",
 };
+
+/** Where esbuild puts the chunks of a split bundle, inside the asset. */
+export const CHUNK_FOLDER = 'chunks';
+
+/**
+ * `bundling` plus a step that bundles `entry` again with esbuild's code splitting, into the same asset:
+ * `index.mjs` and what it imports statically, plus one chunk per `import()` target (the S3 client for
+ * large payloads, the Step Functions client for long jobs, the AWS SDK's rarely used credential
+ * providers), which Node loads only when that code first runs. NodejsFunction writes one file
+ * (`--outfile`, which esbuild's splitting cannot use), so its own bundle is replaced: the second
+ * build writes `index.mjs` and its source map over it, with the same settings (the SDK still bundled),
+ * and leaves the `node_modules` of `nodeModules` alone. Local bundling only, as every jobstack function.
+ */
+export function withCodeSplitting(entry: string, bundling: BundlingOptions): BundlingOptions {
+  return {
+    ...bundling,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => [splitBuildCommand(entry, outputDir, bundling)],
+    },
+  };
+}
+
+/** The esbuild command line of the split build, run by NodejsFunction's local bundling after its own build. */
+export function splitBuildCommand(entry: string, outputDir: string, bundling: BundlingOptions): string {
+  const format = bundling.format ?? OutputFormat.ESM;
+  if (format !== OutputFormat.ESM) throw new Error(`jobstack bundles its functions as ESM (given format '${format}')`);
+  const args = [
+    `index=${entry}`,
+    '--bundle',
+    '--splitting',
+    '--format=esm',
+    '--platform=node',
+    `--target=${bundling.target ?? 'node22'}`,
+    `--outdir=${outputDir}`,
+    '--out-extension:.js=.mjs',
+    `--chunk-names=${CHUNK_FOLDER}/[name]-[hash]`,
+    '--log-level=warning',
+    ...(bundling.minify ? ['--minify'] : []),
+    ...(bundling.sourceMap ? ['--sourcemap'] : []),
+    ...(bundling.keepNames ? ['--keep-names'] : []),
+    ...(bundling.tsconfig ? [`--tsconfig=${bundling.tsconfig}`] : []),
+    ...(bundling.mainFields ? [`--main-fields=${bundling.mainFields.join(',')}`] : []),
+    ...(bundling.banner ? [`--banner:js=${bundling.banner}`] : []),
+    ...(bundling.footer ? [`--footer:js=${bundling.footer}`] : []),
+    ...[...(bundling.externalModules ?? []), ...(bundling.nodeModules ?? [])].map((name) => `--external:${name}`),
+    ...Object.entries(bundling.define ?? {}).map(([name, value]) => `--define:${name}=${value}`),
+    ...Object.entries(bundling.loader ?? {}).map(([extension, loader]) => `--loader:${extension}=${loader}`),
+    ...Object.entries(bundling.esbuildArgs ?? {}).flatMap(([name, value]) =>
+      value === false ? [] : [value === true ? name : `${name}=${value}`],
+    ),
+  ];
+  return [esbuildBinary(), ...args].map(shellQuote).join(' ');
+}
+
+/** The esbuild executable of the esbuild package jobstack depends on (the one NodejsFunction finds as well). */
+function esbuildBinary(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('esbuild')), '..', 'bin', 'esbuild');
+}
+
+/** Quotes one word for the shell NodejsFunction runs its local bundling in: `cmd /c` on Windows, else `bash -c`. */
+function shellQuote(word: string): string {
+  if (process.platform === 'win32') return `"${word.replaceAll('"', '\\"')}"`;
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_STEPS_PER_EXECUTION } from '../functions/long-job/step-runn
 import { StepStatus } from '../functions/long-job/types.js';
 import { FunctionEnv } from '../shared/config.js';
 import type { LongJobPlan } from '../shared/long-jobs/define-long-job.js';
-import { type FunctionBundling, JOBSTACK_BUNDLING } from './jobstack-function.js';
+import { type FunctionBundling, JOBSTACK_BUNDLING, withCodeSplitting } from './jobstack-function.js';
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 /** Step Lambda timeout over the longest step: the step ends at its own deadline, then records its outcome. */
@@ -117,7 +117,7 @@ export class LongJobs extends Construct {
         POWERTOOLS_SERVICE_NAME: 'jobstack-long-job',
       },
       ...(props.depsLockFilePath === undefined ? {} : { depsLockFilePath: props.depsLockFilePath }),
-      bundling: props.bundling ?? JOBSTACK_BUNDLING,
+      bundling: withCodeSplitting(props.stepEntry, props.bundling ?? JOBSTACK_BUNDLING),
     });
     // The record of the job only: no index access, so no index wildcard.
     role.addToPolicy(

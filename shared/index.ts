@@ -179,7 +179,7 @@ export {
   stackUpdatedAt,
   UnknownQueueError,
 } from './pause/index.js';
-export { type PayloadRef, PayloadStore } from './payload-store.js';
+export type { PayloadRef } from './payload-store.js';
 export {
   DeadLetterAttribute,
   functionSqsClient,

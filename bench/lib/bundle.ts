@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { locateEntries, registryEntrySource, writeEntry } from '../../infra/generated-entries.js';
@@ -103,9 +105,53 @@ export function resolvePlaceholders(value: unknown): string {
   return 'bench-placeholder';
 }
 
-/** Sizes of the files in a bundle folder, in bytes. */
+/** Sizes of the files in a bundle folder and its subfolders (the chunks of a split bundle), in bytes, by relative path. */
 export function bundleFiles(assetDir: string): Record<string, number> {
-  return Object.fromEntries(readdirSync(assetDir).map((name) => [name, statSync(join(assetDir, name)).size]));
+  return Object.fromEntries(
+    readdirSync(assetDir, { recursive: true, encoding: 'utf8' })
+      .filter((name) => statSync(join(assetDir, name)).isFile())
+      .map((name) => [name.replaceAll('\\', '/'), statSync(join(assetDir, name)).size]),
+  );
+}
+
+/**
+ * The files of a bundle that `node` loads until `script` (which imports the bundle) ends, as paths relative to
+ * `assetDir`: read from Node's ESM debug log (`NODE_DEBUG=esm`), so it counts what a top-level `await import()`
+ * loads at start as well, which reading the static imports alone would not.
+ */
+export function filesLoadedBy(script: string, assetDir: string, env: Record<string, string>): string[] {
+  const result = spawnSync(process.execPath, [script], { env: { ...env, NODE_DEBUG: 'esm' }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`node ${script} exited ${result.status}: …${result.stderr.slice(-1_500)}`);
+  const prefix = pathToFileURL(assetDir).href;
+  const files = new Set<string>();
+  for (const match of result.stderr.matchAll(/Storing (file:\/\/\S+)/g)) {
+    const url = match[1] as string;
+    if (url.startsWith(`${prefix}/`)) files.add(decodeURIComponent(url.slice(prefix.length + 1)));
+  }
+  return [...files];
+}
+
+/** A relative module specifier after `from` or a bare `import`, never `import(` (a dynamic import). */
+const STATIC_IMPORT = /\bfrom\s*["'](\.\.?\/[^"']+)["']|\bimport\s*["'](\.\.?\/[^"']+)["']/g;
+
+/**
+ * The files of a split bundle that Node loads when the function starts: `index.mjs` and every chunk it
+ * imports statically, transitively (relative paths). The other `.mjs` files are loaded by `import()`
+ * when their code first runs.
+ */
+export function initFiles(assetDir: string, entry = 'index.mjs'): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(assetDir, file), 'utf8');
+    for (const match of code.matchAll(STATIC_IMPORT)) {
+      const specifier = (match[1] ?? match[2]) as string;
+      visit(posix.normalize(posix.join(posix.dirname(file), specifier)));
+    }
+  };
+  visit(entry);
+  return [...seen];
 }
 
 /** esbuild's metafile is not kept by NodejsFunction; the source map tells which inputs the bundle holds. */

@@ -2,10 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,12 +21,22 @@ import {
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { functionSqsClient } from '../../shared/queue.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
-import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
+import { lazyLongJobStarter } from './lazy-long-job-starter.js';
 import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
 import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
+import { loadTracing, tracingEnabled } from './tracing.js';
+
+// Loaded while the module loads (the cold start), and only where the Tracer traces: elsewhere the X-Ray SDK's
+// chunk of the bundle is never read.
+const tracing = tracingEnabled(process.env) ? await loadTracing('jobstack-worker') : undefined;
+
+/** An SDK client instrumented for X-Ray where tracing is on, else as it is. */
+function traced<Client>(client: Client): Client {
+  return tracing ? tracing.tracer.captureAWSv3Client(client) : client;
+}
 
 export interface WorkerHandlerOptions {
   /** Every job type this worker runs, each with its handler (long jobs with their step). */
@@ -75,11 +82,10 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
   assertHandlersFor(registry, environment.jobTypes);
   const logger = new Logger({ serviceName: 'jobstack-worker' });
   const metrics = createWorkerMetrics(environment.queueName);
-  const tracer = new Tracer({ serviceName: 'jobstack-worker' });
-  const documentClient = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  const documentClient = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = tracer.captureAWSv3Client(functionSqsClient());
+  const sqs = traced(functionSqsClient());
 
   const store = new JobStore(documentClient, environment.jobsTable, { retentionDays: environment.recordRetentionDays });
   // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
@@ -109,7 +115,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     flows: new KeyedFlowStore(documentClient, environment.jobsTable),
     ...(environment.payloadBucket
       ? {
-          payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: (client) => tracer.captureAWSv3Client(client) }),
+          payloads: lazyPayloadReader(environment.payloadBucket, { wrapClient: traced }),
         }
       : {}),
     logger,
@@ -117,10 +123,10 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
-          startLongJob: createLongJobStarter({
-            sfn: tracer.captureAWSv3Client(new SFNClient({})),
+          startLongJob: lazyLongJobStarter({
             stateMachineArn: longJobStateMachineArn,
             store,
+            wrapClient: traced,
           }),
         }
       : {}),
@@ -139,8 +145,9 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
         processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
-  return middy(lambdaHandler)
-    .use(captureLambdaHandler(tracer))
+  const handler = middy(lambdaHandler);
+  if (tracing) handler.use(tracing.middleware);
+  return handler
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initFiles } from '../../bench/lib/bundle.js';
 import { JobSystem } from '../../infra/job-system.js';
+import { CHUNK_FOLDER } from '../../infra/jobstack-function.js';
 import { FunctionEnv } from '../../shared/config.js';
 import { ONE_QUEUE } from './fixtures/contracts.js';
 import { FIXTURE_HANDLERS, TEST_ENV } from './fixtures/stacks.js';
@@ -100,6 +102,64 @@ describe('worker bundle of a generated entry', () => {
     for (const sources of [sweeper, deadLetter]) {
       expect(sources?.some((source) => source.includes('test/cdk/fixtures/'))).toBe(false);
     }
+  });
+
+  /** Source files (from each file's source map) of the bundle's files, by file relative to the asset. */
+  function sourcesOf(file: string): string[] {
+    const map = JSON.parse(readFileSync(join(bundle, `${file}.map`), 'utf8')) as { sources: string[] };
+    return map.sources.map((source) => source.replaceAll('\\', '/'));
+  }
+
+  /** Packages the worker needs only for some jobs or only where X-Ray traces: none may load before the handler exists. */
+  const LAZY_PACKAGES = {
+    's3 client (large payloads)': /node_modules\/@aws-sdk\/client-s3\//,
+    'step functions client (long jobs)': /node_modules\/@aws-sdk\/client-sfn\//,
+    'x-ray sdk': /node_modules\/aws-xray-sdk-core\//,
+    'powertools tracer': /node_modules\/@aws-lambda-powertools\/tracer\//,
+  };
+
+  it('keeps the S3 and Step Functions clients and the X-Ray SDK out of the files loaded at start, in chunks of the asset', () => {
+    const chunks = readdirSync(join(bundle, CHUNK_FOLDER)).filter((name) => name.endsWith('.mjs'));
+    expect(chunks.length).toBeGreaterThan(0);
+    const atStart = initFiles(bundle);
+    expect(atStart[0]).toBe('index.mjs');
+    const lazy = chunks.map((name) => `${CHUNK_FOLDER}/${name}`).filter((file) => !atStart.includes(file));
+    const startSources = atStart.flatMap(sourcesOf);
+    const lazySources = lazy.flatMap(sourcesOf);
+    // What is loaded at start still holds the DynamoDB client every job needs.
+    expect(startSources.some((source) => source.includes('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+    for (const [name, pattern] of Object.entries(LAZY_PACKAGES)) {
+      expect(
+        startSources.filter((source) => pattern.test(source)),
+        `${name} at start`,
+      ).toEqual([]);
+      expect(
+        lazySources.some((source) => pattern.test(source)),
+        `${name} in a lazy chunk`,
+      ).toBe(true);
+    }
+  });
+
+  /** The bundle's files a cold start loads, from Node's ESM debug log. */
+  function filesLoadedAtStart(overrides: Record<string, string>): string[] {
+    const started = coldStart({ NODE_DEBUG: 'esm', ...overrides });
+    expect(started.status).toBe(0);
+    const prefix = `${pathToFileURL(bundle).href}/`;
+    return [...started.stderr.matchAll(/Storing (file:\/\/\S+)/g)]
+      .map((match) => match[1] as string)
+      .filter((url) => url.startsWith(prefix))
+      .map((url) => url.slice(prefix.length));
+  }
+
+  it('loads the Tracer’s chunk at cold start only where the Tracer traces (in Lambda, POWERTOOLS_TRACE_ENABLED not false)', () => {
+    const tracerSources = (files: string[]) =>
+      files
+        .flatMap(sourcesOf)
+        .filter((source) => LAZY_PACKAGES['x-ray sdk'].test(source) || LAZY_PACKAGES['powertools tracer'].test(source));
+    const inLambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+    expect(tracerSources(filesLoadedAtStart(inLambda)).length).toBeGreaterThan(0);
+    expect(tracerSources(filesLoadedAtStart({ ...inLambda, POWERTOOLS_TRACE_ENABLED: 'false' }))).toEqual([]);
+    expect(tracerSources(filesLoadedAtStart({}))).toEqual([]);
   });
 
   it('includes the AWS SDK instead of importing the runtime copy', () => {
