@@ -55,11 +55,11 @@ import {
   JobStore,
   localConnection,
   oneTimeScheduleName,
-  PayloadStore,
   planQueues,
 } from '../shared/index.js';
 import { LongJobStore } from '../shared/long-jobs/long-job-store.js';
 import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../shared/metrics.js';
+import { PayloadStore } from '../shared/payload-store.js';
 import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
 import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
 import { captureOutput, lambdaContext, sqsEventFrom } from './lib/lambda.js';
