@@ -174,7 +174,7 @@ describe('JobSystem monitoring', () => {
     for (const title of [
       'Jobs by outcome (per queue)',
       'Jobs by outcome and type',
-      'Job duration p50 / p99 by type (ms)',
+      'Job duration p50 / p95 by type (ms)',
       "Queue 'default': depth",
       "Queue 'media-reports': age of oldest message (s)",
       "Queue 'media-reports': dead-letter queue depth",
@@ -192,7 +192,7 @@ describe('JobSystem monitoring', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain(
-      `SEARCH('{Jobstack,service,Queue,JobType} MetricName=\\\\\\"${JobMetric.duration}\\\\\\"', 'p99', 300)`,
+      `SEARCH('{Jobstack,service,Queue,JobType} MetricName=\\\\\\"${JobMetric.duration}\\\\\\"', 'p95', 300)`,
     );
     expect(body).not.toContain('Long jobs: state machine executions');
   });
