@@ -38,6 +38,13 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     dashboard?.process.kill('SIGINT');
   });
 
+  /** Opens the dashboard and waits for its script to be running (before that, a form would submit natively). */
+  async function open(): Promise<void> {
+    await page.goto(dashboard.url);
+    await page.locator('[data-testid=queues] tr[data-queue=default]').waitFor();
+    await page.locator('[data-testid=enqueue-type] option').first().waitFor({ state: 'attached' });
+  }
+
   /** Sets the list's filters and shows the list. */
   async function filter(options: { state?: string; idPrefix?: string }): Promise<void> {
     await page.locator('[data-testid=filter-state]').selectOption(options.state ?? '');
@@ -60,7 +67,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     for (const job of flaky) expect((await jobs.wait(job.jobId, { timeout: '90s' })).state).toBe('dead');
 
     // WHEN the dead jobs of the prefix are listed and "Retry all matching" is clicked
-    await page.goto(dashboard.url);
+    await open();
     await filter({ state: 'dead', idPrefix: prefix });
     await expect.poll(rowIds).toHaveLength(3);
     expect(await page.locator('[data-testid=bulk-cancel]').isDisabled()).toBe(true);
@@ -72,7 +79,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     expect(await count.getAttribute('data-count')).toBe('3');
     expect(await count.textContent()).toBe(`Retry 3 jobs matching state dead, idPrefix ${prefix}?`);
     expect((await jobs.get(flaky[0]?.jobId ?? ''))?.state).toBe('dead');
-    await page.screenshot({ path: `${ARTIFACTS}dashboard-bulk.png`, clip: await sectionClip('Jobs') });
+    await section(/^Jobs$/).screenshot({ path: `${ARTIFACTS}dashboard-bulk.png` });
 
     // AND once confirmed all three are requeued and succeed on attempt 4
     await page.locator('[data-testid=bulk-confirm-button]').click();
@@ -94,7 +101,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     expect((await jobs.wait(done.jobId, { timeout: '60s' })).state).toBe('succeeded');
 
     // WHEN the queued jobs of the prefix are cancelled from the page
-    await page.goto(dashboard.url);
+    await open();
     await filter({ state: 'queued', idPrefix: prefix });
     await expect.poll(rowIds).toHaveLength(2);
     expect(await page.locator('[data-testid=bulk-retry]').isDisabled()).toBe(true);
@@ -114,7 +121,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
   });
 
   it('enqueues from the form drawn from the payload schema; a bad value shows the typed error', async () => {
-    await page.goto(dashboard.url);
+    await open();
     const form = page.locator('[data-testid=enqueue]');
 
     // A value the schema refuses: the server's error, in the form
@@ -126,7 +133,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
       .poll(() => result.textContent())
       .toMatch(/^InvalidPayloadError: invalid payload for job type 'demo\.sleep': ms: /);
     expect(await result.getAttribute('class')).toBe('error');
-    await page.screenshot({ path: `${ARTIFACTS}dashboard-enqueue.png`, clip: await sectionClip('Enqueue a job') });
+    await section(/^Enqueue a job$/).screenshot({ path: `${ARTIFACTS}dashboard-enqueue.png` });
 
     // A valid echo: enqueued, and it runs
     const message = uniqueName('from-the-form');
@@ -158,20 +165,15 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     await jobs.enqueue('demo.echo', { message: 'other' }, { jobId: `${prefix}x-other` });
 
     // WHEN the list (any state) is searched by the prefix
-    await page.goto(dashboard.url);
+    await open();
     await filter({ idPrefix: `${prefix}-` });
 
     // THEN exactly those three, newest first
     await expect.poll(rowIds).toEqual([`${prefix}-b`, `${prefix}-a`, `${prefix}-c`]);
   });
 
-  /** The page area of the section titled `title`, for a screenshot of that section alone. */
-  async function sectionClip(title: string): Promise<{ x: number; y: number; width: number; height: number }> {
-    const box = await page
-      .locator('section', { has: page.locator('h2', { hasText: title }) })
-      .first()
-      .boundingBox();
-    if (!box) throw new Error(`no section '${title}' on the page`);
-    return box;
+  /** The section titled `title`, for a screenshot of it alone. */
+  function section(title: RegExp) {
+    return page.locator('section', { has: page.locator('h2', { hasText: title }) }).first();
   }
 });
