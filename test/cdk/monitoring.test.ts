@@ -341,7 +341,7 @@ describe('web dashboard API (opt-in)', () => {
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  it('lets the function read and update job records, send to queues and consume dead letters, and no more', () => {
+  it('lets the function read, create (enqueue form) and update job records, send to queues and consume dead letters, and no more', () => {
     const { stack } = jobSystemStack({ webDashboard: { enabled: true } });
     const template = Template.fromStack(stack);
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
@@ -352,13 +352,14 @@ describe('web dashboard API (opt-in)', () => {
     for (const action of [
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
       'sqs:SendMessage',
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
     ]) {
       expect(actions).toContain(action);
     }
-    for (const action of ['dynamodb:PutItem', 'sqs:PurgeQueue']) {
+    for (const action of ['sqs:PurgeQueue', 's3:PutObject', 'scheduler:CreateSchedule']) {
       expect(actions).not.toContain(action);
     }
     // Its pause and resume buttons (grantPause): DeleteItem only on the queues' pause items, DescribeStacks only on its stack.
@@ -367,6 +368,9 @@ describe('web dashboard API (opt-in)', () => {
       Resource: unknown;
       Condition?: unknown;
     }[];
+    // PutItem on the jobs table only: never the idempotency table's ctx.once steps.
+    const putting = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
+    expect(JSON.stringify(putting)).not.toContain('IdempotencyTable');
     const deleting = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:DeleteItem'));
     expect(deleting.map((statement) => statement.Condition)).toEqual([
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['queue#*'] } },
