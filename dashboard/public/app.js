@@ -139,11 +139,16 @@ function filterQuery() {
   return query;
 }
 
+/** Counts list requests: a slower answer to an older request (other filters) must not overwrite a newer one. */
+let jobsRequest = 0;
+
 async function refreshJobs() {
   const query = filterQuery();
   query.set('limit', String(view.limit));
   if (view.cursor) query.set('cursor', view.cursor);
+  const request = ++jobsRequest;
   const page = await api('GET', `/api/jobs?${query}`);
+  if (request !== jobsRequest) return;
   view.nextCursor = page.cursor;
   const rows = page.jobs.map((job) =>
     el(

@@ -69,7 +69,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     // WHEN the dead jobs of the prefix are listed and "Retry all matching" is clicked
     await open();
     await filter({ state: 'dead', idPrefix: prefix });
-    await expect.poll(rowIds).toHaveLength(3);
+    await expect.poll(rowIds, { timeout: 10_000, interval: 250 }).toHaveLength(3);
     expect(await page.locator('[data-testid=bulk-cancel]').isDisabled()).toBe(true);
     await page.locator('[data-testid=bulk-retry]').click();
 
@@ -84,7 +84,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     // AND once confirmed all three are requeued and succeed on attempt 4
     await page.locator('[data-testid=bulk-confirm-button]').click();
     await expect
-      .poll(() => page.locator('#status').textContent())
+      .poll(() => page.locator('#status').textContent(), { timeout: 20_000, interval: 250 })
       .toBe('retry of 3: 3 done, 0 skipped (changed state), 0 failed');
     for (const job of flaky) {
       expect(await jobs.wait(job.jobId, { timeout: '60s' })).toMatchObject({ state: 'succeeded', attempts: 4 });
@@ -103,7 +103,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     // WHEN the queued jobs of the prefix are cancelled from the page
     await open();
     await filter({ state: 'queued', idPrefix: prefix });
-    await expect.poll(rowIds).toHaveLength(2);
+    await expect.poll(rowIds, { timeout: 10_000, interval: 250 }).toHaveLength(2);
     expect(await page.locator('[data-testid=bulk-retry]').isDisabled()).toBe(true);
     await page.locator('[data-testid=bulk-cancel]').click();
     const count = page.locator('[data-testid=bulk-count]');
@@ -113,11 +113,11 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
 
     // THEN both are cancelled and the job that had run is untouched
     await expect
-      .poll(() => page.locator('#status').textContent())
+      .poll(() => page.locator('#status').textContent(), { timeout: 20_000, interval: 250 })
       .toBe('cancel of 2: 2 done, 0 skipped (changed state), 0 failed');
     for (const job of waiting) expect((await jobs.get(job.jobId))?.state).toBe('cancelled');
     expect((await jobs.get(done.jobId))?.state).toBe('succeeded');
-    await expect.poll(rowIds).toEqual([]);
+    await expect.poll(rowIds, { timeout: 10_000, interval: 250 }).toEqual([]);
   });
 
   it('enqueues from the form drawn from the payload schema; a bad value shows the typed error', async () => {
@@ -149,7 +149,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     await form.locator('[data-testid=enqueue-type]').selectOption('demo.fanout');
     await form.locator('[data-testid=enqueue-json]').fill('{"numbers": [2, 3]}');
     await form.locator('[data-testid=enqueue-submit]').click();
-    await expect.poll(() => link.textContent()).not.toBe(jobId);
+    await expect.poll(() => link.textContent(), { timeout: 10_000, interval: 250 }).not.toBe(jobId);
     const fanout = await jobs.wait((await link.textContent()) ?? '', { timeout: '90s' });
     expect(fanout).toMatchObject({ type: 'demo.fanout', state: 'succeeded', result: { sum: 13 } });
   });
@@ -169,7 +169,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     await filter({ idPrefix: `${prefix}-` });
 
     // THEN exactly those three, newest first
-    await expect.poll(rowIds).toEqual([`${prefix}-b`, `${prefix}-a`, `${prefix}-c`]);
+    await expect.poll(rowIds, { timeout: 10_000, interval: 250 }).toEqual([`${prefix}-b`, `${prefix}-a`, `${prefix}-c`]);
   });
 
   /** The section titled `title`, for a screenshot of it alone. */
