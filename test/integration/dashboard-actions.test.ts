@@ -130,7 +130,7 @@ describe('web dashboard: bulk actions, enqueue form, search', () => {
     await form.locator('[data-testid=enqueue-submit]').click();
     const result = form.locator('[data-testid=enqueue-result]');
     await expect
-      .poll(() => result.textContent())
+      .poll(() => result.textContent(), { timeout: 10_000, interval: 250 })
       .toMatch(/^InvalidPayloadError: invalid payload for job type 'demo\.sleep': ms: /);
     expect(await result.getAttribute('class')).toBe('error');
     await section(/^Enqueue a job$/).screenshot({ path: `${ARTIFACTS}dashboard-enqueue.png` });
