@@ -10,6 +10,7 @@ const ASSETS = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/metrics.js': { file: 'metrics.js', type: 'text/javascript; charset=utf-8' },
+  '/enqueue-form.js': { file: 'enqueue-form.js', type: 'text/javascript; charset=utf-8' },
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 } as const;

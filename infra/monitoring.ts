@@ -458,8 +458,8 @@ function jobWidgets(queueNames: readonly string[]): cloudwatch.IWidget[] {
       width: 8,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Job duration p50 / p99 by type (ms)',
-      left: [perTypeSearch(JobMetric.duration, 'p50', 'p50'), perTypeSearch(JobMetric.duration, 'p99', 'p99')],
+      title: 'Job duration p50 / p95 by type (ms)',
+      left: [perTypeSearch(JobMetric.duration, 'p50', 'p50'), perTypeSearch(JobMetric.duration, 'p95', 'p95')],
       width: 8,
     }),
   ];

@@ -107,6 +107,9 @@ export class WebDashboardApi extends Construct {
       'dynamodb:Query',
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
+      // The enqueue form's job records (a conditional create). Its environment names no payload bucket and no
+      // schedule group, so it enqueues inline payloads with delays up to 15 minutes (SQS), and needs no more.
+      'dynamodb:PutItem',
     );
     for (const { queue, deadLetterQueue, levels } of props.queues.values()) {
       for (const jobQueue of new Set([queue, ...(levels?.values() ?? [])])) {

@@ -23,6 +23,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const jobs = createJobClient({ registry, config, clients });
   const api = createDashboardApi({
     jobs,
+    registry,
     stats: () => collectStats(clients, config),
     metrics: dashboardMetricsSource(createCloudWatchReader(aws), () => resolveDashboardName(clients.cloudFormation, stackName)),
   });

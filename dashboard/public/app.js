@@ -1,14 +1,26 @@
 // The jobstack web dashboard: plain DOM code over the JSON API in functions/dashboard-api/api.ts.
 // No framework and no build step: this file is served as it is.
 
+import { renderPayloadForm } from './enqueue-form.js';
 import { startMetrics } from './metrics.js';
 
-const STATES = ['scheduled', 'queued', 'running', 'retrying', 'succeeded', 'dead', 'cancelled'];
+const STATES = ['scheduled', 'queued', 'running', 'retrying', 'waiting', 'succeeded', 'dead', 'cancelled'];
+/** The states each bulk action applies to (the API's BULK_ACTION_STATES). */
+const BULK_STATES = { retry: ['dead'], cancel: ['scheduled', 'queued', 'retrying', 'running', 'waiting'] };
 const TERMINAL = new Set(['succeeded', 'dead', 'cancelled']);
 const REFRESH_MS = 2000;
 
 /** What the list shows: its filters and the cursors of the pages seen so far (for "first page"). */
-const view = { state: '', type: '', limit: 25, cursor: undefined, nextCursor: undefined, selected: undefined };
+const view = {
+  state: '',
+  type: '',
+  queue: '',
+  idPrefix: '',
+  limit: 25,
+  cursor: undefined,
+  nextCursor: undefined,
+  selected: undefined,
+};
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -120,12 +132,23 @@ function queueStatusCell(status) {
   );
 }
 
+/** The list's filters as query parameters (empty ones left out): the list and the bulk actions share them. */
+function filterQuery() {
+  const query = new URLSearchParams();
+  for (const name of ['state', 'type', 'queue', 'idPrefix']) if (view[name]) query.set(name, view[name]);
+  return query;
+}
+
+/** Counts list requests: a slower answer to an older request (other filters) must not overwrite a newer one. */
+let jobsRequest = 0;
+
 async function refreshJobs() {
-  const query = new URLSearchParams({ limit: String(view.limit) });
-  if (view.state) query.set('state', view.state);
-  if (view.type) query.set('type', view.type);
+  const query = filterQuery();
+  query.set('limit', String(view.limit));
   if (view.cursor) query.set('cursor', view.cursor);
+  const request = ++jobsRequest;
   const page = await api('GET', `/api/jobs?${query}`);
+  if (request !== jobsRequest) return;
   view.nextCursor = page.cursor;
   const rows = page.jobs.map((job) =>
     el(
@@ -296,7 +319,121 @@ function filterBy(state) {
   view.state = state;
   view.cursor = undefined;
   $('#filters [name=state]').value = state;
+  filtersChanged();
   void refresh();
+}
+
+/** The bulk buttons follow the state filter: each action only for the states it applies to. */
+function filtersChanged() {
+  $('#bulk-retry').disabled = !BULK_STATES.retry.includes(view.state);
+  $('#bulk-cancel').disabled = !BULK_STATES.cancel.includes(view.state);
+  $('#bulk-confirm').hidden = true;
+}
+
+/**
+ * A bulk action in two steps: the API counts the jobs the current filter matches, the page shows that
+ * count and asks; only then does it run, on at most that many (the count confirmed is its limit).
+ */
+async function bulk(action) {
+  const box = $('#bulk-confirm');
+  const query = filterQuery();
+  let preview;
+  try {
+    preview = await api('GET', `/api/bulk/${action}?${query}`);
+  } catch (error) {
+    showStatus(error.message, true);
+    return;
+  }
+  const what = Object.entries(preview.filter)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
+  if (preview.count === 0) {
+    box.replaceChildren(
+      el('span', { 'data-testid': 'bulk-count', 'data-count': 0 }, `No job matches ${what}: nothing to ${action}.`),
+    );
+    box.hidden = false;
+    return;
+  }
+  const count = `${preview.count}${preview.more ? '+' : ''}`;
+  const note = preview.more ? ` (more match: this takes the first ${preview.count}; run it again for the rest)` : '';
+  const confirm = el(
+    'button',
+    {
+      type: 'button',
+      class: action === 'cancel' ? 'danger' : undefined,
+      'data-testid': 'bulk-confirm-button',
+      onclick: async () => {
+        box.hidden = true;
+        try {
+          const body = { ...Object.fromEntries(query), limit: preview.count };
+          const result = await api('POST', `/api/bulk/${action}`, body);
+          const parts = [`${result.done} done`];
+          if (result.requested > 0) parts.push(`${result.requested} asked to stop`);
+          parts.push(`${result.skipped.length} skipped (changed state)`, `${result.failed.length} failed`);
+          const failures = result.failed.map((failure) => ` ${failure.jobId}: ${failure.error}`).join(';');
+          showStatus(`${action} of ${result.matched}: ${parts.join(', ')}${failures}`, result.failed.length > 0);
+        } catch (error) {
+          showStatus(error.message, true);
+        }
+        await refresh();
+      },
+    },
+    `${action === 'retry' ? 'Retry' : 'Cancel'} ${count} jobs`,
+  );
+  box.replaceChildren(
+    el(
+      'span',
+      { 'data-testid': 'bulk-count', 'data-count': preview.count },
+      `${action === 'retry' ? 'Retry' : 'Cancel'} ${count} job${preview.count === 1 ? '' : 's'} matching ${what}?${note}`,
+    ),
+    confirm,
+    el('button', { type: 'button', onclick: () => (box.hidden = true) }, 'Back'),
+  );
+  box.hidden = false;
+}
+
+/** The job types and their payload schemas: read once (they change only with a deploy). */
+async function loadEnqueueForm() {
+  const { jobTypes } = await api('GET', '/api/job-types');
+  const typeSelect = $('#enqueue [name=type]');
+  typeSelect.replaceChildren(...jobTypes.map((type) => el('option', { value: type.name }, type.name)));
+  const byName = new Map(jobTypes.map((type) => [type.name, type]));
+  let readPayload = () => ({});
+  const draw = () => {
+    const type = byName.get(typeSelect.value);
+    $('#enqueue-description').textContent = type
+      ? `${type.description ?? ''} queue ${type.queue}${type.long ? ', long job' : ''}${type.schemaError ? ` (schema not drawable: ${type.schemaError})` : ''}`
+      : 'no job types: the registry has none';
+    readPayload = renderPayloadForm($('#enqueue-fields'), type?.payloadSchema, el);
+    const result = $('#enqueue-result');
+    result.textContent = '';
+    result.className = '';
+  };
+  typeSelect.addEventListener('change', draw);
+  draw();
+  $('#enqueue').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const result = $('#enqueue-result');
+    try {
+      const delay = String(new FormData(event.target).get('delay') ?? '').trim();
+      const body = { type: typeSelect.value, payload: readPayload(), ...(delay ? { delay } : {}) };
+      const job = await api('POST', '/api/jobs', body);
+      result.className = '';
+      result.replaceChildren(
+        `enqueued ${job.type}: `,
+        el(
+          'button',
+          { type: 'button', class: 'link', 'data-testid': 'enqueued-job', onclick: () => select(job.jobId) },
+          job.jobId,
+        ),
+        ` (${job.state}${job.created ? '' : ', already existed'})`,
+      );
+      void refresh();
+    } catch (error) {
+      result.className = 'error';
+      result.textContent = error.message;
+    }
+  });
 }
 
 function select(jobId) {
@@ -445,6 +582,9 @@ function start() {
     const form = new FormData(event.target);
     view.state = String(form.get('state') ?? '');
     view.type = String(form.get('type') ?? '').trim();
+    view.queue = String(form.get('queue') ?? '').trim();
+    view.idPrefix = String(form.get('idPrefix') ?? '').trim();
+    filtersChanged();
     view.limit = Number(form.get('limit') ?? 25);
     view.cursor = undefined;
     void refresh();
@@ -464,7 +604,10 @@ function start() {
   });
   void refresh();
   setInterval(refresh, REFRESH_MS);
+  $('#bulk-retry').addEventListener('click', () => bulk('retry'));
+  $('#bulk-cancel').addEventListener('click', () => bulk('cancel'));
   loadFlowControl().catch((error) => showStatus(`flow control: ${error.message}`, true));
+  loadEnqueueForm().catch((error) => showStatus(`job types: ${error.message}`, true));
   startMetrics();
 }
 

@@ -1,5 +1,7 @@
+import type { EnqueueOptions } from '../../shared/client/job-client.js';
 import type { RedriveOptions, RedriveResult } from '../../shared/client/redrive.js';
 import { type DashboardMetricsSource, MetricsReadError, parseMetricsWindow } from '../../shared/dashboard-metrics/index.js';
+import type { DurationInput } from '../../shared/duration.js';
 import type { BatchInfo } from '../../shared/flows/types.js';
 import {
   type CancelResult,
@@ -7,17 +9,24 @@ import {
   type FlowControlSummary,
   type FlowState,
   InvalidArgumentError,
+  InvalidDurationError,
+  InvalidPayloadError,
   isJobState,
   JOB_STATES,
   type JobRecord,
+  type JobRegistry,
+  type JobState,
   JobstackError,
   type ListPage,
   type ListQuery,
+  PayloadTooLargeError,
   UnknownJobTypeError,
 } from '../../shared/index.js';
 import { UnknownQueueError } from '../../shared/pause/errors.js';
 import type { PauseOptions, PauseResult, QueueStatus, ResumeResult } from '../../shared/pause/types.js';
 import type { JobStats } from '../../shared/stats.js';
+import { isBulkAction, parseBulkFilter, previewBulkAction, runBulkAction } from './bulk-actions.js';
+import { describeJobTypes, type JobTypeInfo } from './job-types.js';
 
 /** An HTTP request reduced to what the API reads; built by the node:http server and the Lambda adapter alike. */
 export interface ApiRequest {
@@ -39,6 +48,11 @@ export interface ApiResponse {
 export interface DashboardJobs {
   list(query?: ListQuery): Promise<ListPage>;
   get(jobId: string): Promise<JobRecord | undefined>;
+  enqueue(
+    type: string,
+    payload: unknown,
+    options?: EnqueueOptions,
+  ): Promise<{ readonly jobId: string; readonly state: JobState; readonly created: boolean; readonly throttledBy?: string }>;
   cancel(jobId: string): Promise<CancelResult>;
   retry(jobId: string): Promise<{ readonly jobId: string; readonly outcome: string; readonly state?: string }>;
   redrive(options?: RedriveOptions): Promise<RedriveResult>;
@@ -60,6 +74,12 @@ export interface DashboardApiDeps {
    * @default - none: `GET /api/metrics` answers 404
    */
   readonly metrics?: DashboardMetricsSource;
+  /**
+   * The job types the enqueue form offers, with their payload schemas (the registry `jobs` was created with).
+   *
+   * @default - none: `GET /api/job-types` lists no types and `POST /api/jobs` still enqueues through `jobs`
+   */
+  readonly registry?: JobRegistry;
 }
 
 /** A job as a row of the list: small, no payload or result. */
@@ -91,6 +111,9 @@ export const PAYLOAD_SUMMARY_CHARS = 2_000;
 const MAX_LIST_LIMIT = 100;
 const DEFAULT_LIST_LIMIT = 25;
 const MAX_BODY_BYTES = 10_000;
+/** An enqueue's body carries a payload: the local server's own request limit (64 KiB) is the real bound. */
+const MAX_ENQUEUE_BODY_BYTES = 60_000;
+const MAX_ID_PREFIX_CHARS = 128;
 const MAX_REDRIVE_LIMIT = 10_000;
 
 /** A request the API refuses, with its HTTP status. */
@@ -111,7 +134,14 @@ export class ApiError extends JobstackError {
  *
  * Routes:
  * - `GET  /api/overview`                 queue depths and jobs per state (`collectStats`)
- * - `GET  /api/jobs?state=&type=&limit=&cursor=`  one page of jobs, newest first
+ * - `GET  /api/jobs?state=&type=&queue=&idPrefix=&limit=&cursor=`  one page of jobs, newest first
+ * - `POST /api/jobs`                     body `{ "type", "payload", "delay"? }`: enqueue through the SDK (its
+ *                                         validation errors answer 400 with their name, e.g. InvalidPayloadError)
+ * - `GET  /api/job-types`                the registry's job types with their payload JSON Schemas (`describeJobTypes`)
+ * - `GET  /api/bulk/:action?state=&type=&queue=&idPrefix=`  `retry` or `cancel`: how many jobs the action would
+ *                                         touch (`previewBulkAction`)
+ * - `POST /api/bulk/:action`             body `{ "state", "type"?, "queue"?, "idPrefix"?, "limit" }`: run it on
+ *                                         at most `limit` of them, reporting done, skipped and failed (`runBulkAction`)
  * - `GET  /api/jobs/:id`                 one job's detail
  * - `POST /api/jobs/:id/retry`           re-run a dead job
  * - `POST /api/jobs/:id/cancel`          cancel (a running job is asked to stop)
@@ -145,6 +175,33 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
     if (resource === 'overview' && id === undefined) {
       allow(request, 'GET');
       return ok(await deps.stats());
+    }
+    if (resource === 'jobs' && id === undefined && request.method === 'POST') {
+      const { type, payload, delay } = enqueueBody(request.body);
+      if (deps.registry && !Object.hasOwn(deps.registry, type)) {
+        throw new UnknownJobTypeError(type, Object.keys(deps.registry));
+      }
+      // The delay's text is checked by enqueue itself (InvalidDurationError, 400).
+      const job = await jobs.enqueue(type, payload, delay === undefined ? {} : { delay: delay as DurationInput });
+      return { status: 201, body: { type, ...job } };
+    }
+    if (resource === 'job-types' && id === undefined) {
+      allow(request, 'GET');
+      const jobTypes: JobTypeInfo[] = deps.registry ? describeJobTypes(deps.registry) : [];
+      return ok({ jobTypes });
+    }
+    if (resource === 'bulk' && id !== undefined && action === undefined) {
+      if (!isBulkAction(id)) throw new ApiError(404, `no bulk action '${id}' (bulk actions: retry, cancel)`);
+      if (request.method === 'GET') {
+        const filter = parseBulkFilter(id, Object.fromEntries(request.query));
+        return ok(await previewBulkAction(jobs, id, filter));
+      }
+      allow(request, 'POST');
+      const { limit, ...filterInput } = jsonObjectBody(request.body, '{"state":"dead","type":"demo.fail","limit":12}');
+      const known = new Set(['state', 'type', 'queue', 'idPrefix']);
+      const extra = Object.keys(filterInput).filter((key) => !known.has(key));
+      if (extra.length > 0) throw new ApiError(400, `unknown bulk option(s): ${extra.join(', ')}`);
+      return ok(await runBulkAction(jobs, id, parseBulkFilter(id, filterInput), limit));
     }
     if (resource === 'jobs' && id === undefined) {
       allow(request, 'GET');
@@ -232,7 +289,15 @@ export function createDashboardApi(deps: DashboardApiDeps): (request: ApiRequest
       if (error instanceof UnknownQueueError || error instanceof UnknownJobTypeError) {
         return failure(404, error.name, error.message);
       }
-      if (error instanceof InvalidArgumentError) return failure(400, error.name, error.message);
+      // Bad input the SDK refuses (a payload failing the schema, too large, a bad delay): the caller's to fix.
+      if (
+        error instanceof InvalidArgumentError ||
+        error instanceof InvalidPayloadError ||
+        error instanceof PayloadTooLargeError ||
+        error instanceof InvalidDurationError
+      ) {
+        return failure(400, error.name, error.message);
+      }
       const named = error instanceof Error ? error : new Error(String(error));
       return failure(500, named.name, named.message);
     }
@@ -270,19 +335,26 @@ function listQuery(query: URLSearchParams): ListQuery {
     throw new ApiError(400, `limit must be 1..${MAX_LIST_LIMIT} (given '${limitText}')`);
   }
   const type = query.get('type') || undefined;
+  const queue = query.get('queue') || undefined;
+  const idPrefix = query.get('idPrefix') || undefined;
+  if (idPrefix !== undefined && idPrefix.length > MAX_ID_PREFIX_CHARS) {
+    throw new ApiError(400, `idPrefix must be at most ${MAX_ID_PREFIX_CHARS} characters (given ${idPrefix.length})`);
+  }
   const cursor = query.get('cursor') || undefined;
   return {
     limit,
     ...(state === undefined ? {} : { state }),
     ...(type === undefined ? {} : { type }),
+    ...(queue === undefined ? {} : { queue }),
+    ...(idPrefix === undefined ? {} : { idPrefix }),
     ...(cursor === undefined ? {} : { cursor }),
   };
 }
 
 /** A POST body as a JSON object (an empty body is `{}`); `example` shows the expected shape in the error. */
-function jsonObjectBody(body: string | undefined, example: string): Record<string, unknown> {
+function jsonObjectBody(body: string | undefined, example: string, maxBytes = MAX_BODY_BYTES): Record<string, unknown> {
   if (body === undefined || body.trim() === '') return {};
-  if (Buffer.byteLength(body) > MAX_BODY_BYTES) throw new ApiError(400, `request body is over ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(body) > maxBytes) throw new ApiError(400, `request body is over ${maxBytes} bytes`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -304,6 +376,24 @@ function pauseOptions(body: string | undefined): PauseOptions {
     ...(reason === undefined ? {} : { reason: reason as string }),
     ...(keepOnDeploy === undefined ? {} : { keepOnDeploy: keepOnDeploy as boolean }),
   };
+}
+
+/** `{ type, payload, delay? }`: the payload itself is checked by `enqueue` against the type's schema. */
+function enqueueBody(body: string | undefined): { type: string; payload: unknown; delay?: string } {
+  const example = '{"type":"demo.echo","payload":{"message":"hi"},"delay":"30s"}';
+  const { type, payload, delay, ...unknown } = jsonObjectBody(body, example, MAX_ENQUEUE_BODY_BYTES);
+  const extra = Object.keys(unknown);
+  if (extra.length > 0) throw new ApiError(400, `unknown enqueue field(s): ${extra.join(', ')}`);
+  if (typeof type !== 'string' || type === '') {
+    throw new ApiError(400, `type must be a job type's name (given ${JSON.stringify(type)}), in a body like ${example}`);
+  }
+  if (payload === undefined) {
+    throw new ApiError(400, `payload is required (given none), in a body like ${example}`);
+  }
+  if (delay !== undefined && (typeof delay !== 'string' || delay === '')) {
+    throw new ApiError(400, `delay must be a duration like "30s" or "2h" (given ${JSON.stringify(delay)})`);
+  }
+  return { type, payload, ...(delay === undefined ? {} : { delay }) };
 }
 
 function redriveOptions(body: string | undefined): Omit<RedriveOptions, 'queue'> {

@@ -53,6 +53,7 @@ export function createDashboardApiHandler(options: DashboardApiHandlerOptions): 
   const dashboardName = readDashboardName();
   const api = createDashboardApi({
     jobs,
+    registry: options.registry,
     stats: () => collectStats(clients, config),
     // The function's own credentials and region, from its environment; its role may read CloudWatch.
     ...(dashboardName === undefined

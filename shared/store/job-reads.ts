@@ -1,5 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ATTENTION_INDEX_NAME } from '../config.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { JobRecord } from '../record.js';
 import { type JobState, needsAttention } from '../states.js';
 import { attentionKeysOf } from './attention.js';
@@ -62,49 +63,68 @@ export class JobReader {
 
   /**
    * Lists jobs, newest first. States that need attention (scheduled, retrying,
-   * dead, cancelled) are read from the sparse index; the others (queued,
-   * running, succeeded, or no state filter) need a Scan, whose cost grows with
-   * the table: that is the price of keeping plain jobs out of the index. TTL
-   * keeps the table to the retention window.
+   * waiting, dead, cancelled) are read from the sparse index, newest update
+   * first; the others (queued, running, succeeded, or no state filter) need a
+   * Scan, newest created first. A Scan returns items in hash order, so each
+   * page reads the whole table's ids and creation times (keeping only the
+   * newest `limit` past the cursor), then the page's records: a page costs a
+   * full Scan, the price of keeping plain jobs out of the index. TTL keeps the
+   * table to the retention window. `type`, `queue` and `idPrefix` filter both.
    */
   async list(query: ListQuery = {}): Promise<ListPage> {
     const limit = query.limit ?? 50;
-    if (query.state !== undefined && needsAttention(query.state))
-      return this.listNeedingAttention(query.state, query.type, limit, query.cursor);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgumentError(`list limit must be a positive integer (given ${limit})`);
+    if (query.state !== undefined && needsAttention(query.state)) return this.listNeedingAttention(query.state, query, limit);
+    return this.listScanned(query, limit);
+  }
+
+  /** Newest created first over a Scan: the cursor is the last job shown, `{ before: { createdAt, id } }`. */
+  private async listScanned(query: ListQuery, limit: number): Promise<ListPage> {
+    const filter = listFilter(query);
     // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
-    const names: Record<string, string> = { '#state': 'state' };
-    const values: Record<string, unknown> = {};
-    const filters: string[] = ['attribute_exists(#state)'];
-    if (query.type !== undefined) {
-      names['#type'] = 'type';
-      values[':type'] = query.type;
-      filters.push('#type = :type');
-    }
+    filter.names['#state'] = 'state';
+    filter.terms.unshift('attribute_exists(#state)');
     if (query.state !== undefined) {
-      values[':state'] = query.state;
-      filters.push('#state = :state');
+      filter.values[':state'] = query.state;
+      filter.terms.push('#state = :state');
     }
-    const jobs: JobRecord[] = [];
-    let startKey = decodeCursor(query.cursor);
+    const before = scanPosition(query.cursor);
+    filter.names['#createdAt'] = 'createdAt';
+    filter.names['#id'] = 'id';
+    if (before) {
+      filter.values[':beforeCreatedAt'] = before.createdAt;
+      filter.values[':beforeId'] = before.id;
+      filter.terms.push('(#createdAt < :beforeCreatedAt OR (#createdAt = :beforeCreatedAt AND #id < :beforeId))');
+    }
+    /** The newest `limit + 1` seen so far (one more tells whether there is a next page). */
+    let newest: ScanKey[] = [];
+    const keep = (keys: ScanKey[]) => keys.sort(newestFirst).slice(0, limit + 1);
+    let startKey: Record<string, unknown> | undefined;
     do {
       const output = await this.documentClient.send(
         new ScanCommand({
           TableName: this.tableName,
-          // Limit counts items read before the filter, so a filtered page may take several rounds.
-          Limit: limit - jobs.length,
           ExclusiveStartKey: startKey,
-          FilterExpression: filters.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+          ProjectionExpression: '#id, #createdAt',
+          FilterExpression: filter.terms.join(' AND '),
+          ExpressionAttributeNames: filter.names,
+          ExpressionAttributeValues: Object.keys(filter.values).length > 0 ? filter.values : undefined,
         }),
       );
-      jobs.push(...((output.Items ?? []) as JobRecord[]));
+      newest.push(...((output.Items ?? []) as ScanKey[]));
+      if (newest.length > 4 * (limit + 1)) newest = keep(newest);
       startKey = output.LastEvaluatedKey;
-    } while (startKey !== undefined && jobs.length < limit);
-    // A Scan returns items in hash order; sorting within the page is the best it can do.
-    jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const cursor = encodeCursor(startKey);
-    return cursor === undefined ? { jobs } : { jobs, cursor };
+    } while (startKey !== undefined);
+    newest = keep(newest);
+    const shown = newest.slice(0, limit);
+    const records = new Map((await this.getMany(shown.map((key) => key.id))).map((record) => [record.id, record]));
+    // A record may have expired (TTL) between the Scan and the read: it is simply left out.
+    const jobs = shown.flatMap((key) => records.get(key.id) ?? []);
+    const last = shown.at(-1);
+    return newest.length > limit && last
+      ? { jobs, cursor: encodeCursor({ before: { createdAt: last.createdAt, id: last.id } }) as string }
+      : { jobs };
   }
 
   /**
@@ -112,13 +132,9 @@ export class JobReader {
    * from where the previous page left it, the reads are merged, and the cursor
    * remembers, per shard, the last job shown (or that the shard is exhausted).
    */
-  private async listNeedingAttention(
-    state: JobState,
-    type: string | undefined,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<ListPage> {
-    const positions = (decodeCursor(cursor) ?? {}) as Record<string, Record<string, unknown> | 'done' | undefined>;
+  private async listNeedingAttention(state: JobState, query: ListQuery, limit: number): Promise<ListPage> {
+    const filter = listFilter(query);
+    const positions = (decodeCursor(query.cursor) ?? {}) as Record<string, Record<string, unknown> | 'done' | undefined>;
     const candidates: { shard: string; record: JobRecord }[] = [];
     const exhausted = new Set<string>();
     for (const shard of attentionKeysOf(state)) {
@@ -138,13 +154,10 @@ export class JobReader {
             ScanIndexForward: false,
             Limit: limit - read,
             ExclusiveStartKey: startKey,
-            ...(type === undefined
-              ? { ExpressionAttributeValues: { ':attention': shard } }
-              : {
-                  FilterExpression: '#type = :type',
-                  ExpressionAttributeNames: { '#type': 'type' },
-                  ExpressionAttributeValues: { ':attention': shard, ':type': type },
-                }),
+            ExpressionAttributeValues: { ':attention': shard, ...filter.values },
+            ...(filter.terms.length === 0
+              ? {}
+              : { FilterExpression: filter.terms.join(' AND '), ExpressionAttributeNames: filter.names }),
           }),
         );
         const items = (output.Items ?? []) as JobRecord[];
@@ -184,4 +197,46 @@ export class JobReader {
     const jobs = shown.map((candidate) => candidate.record);
     return more ? { jobs, cursor: encodeCursor(next) as string } : { jobs };
   }
+}
+
+/** A job's key and creation time, as the ordered Scan reads them. */
+interface ScanKey {
+  readonly id: string;
+  readonly createdAt: string;
+}
+
+function newestFirst(a: ScanKey, b: ScanKey): number {
+  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+}
+
+/** Where an ordered Scan page starts: after the last job the previous page showed. */
+function scanPosition(cursor: string | undefined): ScanKey | undefined {
+  const decoded = decodeCursor(cursor);
+  if (decoded === undefined) return undefined;
+  const before = decoded.before as Partial<ScanKey> | undefined;
+  if (typeof before?.createdAt !== 'string' || typeof before.id !== 'string') {
+    throw new InvalidArgumentError(`invalid paging cursor ${JSON.stringify(cursor)}: not a cursor of this listing`);
+  }
+  return { createdAt: before.createdAt, id: before.id };
+}
+
+/** The type, queue and id-prefix filters of a listing, as DynamoDB filter terms. */
+function listFilter(query: ListQuery): { terms: string[]; names: Record<string, string>; values: Record<string, unknown> } {
+  const filter = { terms: [] as string[], names: {} as Record<string, string>, values: {} as Record<string, unknown> };
+  if (query.type !== undefined) {
+    filter.names['#type'] = 'type';
+    filter.values[':type'] = query.type;
+    filter.terms.push('#type = :type');
+  }
+  if (query.queue !== undefined) {
+    filter.names['#queue'] = 'queue';
+    filter.values[':queue'] = query.queue;
+    filter.terms.push('#queue = :queue');
+  }
+  if (query.idPrefix !== undefined && query.idPrefix !== '') {
+    filter.names['#id'] = 'id';
+    filter.values[':idPrefix'] = query.idPrefix;
+    filter.terms.push('begins_with(#id, :idPrefix)');
+  }
+  return filter;
 }

@@ -69,6 +69,10 @@ export type CancelResult =
 export interface ListQuery {
   readonly state?: JobState;
   readonly type?: string;
+  /** Only jobs of this logical queue. */
+  readonly queue?: string;
+  /** Only jobs whose id starts with this (case-sensitive): a search by id prefix. */
+  readonly idPrefix?: string;
   /** @default 50 */
   readonly limit?: number;
   readonly cursor?: string;

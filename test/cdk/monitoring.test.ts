@@ -174,7 +174,7 @@ describe('JobSystem monitoring', () => {
     for (const title of [
       'Jobs by outcome (per queue)',
       'Jobs by outcome and type',
-      'Job duration p50 / p99 by type (ms)',
+      'Job duration p50 / p95 by type (ms)',
       "Queue 'default': depth",
       "Queue 'media-reports': age of oldest message (s)",
       "Queue 'media-reports': dead-letter queue depth",
@@ -192,7 +192,7 @@ describe('JobSystem monitoring', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain(
-      `SEARCH('{Jobstack,service,Queue,JobType} MetricName=\\\\\\"${JobMetric.duration}\\\\\\"', 'p99', 300)`,
+      `SEARCH('{Jobstack,service,Queue,JobType} MetricName=\\\\\\"${JobMetric.duration}\\\\\\"', 'p95', 300)`,
     );
     expect(body).not.toContain('Long jobs: state machine executions');
   });
@@ -341,7 +341,7 @@ describe('web dashboard API (opt-in)', () => {
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  it('lets the function read and update job records, send to queues and consume dead letters, and no more', () => {
+  it('lets the function read, create (enqueue form) and update job records, send to queues and consume dead letters, and no more', () => {
     const { stack } = jobSystemStack({ webDashboard: { enabled: true } });
     const template = Template.fromStack(stack);
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
@@ -352,13 +352,14 @@ describe('web dashboard API (opt-in)', () => {
     for (const action of [
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
       'sqs:SendMessage',
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
     ]) {
       expect(actions).toContain(action);
     }
-    for (const action of ['dynamodb:PutItem', 'sqs:PurgeQueue']) {
+    for (const action of ['sqs:PurgeQueue', 's3:PutObject', 'scheduler:CreateSchedule']) {
       expect(actions).not.toContain(action);
     }
     // Its pause and resume buttons (grantPause): DeleteItem only on the queues' pause items, DescribeStacks only on its stack.
@@ -367,6 +368,9 @@ describe('web dashboard API (opt-in)', () => {
       Resource: unknown;
       Condition?: unknown;
     }[];
+    // PutItem on the jobs table only: never the idempotency table's ctx.once steps.
+    const putting = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
+    expect(JSON.stringify(putting)).not.toContain('IdempotencyTable');
     const deleting = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:DeleteItem'));
     expect(deleting.map((statement) => statement.Condition)).toEqual([
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['queue#*'] } },

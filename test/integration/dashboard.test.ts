@@ -116,7 +116,8 @@ describe('web dashboard in a browser', () => {
 
     // THEN the page shows the slot held by the running job and its start in the rate window
     const state = page.locator('[data-testid=flow-state]');
-    await expect.poll(() => state.textContent()).toContain('concurrency: 1 of 2 slots held');
+    // Room for a loaded machine: the page's first refresh (lists, metrics) shares the server with this request.
+    await expect.poll(() => state.textContent(), { timeout: 10_000, interval: 250 }).toContain('concurrency: 1 of 2 slots held');
     expect(await state.textContent()).toContain(report.jobId);
     expect(await state.textContent()).toContain('rate limit: 1 of 20 starts in the last 10 s');
     expect((await jobs.wait(report, { timeout: '60s' })).state).toBe('succeeded');

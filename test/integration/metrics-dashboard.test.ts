@@ -1,10 +1,14 @@
 /** The web dashboard's Metrics section, in a browser, against the emulator: the widgets drawn with data. */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startDashboard } from './dashboard-browser.js';
-import { uniqueName } from './helpers.js';
+import { connectTestClient, uniqueName } from './helpers.js';
 import { defaultQueueName, minuteAgo, putMetricData } from './metric-data.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 /** Pixels of the canvas in a colour (not the greys of grid, axis and labels): where series were drawn. */
 function colouredPixels(canvas: Locator): Promise<number> {
@@ -92,5 +96,45 @@ describe('web dashboard: metrics', () => {
     ]);
     await expect.poll(() => series.locator('b').textContent(), { timeout: 15_000, interval: 500 }).toBe('11');
     expect(await page.locator('#metrics-status').textContent()).toMatch(/^dashboard jobstack-/);
+  });
+  it('draws the charts with data after a burst of jobs: outcomes per type and the p50 / p95 duration', async () => {
+    // GIVEN a burst of echo jobs, run by the worker (its EMF lines reach CloudWatch through the metrics bridge)
+    const jobs = await connectTestClient();
+    const { jobIds } = await jobs.enqueueMany(
+      Array.from({ length: 8 }, (_, i) => ({ type: 'demo.echo' as const, payload: { message: `${jobType}-${i}` } })),
+    );
+    const records = await Promise.all(jobIds.map((id) => jobs.wait(id ?? '', { timeout: '60s' })));
+    expect(records.map((record) => record.state)).toEqual(Array(8).fill('succeeded'));
+
+    // WHEN the dashboard is open
+    await page.goto(`${dashboard.url}?metricsRefresh=3`);
+
+    // THEN the outcomes per type count the burst, and the duration chart draws both percentiles of the type
+    const byType = page.locator('figure.chart[data-title="Jobs by outcome and type"]');
+    const succeeded = byType.locator('li[data-series^="JobsSucceeded"][data-series$=" demo.echo"] b');
+    await expect
+      .poll(async () => Number((await succeeded.first().textContent()) ?? 0), { timeout: 30_000, interval: 500 })
+      .toBeGreaterThanOrEqual(8);
+    const duration = page.locator('figure.chart[data-title="Job duration p50 / p95 by type (ms)"]');
+    const percentiles = duration.locator('li[data-series$=" demo.echo"]');
+    await expect
+      .poll(
+        async () =>
+          (
+            await percentiles.evaluateAll((items) =>
+              items.map((item) => (item as unknown as { dataset: { series: string } }).dataset.series.split(' ')[0]),
+            )
+          ).sort(),
+        {
+          timeout: 30_000,
+          interval: 500,
+        },
+      )
+      .toEqual(['p50', 'p95']);
+    expect(Number(await duration.locator('canvas').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+    expect(await colouredPixels(duration.locator('canvas'))).toBeGreaterThan(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const section = page.locator('section', { has: page.locator('#metrics') });
+    await section.screenshot({ path: `${ARTIFACTS}dashboard-metrics.png` });
   });
 });

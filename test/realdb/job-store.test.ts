@@ -430,6 +430,49 @@ describe('list', () => {
     expect([...seen].sort()).toEqual([...queued].sort());
   });
 
+  it('pages the any-state list newest created first across the whole table, each job once', async () => {
+    const type = `list.newest.${Date.now()}`;
+    const ids: string[] = [];
+    try {
+      // Created a second apart, in states on both sides of the index (Scan and attention index alike).
+      for (let i = 0; i < 9; i++) {
+        clock.advance(1_000);
+        ids.push(await newJob(i % 3 === 0 ? 'scheduled' : 'queued', { type }));
+      }
+    } finally {
+      clock.set(START);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list({ type, limit: 4, ...(cursor ? { cursor } : {}) });
+      expect(page.jobs.length).toBeLessThanOrEqual(4);
+      seen.push(...page.jobs.map((job) => job.id));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined && pages < 20);
+    expect(seen).toEqual([...ids].reverse());
+    expect(pages).toBe(3);
+  });
+
+  it('filters by id prefix and by queue, in the Scan and in the attention index', async () => {
+    const type = `list.prefix.${Date.now()}`;
+    const matching = [await newJob('queued', { type }), await newJob('scheduled', { type })];
+    const prefix = (matching[0] as string).slice(0, 26);
+    expect((await store.list({ idPrefix: prefix, limit: 10 })).jobs.map((job) => job.id)).toEqual([matching[0]]);
+    const byScheduledPrefix = await store.list({ state: 'scheduled', idPrefix: (matching[1] as string).slice(0, 26), limit: 10 });
+    expect(byScheduledPrefix.jobs.map((job) => job.id)).toEqual([matching[1]]);
+    expect((await store.list({ type, queue: 'default', limit: 10 })).jobs).toHaveLength(2);
+    expect((await store.list({ type, queue: 'elsewhere', limit: 10 })).jobs).toEqual([]);
+    expect((await store.list({ state: 'scheduled', type, queue: 'elsewhere', limit: 10 })).jobs).toEqual([]);
+  });
+
+  it('refuses a cursor of another listing with a typed error', async () => {
+    const attentionCursor = Buffer.from(JSON.stringify({ 'dead#0': 'done' })).toString('base64url');
+    await expect(store.list({ cursor: attentionCursor })).rejects.toThrow(/not a cursor of this listing/);
+  });
+
   it('never lists control items (flow-control state, pauses) that share the table', async () => {
     const job = await newJob('queued');
     await documentClient.send(

@@ -57,6 +57,7 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
   return {
     list: vi.fn(async () => ({ jobs: [DEAD], cursor: 'next-cursor' })),
     get: vi.fn(async (id: string) => (id === DEAD.id ? DEAD : undefined)),
+    enqueue: vi.fn(async (type: string) => ({ jobId: `${type}-1`, state: 'queued' as const, created: true })),
     cancel: vi.fn(async () => ({ outcome: 'finished' as const, record: DEAD })),
     retry: vi.fn(async (jobId: string) => ({ jobId, outcome: 'requeued', state: 'queued' })),
     redrive: vi.fn(async () => ({ moved: 2, discarded: 0, leftInPlace: 1 })),

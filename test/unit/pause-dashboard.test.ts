@@ -15,6 +15,7 @@ function fakeJobs(overrides: Partial<DashboardJobs> = {}): DashboardJobs {
   return {
     list: vi.fn(),
     get: vi.fn(),
+    enqueue: vi.fn(),
     cancel: vi.fn(),
     retry: vi.fn(),
     redrive: vi.fn(),
