@@ -343,6 +343,8 @@ function listQuery(query: URLSearchParams): ListQuery {
   const cursor = query.get('cursor') || undefined;
   return {
     limit,
+    // Operators read the lists newest first; for the scanned states this reads the table's keys per page.
+    newestFirst: true,
     ...(state === undefined ? {} : { state }),
     ...(type === undefined ? {} : { type }),
     ...(queue === undefined ? {} : { queue }),

@@ -62,21 +62,61 @@ export class JobReader {
   }
 
   /**
-   * Lists jobs, newest first. States that need attention (scheduled, retrying,
-   * waiting, dead, cancelled) are read from the sparse index, newest update
-   * first; the others (queued, running, succeeded, or no state filter) need a
-   * Scan, newest created first. A Scan returns items in hash order, so each
-   * page reads the whole table's ids and creation times (keeping only the
-   * newest `limit` past the cursor), then the page's records: a page costs a
-   * full Scan, the price of keeping plain jobs out of the index. TTL keeps the
-   * table to the retention window. `type`, `queue` and `idPrefix` filter both.
+   * Lists jobs. States that need attention (scheduled, retrying, waiting, dead,
+   * cancelled) are read from the sparse index, newest update first. The others
+   * (queued, running, succeeded, or no state filter) need a Scan, whose cost
+   * grows with the table: the price of keeping plain jobs out of the index (TTL
+   * keeps the table to the retention window). By default a scanned page stops
+   * as soon as it is full and is sorted newest first within itself, so its
+   * cost is one page's worth of the table. With `newestFirst` it is newest
+   * created first across pages: a Scan returns items in hash order, so every
+   * page then reads the whole table's ids and creation times (keeping only the
+   * newest `limit` past the cursor) before the page's records, a full Scan per
+   * page. `type`, `queue` and `idPrefix` filter every listing.
    */
   async list(query: ListQuery = {}): Promise<ListPage> {
     const limit = query.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidArgumentError(`list limit must be a positive integer (given ${limit})`);
     if (query.state !== undefined && needsAttention(query.state)) return this.listNeedingAttention(query.state, query, limit);
-    return this.listScanned(query, limit);
+    return query.newestFirst === true ? this.listScanned(query, limit) : this.listScannedPage(query, limit);
+  }
+
+  /** One Scan page in table order, sorted within itself: the cursor is DynamoDB's LastEvaluatedKey. */
+  private async listScannedPage(query: ListQuery, limit: number): Promise<ListPage> {
+    const filter = listFilter(query);
+    // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
+    filter.names['#state'] = 'state';
+    filter.terms.unshift('attribute_exists(#state)');
+    if (query.state !== undefined) {
+      filter.values[':state'] = query.state;
+      filter.terms.push('#state = :state');
+    }
+    let startKey = decodeCursor(query.cursor);
+    if (startKey !== undefined && 'before' in startKey) {
+      throw new InvalidArgumentError(
+        `invalid paging cursor ${JSON.stringify(query.cursor)}: a cursor of the newest-first listing (pass newestFirst again)`,
+      );
+    }
+    const jobs: JobRecord[] = [];
+    do {
+      const output = await this.documentClient.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          // Limit counts items read before the filter, so a filtered page may take several rounds.
+          Limit: limit - jobs.length,
+          ExclusiveStartKey: startKey,
+          FilterExpression: filter.terms.join(' AND '),
+          ExpressionAttributeNames: filter.names,
+          ExpressionAttributeValues: Object.keys(filter.values).length > 0 ? filter.values : undefined,
+        }),
+      );
+      jobs.push(...((output.Items ?? []) as JobRecord[]));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined && jobs.length < limit);
+    jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const cursor = encodeCursor(startKey);
+    return cursor === undefined ? { jobs } : { jobs, cursor };
   }
 
   /** Newest created first over a Scan: the cursor is the last job shown, `{ before: { createdAt, id } }`. */

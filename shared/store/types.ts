@@ -76,6 +76,13 @@ export interface ListQuery {
   /** @default 50 */
   readonly limit?: number;
   readonly cursor?: string;
+  /**
+   * Scanned listings (no state, `queued`, `running`, `succeeded`) newest created first across pages. Each page
+   * then reads the keys of the whole table (a full Scan per page), where by default a page reads only until it
+   * is full and is sorted within itself. Listings of the other states are always newest first (from the index).
+   * @default false
+   */
+  readonly newestFirst?: boolean;
 }
 
 export interface ListPage {

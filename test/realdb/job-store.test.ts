@@ -430,7 +430,7 @@ describe('list', () => {
     expect([...seen].sort()).toEqual([...queued].sort());
   });
 
-  it('pages the any-state list newest created first across the whole table, each job once', async () => {
+  it('pages the any-state list newest created first across the whole table with newestFirst, each job once', async () => {
     const type = `list.newest.${Date.now()}`;
     const ids: string[] = [];
     try {
@@ -446,7 +446,7 @@ describe('list', () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await store.list({ type, limit: 4, ...(cursor ? { cursor } : {}) });
+      const page = await store.list({ type, limit: 4, newestFirst: true, ...(cursor ? { cursor } : {}) });
       expect(page.jobs.length).toBeLessThanOrEqual(4);
       seen.push(...page.jobs.map((job) => job.id));
       cursor = page.cursor;
@@ -470,7 +470,11 @@ describe('list', () => {
 
   it('refuses a cursor of another listing with a typed error', async () => {
     const attentionCursor = Buffer.from(JSON.stringify({ 'dead#0': 'done' })).toString('base64url');
-    await expect(store.list({ cursor: attentionCursor })).rejects.toThrow(/not a cursor of this listing/);
+    await expect(store.list({ cursor: attentionCursor, newestFirst: true })).rejects.toThrow(/not a cursor of this listing/);
+    const newestFirstCursor = Buffer.from(
+      JSON.stringify({ before: { createdAt: new Date(START).toISOString(), id: 'x' } }),
+    ).toString('base64url');
+    await expect(store.list({ cursor: newestFirstCursor })).rejects.toThrow(/pass newestFirst again/);
   });
 
   it('never lists control items (flow-control state, pauses) that share the table', async () => {

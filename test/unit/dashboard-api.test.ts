@@ -100,7 +100,7 @@ describe('dashboard API', () => {
     const jobs = fakeJobs();
     const api = createDashboardApi({ jobs, stats: async () => STATS });
     const response = await api(request('GET', '/api/jobs?state=dead&type=demo.flaky&limit=10&cursor=abc'));
-    expect(jobs.list).toHaveBeenCalledWith({ state: 'dead', type: 'demo.flaky', limit: 10, cursor: 'abc' });
+    expect(jobs.list).toHaveBeenCalledWith({ state: 'dead', type: 'demo.flaky', limit: 10, cursor: 'abc', newestFirst: true });
     expect(response).toEqual({
       status: 200,
       body: {
@@ -125,7 +125,7 @@ describe('dashboard API', () => {
   it('GET /api/jobs uses 25 a page when no limit is given and leaves empty filters out', async () => {
     const jobs = fakeJobs();
     await createDashboardApi({ jobs, stats: async () => STATS })(request('GET', '/api/jobs?state=&type='));
-    expect(jobs.list).toHaveBeenCalledWith({ limit: 25 });
+    expect(jobs.list).toHaveBeenCalledWith({ limit: 25, newestFirst: true });
   });
 
   it.each([

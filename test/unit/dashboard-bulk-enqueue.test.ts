@@ -206,7 +206,7 @@ describe('dashboard API: actions on sets of jobs', () => {
     const response = await createDashboardApi({ jobs, stats: STATS })(
       request('GET', '/api/jobs?idPrefix=dead-0&queue=default&limit=10'),
     );
-    expect(jobs.list).toHaveBeenCalledWith({ limit: 10, queue: 'default', idPrefix: 'dead-0' });
+    expect(jobs.list).toHaveBeenCalledWith({ limit: 10, queue: 'default', idPrefix: 'dead-0', newestFirst: true });
     expect((response.body as { jobs: { id: string }[] }).jobs.map((row) => row.id)).toEqual(['dead-03', 'dead-02', 'dead-01']);
   });
 });
