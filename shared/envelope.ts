@@ -83,7 +83,10 @@ function checkEnvelope(candidate: Record<string, unknown>): JobEnvelope | undefi
   if (typeof id !== 'string' || !JOB_ID_PATTERN.test(id)) return undefined;
   if (typeof type !== 'string' || type.length === 0 || type.length > 128) return undefined;
   if (typeof enqueuedAt !== 'string' || !ISO_DATETIME_UTC.test(enqueuedAt)) return undefined;
-  if (correlationId !== undefined && (typeof correlationId !== 'string' || correlationId.length === 0 || correlationId.length > 256))
+  if (
+    correlationId !== undefined &&
+    (typeof correlationId !== 'string' || correlationId.length === 0 || correlationId.length > 256)
+  )
     return undefined;
   // The schema wants the `payload` key (z.unknown() in an object is required in zod 4).
   if (!('payload' in candidate)) return undefined;

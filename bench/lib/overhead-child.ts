@@ -10,7 +10,7 @@
  * - `jobstack-warn`: the same with POWERTOOLS_LOG_LEVEL=WARN (no per-job info lines);
  * - `jobstack-no-metrics`: the handler's parts without the metrics observer,
  *   logMetrics and the tracer (middy + injectLambdaContext + Powertools batch +
- *   our record processor), to show what metrics cost;
+ *   our record processor with its batched success writes), to show what metrics cost;
  * - `reference`: Powertools batch + Powertools idempotency (DynamoDB persistence,
  *   same stub) running the same echo handler, with its payload schema check.
  */
@@ -24,7 +24,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchExecuteStatementCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -32,6 +32,7 @@ import { echoJob } from '../../functions/jobs/demo/echo.js';
 import { registry } from '../../functions/jobs/handlers.js';
 import { createRecordProcessor } from '../../functions/worker/process-record.js';
 import { ENVELOPE_VERSION, FunctionEnv, JobQueue, JobStore, newJobId } from '../../shared/index.js';
+import { SuccessBatch } from '../../shared/store/success-batch.js';
 import { lambdaContext } from './lambda.js';
 
 export type PipelineName = 'jobstack' | 'jobstack-warn' | 'jobstack-no-metrics' | 'reference';
@@ -61,6 +62,10 @@ function stubAws(): void {
   mockClient(DynamoDBClient).onAnyCommand().resolves({});
   const documents = mockClient(DynamoDBDocumentClient);
   documents.onAnyCommand().resolves({});
+  // The worker's batched successes: every statement's condition holds (DynamoDB answers one response per statement).
+  documents
+    .on(BatchExecuteStatementCommand)
+    .callsFake((input: { Statements: unknown[] }) => ({ Responses: input.Statements.map(() => ({ TableName: 'bench-jobs' })) }));
   documents
     .on(UpdateCommand)
     .callsFake((input: { UpdateExpression: string; Key: { id: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
@@ -95,6 +100,8 @@ async function jobstackHandler(logLevel: string): Promise<Handler> {
     [FunctionEnv.queueName]: 'default',
     POWERTOOLS_SERVICE_NAME: 'jobstack-worker',
     POWERTOOLS_LOG_LEVEL: logLevel,
+    // As on AWS (an AWS_ENDPOINT_URL in the caller's shell would otherwise choose the emulator's single writes).
+    [FunctionEnv.successWrites]: 'batched',
   });
   const module = (await import('../../functions/jobs/worker-entry.js')) as { handler: Handler };
   return module.handler;
@@ -103,9 +110,11 @@ async function jobstackHandler(logLevel: string): Promise<Handler> {
 function jobstackWithoutMetrics(): Handler {
   const logger = new Logger({ serviceName: 'jobstack-worker' });
   const processor = new BatchProcessor(EventType.SQS);
+  const store = new JobStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'bench-jobs');
   const processRecord = createRecordProcessor({
     registry,
-    store: new JobStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'bench-jobs'),
+    store,
+    successes: new SuccessBatch(store),
     queue: new JobQueue(new SQSClient({}), 'https://sqs.us-east-1.amazonaws.com/000000000000/bench'),
     queueName: 'default',
     logger,

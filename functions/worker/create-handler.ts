@@ -23,6 +23,7 @@ import {
 } from '../../shared/index.js';
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { functionSqsClient } from '../../shared/queue.js';
+import { SuccessBatch } from '../../shared/store/success-batch.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { createLongJobStarter } from '../long-job/start-long-job.js';
 import { readWorkerEnvironment } from './environment.js';
@@ -114,6 +115,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
       : {}),
     logger,
     observer,
+    ...(environment.successWrites === 'batched' ? { successes: new SuccessBatch(store) } : {}),
     pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENVELOPE_VERSION, InvalidEnvelopeError, JobEnvelopeSchema, parseEnvelope, serializeEnvelope } from '../../shared/index.js';
+import {
+  ENVELOPE_VERSION,
+  InvalidEnvelopeError,
+  JobEnvelopeSchema,
+  parseEnvelope,
+  serializeEnvelope,
+} from '../../shared/index.js';
 
 const valid = { v: 1, id: '01JOB', type: 'demo.echo', payload: { message: 'hi' }, enqueuedAt: '2026-11-23T00:00:00.000Z' };
 
@@ -107,7 +113,10 @@ describe('parseEnvelope: the hand-written check of the common shape agrees with 
         1_700_000_000_000,
       ),
       correlationId: field<unknown>(['c', '', 'c'.repeat(256), 'c'.repeat(257), 5]),
-      payloadRef: field<unknown>([{ bucket: 'b', key: 'k', sizeBytes: 3 }, { bucket: '', key: 'k', sizeBytes: 3 }]),
+      payloadRef: field<unknown>([
+        { bucket: 'b', key: 'k', sizeBytes: 3 },
+        { bucket: '', key: 'k', sizeBytes: 3 },
+      ]),
       extra: field<unknown>(['stripped']),
     },
     { requiredKeys: ['v', 'id', 'type', 'enqueuedAt'] },
