@@ -32,7 +32,7 @@ interface Waiting {
  * the batch), or 25 are waiting, or the first has waited SUCCESS_LINGER_MS
  * (a slow batch mate never holds a finished job's write back longer). A
  * single waiting success goes as the plain UpdateItem (`succeed`), so a batch
- * of one costs and behaves as before.
+ * of one costs and behaves as before (`batchFrom` 2).
  *
  * `succeed` answers as `JobStore.succeed` does: true when written, false when
  * the attempt no longer owns the job; it rejects when the write failed (the
@@ -40,6 +40,7 @@ interface Waiting {
  */
 export class SuccessBatch {
   private readonly lingerMs: number;
+  private readonly batchFrom: number;
   private readonly timers: LingerTimers;
   private waiting: Waiting[] = [];
   private inFlight = 0;
@@ -47,9 +48,16 @@ export class SuccessBatch {
 
   constructor(
     private readonly store: JobStore,
-    options: { lingerMs?: number; timers?: LingerTimers } = {},
+    options: {
+      /** @default SUCCESS_LINGER_MS */
+      lingerMs?: number;
+      /** Fewest successes written as a BatchExecuteStatement; fewer go as UpdateItem each. @default 2 */
+      batchFrom?: number;
+      timers?: LingerTimers;
+    } = {},
   ) {
     this.lingerMs = options.lingerMs ?? SUCCESS_LINGER_MS;
+    this.batchFrom = options.batchFrom ?? 2;
     this.timers = options.timers ?? realTimers;
   }
 
@@ -97,24 +105,32 @@ export class SuccessBatch {
         first.push(waiting);
       }
     }
-    if (repeats.length > 0) void this.write(repeats);
-    if (first.length === 1) {
-      const only = first[0] as Waiting;
-      try {
-        only.resolve(await this.store.succeed(only.entry.id, only.entry.attempt, only.entry.result));
-      } catch (error) {
-        only.reject(error);
-      }
+    await this.writeDistinct(first);
+    // After the first, so the job's writes meet DynamoDB in the order they were asked for.
+    if (repeats.length > 0) await this.write(repeats);
+  }
+
+  private async writeDistinct(batch: Waiting[]): Promise<void> {
+    if (batch.length < this.batchFrom) {
+      await Promise.all(
+        batch.map(async (waiting) => {
+          try {
+            waiting.resolve(await this.store.succeed(waiting.entry.id, waiting.entry.attempt, waiting.entry.result));
+          } catch (error) {
+            waiting.reject(error);
+          }
+        }),
+      );
       return;
     }
     let outcomes: (boolean | Error)[];
     try {
-      outcomes = await this.store.succeedMany(first.map((waiting) => waiting.entry));
+      outcomes = await this.store.succeedMany(batch.map((waiting) => waiting.entry));
     } catch (error) {
-      for (const waiting of first) waiting.reject(error);
+      for (const waiting of batch) waiting.reject(error);
       return;
     }
-    first.forEach((waiting, index) => {
+    batch.forEach((waiting, index) => {
       const outcome = outcomes[index];
       if (outcome instanceof Error) waiting.reject(outcome);
       else waiting.resolve(outcome === true);
