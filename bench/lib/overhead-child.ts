@@ -125,9 +125,12 @@ function jobstackWithoutMetrics(): Handler {
     queueName: 'default',
     logger,
   });
-  return middy(async (event: SQSEvent, context: Context) =>
-    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
-  ).use(injectLambdaContext(logger, { resetKeys: true }));
+  // Composed as functions/worker/create-handler.ts composes the worker.
+  return middy(
+    async (event: SQSEvent, context: Context) =>
+      processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
+    { timeoutEarlyInMillis: 0 },
+  ).use(injectLambdaContext(logger));
 }
 
 function referenceHandler(): Handler {

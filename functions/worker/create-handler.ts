@@ -141,9 +141,12 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
         processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
-  return middy(lambdaHandler)
+  // No middy early-timeout timer (one setTimeout and clearTimeout per invocation): every attempt has its own
+  // deadline DEADLINE_SAFETY_MS before the Lambda's. No key reset: the worker never appends keys to its logger
+  // (a job's keys travel with each line, see job-log.ts), so there is nothing to reset.
+  return middy(lambdaHandler, { timeoutEarlyInMillis: 0 })
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));
 }
