@@ -37,6 +37,8 @@ export const FunctionEnv = {
    * elsewhere (an emulator: MiniStack's PartiQL writes reach no DynamoDB stream, which lifecycle events and flows read).
    */
   successWrites: 'JOBSTACK_SUCCESS_WRITES',
+  /** Longest wait (ms) of a batched success for its batch mates. @default 10 (SUCCESS_LINGER_MS) */
+  successLingerMs: 'JOBSTACK_SUCCESS_LINGER_MS',
 } as const;
 
 /** Environment variables of the user's own functions that hold a job client (set by `JobSystem.bindClient`). */

@@ -115,7 +115,14 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
       : {}),
     logger,
     observer,
-    ...(environment.successWrites === 'batched' ? { successes: new SuccessBatch(store) } : {}),
+    ...(environment.successWrites === 'batched'
+      ? {
+          successes: new SuccessBatch(
+            store,
+            environment.successLingerMs === undefined ? {} : { lingerMs: environment.successLingerMs },
+          ),
+        }
+      : {}),
     pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {

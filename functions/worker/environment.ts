@@ -15,6 +15,8 @@ export interface WorkerEnvironment {
   readonly levelQueues?: Readonly<Record<string, string>>;
   /** How successes are written (`JOBSTACK_SUCCESS_WRITES`; see FunctionEnv.successWrites for the default). */
   readonly successWrites: 'batched' | 'single';
+  /** `JOBSTACK_SUCCESS_LINGER_MS`, when set. */
+  readonly successLingerMs?: number;
 }
 
 /** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
@@ -44,6 +46,11 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
   if (successWrites !== 'batched' && successWrites !== 'single') {
     throw new ConfigurationError(`${FunctionEnv.successWrites} must be 'batched' or 'single' (given ${successWrites})`);
   }
+  const linger = env[FunctionEnv.successLingerMs];
+  const successLingerMs = linger ? Number(linger) : undefined;
+  if (successLingerMs !== undefined && !(Number.isFinite(successLingerMs) && successLingerMs >= 0)) {
+    throw new ConfigurationError(`${FunctionEnv.successLingerMs} must be a number of milliseconds ≥ 0 (given ${linger})`);
+  }
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
     idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
@@ -55,6 +62,7 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     ...(jobTypes === undefined ? {} : { jobTypes }),
     ...(levelQueues === undefined ? {} : { levelQueues }),
     successWrites,
+    ...(successLingerMs === undefined ? {} : { successLingerMs }),
   };
 }
 
