@@ -42,12 +42,27 @@ async function raw(id: string): Promise<Record<string, unknown> | undefined> {
 }
 
 /** A job in one of the situations a success write can meet. */
-type Situation = 'owned' | 'taken-over' | 'missing' | 'cancelled-before-start' | 'cancel-requested' | 'succeeded' | 'stale-attempt';
+type Situation =
+  | 'owned'
+  | 'taken-over'
+  | 'missing'
+  | 'cancelled-before-start'
+  | 'cancel-requested'
+  | 'succeeded'
+  | 'stale-attempt';
 
 async function prepare(situation: Situation): Promise<{ id: string; attempt: number }> {
   const id = newJobId(clock.now());
   if (situation === 'missing') return { id, attempt: 1 };
-  await store.create({ id, type: 'demo.echo', queue: 'default', maxAttempts: 3, payload: { n: 1 }, correlationId: id, state: 'queued' });
+  await store.create({
+    id,
+    type: 'demo.echo',
+    queue: 'default',
+    maxAttempts: 3,
+    payload: { n: 1 },
+    correlationId: id,
+    state: 'queued',
+  });
   if (situation === 'cancelled-before-start') {
     expect((await store.cancel(id)).outcome).toBe('cancelled');
     return { id, attempt: 1 };
@@ -96,20 +111,24 @@ describe('JobStore.succeedMany', () => {
   it('answers each statement on its own: in any mix, exactly the owners are written and the rest are left unchanged', async () => {
     const situations = Object.keys(OWNS) as Situation[];
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom(...situations), { minLength: 1, maxLength: MAX_SUCCESSES_PER_BATCH }), async (mix) => {
-        // One after another: a takeover moves the shared clock past the lease for a moment.
-        const jobs: { id: string; attempt: number }[] = [];
-        for (const situation of mix) jobs.push(await prepare(situation));
-        const before = await Promise.all(jobs.map((job) => raw(job.id)));
-        const outcomes = await store.succeedMany(jobs.map((job) => ({ ...job, result: 'batched' })));
-        expect(outcomes).toEqual(mix.map((situation) => OWNS[situation]));
-        for (const [index, job] of jobs.entries()) {
-          const after = await raw(job.id);
-          if (OWNS[mix[index] as Situation]) expect(after).toMatchObject({ state: 'succeeded', result: 'batched', attempts: 1 });
-          // Refused: not created (missing), not changed (everything else).
-          else expect(after).toEqual(before[index]);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...situations), { minLength: 1, maxLength: MAX_SUCCESSES_PER_BATCH }),
+        async (mix) => {
+          // One after another: a takeover moves the shared clock past the lease for a moment.
+          const jobs: { id: string; attempt: number }[] = [];
+          for (const situation of mix) jobs.push(await prepare(situation));
+          const before = await Promise.all(jobs.map((job) => raw(job.id)));
+          const outcomes = await store.succeedMany(jobs.map((job) => ({ ...job, result: 'batched' })));
+          expect(outcomes).toEqual(mix.map((situation) => OWNS[situation]));
+          for (const [index, job] of jobs.entries()) {
+            const after = await raw(job.id);
+            if (OWNS[mix[index] as Situation])
+              expect(after).toMatchObject({ state: 'succeeded', result: 'batched', attempts: 1 });
+            // Refused: not created (missing), not changed (everything else).
+            else expect(after).toEqual(before[index]);
+          }
+        },
+      ),
       { numRuns: 12 },
     );
   });
