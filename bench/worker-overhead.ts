@@ -20,7 +20,8 @@ import { median, summarize } from './lib/stats.js';
 
 const CHILD = fileURLToPath(new URL('./lib/overhead-child.ts', import.meta.url));
 const BATCH_SIZES = [1, 10, 100] as const;
-const TARGET_MICROS = 100;
+/** Issue 14, target 3: CPU per job at most this many times the reference's, by batch size (as deployed, INFO logs). */
+const TARGET_RATIO: Record<(typeof BATCH_SIZES)[number], number> = { 1: 1.3, 10: 1.0, 100: 1.0 };
 
 const PIPELINES: { name: PipelineName; label: string }[] = [
   { name: 'jobstack', label: 'jobstack worker (log level INFO, as deployed)' },
@@ -85,13 +86,14 @@ async function main(): Promise<void> {
     }
     const ours = medians.get('jobstack') ?? Number.NaN;
     const reference = medians.get('reference') ?? Number.NaN;
+    const goal = TARGET_RATIO[batchSize];
     verdicts.push([
       batchSize,
       num(ours, 1),
       num(reference, 1),
       num(ours / reference, 2),
-      ours <= reference ? 'met' : '**missed**',
-      ours <= TARGET_MICROS ? 'met' : '**missed**',
+      `≤ ${goal}`,
+      ours <= goal * reference ? 'met' : '**missed**',
     ]);
   }
 
@@ -106,9 +108,9 @@ Each pipeline runs in its own process with stdout discarded. X-Ray is off (no da
 
 ${markdownTable(['batch', 'pipeline', 'CPU µs/job (median)', 'IQR', 'min–max', 'heap/job (median)'], rows)}
 
-Targets (jobstack as deployed vs. the reference):
+Targets (jobstack as deployed vs. the reference, measured in the same run):
 
-${markdownTable(['batch', 'jobstack µs/job', 'reference µs/job', 'ratio', '≤ reference', '≤ 100 µs/job'], verdicts)}
+${markdownTable(['batch', 'jobstack µs/job', 'reference µs/job', 'ratio', 'goal', 'verdict'], verdicts)}
 `;
   console.log(body);
   if (!flag('no-write'))

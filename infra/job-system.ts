@@ -1070,6 +1070,11 @@ export class JobSystem extends Construct {
     }
 
     this.jobsTable.grantReadWriteData(worker);
+    // The batched success write is a PartiQL BatchExecuteStatement of UPDATEs, authorized per statement by
+    // dynamodb:PartiQLUpdate (not by UpdateItem): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html
+    worker.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:PartiQLUpdate'], resources: [this.jobsTable.tableArn] }),
+    );
     this.idempotencyTable.grantReadWriteData(worker);
     deadLetterQueue.grantSendMessages(worker);
     worker.addToRolePolicy(

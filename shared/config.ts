@@ -31,6 +31,14 @@ export const FunctionEnv = {
   jobTypes: 'JOBSTACK_JOB_TYPES',
   /** JSON `{ [queueArn]: queueUrl }` of a prioritized queue's level queues (its worker consumes them all). */
   levelQueues: 'JOBSTACK_LEVEL_QUEUES',
+  /**
+   * How the worker writes successes: `batched` (the records of a batch together, PartiQL BatchExecuteStatement)
+   * or `single` (an UpdateItem each). Unset: `batched` on AWS, `single` when `AWS_ENDPOINT_URL` points the SDK
+   * elsewhere (an emulator: MiniStack's PartiQL writes reach no DynamoDB stream, which lifecycle events and flows read).
+   */
+  successWrites: 'JOBSTACK_SUCCESS_WRITES',
+  /** Longest wait (ms) of a batched success for its batch mates. @default 10 (SUCCESS_LINGER_MS) */
+  successLingerMs: 'JOBSTACK_SUCCESS_LINGER_MS',
 } as const;
 
 /** Environment variables of the user's own functions that hold a job client (set by `JobSystem.bindClient`). */

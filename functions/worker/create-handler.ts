@@ -20,6 +20,7 @@ import {
 } from '../../shared/index.js';
 import { PauseStore } from '../../shared/pause/pause-store.js';
 import { functionSqsClient } from '../../shared/queue.js';
+import { SuccessBatch } from '../../shared/store/success-batch.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
@@ -120,6 +121,14 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
       : {}),
     logger,
     observer,
+    ...(environment.successWrites === 'batched'
+      ? {
+          successes: new SuccessBatch(
+            store,
+            environment.successLingerMs === undefined ? {} : { lingerMs: environment.successLingerMs },
+          ),
+        }
+      : {}),
     pause: createPauseGate({ store: new PauseStore(documentClient, environment.jobsTable), queueName: environment.queueName }),
     ...(longJobStateMachineArn
       ? {
@@ -145,12 +154,12 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
     : (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
         processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
 
-  const handler = middy(lambdaHandler);
+  // No middy early-timeout timer (one setTimeout and clearTimeout per invocation): every attempt has its own
+  // deadline DEADLINE_SAFETY_MS before the Lambda's. No key reset: the worker never appends keys to its logger
+  // (a job's keys travel with each line, see job-log.ts), so there is nothing to reset.
+  const handler = middy(lambdaHandler, { timeoutEarlyInMillis: 0 });
   if (tracing) handler.use(tracing.middleware);
-  return handler
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .use(flushJobMetrics(observer));
+  return handler.use(injectLambdaContext(logger)).use(logMetrics(metrics)).use(flushJobMetrics(observer));
 }
 
 /** The longest timeout of the job types this queue carries (all of the registry's when the construct named none). */

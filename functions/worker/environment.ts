@@ -13,6 +13,10 @@ export interface WorkerEnvironment {
   readonly jobTypes?: readonly string[];
   /** Level queue URLs by queue ARN (`JOBSTACK_LEVEL_QUEUES`), on a queue with priorities. */
   readonly levelQueues?: Readonly<Record<string, string>>;
+  /** How successes are written (`JOBSTACK_SUCCESS_WRITES`; see FunctionEnv.successWrites for the default). */
+  readonly successWrites: 'batched' | 'single';
+  /** `JOBSTACK_SUCCESS_LINGER_MS`, when set. */
+  readonly successLingerMs?: number;
 }
 
 /** Reads and checks the worker's configuration once, at cold start: a broken deployment fails loudly, not per job. */
@@ -37,6 +41,16 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     .map((type) => type.trim())
     .filter((type) => type.length > 0);
   const levelQueues = parseLevelQueues(env[FunctionEnv.levelQueues]);
+  const successWrites =
+    env[FunctionEnv.successWrites] || (env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB ? 'single' : 'batched');
+  if (successWrites !== 'batched' && successWrites !== 'single') {
+    throw new ConfigurationError(`${FunctionEnv.successWrites} must be 'batched' or 'single' (given ${successWrites})`);
+  }
+  const linger = env[FunctionEnv.successLingerMs];
+  const successLingerMs = linger ? Number(linger) : undefined;
+  if (successLingerMs !== undefined && !(Number.isFinite(successLingerMs) && successLingerMs >= 0)) {
+    throw new ConfigurationError(`${FunctionEnv.successLingerMs} must be a number of milliseconds ≥ 0 (given ${linger})`);
+  }
   return {
     jobsTable: env[FunctionEnv.jobsTable] as string,
     idempotencyTable: env[FunctionEnv.idempotencyTable] as string,
@@ -47,6 +61,8 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     recordRetentionDays: retention,
     ...(jobTypes === undefined ? {} : { jobTypes }),
     ...(levelQueues === undefined ? {} : { levelQueues }),
+    successWrites,
+    ...(successLingerMs === undefined ? {} : { successLingerMs }),
   };
 }
 

@@ -24,6 +24,7 @@ import {
   UnknownJobTypeError,
 } from '../../shared/index.js';
 import { findJobDefinition } from '../../shared/job-definition.js';
+import type { SuccessBatch } from '../../shared/store/success-batch.js';
 import { classifyFailure } from '../attempt/failure.js';
 import { storableResult, writeOutcome } from '../attempt/outcome.js';
 import { type PayloadReader, resolvePayload, validatePayload } from '../attempt/payload.js';
@@ -82,6 +83,11 @@ export interface RecordProcessorDeps {
    * resumed parent's children. Without it, an attempt that asks for either fails with ConfigurationError.
    */
   readonly batches?: BatchStore;
+  /**
+   * Writes the successes of records running together in one request (PartiQL BatchExecuteStatement).
+   * @default each success is its own UpdateItem
+   */
+  readonly successes?: SuccessBatch;
 }
 
 /** Thrown to report a record as failed in the batch response, so SQS delivers it again. */
@@ -117,7 +123,19 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     return deps.levelQueues?.get(message.eventSourceARN) ?? deps.queue;
   }
 
-  return async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+  const successes = deps.successes;
+  return successes
+    ? async function processRecord(message: SQSRecord, lambdaContext?: Context): Promise<void> {
+        successes.enter();
+        try {
+          await processDelivery(message, lambdaContext);
+        } finally {
+          successes.leave();
+        }
+      }
+    : processDelivery;
+
+  async function processDelivery(message: SQSRecord, lambdaContext?: Context): Promise<void> {
     // Before anything else: while the queue is paused nothing starts, not even a long job's execution.
     if (deps.pause && (await deps.pause.isPaused())) {
       const from = sourceQueue(message);
@@ -194,7 +212,7 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
       return;
     }
     await runJob(message, envelope, definition, payload.payload, lambdaContext);
-  };
+  }
 
   /**
    * Before a debounced job is claimed: cancels it when a later enqueue of its
@@ -527,7 +545,9 @@ export function createRecordProcessor(deps: RecordProcessorDeps) {
     const write =
       followUps.length > 0 && batches
         ? () => batches.succeedWithFollowUps(record.id, attempt, stored.value, followUps)
-        : () => deps.store.succeed(record.id, attempt, stored.value);
+        : deps.successes
+          ? () => (deps.successes as SuccessBatch).succeed(record.id, attempt, stored.value)
+          : () => deps.store.succeed(record.id, attempt, stored.value);
     if (stored.note)
       logger.warn('Job result cannot be stored as it is; storing a stand-in object that says why', { reason: stored.reason });
     let owned: boolean;

@@ -1,5 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchExecuteStatementCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { JobstackError } from '../errors.js';
 import type { JobErrorInfo, JobHistoryEntry, JobProgress, JobRecord } from '../record.js';
 import { assertTransition, needsAttention } from '../states.js';
 import { attentionKey } from './attention.js';
@@ -22,6 +30,17 @@ import type { CancelResult, ClaimRequest, ClaimResult, JobStoreOptions, NewJobRe
 
 // Callers that imported these from here before the split keep working.
 export type { CancelResult, ClaimRequest, ClaimResult, JobStoreOptions, ListPage, ListQuery, NewJobRecord } from './types.js';
+
+/** Statements DynamoDB takes in one BatchExecuteStatement. */
+export const MAX_SUCCESSES_PER_BATCH = 25;
+
+/** One attempt's success for `succeedMany`. */
+export interface SuccessEntry {
+  readonly id: string;
+  readonly attempt: number;
+  /** The storable result (see functions/attempt/outcome.ts `storableResult`). */
+  readonly result: unknown;
+}
 
 /** Attempt series kept on a record; older ones are dropped to keep the item small. */
 export const MAX_HISTORY_ENTRIES = 10;
@@ -134,22 +153,24 @@ export class JobStore extends JobReader {
             'ADD attempts :one',
             'REMOVE attentionState, nextAttemptAt, sweeps, sweptAt',
           ].join(' '),
-          ...withCondition(claimCondition(now), {
-            names: { '#state': 'state', '#type': 'type', '#queue': 'queue' },
-            values: {
-              ':running': 'running',
-              ':now': nowIso,
-              ':lease': request.leaseUntil,
-              ':type': request.type,
-              ':queue': request.queue,
-              ':enqueuedAt': request.enqueuedAt,
-              ':maxAttempts': request.maxAttempts,
-              ':payload': request.payload ?? null,
-              ':correlationId': request.correlationId,
-              ...(request.orderingKey === undefined ? {} : { ':orderingKey': request.orderingKey }),
-              ':one': 1,
-            },
-          }),
+          // claimCondition(now), built once: only its two times change from claim to claim.
+          ConditionExpression: claimTemplate().expression,
+          ExpressionAttributeNames: { ...claimTemplate().names, '#type': 'type', '#queue': 'queue' },
+          ExpressionAttributeValues: {
+            ...claimTemplate().values,
+            ':nowMs': now,
+            ':running': 'running',
+            ':now': nowIso,
+            ':lease': request.leaseUntil,
+            ':type': request.type,
+            ':queue': request.queue,
+            ':enqueuedAt': request.enqueuedAt,
+            ':maxAttempts': request.maxAttempts,
+            ':payload': request.payload ?? null,
+            ':correlationId': request.correlationId,
+            ...(request.orderingKey === undefined ? {} : { ':orderingKey': request.orderingKey }),
+            ':one': 1,
+          },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -179,17 +200,81 @@ export class JobStore extends JobReader {
       Key: { id },
       UpdateExpression:
         'SET #state = :succeeded, #result = :result, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE leaseUntil, #error, cancelRequested',
-      ...withCondition(ownedByAttempt(attempt, 'succeeded'), {
-        names: { '#state': 'state', '#result': 'result', '#error': 'error' },
-        values: {
-          ':succeeded': 'succeeded',
-          ':result': result ?? null,
-          ':now': new Date(now).toISOString(),
-          ':expiresAt': this.expiresAt(now),
-        },
-      }),
+      // ownedByAttempt(attempt, 'succeeded'), built once: only the attempt changes.
+      ConditionExpression: succeedTemplate().expression,
+      ExpressionAttributeNames: { ...succeedTemplate().names, '#result': 'result', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ...succeedTemplate().values,
+        ':attempt': attempt,
+        ':succeeded': 'succeeded',
+        ':result': result ?? null,
+        ':now': new Date(now).toISOString(),
+        ':expiresAt': this.expiresAt(now),
+      },
     };
   }
+
+  /**
+   * Records the success of several attempts in one request: a PartiQL
+   * BatchExecuteStatement of up to MAX_SUCCESSES_PER_BATCH conditional UPDATEs.
+   * Each statement is its own write with its own condition — the same as
+   * `succeed`'s: the record exists, is `running`, and is still this attempt's —
+   * and costs what `succeed` costs (standard write units, not transactional
+   * ones); one failing condition does not affect the others.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchExecuteStatement.html
+   * @returns per entry, in order: true when written, false when the attempt no longer owns the job, or the error
+   *   DynamoDB reported for that statement (throttling, an internal error), for the caller to try again
+   * @throws when the request itself fails
+   */
+  async succeedMany(entries: readonly SuccessEntry[]): Promise<(boolean | Error)[]> {
+    if (entries.length === 0) return [];
+    if (entries.length > MAX_SUCCESSES_PER_BATCH)
+      throw new RangeError(`succeedMany takes at most ${MAX_SUCCESSES_PER_BATCH} entries (given ${entries.length})`);
+    const now = this.clock();
+    const nowIso = new Date(now).toISOString();
+    const expiresAt = this.expiresAt(now);
+    const statement = this.succeedStatement;
+    const output = await this.documentClient.send(
+      new BatchExecuteStatementCommand({
+        Statements: entries.map((entry) => ({
+          Statement: statement,
+          Parameters: [entry.result ?? null, nowIso, nowIso, expiresAt, entry.id, entry.attempt],
+        })),
+      }),
+    );
+    const responses = output.Responses ?? [];
+    if (responses.length !== entries.length) {
+      throw new JobstackError(`BatchExecuteStatement answered ${responses.length} of ${entries.length} statements`, {});
+    }
+    return responses.map((response, index): boolean | Error => {
+      const code = response.Error?.Code;
+      if (code === undefined) return true;
+      if (code === 'ConditionalCheckFailed') return false;
+      const entry = entries[index] as SuccessEntry;
+      return new JobstackError(`could not record the success of job ${entry.id}: ${code}: ${response.Error?.Message ?? ''}`, {
+        jobId: entry.id,
+      });
+    });
+  }
+
+  /**
+   * The PartiQL form of `succeedUpdate` (same changes, same condition; the
+   * transition `running → succeeded` checked against the state table once).
+   * Parameters: result, finishedAt, updatedAt, expiresAt, id, attempt.
+   */
+  private get succeedStatement(): string {
+    if (this.#succeedStatement === undefined) {
+      assertTransition('running', 'succeeded');
+      this.#succeedStatement =
+        `UPDATE "${this.tableName.replaceAll('"', '""')}"` +
+        ` SET "state" = 'succeeded' SET "result" = ? SET finishedAt = ? SET updatedAt = ? SET expiresAt = ?` +
+        ` REMOVE leaseUntil REMOVE "error" REMOVE cancelRequested` +
+        ` WHERE id = ? AND "state" = 'running' AND attempts = ?`;
+    }
+    return this.#succeedStatement;
+  }
+
+  #succeedStatement: string | undefined;
 
   /** Records a failed attempt that will be retried at `nextAttemptAt`. @returns false if the attempt no longer owns the job. */
   async scheduleRetry(id: string, attempt: number, error: JobErrorInfo, nextAttemptAt: number): Promise<boolean> {
@@ -550,6 +635,21 @@ export class JobStore extends JobReader {
       ...withCondition(condition, { names, values }),
     });
   }
+}
+
+let claimConditionTemplate: Condition | undefined;
+let succeedConditionTemplate: Condition | undefined;
+
+/** claimCondition's expression, names and fixed values; `:nowMs` and `:now` are set per claim. */
+function claimTemplate(): Condition {
+  claimConditionTemplate ??= claimCondition(0);
+  return claimConditionTemplate;
+}
+
+/** ownedByAttempt(·, 'succeeded')'s expression, names and fixed values; `:attempt` is set per write. */
+function succeedTemplate(): Condition {
+  succeedConditionTemplate ??= ownedByAttempt(0, 'succeeded');
+  return succeedConditionTemplate;
 }
 
 /**

@@ -252,6 +252,25 @@ describe('JobSystem', () => {
       }
     });
 
+    it('may run PartiQL UPDATEs on the jobs table only, for its batched success writes (ql-iam.html: BatchExecuteStatement needs dynamodb:PartiQLUpdate per statement)', () => {
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^JobsWorkerRoleDefault') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'dynamodb:PartiQLUpdate',
+              Effect: 'Allow',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobsJobsTable'), 'Arn'] },
+            }),
+          ]),
+        },
+      });
+      const actions = workerPolicyActions();
+      for (const other of ['dynamodb:PartiQLInsert', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLSelect'])
+        expect(actions).not.toContain(other);
+    });
+
     it('may send only to its own dead-letter queue, not to other queues', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^JobsWorkerRoleDefault') }],

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENVELOPE_VERSION, InvalidEnvelopeError, parseEnvelope, serializeEnvelope } from '../../shared/index.js';
+import {
+  ENVELOPE_VERSION,
+  InvalidEnvelopeError,
+  JobEnvelopeSchema,
+  parseEnvelope,
+  serializeEnvelope,
+} from '../../shared/index.js';
 
 const valid = { v: 1, id: '01JOB', type: 'demo.echo', payload: { message: 'hi' }, enqueuedAt: '2026-11-23T00:00:00.000Z' };
 
@@ -76,6 +82,53 @@ describe('parseEnvelope', () => {
         const result = parseEnvelope(body);
         if (!result.ok) expect(result.error).toBeInstanceOf(InvalidEnvelopeError);
         else expect(result.envelope.v).toBe(1);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('parseEnvelope: the hand-written check of the common shape agrees with the schema', () => {
+  // Fields near every edge the schema checks: id pattern and length, type length, calendar dates and times,
+  // fractions, offsets (refused), correlation id length, unknown keys (stripped), payloadRef, missing payload.
+  const field = <T>(values: T[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
+  const candidate = fc.record(
+    {
+      v: fc.constantFrom<unknown>(1, 2, '1'),
+      id: fc.oneof(fc.constantFrom<unknown>('01JOB', 'a'.repeat(128), 'a'.repeat(129), '', 'bad id', 'x/y', 7), fc.string()),
+      type: fc.oneof(fc.constantFrom<unknown>('demo.echo', '', 't'.repeat(128), 't'.repeat(129), 3), fc.string()),
+      payload: fc.oneof(fc.jsonValue(), fc.constant(undefined)),
+      enqueuedAt: fc.constantFrom<unknown>(
+        '2026-11-23T00:00:00.000Z',
+        '2026-11-23T00:00:00Z',
+        '2026-11-23T00:00:00.123456Z',
+        '2026-11-23T00:00Z',
+        '2026-02-29T00:00:00Z',
+        '2024-02-29T00:00:00Z',
+        '2026-04-31T00:00:00Z',
+        '2026-11-23T24:00:00Z',
+        '2026-11-23T00:00:00+01:00',
+        '2026-11-23 00:00:00Z',
+        'yesterday',
+        1_700_000_000_000,
+      ),
+      correlationId: field<unknown>(['c', '', 'c'.repeat(256), 'c'.repeat(257), 5]),
+      payloadRef: field<unknown>([
+        { bucket: 'b', key: 'k', sizeBytes: 3 },
+        { bucket: '', key: 'k', sizeBytes: 3 },
+      ]),
+      extra: field<unknown>(['stripped']),
+    },
+    { requiredKeys: ['v', 'id', 'type', 'enqueuedAt'] },
+  );
+
+  it('accepts exactly what the schema accepts, with the same envelope', () => {
+    fc.assert(
+      fc.property(candidate, (body) => {
+        const result = parseEnvelope(JSON.stringify(body));
+        const schema = JobEnvelopeSchema.safeParse(JSON.parse(JSON.stringify(body)));
+        expect(result.ok).toBe(schema.success);
+        if (result.ok && schema.success) expect(result.envelope).toStrictEqual(schema.data);
       }),
       { numRuns: 2_000 },
     );

@@ -21,6 +21,7 @@ import {
   type QueueMessageCounts,
   serializeEnvelope,
 } from '../../../shared/index.js';
+import { SuccessBatch } from '../../../shared/store/success-batch.js';
 import { RecordingQueue } from '../recording-queue.js';
 import type { FakeClock } from '../tables.js';
 
@@ -275,6 +276,11 @@ export class World {
       store: severable(this.store, delivery),
       queue: severable(this.queue as JobQueue, delivery),
       idempotency: severable(this.idempotency, delivery),
+      // Every other delivery writes its success as a PartiQL statement (BatchExecuteStatement), so the batched
+      // success's condition meets the same takeovers, crashes and cancels as UpdateItem's.
+      ...(delivery.id % 2 === 1
+        ? { successes: new SuccessBatch(severable(this.store, delivery) as JobMaintenance, { batchFrom: 1 }) }
+        : {}),
       queueName: this.queueName,
       logger: this.logger,
       clock: this.clock.now,
