@@ -144,6 +144,7 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from '../shared/long-jobs/types.js';
+export { InvalidLongJobError } from '../shared/long-jobs/errors.js';
 export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
 export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
 export { EventSourceUpdateError, UnknownQueueError } from '../shared/pause/errors.js';

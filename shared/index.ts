@@ -149,6 +149,7 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
+export { InvalidLongJobError } from './long-jobs/errors.js';
 export { InvalidOrderingKeyError } from './ordering/errors.js';
 export {
   FIFO_MAX_BATCH_SIZE,
