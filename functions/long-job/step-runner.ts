@@ -11,7 +11,7 @@ import {
   UnknownJobTypeError,
 } from '../../shared/index.js';
 import { findJobDefinition } from '../../shared/job-definition.js';
-import { EXPRESS_MAX_DURATION_MS, isLongJob } from '../../shared/long-jobs/define-long-job.js';
+import { EXPRESS_END_MARGIN_MS, EXPRESS_MAX_DURATION_MS, isLongJob } from '../../shared/long-jobs/define-long-job.js';
 import type { LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
 import type { LongJobDefinition } from '../../shared/long-jobs/types.js';
 import { continuedExecutionName, sameExecutionChain } from '../../shared/scheduling/names.js';
@@ -44,12 +44,7 @@ const MAX_WAIT_SECONDS = 30 * 86_400;
  * short steps cost 3 transitions instead of 21.
  */
 export const DEFAULT_INVOCATION_BUDGET_MS = 60_000;
-/**
- * Time an Express execution keeps back from its 5-minute limit: its last step
- * ends, its outcome is written and the handover to Standard starts before Step
- * Functions ends the execution.
- */
-export const EXPRESS_END_MARGIN_MS = 20_000;
+
 
 export interface StepRunnerDeps {
   readonly registry: HandlerRegistry;

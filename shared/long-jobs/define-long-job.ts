@@ -14,6 +14,12 @@ const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000;
  * at most this long runs on the Express state machine.
  */
 export const EXPRESS_MAX_DURATION_MS = 5 * 60_000;
+/**
+ * Time an Express execution keeps back from its 5-minute limit: its last step
+ * ends, its outcome is written and the handover to Standard starts before Step
+ * Functions ends the execution. A step of an Express job is at most the rest.
+ */
+export const EXPRESS_END_MARGIN_MS = 20_000;
 
 /**
  * Declares a long job's contract: everything but its step. Give the step with
@@ -82,6 +88,14 @@ function declaredMaxDuration(jobType: string, maxDuration: unknown, stepTimeoutM
       jobType,
       'maxDuration',
       `must be at least stepTimeout (given ${ms} ms, stepTimeout ${stepTimeoutMs} ms): set a shorter stepTimeout`,
+    );
+  }
+  if (ms <= EXPRESS_MAX_DURATION_MS && stepTimeoutMs > EXPRESS_MAX_DURATION_MS - EXPRESS_END_MARGIN_MS) {
+    throw new InvalidLongJobError(
+      jobType,
+      'stepTimeout',
+      `must be at most ${(EXPRESS_MAX_DURATION_MS - EXPRESS_END_MARGIN_MS) / 1_000}s on an Express workflow ` +
+        `(maxDuration ${ms} ms; given stepTimeout ${stepTimeoutMs} ms): a step must end before the execution's 5 minutes`,
     );
   }
   return ms;
