@@ -135,6 +135,7 @@ export {
   type SpawnOptions,
 } from '../shared/job-definition.js';
 export { defineLongJob, defineLongJobContract, implementLongJob } from '../shared/long-jobs/define-long-job.js';
+export { InvalidLongJobError } from '../shared/long-jobs/errors.js';
 export type {
   LongJobContract,
   LongJobContractInput,
@@ -144,7 +145,6 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from '../shared/long-jobs/types.js';
-export { InvalidLongJobError } from '../shared/long-jobs/errors.js';
 export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
 export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';
 export { EventSourceUpdateError, UnknownQueueError } from '../shared/pause/errors.js';

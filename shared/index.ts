@@ -140,6 +140,7 @@ export {
   MAX_STEP_TIMEOUT_MS,
   planLongJobs,
 } from './long-jobs/define-long-job.js';
+export { InvalidLongJobError } from './long-jobs/errors.js';
 export type {
   LongJobContract,
   LongJobContractInput,
@@ -149,7 +150,6 @@ export type {
   LongJobStepContext,
   LongJobStepResult,
 } from './long-jobs/types.js';
-export { InvalidLongJobError } from './long-jobs/errors.js';
 export { InvalidOrderingKeyError } from './ordering/errors.js';
 export {
   FIFO_MAX_BATCH_SIZE,

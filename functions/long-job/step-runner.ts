@@ -45,7 +45,6 @@ const MAX_WAIT_SECONDS = 30 * 86_400;
  */
 export const DEFAULT_INVOCATION_BUDGET_MS = 60_000;
 
-
 export interface StepRunnerDeps {
   readonly registry: HandlerRegistry;
   readonly records: LongJobRecords;
@@ -120,6 +119,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         status: StepStatus.continueAsNew,
         waitSeconds: 0,
         nextExecutionName: continuedExecutionName(input.executionArn, next.generation),
+        resumeAt: 0,
       };
     }
     const counted = { ...state, executionSteps: state.executionSteps + 1 };

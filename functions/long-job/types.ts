@@ -66,3 +66,17 @@ export interface FailureInput {
   readonly jobId: string;
   readonly error: { readonly Error?: string; readonly Cause?: string };
 }
+
+/** Name of the Express state machine beside the Standard one named `standardName`. */
+export function expressStateMachineName(standardName: string): string {
+  return `${standardName}-express`;
+}
+
+/**
+ * ARN of the Express state machine beside the Standard one: the worker gets
+ * the Standard ARN only (JOBSTACK_LONG_JOB_STATE_MACHINE_ARN) and derives this
+ * one, as the construct names it.
+ */
+export function expressStateMachineArn(standardArn: string): string {
+  return expressStateMachineName(standardArn);
+}

@@ -142,7 +142,12 @@ describe('long-job step loop', () => {
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'j1', type: 'test.count', payload: { steps: 4 } });
     const runner = createStepRunner({
-      ...oneStepPerCall, registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+      ...oneStepPerCall,
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
     const statuses = await runMachine(runner, 'j1', clock);
     expect(statuses.map((s) => s.status)).toEqual(['continue', 'continue', 'continue', 'succeeded']);
     expect(await records.get('j1')).toMatchObject({
@@ -262,7 +267,12 @@ describe('long-job step loop', () => {
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'c', type: 'test.count', payload: { steps: 10 } });
     const runner = createStepRunner({
-      ...oneStepPerCall, registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+      ...oneStepPerCall,
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
     const input: StepInput = { jobId: 'c', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
     expect((await runner.runStep(input, FIFTEEN_MINUTES)).status).toBe('continue');
     (records.records.get('c') as JobRecord).cancelRequested = true;
@@ -616,7 +626,13 @@ describe('several steps per invocation, within its time budget', () => {
     });
     class CrashError extends Error {}
     const runner = createStepRunner({ registry: defineRegistry(job), records, logger, clock: () => clock.now });
-    const input: StepInput = { jobId: 'crash', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: firstExecutionArn('crash') };
+    const input: StepInput = {
+      jobId: 'crash',
+      startAttempt: 0,
+      generation: 0,
+      executionSteps: 0,
+      executionArn: firstExecutionArn('crash'),
+    };
     const crashed = await runner.runStep(input, FIFTEEN_MINUTES);
     // A job error comes back as a retry of the attempt; the record keeps the 3 checkpoints the loop wrote before it.
     expect(crashed).toMatchObject({ status: 'retry', stepsRun: 4 });
@@ -638,7 +654,13 @@ describe('several steps per invocation, within its time budget', () => {
       logger,
       clock: () => clock.now,
     });
-    const input: StepInput = { jobId: 'twice', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: firstExecutionArn('twice') };
+    const input: StepInput = {
+      jobId: 'twice',
+      startAttempt: 0,
+      generation: 0,
+      executionSteps: 0,
+      executionArn: firstExecutionArn('twice'),
+    };
     const saves: number[] = [];
     const save = records.saveCheckpoint.bind(records);
     records.saveCheckpoint = async (id, attempt, update) => {
@@ -647,7 +669,12 @@ describe('several steps per invocation, within its time budget', () => {
       return saved;
     };
     // Both begin from the same record (an Express execution run twice by Step Functions).
-    records.records.set('twice', { ...(records.records.get('twice') as JobRecord), state: 'running', attempts: 1, executionArn: input.executionArn });
+    records.records.set('twice', {
+      ...(records.records.get('twice') as JobRecord),
+      state: 'running',
+      attempts: 1,
+      executionArn: input.executionArn,
+    });
     const outputs = await Promise.all([runner.runStep(input, FIFTEEN_MINUTES), runner.runStep(input, FIFTEEN_MINUTES)]);
     expect(outputs.map((o) => o.status).sort()).toEqual(['finished', 'succeeded']);
     expect(saves).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -756,9 +783,17 @@ describe('on an Express execution (5 minutes at most)', () => {
     expect(await records.get('late')).toMatchObject({ state: 'retrying', steps: 1 });
 
     const { resumeAt, nextExecutionName, status: _status, waitSeconds: _wait, stepsRun: _run, ...loop } = handedOver;
-    const standard: StepInput = { ...loop, executionArn: `arn:exec:${nextExecutionName}`, executionInput: { resumeAt: resumeAt ?? 0 } };
+    const standard: StepInput = {
+      ...loop,
+      executionArn: `arn:exec:${nextExecutionName}`,
+      executionInput: { resumeAt: resumeAt ?? 0 },
+    };
     clock.now += 2_000;
-    expect(await runner.runStep(standard, FIFTEEN_MINUTES)).toMatchObject({ status: 'wait', waitSeconds: 298, executionSteps: 1 });
+    expect(await runner.runStep(standard, FIFTEEN_MINUTES)).toMatchObject({
+      status: 'wait',
+      waitSeconds: 298,
+      executionSteps: 1,
+    });
     clock.now += 298_000;
     expect(await runner.runStep({ ...standard, executionSteps: 1 }, FIFTEEN_MINUTES)).toMatchObject({
       status: 'succeeded',
