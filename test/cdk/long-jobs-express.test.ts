@@ -106,3 +106,25 @@ describe('LongJobs on Express', () => {
     expect(Object.keys(machines(Template.fromStack(stack)))).toEqual(['TestStack-long-jobs']);
   });
 });
+
+describe('the step invocation budget', () => {
+  it('is passed to the step function, which gets that much longer to run its last step whole', () => {
+    const { stack } = jobSystemStack({ registry: WITH_TIME, longJobInvocationBudget: '2m' });
+    // Longest step 11 min + budget 2 min + 60 s headroom.
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 14 * 60,
+      Environment: { Variables: Match.objectLike({ JOBSTACK_LONG_JOB_INVOCATION_BUDGET_MS: '120000' }) },
+    });
+  });
+
+  it('never makes the step function outlast Lambda’s 15 minutes, and refuses a budget beyond them', () => {
+    const { stack } = jobSystemStack({ registry: WITH_TIME, longJobInvocationBudget: '10m' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 900,
+      Environment: { Variables: Match.objectLike({ JOBSTACK_LONG_JOB_INVOCATION_BUDGET_MS: '600000' }) },
+    });
+    expect(() => jobSystemStack({ registry: WITH_TIME, longJobInvocationBudget: '16m' })).toThrow(
+      /invocationBudget must be 0..15m/,
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineRegistry } from '../../shared/index.js';
+import { INVOCATION_BUDGET_ENV, readStepEnvironment } from '../../functions/long-job/environment.js';
+import { ConfigurationError, defineRegistry, FunctionEnv } from '../../shared/index.js';
 import { defineLongJob, defineLongJobContract, planLongJobs } from '../../shared/long-jobs/define-long-job.js';
 import { InvalidLongJobError } from '../../shared/long-jobs/errors.js';
 import {
@@ -71,5 +72,17 @@ describe('execution names of Express runs', () => {
     expect(sameExecutionChain(express, continuation)).toBe(true);
     expect(sameExecutionChain(express, express)).toBe(true);
     expect(sameExecutionChain(express, express.replace('7b1f-run', 'other-run'))).toBe(false);
+  });
+});
+
+describe('the step function reads its invocation budget', () => {
+  const base = { [FunctionEnv.jobsTable]: 'jobs' };
+  it('defaults to 60 s, takes 0 (one step per invocation), and refuses anything but whole ms with ConfigurationError', () => {
+    expect(readStepEnvironment(base).invocationBudgetMs).toBe(60_000);
+    expect(readStepEnvironment({ ...base, [INVOCATION_BUDGET_ENV]: '0' }).invocationBudgetMs).toBe(0);
+    expect(() => readStepEnvironment({ ...base, [INVOCATION_BUDGET_ENV]: '1.5' })).toThrow(ConfigurationError);
+    expect(() => readStepEnvironment({ ...base, [INVOCATION_BUDGET_ENV]: '-1' })).toThrow(
+      /JOBSTACK_LONG_JOB_INVOCATION_BUDGET_MS must be/,
+    );
   });
 });
