@@ -302,7 +302,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
       return finish(marked ? StepStatus.dead : StepStatus.finished);
     };
 
-    if (executionDeadline !== undefined && timeForStep(limits, startedAt) < definition.stepTimeoutMs) {
+    if (executionDeadline !== undefined && executionDeadline - startedAt < definition.stepTimeoutMs) {
       // The job overran the maxDuration it declared: Standard has no 5-minute limit, so it finishes there.
       return { output: handOver(input, 0, logger) };
     }
@@ -485,12 +485,6 @@ interface StepLimits {
   readonly lambdaDeadline: number;
   /** On Express: epoch ms by which the execution must have handed over or ended (its 5 minutes less a margin). */
   readonly executionDeadline: number | undefined;
-}
-
-/** Longest a step starting at `now` may run and still have its outcome recorded before the Lambda, or the Express execution, ends. */
-function timeForStep(limits: StepLimits, now: number): number {
-  const lambdaRoom = limits.lambdaDeadline - STEP_SAFETY_MS - now;
-  return limits.executionDeadline === undefined ? lambdaRoom : Math.min(lambdaRoom, limits.executionDeadline - now);
 }
 
 function expressDeadline(input: StepInput, now: number): number | undefined {
