@@ -144,6 +144,7 @@ export type {
   LongJobStep,
   LongJobStepContext,
   LongJobStepResult,
+  LongJobWorkflow,
 } from '../shared/long-jobs/types.js';
 export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
 export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';

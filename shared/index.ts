@@ -149,6 +149,7 @@ export type {
   LongJobStep,
   LongJobStepContext,
   LongJobStepResult,
+  LongJobWorkflow,
 } from './long-jobs/types.js';
 export { InvalidOrderingKeyError } from './ordering/errors.js';
 export {
