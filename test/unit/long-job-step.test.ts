@@ -608,7 +608,7 @@ describe('several steps per invocation, within its time budget', () => {
     expect(await records.get('fit')).toMatchObject({ state: 'running', steps: 2, checkpoint: { done: 2 } });
   });
 
-  it('resumes at the last checkpoint when the invocation is run again with the same input (a retried task after a crash)', async () => {
+  it('keeps the checkpoints a loop wrote before a step broke off, and the next invocation resumes at the last of them', async () => {
     const clock = { now: 0 };
     const seen: number[] = [];
     const records = new MemoryRecords(() => clock.now);
@@ -619,7 +619,7 @@ describe('several steps per invocation, within its time budget', () => {
       onStep: (done) => {
         if (done === crashAt) {
           crashAt = undefined;
-          // What the invocation leaves behind when its Lambda dies mid-step: checkpoints 1..3 written, step 4 lost.
+          // As when the invocation dies mid-step: checkpoints 1..3 are written, step 4's work is lost.
           throw new CrashError();
         }
       },
