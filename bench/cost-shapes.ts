@@ -102,10 +102,18 @@ export const COST_SHAPES: readonly CostShape[] = [
   },
   {
     name: 'long job, 10 steps',
-    description: '`demo.long` with 10 steps of 0 ms on the Standard state machine, one step Lambda call per step',
+    description:
+      '`demo.long` with 10 steps of 0 ms on the Standard state machine, as many steps per step Lambda call as fit its budget',
     expectedState: 'succeeded',
     viaStepFunctions: true,
     enqueue: (jobs, count) => one(count, async () => (await jobs.enqueue('demo.long', { steps: 10, stepMs: 0 })).jobId),
+  },
+  {
+    name: 'long job, 10 steps (Express)',
+    description: '`demo.long-express` (maxDuration 2m) with 10 steps of 0 ms on the Express state machine',
+    expectedState: 'succeeded',
+    viaStepFunctions: true,
+    enqueue: (jobs, count) => one(count, async () => (await jobs.enqueue('demo.long-express', { steps: 10, stepMs: 0 })).jobId),
   },
   {
     name: 'retries twice',

@@ -63,8 +63,17 @@ import { PayloadStore } from '../shared/payload-store.js';
 import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
 import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
 import { captureOutput, lambdaContext, sqsEventFrom } from './lib/lambda.js';
-import { callsPerJob, type PerJobCost, PRICES, perJobCost } from './lib/prices.js';
+import {
+  callsPerJob,
+  EXPRESS_GB_SECONDS,
+  EXPRESS_REQUESTS,
+  expressBilledGbSeconds,
+  type PerJobCost,
+  PRICES,
+  perJobCost,
+} from './lib/prices.js';
 import { flag, intOption, markdownTable, num, option, writeSection } from './lib/report.js';
+import type { RequestCharge } from './lib/request-meter.js';
 import { RequestMeter } from './lib/request-meter.js';
 import { type AslDefinition, walkExecution } from './lib/state-machine.js';
 
@@ -75,6 +84,12 @@ const WORKER_MEMORY_GB = 0.5;
 /** Lambda's own START, END and REPORT lines per invocation, about this many bytes together. */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = 400;
 const WORKER_TIMEOUT_MS = 60_000;
+/**
+ * What an Express execution lasts beyond the step code's own time, per Lambda
+ * Task it runs (modelled): Step Functions' invoke and its return, on AWS some
+ * tens of milliseconds; on the emulator the walk calls the step code in-process.
+ */
+const EXPRESS_INVOKE_OVERHEAD_MS = 50;
 
 interface ShapeResult {
   readonly shape: CostShape;
@@ -161,7 +176,10 @@ async function main(): Promise<void> {
     logger: workerLogger,
     observer: stepObserver,
   });
-  let stateMachine: AslDefinition | undefined;
+  /** Definition and type of each state machine the worker started executions on, described once. */
+  const stateMachines = new Map<string, { definition: AslDefinition; express: boolean }>();
+  /** Wall time and Task count of each Express execution walked (its billed duration is modelled from them). */
+  const expressWalks: { ms: number; tasks: number }[] = [];
   const processRecord = createRecordProcessor({
     registry,
     store: workerStore,
@@ -179,14 +197,22 @@ async function main(): Promise<void> {
     let logBytes = 0;
     while (startedExecutions.length > 0) {
       const start = startedExecutions.shift() as StartExecutionCommandInput;
-      stateMachine ??= JSON.parse(
-        (await new SFNClient(aws).send(new DescribeStateMachineCommand({ stateMachineArn: start.stateMachineArn }))).definition ??
-          '{}',
-      ) as AslDefinition;
-      const executionArn = `${(start.stateMachineArn ?? '').replace(':stateMachine:', ':execution:')}:${start.name}`;
+      const machineArn = start.stateMachineArn ?? '';
+      let machine = stateMachines.get(machineArn);
+      if (!machine) {
+        const described = await new SFNClient(aws).send(new DescribeStateMachineCommand({ stateMachineArn: machineArn }));
+        machine = {
+          definition: JSON.parse(described.definition ?? '{}') as AslDefinition,
+          express: described.type === 'EXPRESS',
+        };
+        stateMachines.set(machineArn, machine);
+      }
+      const { definition, express } = machine;
+      const executionArn = `${machineArn.replace(':stateMachine:', ':execution:')}:${start.name}`;
+      const walkStarted = performance.now();
       const { result, bytes } = await captureOutput(() =>
         walkExecution(
-          stateMachine as AslDefinition,
+          definition,
           JSON.parse(start.input ?? '{}'),
           async (resource, payload) => {
             if (!resource.startsWith('arn:aws:lambda:')) throw new Error(`task resource ${resource} is not simulated`);
@@ -203,7 +229,12 @@ async function main(): Promise<void> {
         ),
       );
       logBytes += bytes;
-      meter.model('StepFunctions', 'StateTransition', result.transitions);
+      if (express) {
+        // Express bills the execution (one request) and its duration, not transitions.
+        meter.model(EXPRESS_REQUESTS, 'Request', 1);
+        const tasks = Object.values(result.tasks).reduce((sum, n) => sum + n, 0);
+        expressWalks.push({ ms: performance.now() - walkStarted, tasks });
+      } else meter.model('StepFunctions', 'StateTransition', result.transitions);
       if (result.endType !== 'Succeed') throw new Error(`execution ${executionArn} ended in ${result.endState}`);
     }
     return logBytes;
@@ -315,10 +346,31 @@ async function main(): Promise<void> {
         scratch.model('SQS', 'DeleteMessageBatch', completions / batchSize);
         return [...charges, ...scratch.charges];
       };
-      const atLoadCharges = withModel(FULL_BATCH);
-      const trickleCharges = withModel(1);
       // Handler time from a second, unmetered pass: the meter's own item reads must not count as compute.
+      expressWalks.length = 0;
       const timing = await meter.unmetered(() => runShape(shape));
+      // Express duration from the same unmetered pass, per job, as AWS bills it (100 ms and 64 MB steps).
+      const expressGbSeconds =
+        (expressWalks.reduce((sum, walk) => sum + expressBilledGbSeconds(walk.ms + EXPRESS_INVOKE_OVERHEAD_MS * walk.tasks), 0) *
+          n) /
+        timing.ids.length;
+      const expressDuration: RequestCharge[] =
+        expressWalks.length === 0
+          ? []
+          : [
+              {
+                service: EXPRESS_GB_SECONDS,
+                operation: 'GB-seconds (64 MB)',
+                calls: expressGbSeconds,
+                billedRequests: expressGbSeconds,
+                writeUnits: 0,
+                indexWriteUnits: 0,
+                readUnits: 0,
+                modelled: true,
+              },
+            ];
+      const atLoadCharges = [...withModel(FULL_BATCH), ...expressDuration];
+      const trickleCharges = [...withModel(1), ...expressDuration];
       results.push({
         shape,
         jobs: n,
@@ -384,6 +436,8 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
     operations.map((op) => [op, ...results.map((r) => num(r.calls.find(([k]) => k === op)?.[1] ?? 0, 3))]),
   );
   const plain = results.find((r) => r.shape.name === 'plain (enqueue)');
+  const longStandard = results.find((r) => r.shape.name === 'long job, 10 steps');
+  const longExpress = results.find((r) => r.shape.name === 'long job, 10 steps (Express)');
   const many = results.find((r) => r.shape.name === 'plain (enqueueMany)');
   const lean = results.find((r) => r.shape.name === 'plain (lean enqueueMany)');
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -426,6 +480,18 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
       verdict(lean.atLoad.dollarsPerMillion <= 1.5),
     ]);
   }
+  for (const [label, result] of [
+    ['Express', longExpress],
+    ['Standard', longStandard],
+  ] as const) {
+    if (!result) continue;
+    targets.push([
+      `$ per million long jobs of 10 short steps (${label})`,
+      '≤ $60',
+      dollars(result.atLoad.dollarsPerMillion),
+      verdict(result.atLoad.dollarsPerMillion <= 60),
+    ]);
+  }
   const computeRows = results.map((r) => {
     const gbs = (WORKER_MEMORY_GB * r.handlerMsPerJob) / 1_000;
     const logBytes = r.logBytesPerJob + PLATFORM_LOG_BYTES_PER_INVOCATION * r.atLoad.lambdaInvocations;
@@ -443,8 +509,10 @@ function render(results: readonly ShapeResult[], jobsPerShape: number): string {
 
 ${jobsPerShape} jobs per shape through the real client and the real worker record processor against the emulator.
 Requests only, at us-east-1 list prices (SQS $0.40/M per 64 KB chunk, Lambda $0.20/M invocations, DynamoDB
-$0.625/M write units and $0.125/M read units, Step Functions $25/M transitions, Scheduler $1/M, S3 Standard $5/M PUT and
-$0.40/M GET requests; S3 storage, $0.023 per GB-month, is not a request and not in the table); compute and logs below.
+$0.625/M write units and $0.125/M read units, Step Functions Standard $25/M transitions, Express $1/M executions plus
+$0.00001667 per GB-second in 100 ms and 64 MB steps, Scheduler $1/M, S3 Standard $5/M PUT and $0.40/M GET requests;
+S3 storage, $0.023 per GB-month, is not a request and not in the table); compute and logs below. An Express execution's
+duration is the walk's wall time on the emulator plus ${EXPRESS_INVOKE_OVERHEAD_MS} ms per Lambda Task (modelled), at 64 MB.
 "At load" assumes full batches of ${FULL_BATCH} (the stack's batch size); "trickle" one job per batch. Not per job, so not in
 the table: with an empty queue the event source mapping keeps long-polling (assumed: 5 pollers × 3 ReceiveMessage of
 20 s a minute ≈ 650,000 requests ≈ $0.26 per queue per month), which dominates below about 100,000 jobs a month.
@@ -457,8 +525,9 @@ ${markdownTable(['target', 'goal', 'measured', 'verdict'], targets)}
 
 Calls per job by operation, at load (\`*\` = modelled, not observed: the event source mapping's ReceiveMessage and
 DeleteMessageBatch and the Lambda invocation, one each per batch; for delayed jobs Scheduler's invocation and the
-SendMessage it makes on our queue). Scheduler and Step Functions API calls are free; they bill invocations and state
-transitions:
+SendMessage it makes on our queue; for long jobs the step invocations, the state transitions of Standard and the
+execution and its GB-seconds on Express). Scheduler and Step Functions API calls are free; they bill invocations,
+state transitions (Standard) or executions and duration (Express):
 
 ${detail}
 

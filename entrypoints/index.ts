@@ -139,6 +139,7 @@ export {
   type SpawnOptions,
 } from '../shared/job-definition.js';
 export { defineLongJob, defineLongJobContract, implementLongJob } from '../shared/long-jobs/define-long-job.js';
+export { InvalidLongJobError } from '../shared/long-jobs/errors.js';
 export type {
   LongJobContract,
   LongJobContractInput,
@@ -147,6 +148,7 @@ export type {
   LongJobStep,
   LongJobStepContext,
   LongJobStepResult,
+  LongJobWorkflow,
 } from '../shared/long-jobs/types.js';
 export { InvalidOrderingKeyError } from '../shared/ordering/errors.js';
 export type { JobOrdering, OrderingOptions } from '../shared/ordering/ordering.js';

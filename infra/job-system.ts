@@ -22,6 +22,7 @@ import {
   StackOutput,
 } from '../shared/config.js';
 import { DASHBOARD_NAME_OUTPUT } from '../shared/dashboard-metrics/dashboard-name.js';
+import type { DurationInput } from '../shared/duration.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { type LifecycleEventsOption, resolveLifecycleEvents } from '../shared/events/lifecycle-events.js';
 import {
@@ -227,6 +228,14 @@ export interface JobSystemProps {
    * @default 1000
    */
   readonly maxStepsPerExecution?: number;
+
+  /**
+   * How long one long-job step invocation keeps starting steps, so short steps
+   * share it and its state transitions (see `LongJobsProps.invocationBudget`).
+   *
+   * @default '60s'
+   */
+  readonly longJobInvocationBudget?: DurationInput;
 
   /**
    * The EventBridge bus jobstack publishes lifecycle events to and takes job-starting events
@@ -482,6 +491,7 @@ export class JobSystem extends Construct {
         recordRetentionDays: recordRetention.toDays({ integral: false }),
         ...this.functionBundling,
         ...(props.maxStepsPerExecution === undefined ? {} : { maxStepsPerExecution: props.maxStepsPerExecution }),
+        ...(props.longJobInvocationBudget === undefined ? {} : { invocationBudget: props.longJobInvocationBudget }),
       });
       for (const { worker } of queues.values()) this.longJobs.connectWorker(worker);
     }

@@ -142,6 +142,7 @@ export {
   MAX_STEP_TIMEOUT_MS,
   planLongJobs,
 } from './long-jobs/define-long-job.js';
+export { InvalidLongJobError } from './long-jobs/errors.js';
 export type {
   LongJobContract,
   LongJobContractInput,
@@ -150,6 +151,7 @@ export type {
   LongJobStep,
   LongJobStepContext,
   LongJobStepResult,
+  LongJobWorkflow,
 } from './long-jobs/types.js';
 export { InvalidOrderingKeyError } from './ordering/errors.js';
 export {

@@ -11,7 +11,12 @@ export const PRICES = {
   lambdaPerMillionInvocations: 0.2,
   dynamoPerMillionWriteUnits: 0.625,
   dynamoPerMillionReadUnits: 0.125,
+  /** Standard workflows: per state transition. */
   stepFunctionsPerMillionTransitions: 25,
+  /** Express workflows: per execution started (request), plus duration below. */
+  stepFunctionsExpressPerMillionRequests: 1,
+  /** Express workflows, first tier (the first 1,000 hours): per GB-second, memory billed in 64 MB steps. */
+  stepFunctionsExpressPerGbSecond: 0.00001667,
   schedulerPerMillionInvocations: 1,
   /** S3 Standard PUT, COPY, POST, LIST requests: $0.005 per 1,000. */
   s3PutPerMillionRequests: 5,
@@ -23,6 +28,29 @@ export const PRICES = {
   logsPerGbIngested: 0.5,
 } as const;
 
+/** Express duration is billed in 100 ms steps (rounded up), memory in 64 MB steps; 64 MB is the least. */
+const EXPRESS_BILLING_MS = 100;
+const EXPRESS_MEMORY_STEP_MB = 64;
+
+/**
+ * GB-seconds AWS bills for an Express execution of `durationMs` using
+ * `memoryMb` (Step Functions pricing: duration rounded up to the next 100 ms,
+ * memory in 64 MB chunks; a small loop like the long-job one uses the least).
+ */
+export function expressBilledGbSeconds(durationMs: number, memoryMb = EXPRESS_MEMORY_STEP_MB): number {
+  if (!(durationMs >= 0)) throw new RangeError(`durationMs must be 0 or more (given ${durationMs})`);
+  const billedMs = Math.max(1, Math.ceil(durationMs / EXPRESS_BILLING_MS)) * EXPRESS_BILLING_MS;
+  const billedMb = Math.max(1, Math.ceil(memoryMb / EXPRESS_MEMORY_STEP_MB)) * EXPRESS_MEMORY_STEP_MB;
+  return (billedMs / 1_000) * (billedMb / 1_024);
+}
+
+/**
+ * Services of the modelled Express charges: one request per execution, and its
+ * billed duration as `billedRequests` in GB-seconds (`expressBilledGbSeconds`).
+ */
+export const EXPRESS_REQUESTS = 'StepFunctionsExpress';
+export const EXPRESS_GB_SECONDS = 'StepFunctionsExpressGbSeconds';
+
 /** Billable units per job by service, and what a million jobs cost in requests. */
 export interface PerJobCost {
   readonly sqsRequests: number;
@@ -31,6 +59,10 @@ export interface PerJobCost {
   readonly dynamoIndexWriteUnits: number;
   readonly dynamoReadUnits: number;
   readonly stepFunctionsTransitions: number;
+  /** Express executions started. */
+  readonly stepFunctionsExpressRequests: number;
+  /** Express duration billed, in GB-seconds. */
+  readonly stepFunctionsExpressGbSeconds: number;
   readonly schedulerInvocations: number;
   /** S3 requests billed at the PUT (PUT, COPY, POST, LIST) and the GET (everything else) rate. */
   readonly s3PutRequests: number;
@@ -50,6 +82,8 @@ export function perJobCost(charges: readonly RequestCharge[], jobs: number): Per
   const dynamoIndexWriteUnits = sum((c) => c.indexWriteUnits);
   const dynamoReadUnits = sum((c) => c.readUnits);
   const stepFunctionsTransitions = sum(of('StepFunctions'));
+  const stepFunctionsExpressRequests = sum(of(EXPRESS_REQUESTS));
+  const stepFunctionsExpressGbSeconds = sum(of(EXPRESS_GB_SECONDS));
   const schedulerInvocations = sum(of('Scheduler'));
   const s3PutRequests = sum((c) => (c.service === 'S3' && isS3PutClass(c.operation) ? c.billedRequests : 0));
   const s3GetRequests = sum((c) => (c.service === 'S3' && !isS3PutClass(c.operation) ? c.billedRequests : 0));
@@ -59,6 +93,8 @@ export function perJobCost(charges: readonly RequestCharge[], jobs: number): Per
     (dynamoWriteUnits + dynamoIndexWriteUnits) * PRICES.dynamoPerMillionWriteUnits +
     dynamoReadUnits * PRICES.dynamoPerMillionReadUnits +
     stepFunctionsTransitions * PRICES.stepFunctionsPerMillionTransitions +
+    stepFunctionsExpressRequests * PRICES.stepFunctionsExpressPerMillionRequests +
+    stepFunctionsExpressGbSeconds * PRICES.stepFunctionsExpressPerGbSecond * 1e6 +
     schedulerInvocations * PRICES.schedulerPerMillionInvocations +
     s3PutRequests * PRICES.s3PutPerMillionRequests +
     s3GetRequests * PRICES.s3GetPerMillionRequests;
@@ -69,6 +105,8 @@ export function perJobCost(charges: readonly RequestCharge[], jobs: number): Per
     dynamoIndexWriteUnits,
     dynamoReadUnits,
     stepFunctionsTransitions,
+    stepFunctionsExpressRequests,
+    stepFunctionsExpressGbSeconds,
     schedulerInvocations,
     s3PutRequests,
     s3GetRequests,

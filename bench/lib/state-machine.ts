@@ -1,11 +1,12 @@
 /**
- * Just enough of Amazon States Language to walk a Standard execution of the
- * long-job state machine in-process and count what Step Functions bills: one
- * state transition per state entered. Task states call `invoke` (the benchmark
+ * Just enough of Amazon States Language to walk an execution of the long-job
+ * state machine in-process and count what Step Functions bills a Standard
+ * workflow: one state transition per state entered (an Express one bills its
+ * request and duration instead; the caller times the walk). Task states call `invoke` (the benchmark
  * runs the real step code there); Wait states do not wait. Supported: Task,
  * Choice (StringEquals, BooleanEquals, NumericEquals, And, Or, Not), Wait, Pass,
  * Succeed, Fail; Parameters with `.$` paths into the state (`$.x`) or the
- * context object (`$$.Execution.Id`); ResultPath `$` (default) or null.
+ * context object (`$$.Execution.Id`, `.Input`, `.StartTime`); ResultPath `$` (default) or null.
  */
 
 export interface AslDefinition {
@@ -53,9 +54,11 @@ export async function walkExecution(
   definition: AslDefinition,
   input: unknown,
   invoke: TaskInvoker,
-  options: { executionArn: string; maxTransitions?: number },
+  options: { executionArn: string; maxTransitions?: number; startTime?: string },
 ): Promise<WalkResult> {
-  const context = { Execution: { Id: options.executionArn } };
+  const context = {
+    Execution: { Id: options.executionArn, Input: input, StartTime: options.startTime ?? new Date().toISOString() },
+  };
   const maxTransitions = options.maxTransitions ?? 10_000;
   const tasks: Record<string, number> = {};
   let data: unknown = input;

@@ -137,6 +137,21 @@ export const long = defineLongJobContract({
 });
 
 /**
+ * `demo.long` declared to take at most 2 minutes (`maxDuration`), so it runs
+ * on the Express state machine: the same steps, billed per execution and
+ * duration instead of per state transition.
+ */
+export const longExpress = defineLongJobContract({
+  name: 'demo.long-express',
+  description: 'demo.long on the Express workflow: at most 2 minutes, steps of at most 30 s.',
+  schema: long.schema,
+  result: z.object({ steps: z.number() }),
+  retry: DEMO_RETRY,
+  stepTimeout: '30s',
+  maxDuration: '2m',
+});
+
+/**
  * A side effect inside `ctx.once` whose stored result, and the job's result,
  * hold numbers beyond 2^53 — which the DynamoDB document client refuses. The
  * soak checks that such a job succeeds once and its side effect runs once:
@@ -326,6 +341,7 @@ export const registry = defineRegistry(
   progress,
   once,
   long,
+  longExpress,
   largeNumbers,
   debounced,
   throttled,

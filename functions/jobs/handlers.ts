@@ -7,7 +7,7 @@ import { flakyJob } from './demo/flaky.js';
 import { debouncedJob, rankedJob, tenantWorkJob, tenantWorkUnfairJob, throttledJob } from './demo/flow.js';
 import { greetJob } from './demo/greet.js';
 import { largeNumbersJob } from './demo/large-numbers.js';
-import { longJob } from './demo/long.js';
+import { longExpressJob, longJob } from './demo/long.js';
 import { onceJob } from './demo/once.js';
 import { orderedJob } from './demo/ordered.js';
 import { progressJob } from './demo/progress.js';
@@ -29,6 +29,7 @@ export const registry = defineRegistry(
   progressJob,
   onceJob,
   longJob,
+  longExpressJob,
   largeNumbersJob,
   debouncedJob,
   throttledJob,

@@ -26,7 +26,7 @@ export interface LongJobStepHandlerOptions {
 }
 
 /**
- * The long-job step function's Lambda handler: one step per call, or the
+ * The long-job step function's Lambda handler: the steps that fit one call, or the
  * recording of a failure outside the job's code. Its events come from the
  * `JobSystem` construct's state machine only.
  */
@@ -85,6 +85,7 @@ export function createLongJobStepHandler(options: LongJobStepHandlerOptions): Lo
     ...(environment.payloadBucket ? { payloads: lazyPayloadReader(environment.payloadBucket) } : {}),
     logger,
     maxStepsPerExecution: environment.maxStepsPerExecution,
+    invocationBudgetMs: environment.invocationBudgetMs,
     observer,
   });
 

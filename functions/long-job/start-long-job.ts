@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AnyJobDefinition, JobEnvelope, JobStore } from '../../shared/index.js';
+import type { LongJobContract } from '../../shared/long-jobs/types.js';
 import { executionName } from '../../shared/scheduling/names.js';
-import type { LongJobState } from './types.js';
+import { expressStateMachineArn, type LongJobState } from './types.js';
 
 export interface LongJobStarterDeps {
   readonly sfn: SFNClient;
+  /** The Standard state machine; job types declared to fit 5 minutes start on the Express one beside it. */
   readonly stateMachineArn: string;
   readonly store: JobStore;
 }
@@ -50,11 +52,13 @@ export function createLongJobStarter(deps: LongJobStarterDeps): LongJobStarter {
     const state: LongJobState = { jobId: envelope.id, startAttempt: record.attempts, generation: 0, executionSteps: 0 };
     // Named from the record as it waits: a repeated delivery sees the same record and the same name, so Step
     // Functions refuses the second start; a `retry` of a dead job rewrote updatedAt, so its series gets a new name.
+    // On Express a second start under the same name is not refused but starts a second run: the step runner
+    // tells it apart by its run id (sameExecutionChain) and beginAttempt lets only one run begin the attempt.
     const name = executionName(envelope.id, { attempts: record.attempts, queuedAt: record.updatedAt });
+    const express = (definition as Partial<LongJobContract>).workflow === 'express';
+    const stateMachineArn = express ? expressStateMachineArn(deps.stateMachineArn) : deps.stateMachineArn;
     try {
-      const output = await deps.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(state) }),
-      );
+      const output = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(state) }));
       logger.info('Long job handed to Step Functions', { executionArn: output.executionArn });
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) throw error;

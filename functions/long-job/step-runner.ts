@@ -11,7 +11,7 @@ import {
   UnknownJobTypeError,
 } from '../../shared/index.js';
 import { findJobDefinition } from '../../shared/job-definition.js';
-import { isLongJob } from '../../shared/long-jobs/define-long-job.js';
+import { EXPRESS_END_MARGIN_MS, EXPRESS_MAX_DURATION_MS, isLongJob } from '../../shared/long-jobs/define-long-job.js';
 import type { LongJobRecords } from '../../shared/long-jobs/long-job-store.js';
 import type { LongJobDefinition } from '../../shared/long-jobs/types.js';
 import { continuedExecutionName, sameExecutionChain } from '../../shared/scheduling/names.js';
@@ -37,6 +37,13 @@ const LAST_WRITE_MARGIN_MS = 1_000;
 export const DEFAULT_MAX_STEPS_PER_EXECUTION = 1_000;
 /** Largest `waitFor` (a Standard execution lives at most a year). */
 const MAX_WAIT_SECONDS = 30 * 86_400;
+/**
+ * How long one invocation keeps starting steps, by default. Past it the
+ * invocation returns and the state machine calls the next one: one Task and one
+ * Choice transition per invocation instead of per step, so on Standard ten
+ * short steps cost 3 transitions instead of 21.
+ */
+export const DEFAULT_INVOCATION_BUDGET_MS = 60_000;
 
 export interface StepRunnerDeps {
   readonly registry: HandlerRegistry;
@@ -52,13 +59,39 @@ export interface StepRunnerDeps {
   readonly random?: () => number;
   /** @default DEFAULT_MAX_STEPS_PER_EXECUTION */
   readonly maxStepsPerExecution?: number;
+  /**
+   * How long an invocation keeps starting steps (another step starts only while
+   * less than this has passed and its whole stepTimeout still fits in the
+   * Lambda's remaining time). 0: one step per invocation.
+   * @default DEFAULT_INVOCATION_BUDGET_MS
+   */
+  readonly invocationBudgetMs?: number;
   /** Told when an attempt starts and how the job's attempts end (metrics). @default silentObserver */
   readonly observer?: JobObserver;
 }
 
+/** What one step ended in: the invocation's final answer, or a stored checkpoint after which another step may follow. */
+type StepEnd = { readonly output: StepOutput } | { readonly saved: JobRecord };
+
 /**
- * The step Lambda's logic: runs one step of a long job and tells the state
- * machine what to do next. Every outcome of the job's own code (a result, a
+ * The step Lambda's logic: runs steps of a long job, as many as fit the
+ * invocation's time budget, and tells the state machine what to do next.
+ *
+ * Each step is checkpointed as it ends, exactly as with one step per
+ * invocation: the next step of the loop starts from the record that write
+ * returned (no extra read), so a crash mid-loop loses nothing but the step
+ * that was running, and the state machine's retry resumes at the last
+ * checkpoint. Between steps the written record says whether cancel was asked.
+ *
+ * Express executions run at least once (AWS: "Express Workflows employ an
+ * at-least-once workflow execution model"): a run may be repeated, and a
+ * repeated delivery starts a second run under the same name. Checkpoints keep
+ * that from showing in the job: a checkpoint is written only over the one it
+ * followed (`steps` is the version; see LongJobStore.saveCheckpoint), so of
+ * two runs of the same step one records its outcome and the other finds the
+ * record moved on and ends. Steps are run at least once, and their outcomes
+ * are recorded exactly once and in order: the same promise as a retried step
+ * on Standard, where a step's side effects must already bear a repeat. Every outcome of the job's own code (a result, a
  * checkpoint, an error, a timeout) comes back as a status; it throws only when
  * its own bookkeeping fails (DynamoDB unreachable), which the state machine
  * retries as an infrastructure error.
@@ -68,6 +101,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
   const random = deps.random ?? Math.random;
   const maxSteps = deps.maxStepsPerExecution ?? DEFAULT_MAX_STEPS_PER_EXECUTION;
   const observer = deps.observer ?? silentObserver;
+  const budgetMs = deps.invocationBudgetMs ?? DEFAULT_INVOCATION_BUDGET_MS;
 
   async function runStep(input: StepInput, remainingMs: number): Promise<StepOutput> {
     const state: LongJobState = {
@@ -85,10 +119,23 @@ export function createStepRunner(deps: StepRunnerDeps) {
         status: StepStatus.continueAsNew,
         waitSeconds: 0,
         nextExecutionName: continuedExecutionName(input.executionArn, next.generation),
+        resumeAt: 0,
       };
     }
     const counted = { ...state, executionSteps: state.executionSteps + 1 };
-    const end = (status: StepStatus, waitSeconds = 0): StepOutput => ({ ...counted, status, waitSeconds });
+    const end = (status: StepStatus, waitSeconds = 0, stepsRun = 0): StepOutput => ({
+      ...counted,
+      status,
+      waitSeconds,
+      ...(stepsRun > 0 ? { stepsRun } : {}),
+    });
+    const resumeAt = input.executionSteps === 0 ? (input.executionInput?.resumeAt ?? 0) : 0;
+    if (resumeAt > clock()) {
+      // Handed over from Express in the middle of a wait or a retry backoff: the rest of it is waited here.
+      const waitSeconds = Math.ceil((resumeAt - clock()) / 1_000);
+      logger.info('Continuing the wait the previous execution began', { waitSeconds });
+      return end(StepStatus.wait, waitSeconds);
+    }
 
     let record = await deps.records.get(input.jobId);
     if (!record) {
@@ -130,19 +177,56 @@ export function createStepRunner(deps: StepRunnerDeps) {
       record = begun;
       observer.started({ jobType: record.type, queue: record.queue, attempt: record.attempts });
     }
-    return runOwnedStep(record, definition, input, remainingMs, logger, end);
+    return runOwnedSteps(record, definition, input, remainingMs, logger, end);
+  }
+
+  /**
+   * Runs steps while the invocation's budget allows: another step starts only
+   * while less than `invocationBudgetMs` has passed since the invocation began
+   * and the step's whole stepTimeout (plus the outcome's safety time) still
+   * fits before the Lambda ends, and, on Express, before the execution does.
+   * So a step's deadline is never shortened by running in a loop.
+   */
+  async function runOwnedSteps(
+    first: JobRecord,
+    definition: LongJobDefinition,
+    input: StepInput,
+    remainingMs: number,
+    logger: Logger,
+    end: (status: StepStatus, waitSeconds?: number, stepsRun?: number) => StepOutput,
+  ): Promise<StepOutput> {
+    const invokedAt = clock();
+    const limits: StepLimits = {
+      lambdaDeadline: invokedAt + remainingMs,
+      executionDeadline: expressDeadline(input, invokedAt),
+    };
+    let payload: unknown;
+    let record = first;
+    for (let stepsRun = 1; ; stepsRun++) {
+      const endHere = (status: StepStatus, waitSeconds?: number) => end(status, waitSeconds, stepsRun);
+      const result = await runOwnedStep(record, definition, input, limits, payload, logger, endHere);
+      if ('output' in result) return result.output;
+      payload = result.payload;
+      record = result.saved;
+      const now = clock();
+      if (now - invokedAt >= budgetMs || limits.lambdaDeadline - STEP_SAFETY_MS - now < definition.stepTimeoutMs) {
+        return endHere(StepStatus.continue);
+      }
+      // On Express, a next step that would outlast the execution runs on Standard instead (the next loop turn hands over).
+    }
   }
 
   async function runOwnedStep(
     record: JobRecord,
     definition: LongJobDefinition,
     input: StepInput,
-    remainingMs: number,
+    limits: StepLimits,
+    knownPayload: unknown,
     parentLogger: Logger,
     endState: (status: StepStatus, waitSeconds?: number) => StepOutput,
-  ): Promise<StepOutput> {
+  ): Promise<StepEnd & { readonly payload?: unknown }> {
     const startedAt = clock();
-    const lambdaDeadline = startedAt + remainingMs;
+    const { lambdaDeadline, executionDeadline } = limits;
     const attempt = record.attempts;
     const observed = { jobType: record.type, queue: record.queue, attempt };
     const end = (status: StepStatus, waitSeconds?: number): StepOutput => {
@@ -154,6 +238,16 @@ export function createStepRunner(deps: StepRunnerDeps) {
       else if (status === StepStatus.cancelled) observer.cancelled(observed);
       return endState(status, waitSeconds);
     };
+    /** Ends the invocation with `status`; on Express, a wait or backoff that leaves no room for the next step hands over to Standard. */
+    const finish = (status: StepStatus, waitSeconds = 0): { output: StepOutput } => {
+      const resumeAt = clock() + waitSeconds * 1_000;
+      const waits = status === StepStatus.wait || status === StepStatus.retry;
+      if (waits && executionDeadline !== undefined && executionDeadline - resumeAt < definition.stepTimeoutMs) {
+        end(status, waitSeconds);
+        return { output: handOver(input, resumeAt, parentLogger) };
+      }
+      return { output: end(status, waitSeconds) };
+    };
     const stepsDone = record.steps ?? 0;
     const logger = parentLogger.createChild({ persistentKeys: { jobType: record.type, attempt, step: stepsDone + 1 } });
     const writeOptions = {
@@ -163,30 +257,30 @@ export function createStepRunner(deps: StepRunnerDeps) {
       onRetry: (error: unknown, delayMs: number) => logger.warn('Could not record the step; trying again', { error, delayMs }),
     };
 
-    const fail = async (thrown: unknown): Promise<StepOutput> => {
+    const fail = async (thrown: unknown): Promise<{ output: StepOutput }> => {
       const decision = classifyFailure(thrown, { attempt, maxAttempts: record.maxAttempts, retry: definition.retry, random });
       switch (decision.kind) {
         case 'cancelled': {
           const cancelled = await deps.records.markCancelledByRun(record.id, attempt);
           logger.info('Long job stopped on a cancel request', { recorded: cancelled });
-          return end(cancelled ? StepStatus.cancelled : StepStatus.finished);
+          return finish(cancelled ? StepStatus.cancelled : StepStatus.finished);
         }
         case 'lease-lost':
           logger.warn('Long job step no longer owns the job; ending this execution');
-          return end(StepStatus.finished);
+          return finish(StepStatus.finished);
         case 'dead': {
           const marked = await deps.records.markDead(record.id, decision.error, { attempt });
           logger.error('Long job failed for good', { error: thrown as Error, recorded: marked });
-          return end(marked ? StepStatus.dead : StepStatus.finished);
+          return finish(marked ? StepStatus.dead : StepStatus.finished);
         }
         case 'retry': {
           const owned = await deps.records.scheduleRetry(record.id, attempt, decision.error, clock() + decision.delayMs);
-          if (!owned) return end(StepStatus.finished);
+          if (!owned) return finish(StepStatus.finished);
           logger.warn('Long job step failed; retrying from the last checkpoint after backoff', {
             error: decision.error,
             delayMs: decision.delayMs,
           });
-          return end(StepStatus.retry, Math.ceil(decision.delayMs / 1_000));
+          return finish(StepStatus.retry, Math.ceil(decision.delayMs / 1_000));
         }
       }
     };
@@ -198,29 +292,42 @@ export function createStepRunner(deps: StepRunnerDeps) {
      * DynamoDB outage that outlasts these writes and ends before those retries
      * (seconds later) can re-run a step that completed.
      */
-    const outcomeNotRecorded = async (writeError: unknown): Promise<StepOutput> => {
+    const outcomeNotRecorded = async (writeError: unknown): Promise<{ output: StepOutput }> => {
       const error = toErrorInfo(new OutcomeNotRecordedError(record.id, record.type, attempt, writeError), false);
       const marked = await deps.records.markDead(record.id, error, { attempt });
       logger.error('Long job step returned but its outcome could not be stored; the job is dead', {
         error: writeError as Error,
         recorded: marked,
       });
-      return end(marked ? StepStatus.dead : StepStatus.finished);
+      return finish(marked ? StepStatus.dead : StepStatus.finished);
     };
 
-    let rawPayload: unknown;
-    try {
-      // A payload in S3 is read at every step (one GET): the step Lambda keeps no state between steps.
-      rawPayload = await resolvePayload(record, deps.payloads);
-    } catch (thrown) {
-      // Anything else (S3 throttled, no bucket configured) is an infrastructure failure: the state machine retries it.
-      if (!(thrown instanceof NonRetryableError)) throw thrown;
-      return fail(thrown);
+    if (executionDeadline !== undefined && executionDeadline - startedAt < definition.stepTimeoutMs) {
+      // The job overran the maxDuration it declared: Standard has no 5-minute limit, so it finishes there.
+      return { output: handOver(input, 0, logger) };
     }
-    const payload = validatePayload(definition, rawPayload, record.id);
-    if (!payload.ok) return fail(payload.error);
 
-    const deadline = Math.min(startedAt + definition.stepTimeoutMs, lambdaDeadline - STEP_SAFETY_MS);
+    let payload: { ok: true; payload: unknown };
+    if (knownPayload === undefined) {
+      let rawPayload: unknown;
+      try {
+        // A payload in S3 is read once per invocation (one GET): the step Lambda keeps no state between invocations.
+        rawPayload = await resolvePayload(record, deps.payloads);
+      } catch (thrown) {
+        // Anything else (S3 throttled, no bucket configured) is an infrastructure failure: the state machine retries it.
+        if (!(thrown instanceof NonRetryableError)) throw thrown;
+        return fail(thrown);
+      }
+      const validated = validatePayload(definition, rawPayload, record.id);
+      if (!validated.ok) return fail(validated.error);
+      payload = validated;
+    } else payload = { ok: true, payload: knownPayload };
+
+    const deadline = Math.min(
+      startedAt + definition.stepTimeoutMs,
+      lambdaDeadline - STEP_SAFETY_MS,
+      executionDeadline ?? Number.POSITIVE_INFINITY,
+    );
     let outcome: Awaited<ReturnType<LongJobDefinition['step']>>;
     try {
       outcome = await runAttempt(
@@ -271,7 +378,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         return outcomeNotRecorded(writeError);
       }
       logger.info(owned ? 'Long job succeeded' : 'Long job finished but no longer owned its attempt', { steps: stepsDone + 1 });
-      return end(owned ? StepStatus.succeeded : StepStatus.finished);
+      return finish(owned ? StepStatus.succeeded : StepStatus.finished);
     }
 
     let checkpoint: unknown;
@@ -316,15 +423,15 @@ export function createStepRunner(deps: StepRunnerDeps) {
     if (!saved) {
       const latest = await deps.records.get(record.id);
       logger.info('Checkpoint not stored: the job changed during the step', { state: latest?.state });
-      return end(latest?.state === 'cancelled' ? StepStatus.cancelled : StepStatus.finished);
+      return finish(latest?.state === 'cancelled' ? StepStatus.cancelled : StepStatus.finished);
     }
     if (saved.cancelRequested) {
       await deps.records.markCancelledByRun(record.id, attempt);
       logger.info('Long job cancelled after its step');
-      return end(StepStatus.cancelled);
+      return finish(StepStatus.cancelled);
     }
     logger.info('Long job step done', { steps: stepsDone + 1, progress: progress?.percent, waitSeconds });
-    return waitSeconds > 0 ? end(StepStatus.wait, waitSeconds) : end(StepStatus.continue);
+    return waitSeconds > 0 ? finish(StepStatus.wait, waitSeconds) : { saved, payload: payload.payload };
   }
 
   /**
@@ -349,7 +456,43 @@ export function createStepRunner(deps: StepRunnerDeps) {
     return { recorded };
   }
 
+  /** Continues in a new execution of the Standard state machine (the Express one's ContinueAsNew targets it). */
+  function handOver(input: StepInput, resumeAt: number, logger: Logger): StepOutput {
+    const next = {
+      jobId: input.jobId,
+      startAttempt: input.startAttempt,
+      generation: input.generation + 1,
+      executionSteps: 0,
+    };
+    logger.warn('Long job outlasts its Express execution (it overran its maxDuration); handing over to Standard', {
+      generation: next.generation,
+      resumeAt: resumeAt > 0 ? new Date(resumeAt).toISOString() : undefined,
+    });
+    return {
+      ...next,
+      status: StepStatus.continueAsNew,
+      waitSeconds: 0,
+      nextExecutionName: continuedExecutionName(input.executionArn, next.generation),
+      resumeAt,
+    };
+  }
+
   return { runStep, recordFailure };
+}
+
+interface StepLimits {
+  /** Epoch ms at which Lambda ends the invocation. */
+  readonly lambdaDeadline: number;
+  /** On Express: epoch ms by which the execution must have handed over or ended (its 5 minutes less a margin). */
+  readonly executionDeadline: number | undefined;
+}
+
+function expressDeadline(input: StepInput, now: number): number | undefined {
+  if (input.workflow !== 'express') return undefined;
+  const startedAt = Date.parse(input.executionStartedAt ?? '');
+  // No start time (not from the state machine): count from now, which is later than the real start, so only a margin is lost.
+  const from = Number.isFinite(startedAt) ? startedAt : now;
+  return from + EXPRESS_MAX_DURATION_MS - EXPRESS_END_MARGIN_MS;
 }
 
 function toProgress(progress: number | JobProgress | undefined): JobProgress | undefined {

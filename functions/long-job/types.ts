@@ -12,6 +12,12 @@ export interface LongJobState {
 /** What the step Lambda gets: the state plus the current execution's ARN (`$$.Execution.Id`). */
 export interface StepInput extends LongJobState {
   readonly executionArn: string;
+  /** `express` from the Express state machine, whose executions end after 5 minutes. @default 'standard' */
+  readonly workflow?: 'standard' | 'express';
+  /** When the current execution started (`$$.Execution.StartTime`): an Express execution's deadline counts from it. */
+  readonly executionStartedAt?: string;
+  /** The current execution's input (`$$.Execution.Input`): a handover from Express carries `resumeAt` in it. */
+  readonly executionInput?: { readonly resumeAt?: number };
 }
 
 /**
@@ -44,6 +50,14 @@ export interface StepOutput extends LongJobState {
   readonly waitSeconds: number;
   /** With `continue-as-new`: the name of the next execution. */
   readonly nextExecutionName?: string;
+  /**
+   * With `continue-as-new`: epoch ms before which the next execution runs no
+   * step (the wait or retry backoff an Express execution had no time left for);
+   * 0 when it may start at once.
+   */
+  readonly resumeAt?: number;
+  /** Steps this invocation ran (several when they were short enough to share it). */
+  readonly stepsRun?: number;
 }
 
 /** Input of the state machine's failure handler (the step task failed even after its infrastructure retries). */
@@ -51,4 +65,18 @@ export interface FailureInput {
   readonly action: 'record-failure';
   readonly jobId: string;
   readonly error: { readonly Error?: string; readonly Cause?: string };
+}
+
+/** Name of the Express state machine beside the Standard one named `standardName`. */
+export function expressStateMachineName(standardName: string): string {
+  return `${standardName}-express`;
+}
+
+/**
+ * ARN of the Express state machine beside the Standard one: the worker gets
+ * the Standard ARN only (JOBSTACK_LONG_JOB_STATE_MACHINE_ARN) and derives this
+ * one, as the construct names it.
+ */
+export function expressStateMachineArn(standardArn: string): string {
+  return expressStateMachineName(standardArn);
 }

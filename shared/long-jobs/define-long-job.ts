@@ -1,12 +1,25 @@
 import type { z } from 'zod';
 import { parseDuration } from '../duration.js';
-import { NonRetryableError } from '../errors.js';
+import { InvalidDurationError, NonRetryableError } from '../errors.js';
 import { type AnyJobContract, defineJobContract, type JobContract, type JobRegistry } from '../job-definition.js';
+import { InvalidLongJobError } from './errors.js';
 import type { LongJobContract, LongJobContractInput, LongJobDefinition, LongJobDefinitionInput, LongJobStep } from './types.js';
 
 /** Longest step: Lambda's 15 minutes less a minute for recording the outcome and a cold start. */
 export const MAX_STEP_TIMEOUT_MS = 14 * 60_000;
 const DEFAULT_STEP_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Longest an Express workflow execution runs (AWS Step Functions quotas:
+ * "Maximum execution time: 5 minutes" for Express). A long job declared to take
+ * at most this long runs on the Express state machine.
+ */
+export const EXPRESS_MAX_DURATION_MS = 5 * 60_000;
+/**
+ * Time an Express execution keeps back from its 5-minute limit: its last step
+ * ends, its outcome is written and the handover to Standard starts before Step
+ * Functions ends the execution. A step of an Express job is at most the rest.
+ */
+export const EXPRESS_END_MARGIN_MS = 20_000;
 
 /**
  * Declares a long job's contract: everything but its step. Give the step with
@@ -47,9 +60,45 @@ export function defineLongJobContract<
         'FIFO message group); use a short job type with ordering, or order the work inside the long job',
     );
   }
-  const { stepTimeout: _stepTimeout, ...contract } = input;
+  const maxDurationMs = declaredMaxDuration(input.name, input.maxDuration, stepTimeoutMs);
+  const { stepTimeout: _stepTimeout, maxDuration: _maxDuration, ...contract } = input;
   // A long job's attempt is a step, limited by stepTimeout: the job-level timeout keeps its default and is not used.
-  return { ...defineJobContract(contract), mode: 'long', stepTimeoutMs };
+  return {
+    ...defineJobContract(contract),
+    mode: 'long',
+    stepTimeoutMs,
+    ...(maxDurationMs === undefined ? {} : { maxDurationMs }),
+    workflow: maxDurationMs !== undefined && maxDurationMs <= EXPRESS_MAX_DURATION_MS ? 'express' : 'standard',
+  };
+}
+
+/** @throws InvalidLongJobError when `maxDuration` is not a duration or is shorter than one step may take */
+function declaredMaxDuration(jobType: string, maxDuration: unknown, stepTimeoutMs: number): number | undefined {
+  if (maxDuration === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(maxDuration as Parameters<typeof parseDuration>[0]);
+  } catch (error) {
+    if (!(error instanceof InvalidDurationError)) throw error;
+    throw new InvalidLongJobError(jobType, 'maxDuration', `is not a duration (given ${JSON.stringify(maxDuration)})`);
+  }
+  if (ms < stepTimeoutMs) {
+    // The first step alone may take stepTimeout: a job declared shorter cannot keep its word.
+    throw new InvalidLongJobError(
+      jobType,
+      'maxDuration',
+      `must be at least stepTimeout (given ${ms} ms, stepTimeout ${stepTimeoutMs} ms): set a shorter stepTimeout`,
+    );
+  }
+  if (ms <= EXPRESS_MAX_DURATION_MS && stepTimeoutMs > EXPRESS_MAX_DURATION_MS - EXPRESS_END_MARGIN_MS) {
+    throw new InvalidLongJobError(
+      jobType,
+      'stepTimeout',
+      `must be at most ${(EXPRESS_MAX_DURATION_MS - EXPRESS_END_MARGIN_MS) / 1_000}s on an Express workflow ` +
+        `(maxDuration ${ms} ms; given stepTimeout ${stepTimeoutMs} ms): a step must end before the execution's 5 minutes`,
+    );
+  }
+  return ms;
 }
 
 /**
@@ -89,9 +138,11 @@ export function implementLongJob<Name extends string, Schema extends z.ZodType, 
  * Declares a long job and its step in one: `implementLongJob(defineLongJobContract(...), step)`.
  *
  * A long job is work that may take longer than Lambda's 15 minutes, done in
- * steps. A Standard Step Functions state machine calls `step` in a loop; each
+ * steps. A Step Functions state machine calls `step` in a loop; each
  * call gets the payload and the last checkpoint and returns the next
- * checkpoint (with progress), or `{ done: true, result }`. A failing step is
+ * checkpoint (with progress), or `{ done: true, result }`; several short steps
+ * run in one Lambda invocation, within its time budget. A job declared with
+ * `maxDuration` of 5 minutes or less runs on an Express state machine instead. A failing step is
  * retried from the last checkpoint by the job's retry policy. The job is
  * enqueued, delayed, scheduled, waited for and cancelled like any other.
  *
@@ -126,6 +177,8 @@ export function isLongJob(definition: AnyJobContract): definition is LongJobDefi
 /** What the CDK stack needs to know about a registry's long jobs. */
 export interface LongJobPlan {
   readonly jobTypes: readonly string[];
+  /** Those declared to fit an Express execution (`maxDuration` ≤ 5 minutes); the stack then deploys an Express state machine too. */
+  readonly expressJobTypes: readonly string[];
   /** Longest `stepTimeout` among them; the step Lambda's timeout is derived from it. */
   readonly longestStepTimeoutMs: number;
 }
@@ -136,6 +189,10 @@ export function planLongJobs(registry: JobRegistry): LongJobPlan | undefined {
   if (longJobs.length === 0) return undefined;
   return {
     jobTypes: longJobs.map((job) => job.name).sort(),
+    expressJobTypes: longJobs
+      .filter((job) => job.workflow === 'express')
+      .map((job) => job.name)
+      .sort(),
     longestStepTimeoutMs: Math.max(...longJobs.map((job) => job.stepTimeoutMs)),
   };
 }

@@ -68,6 +68,13 @@ export class LongJobStore implements LongJobRecords {
     });
   }
 
+  /**
+   * Written only over the checkpoint the step started from (`steps` is one
+   * less than `update.steps`): `steps` versions the checkpoint, so when a step
+   * runs twice at once (an Express execution run twice, a stray run of the same
+   * chain) only the first to finish records its outcome, and the other finds
+   * the record moved on.
+   */
   async saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate): Promise<JobRecord | undefined> {
     const now = new Date(this.clock()).toISOString();
     return this.update({
@@ -75,7 +82,7 @@ export class LongJobStore implements LongJobRecords {
       UpdateExpression: `SET #checkpoint = :checkpoint, steps = :steps, executionArn = :arn, updatedAt = :now${
         update.progress === undefined ? '' : ', progress = :progress'
       }`,
-      ...withCondition(ownedByAttempt(attempt), {
+      ...withCondition(allOf(ownedByAttempt(attempt), followsStep(update.steps - 1)), {
         names: { '#checkpoint': 'checkpoint' },
         values: {
           ':checkpoint': update.checkpoint ?? null,
@@ -88,13 +95,14 @@ export class LongJobStore implements LongJobRecords {
     });
   }
 
+  /** Like `saveCheckpoint`, only over the checkpoint the last step started from. */
   async succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string): Promise<boolean> {
     const now = this.clock();
     const record = await this.update({
       Key: { id },
       UpdateExpression:
         'SET #state = :succeeded, #result = :result, steps = :steps, executionArn = :arn, progress = :done, finishedAt = :now, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequested',
-      ...withCondition(ownedByAttempt(attempt, 'succeeded'), {
+      ...withCondition(allOf(ownedByAttempt(attempt, 'succeeded'), followsStep(steps - 1)), {
         names: { '#result': 'result', '#error': 'error' },
         values: {
           ':succeeded': 'succeeded',
@@ -133,4 +141,11 @@ export class LongJobStore implements LongJobRecords {
       throw error;
     }
   }
+}
+
+/** "The record's last checkpoint is the `steps`-th": no step has been recorded since the one this step started from. */
+function followsStep(steps: number) {
+  return steps === 0
+    ? term('(attribute_not_exists(steps) OR steps = :previousSteps)', {}, { ':previousSteps': 0 })
+    : term('steps = :previousSteps', {}, { ':previousSteps': steps });
 }

@@ -64,6 +64,17 @@ export interface LongJobContractInput<Name extends string, Schema extends z.ZodT
    * @default '10m'
    */
   readonly stepTimeout?: DurationInput;
+  /**
+   * Longest the whole job is expected to take, from its first step to its
+   * result, waits and retry backoffs included. Up to 5 minutes, the job runs on
+   * an Express workflow, billed per execution and duration (about $2 per
+   * million short jobs) instead of per state transition ($25 per million
+   * transitions); a job that overruns it is handed over to the Standard workflow
+   * and finishes there, nothing lost. Longer, or not given: Standard.
+   * At least `stepTimeout`.
+   * @default - not declared: the Standard workflow
+   */
+  readonly maxDuration?: DurationInput;
   /** Retries of a failing step, from the last checkpoint, with the same semantics as short jobs. @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicyInput;
   /** The queue delayed and scheduled starts of this job arrive on. @default 'default' */
@@ -86,7 +97,14 @@ export interface LongJobContract<Name extends string = string, Schema extends z.
   extends JobContract<Name, Schema, Result> {
   readonly mode: 'long';
   readonly stepTimeoutMs: number;
+  /** The declared `maxDuration` in ms, when given. */
+  readonly maxDurationMs?: number;
+  /** Where its steps run: `express` when `maxDuration` fits an Express execution (5 minutes), else `standard`. */
+  readonly workflow: LongJobWorkflow;
 }
+
+/** The Step Functions workflow type a long job runs on. */
+export type LongJobWorkflow = 'standard' | 'express';
 
 /**
  * A long job type with its step. It is a `JobDefinition` too (its `handler`

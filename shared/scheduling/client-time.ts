@@ -12,6 +12,7 @@ import type { CancelResult, JobStore } from '../store/job-store.js';
 import { type DelayPlan, type DelayRequest, planDelay } from './delay.js';
 import { type RecurrenceInput, toRecurrence } from './expressions.js';
 import { JobScheduler, type ScheduleInfo } from './job-scheduler.js';
+import { isExpressExecution } from './names.js';
 
 export interface TimeFeaturesOptions {
   readonly registry: JobRegistry;
@@ -83,6 +84,9 @@ export function createTimeFeatures(options: TimeFeaturesOptions) {
     // No execution ARN yet: no step has begun the attempt, and the first one finds the job cancelled and ends.
     const executionArn = record.executionArn;
     if (executionArn === undefined) return;
+    // Express executions cannot be stopped (StopExecution: "not supported by EXPRESS state machines"); the record's
+    // cancel ends them: the running step's signal aborts within the cancel watch's 5 s, and no checkpoint is stored after.
+    if (isExpressExecution(executionArn)) return;
     try {
       await options.sfn.send(
         new StopExecutionCommand({ executionArn, error: 'JobCancelled', cause: `job ${record.id} was cancelled` }),

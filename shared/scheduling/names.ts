@@ -75,21 +75,43 @@ export function executionName(jobId: string, series: ExecutionSeries): string {
 }
 
 /**
+ * The execution name in an execution ARN (or the name itself). A Standard
+ * execution's ARN ends with it (`…:execution:<machine>:<name>`); an Express
+ * execution's has a run id after it (`…:express:<machine>:<name>:<run id>`).
+ */
+export function executionNameOf(execution: string): string {
+  const parts = execution.split(':');
+  if (parts.length === 1) return execution;
+  return parts[5] === 'express' && parts.length >= 9 ? (parts[7] as string) : (parts.at(-1) as string);
+}
+
+/** True for the ARN of an Express workflow execution (`arn:…:states:…:express:…`). */
+export function isExpressExecution(executionArn: string): boolean {
+  return executionArn.split(':')[5] === 'express';
+}
+
+/**
  * Name of the `generation`-th continuation (continue-as-new) of the execution
  * `current` (its name or ARN): the series' first name plus `_g<generation>`.
  */
 export function continuedExecutionName(current: string, generation: number): string {
-  const name = current.slice(current.lastIndexOf(':') + 1);
-  return `${name.replace(GENERATION_SUFFIX, '')}_g${generation}`;
+  return `${executionNameOf(current).replace(GENERATION_SUFFIX, '')}_g${generation}`;
 }
 
 /**
  * True when two executions (names or ARNs) belong to the same chain: one
  * attempt series and its continuations. A step run by another chain (a stray
  * second start) must not touch the job.
+ *
+ * Two Express executions are one chain only when they are the same run: Step
+ * Functions does not refuse an Express start with a name already used, so a
+ * repeated delivery starts a second run of the same name, which is a stray.
+ * Between an Express run and the Standard execution it handed over to, the
+ * names tell (the continuation is named `<name>_g<n>`).
  */
 export function sameExecutionChain(a: string, b: string): boolean {
-  return a.replace(GENERATION_SUFFIX, '') === b.replace(GENERATION_SUFFIX, '');
+  if (isExpressExecution(a) && isExpressExecution(b)) return a === b;
+  return executionNameOf(a).replace(GENERATION_SUFFIX, '') === executionNameOf(b).replace(GENERATION_SUFFIX, '');
 }
 
 /** @throws InvalidScheduleError unless `name` is a valid recurring schedule name. */

@@ -120,16 +120,20 @@ describe('LongJobs', () => {
       expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 4, IntervalSeconds: 5 }),
     ]);
     expect(step.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordFailure' }]);
-    // Step Lambda: longest step 11 min + 60 s; the task gives it 30 s more.
-    expect(step.TimeoutSeconds).toBe(12 * 60 + 30);
+    // Step Lambda: longest step 11 min + the 60 s invocation budget + 60 s; the task gives it 30 s more.
+    expect(step.TimeoutSeconds).toBe(13 * 60 + 30);
   });
 
-  it('sizes the step function from the longest step and passes the continue-as-new limit', () => {
+  it('sizes the step function from the longest step and the invocation budget, and passes both limits', () => {
     const { template } = withTime();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 720,
+      Timeout: 780,
       Environment: {
-        Variables: Match.objectLike({ JOBSTACK_MAX_STEPS_PER_EXECUTION: '500', [FunctionEnv.jobTypes]: 'demo.long' }),
+        Variables: Match.objectLike({
+          JOBSTACK_MAX_STEPS_PER_EXECUTION: '500',
+          JOBSTACK_LONG_JOB_INVOCATION_BUDGET_MS: '60000',
+          [FunctionEnv.jobTypes]: 'demo.long',
+        }),
       },
     });
   });

@@ -1,5 +1,5 @@
 import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Registry, registry } from '../../functions/jobs/contracts.js';
@@ -126,6 +126,29 @@ describe('long jobs on Step Functions', () => {
     expect(record.executionArn).toMatch(new RegExp(`:execution:[^:]+:${jobId}_r0_q[0-9a-f]{8}$`));
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
     expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it('demo.long with 10 short steps needs fewer step invocations than steps (several steps share one)', async () => {
+    const { jobId } = await jobs.enqueue('demo.long', { steps: 10, stepMs: 0 });
+    const record = await jobs.wait(jobId, { timeout: '90s' });
+    expect(record).toMatchObject({ state: 'succeeded', steps: 10, result: { steps: 10 } });
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: record.executionArn, maxResults: 1000 }));
+    const invocations = (history.events ?? []).filter((event) => event.type === 'TaskScheduled').length;
+    expect(invocations).toBeGreaterThanOrEqual(1);
+    expect(invocations).toBeLessThan(10);
+  });
+
+  it('demo.long-express (maxDuration 2m) runs on the Express state machine with checkpoints and progress', async () => {
+    const { jobId } = await jobs.enqueue('demo.long-express', { steps: 5, stepMs: 50 });
+    const record = await jobs.wait(jobId, { timeout: '90s' });
+    expect(record).toMatchObject({ state: 'succeeded', attempts: 1, steps: 5, progress: { percent: 100 }, result: { steps: 5 } });
+    expect(record.executionArn).toMatch(/:jobstack[^:]*-long-jobs-express:|:express:/);
+  });
+
+  it('demo.long-express with a step that fails transiently retries from its checkpoint on Express', async () => {
+    const { jobId } = await jobs.enqueue('demo.long-express', { steps: 4, stepMs: 10, failAtStep: 3 });
+    const record = await jobs.wait(jobId, { timeout: '90s' });
+    expect(record).toMatchObject({ state: 'succeeded', attempts: 2, steps: 4, result: { steps: 4 } });
   });
 
   it('demo.long with a step that fails transiently resumes from its checkpoint and completes', async () => {

@@ -61,3 +61,39 @@ describe('LongJobStore on a real table', () => {
     expect(await longJobs.saveCheckpoint(id, 1, { checkpoint: { cursor: 6 }, steps: 3, executionArn: ARN })).toBeUndefined();
   });
 });
+
+describe('checkpoints versioned by their step count (Express runs at least once)', () => {
+  it('records one outcome of two runs of the same step at once; the other finds the record moved on', async () => {
+    const id = await queuedLongJob();
+    await longJobs.beginAttempt(id, ARN);
+    await longJobs.saveCheckpoint(id, 1, { checkpoint: { cursor: 1 }, steps: 1, executionArn: ARN });
+    // Both runs started from the first checkpoint and both finished step 2.
+    const written = await Promise.all([
+      longJobs.saveCheckpoint(id, 1, { checkpoint: { cursor: 2, run: 'a' }, steps: 2, executionArn: ARN }),
+      longJobs.saveCheckpoint(id, 1, { checkpoint: { cursor: 2, run: 'b' }, steps: 2, executionArn: ARN }),
+    ]);
+    expect(written.filter((record) => record !== undefined)).toHaveLength(1);
+    expect(await jobs.get(id)).toMatchObject({ steps: 2, checkpoint: { cursor: 2 } });
+  });
+
+  it('never lets a late step overwrite a later checkpoint or end a job whose checkpoint moved on', async () => {
+    const id = await queuedLongJob();
+    await longJobs.beginAttempt(id, ARN);
+    expect(await longJobs.saveCheckpoint(id, 1, { checkpoint: 'one', steps: 1, executionArn: ARN })).toBeDefined();
+    expect(await longJobs.saveCheckpoint(id, 1, { checkpoint: 'two', steps: 2, executionArn: ARN })).toBeDefined();
+    // A duplicate run still at step 2 (started from checkpoint 'one') finishes it, or finishes the job, late.
+    expect(await longJobs.saveCheckpoint(id, 1, { checkpoint: 'two again', steps: 2, executionArn: ARN })).toBeUndefined();
+    expect(await longJobs.succeed(id, 1, { from: 'one' }, 2, ARN)).toBe(false);
+    expect(await jobs.get(id)).toMatchObject({ state: 'running', steps: 2, checkpoint: 'two' });
+    expect(await longJobs.succeed(id, 1, { from: 'two' }, 3, ARN)).toBe(true);
+  });
+
+  it('accepts the first checkpoint of a job that has none, and of a retried attempt from where the last one got to', async () => {
+    const id = await queuedLongJob();
+    await longJobs.beginAttempt(id, ARN);
+    expect(await longJobs.saveCheckpoint(id, 1, { checkpoint: 'one', steps: 1, executionArn: ARN })).toBeDefined();
+    await longJobs.scheduleRetry(id, 1, failure, clock.now());
+    await longJobs.beginAttempt(id, ARN);
+    expect(await longJobs.saveCheckpoint(id, 2, { checkpoint: 'two', steps: 2, executionArn: ARN })).toBeDefined();
+  });
+});

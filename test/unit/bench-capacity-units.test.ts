@@ -8,7 +8,7 @@ import {
   readUnits,
   tableWriteUnits,
 } from '../../bench/lib/dynamodb-units.js';
-import { perJobCost } from '../../bench/lib/prices.js';
+import { EXPRESS_GB_SECONDS, EXPRESS_REQUESTS, expressBilledGbSeconds, perJobCost } from '../../bench/lib/prices.js';
 import type { RequestCharge } from '../../bench/lib/request-meter.js';
 import { quantile } from '../../bench/lib/stats.js';
 
@@ -129,6 +129,25 @@ describe('price per job', () => {
 
   it('fails for a job count that is not positive', () => {
     expect(() => perJobCost([], 0)).toThrow(/jobs must be positive \(given 0\)/);
+  });
+
+  it('bills Express duration in 100 ms and 64 MB steps: 230 ms at 64 MB is 0.3 s × 1/16 GB', () => {
+    expect(expressBilledGbSeconds(230)).toBeCloseTo(0.3 / 16);
+    expect(expressBilledGbSeconds(0)).toBeCloseTo(0.1 / 16);
+    expect(expressBilledGbSeconds(100, 65)).toBeCloseTo(0.1 * (128 / 1024));
+    expect(() => expressBilledGbSeconds(-1)).toThrow(RangeError);
+  });
+
+  it('prices an Express execution at $1 per million requests plus $0.00001667 per GB-second, no transitions', () => {
+    const charges = [
+      charge({ service: EXPRESS_REQUESTS, operation: 'Request', billedRequests: 10, modelled: true }),
+      charge({ service: EXPRESS_GB_SECONDS, operation: 'Duration', billedRequests: 10 * expressBilledGbSeconds(230) }),
+    ];
+    const cost = perJobCost(charges, 10);
+    expect(cost.stepFunctionsTransitions).toBe(0);
+    expect(cost.stepFunctionsExpressRequests).toBe(1);
+    // $1.00 + 0.01875 GB-s × $0.00001667 × 1e6 = $1.31 per million jobs.
+    expect(cost.dollarsPerMillion).toBeCloseTo(1 + (0.3 / 16) * 16.67, 4);
   });
 });
 

@@ -151,7 +151,7 @@ describe('planning from contracts alone', () => {
     expect(planSchedules(contracts)).toEqual([
       expect.objectContaining({ name: 'email.send', jobType: 'email.send', queue: 'mail', expression: 'rate(1 day)' }),
     ]);
-    expect(planLongJobs(contracts)).toEqual({ jobTypes: ['search.reindex'], longestStepTimeoutMs: 300_000 });
+    expect(planLongJobs(contracts)).toEqual({ jobTypes: ['search.reindex'], expressJobTypes: [], longestStepTimeoutMs: 300_000 });
   });
 
   it('plans the demo contracts exactly as the demo handlers', () => {

@@ -45,6 +45,7 @@ describe('public entry points', () => {
       'InvalidFlowJobError',
       'InvalidFlowKeyError',
       'InvalidFlowOptionError',
+      'InvalidLongJobError',
       'InvalidOrderingKeyError',
       'InvalidPayloadError',
       'InvalidPriorityError',

@@ -66,6 +66,7 @@ describe('planQueues', () => {
           'demo.greet',
           'demo.large-numbers',
           'demo.long',
+          'demo.long-express',
           'demo.once',
           'demo.progress',
           'demo.sleep',

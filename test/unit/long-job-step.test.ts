@@ -55,14 +55,15 @@ class MemoryRecords implements LongJobRecords {
   async saveCheckpoint(id: string, attempt: number, update: CheckpointUpdate) {
     this.write('saveCheckpoint', { ...update });
     const record = this.owned(id, attempt);
-    if (!record) return undefined;
+    // As LongJobStore: only over the checkpoint the step started from.
+    if (!record || (record.steps ?? 0) !== update.steps - 1) return undefined;
     Object.assign(record, update);
     return structuredClone(record);
   }
   async succeed(id: string, attempt: number, result: unknown, steps: number, executionArn: string) {
     this.write('succeed', { result });
     const record = this.owned(id, attempt);
-    if (!record) return false;
+    if (!record || (record.steps ?? 0) !== steps - 1) return false;
     Object.assign(record, { state: 'succeeded', result, steps, executionArn, progress: { percent: 100 } });
     return true;
   }
@@ -88,6 +89,8 @@ class MemoryRecords implements LongJobRecords {
 }
 
 const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+/** One step per invocation, as before the loop: for the tests of what a single step returns. */
+const oneStepPerCall = { invocationBudgetMs: 0 };
 const FIFTEEN_MINUTES = 15 * 60_000;
 
 /** The ARN of a job's first execution, as the worker names it (series suffix with a made-up hash). */
@@ -103,10 +106,11 @@ async function runMachine(runner: ReturnType<typeof createStepRunner>, jobId: st
     const output = await runner.runStep(state, FIFTEEN_MINUTES);
     statuses.push(output);
     const { status, waitSeconds, nextExecutionName, ...next } = output;
-    if (status === 'continue') state = { ...state, ...next };
+    const { stepsRun: _stepsRun, resumeAt: _resumeAt, ...loop } = next;
+    if (status === 'continue') state = { ...state, ...loop };
     else if (status === 'wait' || status === 'retry') {
       clock.now += waitSeconds * 1_000;
-      state = { ...state, ...next };
+      state = { ...state, ...loop };
     } else if (status === 'continue-as-new') state = { ...next, executionArn: `arn:exec:${nextExecutionName}` };
     else return statuses;
   }
@@ -137,7 +141,13 @@ describe('long-job step loop', () => {
     const clock = { now: Date.parse('2026-03-22T10:00:00Z') };
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'j1', type: 'test.count', payload: { steps: 4 } });
-    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+    const runner = createStepRunner({
+      ...oneStepPerCall,
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
     const statuses = await runMachine(runner, 'j1', clock);
     expect(statuses.map((s) => s.status)).toEqual(['continue', 'continue', 'continue', 'succeeded']);
     expect(await records.get('j1')).toMatchObject({
@@ -155,6 +165,7 @@ describe('long-job step loop', () => {
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'j2', type: 'test.count', payload: { steps: 3 } });
     const runner = createStepRunner({
+      ...oneStepPerCall,
       registry: defineRegistry(counterJob({ failOnAttempt1AtStep: 2 })),
       records,
       logger,
@@ -225,6 +236,7 @@ describe('long-job step loop', () => {
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'many', type: 'test.count', payload: { steps: 5 } });
     const runner = createStepRunner({
+      ...oneStepPerCall,
       registry: defineRegistry(counterJob()),
       records,
       logger,
@@ -254,7 +266,13 @@ describe('long-job step loop', () => {
     const clock = { now: 0 };
     const records = new MemoryRecords(() => clock.now);
     records.add({ id: 'c', type: 'test.count', payload: { steps: 10 } });
-    const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger, clock: () => clock.now });
+    const runner = createStepRunner({
+      ...oneStepPerCall,
+      registry: defineRegistry(counterJob()),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
     const input: StepInput = { jobId: 'c', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: 'arn:exec:0' };
     expect((await runner.runStep(input, FIFTEEN_MINUTES)).status).toBe('continue');
     (records.records.get('c') as JobRecord).cancelRequested = true;
@@ -343,6 +361,7 @@ describe('long jobs whose payload is in S3 (fault 8)', () => {
     records.add({ id: 'big', type: 'test.count', payload: null, payloadRef });
     const payloads = { get: vi.fn(async () => ({ steps: 2 })) };
     const runner = createStepRunner({
+      ...oneStepPerCall,
       registry: defineRegistry(counterJob()),
       records,
       logger,
@@ -508,5 +527,278 @@ describe('job types that are names of Object members (fault 11)', () => {
     const runner = createStepRunner({ registry: defineRegistry(counterJob()), records, logger });
     expect((await runMachine(runner, 'p', { now: 0 })).map((s) => s.status)).toEqual(['dead']);
     expect(await records.get('p')).toMatchObject({ state: 'dead', error: { name: 'UnknownJobTypeError' } });
+  });
+});
+
+/** A job of `steps` steps that each take `stepMs` on the fake clock and note which checkpoint they started from. */
+function timedJob(clock: { now: number }, seen: number[], options: { stepMs: number; onStep?: (done: number) => void }) {
+  return defineLongJob({
+    name: 'test.timed',
+    schema: z.object({ steps: z.number().int() }),
+    retry: { maxAttempts: 3, baseDelay: '10s', jitter: 'none' },
+    stepTimeout: '1m',
+    step: async ({ steps }, { checkpoint, step }) => {
+      const done = (checkpoint as { done: number } | undefined)?.done ?? 0;
+      expect(step).toBe(done);
+      seen.push(done);
+      options.onStep?.(done);
+      clock.now += options.stepMs;
+      if (done + 1 >= steps) return { done: true, result: { steps: done + 1 } };
+      return { checkpoint: { done: done + 1 }, progress: (100 * (done + 1)) / steps };
+    },
+  });
+}
+
+describe('several steps per invocation, within its time budget', () => {
+  it('runs steps while the budget lasts, then the next invocation continues from the last checkpoint', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'b10', type: 'test.timed', payload: { steps: 10 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(timedJob(clock, seen, { stepMs: 1_000 })),
+      records,
+      logger,
+      clock: () => clock.now,
+      invocationBudgetMs: 3_500,
+    });
+    const statuses = await runMachine(runner, 'b10', clock);
+    // 1 s steps in a 3.5 s budget: a fourth step starts at 3 s, none at 4 s.
+    expect(statuses.map((s) => [s.status, s.stepsRun])).toEqual([
+      ['continue', 4],
+      ['continue', 4],
+      ['succeeded', 2],
+    ]);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await records.get('b10')).toMatchObject({ state: 'succeeded', attempts: 1, steps: 10, result: { steps: 10 } });
+  });
+
+  it('runs all 10 short steps of a job in one invocation with the default budget', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'short', type: 'test.timed', payload: { steps: 10 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(timedJob(clock, seen, { stepMs: 5 })),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
+    expect((await runMachine(runner, 'short', clock)).map((s) => [s.status, s.stepsRun])).toEqual([['succeeded', 10]]);
+  });
+
+  it('starts no step whose whole stepTimeout does not fit in the Lambda time left', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'fit', type: 'test.timed', payload: { steps: 3 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(timedJob(clock, seen, { stepMs: 30_000 })),
+      records,
+      logger,
+      clock: () => clock.now,
+      invocationBudgetMs: 10 * 60_000,
+    });
+    // 2 minutes left: after a 30 s step, 85 s remain beyond the 5 s safety (a 1 min step fits); after two, 55 s (it does not).
+    const output = await runner.runStep(
+      { jobId: 'fit', startAttempt: 0, generation: 0, executionSteps: 0, executionArn: firstExecutionArn('fit') },
+      2 * 60_000,
+    );
+    expect(output).toMatchObject({ status: 'continue', stepsRun: 2, executionSteps: 1 });
+    expect(await records.get('fit')).toMatchObject({ state: 'running', steps: 2, checkpoint: { done: 2 } });
+  });
+
+  it('keeps the checkpoints a loop wrote before a step broke off, and the next invocation resumes at the last of them', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'crash', type: 'test.timed', payload: { steps: 6 } });
+    let crashAt: number | undefined = 3;
+    const job = timedJob(clock, seen, {
+      stepMs: 10,
+      onStep: (done) => {
+        if (done === crashAt) {
+          crashAt = undefined;
+          // As when the invocation dies mid-step: checkpoints 1..3 are written, step 4's work is lost.
+          throw new CrashError();
+        }
+      },
+    });
+    class CrashError extends Error {}
+    const runner = createStepRunner({ registry: defineRegistry(job), records, logger, clock: () => clock.now });
+    const input: StepInput = {
+      jobId: 'crash',
+      startAttempt: 0,
+      generation: 0,
+      executionSteps: 0,
+      executionArn: firstExecutionArn('crash'),
+    };
+    const crashed = await runner.runStep(input, FIFTEEN_MINUTES);
+    // A job error comes back as a retry of the attempt; the record keeps the 3 checkpoints the loop wrote before it.
+    expect(crashed).toMatchObject({ status: 'retry', stepsRun: 4 });
+    expect(await records.get('crash')).toMatchObject({ state: 'retrying', steps: 3, checkpoint: { done: 3 } });
+    const resumed = await runner.runStep({ ...input, executionSteps: 1 }, FIFTEEN_MINUTES);
+    expect(resumed).toMatchObject({ status: 'succeeded', stepsRun: 3 });
+    expect(seen).toEqual([0, 1, 2, 3, 3, 4, 5]);
+    expect(await records.get('crash')).toMatchObject({ state: 'succeeded', attempts: 2, steps: 6 });
+  });
+
+  it('records each checkpoint once when two runs of the same execution loop over the job at once', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'twice', type: 'test.timed', payload: { steps: 10 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(timedJob(clock, seen, { stepMs: 1 })),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
+    const input: StepInput = {
+      jobId: 'twice',
+      startAttempt: 0,
+      generation: 0,
+      executionSteps: 0,
+      executionArn: firstExecutionArn('twice'),
+    };
+    const saves: number[] = [];
+    const save = records.saveCheckpoint.bind(records);
+    records.saveCheckpoint = async (id, attempt, update) => {
+      const saved = await save(id, attempt, update);
+      if (saved) saves.push(update.steps);
+      return saved;
+    };
+    // Both begin from the same record (an Express execution run twice by Step Functions).
+    records.records.set('twice', {
+      ...(records.records.get('twice') as JobRecord),
+      state: 'running',
+      attempts: 1,
+      executionArn: input.executionArn,
+    });
+    const outputs = await Promise.all([runner.runStep(input, FIFTEEN_MINUTES), runner.runStep(input, FIFTEEN_MINUTES)]);
+    expect(outputs.map((o) => o.status).sort()).toEqual(['finished', 'succeeded']);
+    expect(saves).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await records.get('twice')).toMatchObject({ state: 'succeeded', steps: 10, result: { steps: 10 } });
+  });
+
+  it('checks for cancel between steps: a cancel asked during a step ends the job after it, no further step runs', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'cx', type: 'test.timed', payload: { steps: 10 } });
+    const job = timedJob(clock, seen, {
+      stepMs: 10,
+      onStep: (done) => {
+        if (done === 2) (records.records.get('cx') as JobRecord).cancelRequested = true;
+      },
+    });
+    const runner = createStepRunner({ registry: defineRegistry(job), records, logger, clock: () => clock.now });
+    expect((await runMachine(runner, 'cx', clock)).map((s) => [s.status, s.stepsRun])).toEqual([['cancelled', 3]]);
+    expect(seen).toEqual([0, 1, 2]);
+    expect(await records.get('cx')).toMatchObject({ state: 'cancelled', steps: 3 });
+  });
+
+  it('ends at once when the job was cancelled outright during a step (its checkpoint is refused)', async () => {
+    const clock = { now: 0 };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'cy', type: 'test.timed', payload: { steps: 10 } });
+    const job = timedJob(clock, seen, {
+      stepMs: 10,
+      onStep: (done) => {
+        if (done === 4) (records.records.get('cy') as JobRecord).state = 'cancelled';
+      },
+    });
+    const runner = createStepRunner({ registry: defineRegistry(job), records, logger, clock: () => clock.now });
+    expect((await runMachine(runner, 'cy', clock)).map((s) => [s.status, s.stepsRun])).toEqual([['cancelled', 5]]);
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(await records.get('cy')).toMatchObject({ state: 'cancelled', steps: 4 });
+  });
+
+  it('retries a step that fails mid-loop after its backoff, from the checkpoint before it, by the retry policy', async () => {
+    const clock = { now: 0 };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'rt', type: 'test.count', payload: { steps: 6 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(counterJob({ failOnAttempt1AtStep: 3 })),
+      records,
+      logger,
+      clock: () => clock.now,
+    });
+    const statuses = await runMachine(runner, 'rt', clock);
+    expect(statuses.map((s) => [s.status, s.waitSeconds, s.stepsRun])).toEqual([
+      ['retry', 10, 3],
+      ['succeeded', 0, 4],
+    ]);
+    expect(await records.get('rt')).toMatchObject({ state: 'succeeded', attempts: 2, steps: 6, error: { message: 'transient' } });
+  });
+});
+
+describe('on an Express execution (5 minutes at most)', () => {
+  const expressInput = (jobId: string, startedAt: number): StepInput => ({
+    jobId,
+    startAttempt: 0,
+    generation: 0,
+    executionSteps: 0,
+    executionArn: `arn:aws:states:us-east-1:1:express:jobs-express:${jobId}_r0_q0123abcd:run-1`,
+    workflow: 'express',
+    executionStartedAt: new Date(startedAt).toISOString(),
+  });
+
+  it('hands a job that overruns its maxDuration over to Standard before the execution ends, and it finishes there', async () => {
+    const clock = { now: Date.parse('2026-12-01T10:00:00Z') };
+    const seen: number[] = [];
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'over', type: 'test.timed', payload: { steps: 10 } });
+    const runner = createStepRunner({
+      registry: defineRegistry(timedJob(clock, seen, { stepMs: 40_000 })),
+      records,
+      logger,
+      clock: () => clock.now,
+      invocationBudgetMs: 15 * 60_000,
+    });
+    const first = await runner.runStep(expressInput('over', clock.now), FIFTEEN_MINUTES);
+    // 40 s steps with a 1 min stepTimeout in 5 min less 20 s: a step starts only while 60 s remain (at 0, 40, …, 200 s).
+    expect(first).toMatchObject({ status: 'continue-as-new', generation: 1, resumeAt: 0 });
+    expect(first.nextExecutionName).toBe('over_r0_q0123abcd_g1');
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+    const rest = await runMachine(runner, 'over', clock);
+    expect(rest.at(-1)).toMatchObject({ status: 'succeeded' });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await records.get('over')).toMatchObject({ state: 'succeeded', attempts: 1, steps: 10 });
+  });
+
+  it('hands over a retry whose backoff does not fit, and the Standard execution waits out the rest of it', async () => {
+    const clock = { now: Date.parse('2026-12-01T10:00:00Z') };
+    const records = new MemoryRecords(() => clock.now);
+    records.add({ id: 'late', type: 'test.count', payload: { steps: 3 } });
+    const slowRetry = defineLongJob({
+      ...counterJob({ failOnAttempt1AtStep: 2 }),
+      stepTimeout: '1m',
+      retry: { maxAttempts: 3, baseDelay: '5m', maxDelay: '5m', jitter: 'none' },
+    });
+    const runner = createStepRunner({ registry: defineRegistry(slowRetry), records, logger, clock: () => clock.now });
+    const handedOver = await runner.runStep(expressInput('late', clock.now), FIFTEEN_MINUTES);
+    expect(handedOver).toMatchObject({ status: 'continue-as-new', resumeAt: clock.now + 5 * 60_000 });
+    expect(await records.get('late')).toMatchObject({ state: 'retrying', steps: 1 });
+
+    const { resumeAt, nextExecutionName, status: _status, waitSeconds: _wait, stepsRun: _run, ...loop } = handedOver;
+    const standard: StepInput = {
+      ...loop,
+      executionArn: `arn:exec:${nextExecutionName}`,
+      executionInput: { resumeAt: resumeAt ?? 0 },
+    };
+    clock.now += 2_000;
+    expect(await runner.runStep(standard, FIFTEEN_MINUTES)).toMatchObject({
+      status: 'wait',
+      waitSeconds: 298,
+      executionSteps: 1,
+    });
+    clock.now += 298_000;
+    expect(await runner.runStep({ ...standard, executionSteps: 1 }, FIFTEEN_MINUTES)).toMatchObject({
+      status: 'succeeded',
+      stepsRun: 2,
+    });
+    expect(await records.get('late')).toMatchObject({ state: 'succeeded', attempts: 2, steps: 3 });
   });
 });
