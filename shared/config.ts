@@ -33,10 +33,14 @@ export const FunctionEnv = {
   levelQueues: 'JOBSTACK_LEVEL_QUEUES',
   /**
    * How the worker writes successes: `batched` (the records of a batch together, PartiQL BatchExecuteStatement)
-   * or `single` (an UpdateItem each). Unset: `batched` on AWS, `single` when `AWS_ENDPOINT_URL` points the SDK
-   * elsewhere (an emulator: MiniStack's PartiQL writes reach no DynamoDB stream, which lifecycle events and flows read).
+   * or `single` (an UpdateItem each). Unset: `batched` on AWS and on the emulator `jobstack local up` starts (its
+   * patches stream PartiQL updates and set {@link FunctionEnv.emulatorPartiqlStreams}), `single` when
+   * `AWS_ENDPOINT_URL` points the SDK at any other endpoint (an emulator whose PartiQL writes may reach no DynamoDB
+   * stream, which lifecycle events and flows read: MiniStack's own do not).
    */
   successWrites: 'JOBSTACK_SUCCESS_WRITES',
+  /** Set to `1` by jobstack's MiniStack launcher: PartiQL updates there write DynamoDB stream records as on AWS. */
+  emulatorPartiqlStreams: 'JOBSTACK_EMULATOR_PARTIQL_STREAMS',
   /** Longest wait (ms) of a batched success for its batch mates. @default 10 (SUCCESS_LINGER_MS) */
   successLingerMs: 'JOBSTACK_SUCCESS_LINGER_MS',
 } as const;

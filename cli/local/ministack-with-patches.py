@@ -55,8 +55,18 @@ draining its stderr until no line has come for 5 ms after the response; on a bus
 metric lines Powertools writes at the end of an invocation) miss that window and are logged with the function's next
 invocation, which may never come. This patch makes the Node.js bootstrap write an end-of-invocation marker to stderr
 before its response, and the drain read up to that marker (at most 2 s), so every line lands with its invocation.
+Stream records for PartiQL updates. MiniStack 1.5.33 evaluates the conditions of PartiQL writes (ExecuteStatement,
+BatchExecuteStatement) but writes no DynamoDB stream record for an UPDATE, where AWS streams every item change
+whatever API made it: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html ("each time an
+item is modified"). The worker writes the successes of a batch as one BatchExecuteStatement of UPDATEs, and lifecycle
+events and flows read the stream; this patch emits the MODIFY record (old and new image) for every UPDATE that
+changed an item, as UpdateItem does. It also sets JOBSTACK_EMULATOR_PARTIQL_STREAMS=1 in MiniStack's environment,
+which MiniStack hands to every Lambda it runs, so the worker knows it may batch its success writes here (without it,
+the worker writes each success as an UpdateItem on any endpoint other than AWS's).
 """
+import copy
 import json
+import os
 import queue
 import re
 import sys
@@ -67,6 +77,7 @@ from datetime import datetime, timezone
 
 from ministack.core import lambda_runtime as _lr
 from ministack.services import cloudwatch as _cw
+from ministack.services import dynamodb as _ddb
 from ministack.services import eventbridge as _eb
 from ministack.services import lambda_svc as _lambda
 from ministack.services import scheduler as _sched
@@ -323,6 +334,20 @@ def _drain_to_invocation_end(self, *args, **kwargs):
     return "\n".join(lines)
 
 
+_original_partiql_update = _ddb._partiql_update
+
+
+def _partiql_update_with_stream_record(table, parsed, data=None):
+    pk_key, sk_key, _condition, err = _ddb._partiql_key_target(table, parsed)
+    before = None if err else copy.deepcopy(table["items"].get(pk_key, {}).get(sk_key))
+    status, headers, body = _original_partiql_update(table, parsed, data)
+    if status == 200 and before is not None:
+        after = table["items"].get(pk_key, {}).get(sk_key)
+        if after is not None and after != before:
+            _ddb._emit_stream_event(table["TableName"], "MODIFY", before, copy.deepcopy(after))
+    return status, headers, body
+
+
 _eb._invoke_target = _invoke_target_with_context
 _lambda._execute_function = _execute_reporting_stream_failures
 _lambda._poll_dynamodb_streams = _poll_dynamodb_streams_with_item_failures
@@ -334,6 +359,8 @@ _sqs._act_get_queue_attributes = _get_queue_attributes_with_age
 _sqs._HANDLERS["GetQueueAttributes"] = _get_queue_attributes_with_age
 _lambda._emit_lambda_logs = _emit_lambda_logs_with_error_line
 _lambda._emit_lambda_metrics = _emit_lambda_metrics_without_errors
+_ddb._partiql_update = _partiql_update_with_stream_record
+os.environ["JOBSTACK_EMULATOR_PARTIQL_STREAMS"] = "1"
 
 if __name__ == "__main__":
     from ministack.app import main

@@ -41,8 +41,9 @@ export function readWorkerEnvironment(env: NodeJS.ProcessEnv = process.env): Wor
     .map((type) => type.trim())
     .filter((type) => type.length > 0);
   const levelQueues = parseLevelQueues(env[FunctionEnv.levelQueues]);
-  const successWrites =
-    env[FunctionEnv.successWrites] || (env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB ? 'single' : 'batched');
+  const elsewhereThanAws = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_DYNAMODB);
+  const streamsPartiqlWrites = !elsewhereThanAws || env[FunctionEnv.emulatorPartiqlStreams] === '1';
+  const successWrites = env[FunctionEnv.successWrites] || (streamsPartiqlWrites ? 'batched' : 'single');
   if (successWrites !== 'batched' && successWrites !== 'single') {
     throw new ConfigurationError(`${FunctionEnv.successWrites} must be 'batched' or 'single' (given ${successWrites})`);
   }

@@ -20,6 +20,12 @@ describe('readWorkerEnvironment: how successes are written', () => {
     expect(readWorkerEnvironment({ ...base, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4566' }).successWrites).toBe('single');
   });
 
+  it('batches them on the emulator jobstack launches, whose patches stream PartiQL updates', () => {
+    const local = { ...base, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' };
+    expect(readWorkerEnvironment({ ...local, [FunctionEnv.emulatorPartiqlStreams]: '1' }).successWrites).toBe('batched');
+    expect(readWorkerEnvironment({ ...local, [FunctionEnv.emulatorPartiqlStreams]: '0' }).successWrites).toBe('single');
+  });
+
   it('follows JOBSTACK_SUCCESS_WRITES and JOBSTACK_SUCCESS_LINGER_MS, and refuses other values', () => {
     const env = { ...base, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', [FunctionEnv.successWrites]: 'batched' };
     expect(readWorkerEnvironment({ ...env, [FunctionEnv.successLingerMs]: '25' })).toMatchObject({
