@@ -17,7 +17,6 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DeleteScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -44,7 +43,7 @@ import { registry } from '../functions/jobs/handlers.js';
 import { createLongJobStarter } from '../functions/long-job/start-long-job.js';
 import { createStepRunner } from '../functions/long-job/step-runner.js';
 import type { FailureInput, StepInput } from '../functions/long-job/types.js';
-import { createWorkerMetrics, MetricsObserver } from '../functions/worker/metrics.js';
+import { MetricsObserver } from '../functions/worker/metrics.js';
 import { createRecordProcessor } from '../functions/worker/process-record.js';
 import {
   createAwsClients,
@@ -58,7 +57,6 @@ import {
   planQueues,
 } from '../shared/index.js';
 import { LongJobStore } from '../shared/long-jobs/long-job-store.js';
-import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../shared/metrics.js';
 import { PayloadStore } from '../shared/payload-store.js';
 import { COST_SHAPES, type CostShape, SHAPES_TO_ADD } from './cost-shapes.js';
 import { benchEndpoint, emulatorClientConfig, ensureStack } from './lib/emulator.js';
@@ -148,14 +146,10 @@ async function main(): Promise<void> {
   const workerDocuments = DynamoDBDocumentClient.from(workerDynamo, { marshallOptions: { removeUndefinedValues: true } });
   const workerStore = new JobStore(workerDocuments, config.jobsTable);
   const workerLogger = new Logger({ serviceName: 'jobstack-worker' });
-  // Metrics as the deployed functions write them (EMF log lines, so they count in the log bytes): the worker's
-  // queue-level metrics flushed by `logMetrics` and its per-type lines by `flushJobMetrics`, once per invocation;
-  // the long-job step function's per-queue and per-type lines once per step invocation.
-  const workerMetrics = createWorkerMetrics('default');
-  const workerObserver = new MetricsObserver(workerMetrics);
-  const stepObserver = new MetricsObserver(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME }), {
-    queueFromJob: true,
-  });
+  // Metrics as the deployed functions write them (EMF log lines, so they count in the log bytes): the worker's and
+  // the long-job step function's lines, written by `flushJobMetrics` once per invocation.
+  const workerObserver = new MetricsObserver();
+  const stepObserver = new MetricsObserver();
 
   // Long jobs: the worker's StartExecution is metered, then answered here instead of starting the
   // emulator's execution; the benchmark walks that execution itself with the real step code.
@@ -295,7 +289,6 @@ async function main(): Promise<void> {
           } finally {
             // What the handler's middlewares write at the end of every invocation.
             workerObserver.flush();
-            workerMetrics.publishStoredMetrics();
           }
         });
         // A long job's message only starts its execution: run that execution now, as Step Functions would
@@ -533,7 +526,7 @@ ${detail}
 
 Compute and logs (not in the request price). Handler time is measured against the emulator, whose DynamoDB and SQS
 answer in about a millisecond; on AWS each call takes several, so treat GB-s as a lower bound. Log bytes are what the
-Powertools Logger and Metrics (EMF lines, once per invocation) wrote, plus about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda START/END/REPORT lines per invocation (modelled).
+Powertools Logger and the EMF metric lines (once per invocation) wrote, plus about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of Lambda START/END/REPORT lines per invocation (modelled).
 
 ${markdownTable(['shape', 'handler ms/job', 'GB-s/job (512 MB)', 'compute $/M jobs (arm64)', 'log bytes/job', 'logs $/M jobs ($0.50/GB)'], computeRows)}
 

@@ -1,6 +1,6 @@
 /**
  * The custom CloudWatch metrics the worker publishes (Embedded Metric Format,
- * through Powertools Metrics) and the alarms and dashboard read. Both sides import
+ * written by functions/worker/metrics.ts) and the alarms and dashboard read. Both sides import
  * these names, so a rename cannot silently leave an alarm watching nothing.
  */
 

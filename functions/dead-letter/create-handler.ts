@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -9,7 +8,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { JobQueue, JobStore } from '../../shared/index.js';
 import { functionSqsClient } from '../../shared/queue.js';
 import { readWorkerEnvironment } from '../worker/environment.js';
-import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
+import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { DeadLetterEnv } from './environment.js';
 import { createUndeliverableProcessor } from './process-undeliverable.js';
 
@@ -35,8 +34,7 @@ export function createDeadLetterHandler(): DeadLetterHandler {
     marshallOptions: { removeUndefinedValues: true },
   });
   // Counted as the worker's own deaths, so the dead-jobs alarm of the queue sees them.
-  const metrics = createWorkerMetrics(environment.queueName);
-  const observer = new MetricsObserver(metrics);
+  const observer = new MetricsObserver();
   const processor = new BatchProcessor(EventType.SQS);
   const sqs = functionSqsClient();
   const undeliverableQueueUrl = process.env[DeadLetterEnv.undeliverableQueueUrl];
@@ -54,6 +52,5 @@ export function createDeadLetterHandler(): DeadLetterHandler {
 
   return middy(lambdaHandler)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
     .use(flushJobMetrics(observer));
 }

@@ -1,13 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../../shared/client/connection.js';
 import { jobClientFromEnvironment } from '../../shared/client/job-client.js';
 import { type HandlerRegistry, JobQueue, JobStore } from '../../shared/index.js';
-import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
 import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { readEventIntakeEnvironment } from './environment.js';
 import { createIntakeProcessor } from './process-intake.js';
@@ -34,9 +32,7 @@ export function createEventIntakeHandler(options: { readonly registry: HandlerRe
   const clients = createAwsClients();
   const client = jobClientFromEnvironment({ registry: options.registry, clients });
   // Refused events count as dead jobs of their job type's queue, so that queue's dead-jobs alarm sees them.
-  const observer = new MetricsObserver(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME }), {
-    queueFromJob: true,
-  });
+  const observer = new MetricsObserver();
   const processIntake = createIntakeProcessor({
     registry: options.registry,
     client,

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -13,7 +12,6 @@ import {
   jobsWithoutHandlers,
 } from '../../shared/index.js';
 import { LongJobStore } from '../../shared/long-jobs/long-job-store.js';
-import { METRICS_NAMESPACE, WORKER_SERVICE_NAME } from '../../shared/metrics.js';
 import { lazyPayloadReader } from '../attempt/payload.js';
 import { flushJobMetrics, MetricsObserver } from '../worker/metrics.js';
 import { readStepEnvironment } from './environment.js';
@@ -74,8 +72,7 @@ export function createLongJobStepHandler(options: LongJobStepHandlerOptions): Lo
   }
   const logger = new Logger({ serviceName: 'jobstack-long-job' });
   // Published under the worker's service and each job's own queue, so the queue's dead-jobs alarm covers long jobs too.
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: WORKER_SERVICE_NAME });
-  const observer = new MetricsObserver(metrics, { queueFromJob: true });
+  const observer = new MetricsObserver();
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });

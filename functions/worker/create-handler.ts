@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -25,7 +24,7 @@ import { lazyPayloadReader } from '../attempt/payload.js';
 import { readWorkerEnvironment } from './environment.js';
 import { processFifoBatch } from './fifo-batch.js';
 import { lazyLongJobStarter } from './lazy-long-job-starter.js';
-import { createWorkerMetrics, flushJobMetrics, MetricsObserver } from './metrics.js';
+import { flushJobMetrics, MetricsObserver } from './metrics.js';
 import { createPauseGate } from './pause-gate.js';
 import { createRecordProcessor, DEADLINE_SAFETY_MS } from './process-record.js';
 import { loadTracing, tracingEnabled } from './tracing.js';
@@ -82,7 +81,6 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
   const environment = readWorkerEnvironment(env);
   assertHandlersFor(registry, environment.jobTypes);
   const logger = new Logger({ serviceName: 'jobstack-worker' });
-  const metrics = createWorkerMetrics(environment.queueName);
   const documentClient = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -92,7 +90,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
   // Set only when the registry has long jobs: the worker then starts their executions instead of running them.
   const longJobStateMachineArn = env[FunctionEnv.longJobStateMachineArn];
 
-  const observer = new MetricsObserver(metrics);
+  const observer = new MetricsObserver();
   const processor = new BatchProcessor(EventType.SQS);
   const queue = new JobQueue(sqs, environment.queueUrl, environment.deadLetterQueueUrl);
   const processRecord = createRecordProcessor({
@@ -159,7 +157,7 @@ export function createWorkerHandlerFor(registry: HandlerRegistry, env: NodeJS.Pr
   // (a job's keys travel with each line, see job-log.ts), so there is nothing to reset.
   const handler = middy(lambdaHandler, { timeoutEarlyInMillis: 0 });
   if (tracing) handler.use(tracing.middleware);
-  return handler.use(injectLambdaContext(logger)).use(logMetrics(metrics)).use(flushJobMetrics(observer));
+  return handler.use(injectLambdaContext(logger)).use(flushJobMetrics(observer));
 }
 
 /** The longest timeout of the job types this queue carries (all of the registry's when the construct named none). */

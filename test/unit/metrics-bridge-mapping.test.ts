@@ -173,6 +173,53 @@ describe('the metrics bridge mapping table', () => {
   });
 });
 
+describe('emfData with several dimension sets in one directive', () => {
+  /** The worker's line for an invocation of one job type (functions/worker/metrics.ts). */
+  const line = {
+    _aws: {
+      Timestamp: AT,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'Jobstack',
+          Dimensions: [
+            ['service', 'Queue'],
+            ['service', 'Queue', 'JobType'],
+          ],
+          Metrics: [
+            { Name: 'JobsSucceeded', Unit: 'Count' },
+            { Name: 'JobDuration', Unit: 'Milliseconds' },
+          ],
+        },
+      ],
+    },
+    service: 'jobstack-worker',
+    Queue: 'default',
+    JobType: 'demo.echo',
+    JobsSucceeded: 2,
+    JobDuration: [78, 120],
+  };
+  const names = (datum: Datum) => datum.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(',');
+
+  it('publishes every metric under each set, as CloudWatch extracts it', () => {
+    const data = emfData(JSON.stringify(line));
+    expect(data.map((d) => [d.MetricName, names(d), d.Unit, d.Values])).toEqual([
+      ['JobsSucceeded', 'service=jobstack-worker,Queue=default', 'Count', [2]],
+      ['JobDuration', 'service=jobstack-worker,Queue=default', 'Milliseconds', [78, 120]],
+      ['JobsSucceeded', 'service=jobstack-worker,Queue=default,JobType=demo.echo', 'Count', [2]],
+      ['JobDuration', 'service=jobstack-worker,Queue=default,JobType=demo.echo', 'Milliseconds', [78, 120]],
+    ]);
+  });
+
+  it('drops only the set whose dimension has no value', () => {
+    const { JobType: _dropped, ...withoutType } = line;
+    const data = emfData(JSON.stringify(withoutType));
+    expect(data.map((d) => [d.MetricName, names(d)])).toEqual([
+      ['JobsSucceeded', 'service=jobstack-worker,Queue=default'],
+      ['JobDuration', 'service=jobstack-worker,Queue=default'],
+    ]);
+  });
+});
+
 describe('LogGroupCursor', () => {
   const event = (stream: string, timestamp: number, message = 'line'): LogEvent => ({
     logStreamName: stream,
