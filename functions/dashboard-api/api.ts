@@ -382,7 +382,7 @@ function pauseOptions(body: string | undefined): PauseOptions {
 
 /** `{ type, payload, delay? }`: the payload itself is checked by `enqueue` against the type's schema. */
 function enqueueBody(body: string | undefined): { type: string; payload: unknown; delay?: string } {
-  const example = '{"type":"demo.echo","payload":{"message":"hi"},"delay":"30s"}';
+  const example = '{"type":"email.send","payload":{"to":"a@example.com"},"delay":"30s"}';
   const { type, payload, delay, ...unknown } = jsonObjectBody(body, example, MAX_ENQUEUE_BODY_BYTES);
   const extra = Object.keys(unknown);
   if (extra.length > 0) throw new ApiError(400, `unknown enqueue field(s): ${extra.join(', ')}`);
