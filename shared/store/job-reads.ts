@@ -84,14 +84,7 @@ export class JobReader {
 
   /** One Scan page in table order, sorted within itself: the cursor is DynamoDB's LastEvaluatedKey. */
   private async listScannedPage(query: ListQuery, limit: number): Promise<ListPage> {
-    const filter = listFilter(query);
-    // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
-    filter.names['#state'] = 'state';
-    filter.terms.unshift('attribute_exists(#state)');
-    if (query.state !== undefined) {
-      filter.values[':state'] = query.state;
-      filter.terms.push('#state = :state');
-    }
+    const filter = scanFilter(query);
     let startKey = decodeCursor(query.cursor);
     if (startKey !== undefined && 'before' in startKey) {
       throw new InvalidArgumentError(
@@ -121,14 +114,7 @@ export class JobReader {
 
   /** Newest created first over a Scan: the cursor is the last job shown, `{ before: { createdAt, id } }`. */
   private async listScanned(query: ListQuery, limit: number): Promise<ListPage> {
-    const filter = listFilter(query);
-    // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
-    filter.names['#state'] = 'state';
-    filter.terms.unshift('attribute_exists(#state)');
-    if (query.state !== undefined) {
-      filter.values[':state'] = query.state;
-      filter.terms.push('#state = :state');
-    }
+    const filter = scanFilter(query);
     const before = scanPosition(query.cursor);
     filter.names['#createdAt'] = 'createdAt';
     filter.names['#id'] = 'id';
@@ -258,6 +244,19 @@ function scanPosition(cursor: string | undefined): ScanKey | undefined {
     throw new InvalidArgumentError(`invalid paging cursor ${JSON.stringify(cursor)}: not a cursor of this listing`);
   }
   return { createdAt: before.createdAt, id: before.id };
+}
+
+/** A scanned listing's filter: the query's, jobs only, and the state when one is asked for. */
+function scanFilter(query: ListQuery): ReturnType<typeof listFilter> {
+  const filter = listFilter(query);
+  // Control items (flow-control state, queue pauses) share the table and have no state: never list them.
+  filter.names['#state'] = 'state';
+  filter.terms.unshift('attribute_exists(#state)');
+  if (query.state !== undefined) {
+    filter.values[':state'] = query.state;
+    filter.terms.push('#state = :state');
+  }
+  return filter;
 }
 
 /** The type, queue and id-prefix filters of a listing, as DynamoDB filter terms. */
