@@ -21,8 +21,9 @@ export type BulkAction = keyof typeof BULK_ACTION_STATES;
 /** Most jobs one bulk action touches (and its preview counts): one request must stay short and its effect reviewable. */
 export const MAX_BULK_JOBS = 1_000;
 /**
- * Jobs read per list page while collecting the matching set. A plain state's page is a full Scan of the
- * table's ids (see `JobReader.list`), so pages are large: 1,000 jobs take 4 Scans, not 10.
+ * Jobs read per list page while collecting the matching set. The set is listed in the table's own order (no
+ * `newestFirst`: which jobs match does not depend on order), so a plain state's page is a Scan that stops once
+ * full (see `JobReader.list`); large pages take fewer round trips: 1,000 jobs in 4 pages, not 10.
  */
 const BULK_PAGE_SIZE = 250;
 /** Single-job actions run at once: enough to finish 1,000 in seconds, few enough not to throttle the table. */
